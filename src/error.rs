@@ -1,0 +1,251 @@
+//! The one error type of the crate.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Response;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed error from user code (a callback or a `send_map` function).
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Why a request failed.
+///
+/// An `Error` is stored once per request and handed out on every access, so it is `Clone`:
+/// sources are kept behind an [`Arc`]. Its `Display` describes this layer only; the cause is
+/// reached through [`source()`](std::error::Error::source), and [`Error::chain`] renders the
+/// whole chain on one line.
+///
+/// HTTP statuses such as 404 or 500 are responses, not errors.
+///
+/// The types of the `source` fields (from isahc and `std::io`) are not part of this crate's
+/// stable API.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be built: a bad method, header name or value, or URL.
+    /// Nothing was sent.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The URI has no scheme or no authority; httplib2's `RelativeURIError`. Nothing was sent.
+    #[error("only absolute URIs are allowed, got {uri:?}")]
+    RelativeUri {
+        /// The URI as the caller gave it.
+        uri: String,
+    },
+
+    /// The host name could not be resolved; httplib2's `ServerNotFoundError`.
+    #[error("unable to find the server at {host}")]
+    ServerNotFound {
+        /// The host that did not resolve.
+        host: String,
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
+
+    /// No connection could be made: refused, unreachable, or reset before a response.
+    #[error("could not connect to {authority}")]
+    Connect {
+        /// `host:port` of the server.
+        authority: String,
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
+
+    /// The request did not complete within its timeout, counted from the moment a worker
+    /// started it.
+    #[error("timed out after {after:?}")]
+    Timeout {
+        /// The timeout that ran out.
+        after: Duration,
+    },
+
+    /// The TLS handshake or certificate verification failed.
+    #[error("TLS failure")]
+    Tls {
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
+
+    /// More redirects than the request allowed; httplib2's `RedirectLimit`.
+    #[error("redirected more times than the limit of {limit}")]
+    RedirectLimit {
+        /// The number of redirects allowed.
+        limit: u32,
+        /// The last redirect response.
+        response: Box<Response>,
+        /// Its body.
+        content: Vec<u8>,
+    },
+
+    /// A redirect status without a `Location` header; httplib2's `RedirectMissingLocation`.
+    #[error("redirected but the response is missing a Location: header")]
+    RedirectMissingLocation {
+        /// The redirect response.
+        response: Box<Response>,
+        /// Its body.
+        content: Vec<u8>,
+    },
+
+    /// The body claimed a `Content-Encoding` that could not be decoded;
+    /// httplib2's `FailedToDecompressContent`.
+    #[error("content purported to be compressed with {encoding} but failed to decompress")]
+    Decompress {
+        /// The `Content-Encoding` of the response.
+        encoding: String,
+        /// The decoder's error, if any.
+        #[source]
+        source: Option<Arc<io::Error>>,
+    },
+
+    /// The body, counted after decompression, is larger than
+    /// [`HttpBuilder::max_body_size`](crate::HttpBuilder::max_body_size).
+    #[error("response body is larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// The connection ended or broke before the whole body arrived (truncation, reset,
+    /// broken chunked framing). The partial body is never handed out.
+    #[error("response body ended early after {received} bytes{}", expected_suffix(*.expected))]
+    BodyIncomplete {
+        /// Bytes received on the wire before the failure.
+        received: u64,
+        /// The announced `Content-Length`, if there was one.
+        expected: Option<u64>,
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
+
+    /// The response headers are larger than the transport accepts.
+    #[error("response headers are too large")]
+    HeadersTooLarge {
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
+
+    /// Any other failure of the transport, such as a malformed response.
+    #[error("transport failure")]
+    Transport {
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
+
+    /// A callback or a `send_map` function returned an error or panicked.
+    #[error("{message}")]
+    Callback {
+        /// `"callback returned an error"`, or `"callback panicked: "` and the panic's message.
+        message: String,
+        /// The error returned by the callback; `None` after a panic.
+        #[source]
+        source: Option<Arc<dyn StdError + Send + Sync>>,
+    },
+
+    /// The [`Http`](crate::Http) was shut down before the request could be queued or run.
+    #[error("the Http client is shut down")]
+    Closed,
+
+    /// The client or a worker thread could not be set up.
+    #[error("could not set up the client: {reason}")]
+    Init {
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// This error and all its sources on one line, separated by `": "`.
+    ///
+    /// ```
+    /// let e = asynchttp::Error::Closed;
+    /// assert_eq!(e.chain(), "the Http client is shut down");
+    /// ```
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = self.source();
+        while let Some(cause) = source {
+            let _ = write!(text, ": {cause}");
+            source = cause.source();
+        }
+        text
+    }
+
+    /// True for [`Error::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Error::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn callback_panicked(payload: &(dyn std::any::Any + Send)) -> Self {
+        let text = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("non-string panic payload");
+        Error::Callback {
+            message: format!("callback panicked: {text}"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn from_callback(error: BoxError) -> Self {
+        Error::Callback {
+            message: "callback returned an error".to_owned(),
+            source: Some(Arc::from(error)),
+        }
+    }
+}
+
+fn expected_suffix(expected: Option<u64>) -> String {
+    match expected {
+        Some(n) => format!(" of {n}"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        assert!(std::mem::size_of::<Error>() <= 64);
+    }
+
+    #[test]
+    fn chain_renders_sources() {
+        let source: BoxError = "bad json".into();
+        let e = Error::from_callback(source);
+        assert_eq!(e.chain(), "callback returned an error: bad json");
+        let e = Error::BodyIncomplete {
+            received: 10,
+            expected: Some(100),
+            source: Arc::new(isahc::Error::from(io::Error::other("closed"))),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("response body ended early after 10 bytes of 100")
+        );
+    }
+}

@@ -1,0 +1,548 @@
+//! `Http`, its builder, and how a request becomes a job on the pool.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use isahc::HttpClient;
+
+use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
+use crate::pool::{Job, Task, ThreadName, WorkerPool};
+use crate::request::Prepared;
+use crate::transport::{self, Limits};
+use crate::{Error, Request, Response, uri};
+
+/// asynchttp's default number of workers.
+const DEFAULT_WORKERS: usize = 5;
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_MAX_BODY_SIZE: u64 = 100 << 20;
+
+static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
+/// and blocks only when its result is read.
+///
+/// `Http` is cheap to clone; clones share workers, connections and settings. Dropping the
+/// last clone shuts it down as [`Http::shutdown`] does.
+///
+/// ```no_run
+/// let http = asynchttp::Http::new();
+/// let (response, content) = http.request("http://127.0.0.1:8080/get");
+/// // ... other work ...
+/// println!("{} {}", response.status, content);
+/// ```
+#[derive(Clone)]
+pub struct Http {
+    handle: Arc<Handle>,
+}
+
+/// What the user-facing clones share; dropping it shuts the client down.
+struct Handle {
+    core: Arc<Core>,
+    pool: WorkerPool,
+    owns_pool: bool,
+}
+
+/// What jobs share with the clones.
+struct Core {
+    limits: Limits,
+    user_agent: String,
+    connections: usize,
+    connect_timeout: Duration,
+    client: RwLock<HttpClient>,
+    closed: AtomicBool,
+    pending: Mutex<usize>,
+    drained: Condvar,
+}
+
+/// Configures an [`Http`]; get one from [`Http::builder`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let http = asynchttp::Http::builder()
+///     .workers(8)
+///     .timeout(Duration::from_secs(5))
+///     .max_body_size(10 << 20)
+///     .user_agent("my-tool/1.0")
+///     .build()?;
+/// # drop(http);
+/// # Ok::<(), asynchttp::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct HttpBuilder {
+    workers: usize,
+    pool: Option<WorkerPool>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body_size: u64,
+    user_agent: String,
+}
+
+impl Default for HttpBuilder {
+    fn default() -> Self {
+        HttpBuilder {
+            workers: DEFAULT_WORKERS,
+            pool: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl HttpBuilder {
+    /// The number of worker threads, started on demand (default 5, as asynchttp). Also the
+    /// connection limit, in total and per host.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
+    }
+
+    /// Runs requests on a shared [`WorkerPool`] instead of a pool of this client's own.
+    pub fn pool(mut self, pool: WorkerPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// The total time one request may take, from the moment a worker starts it (time spent
+    /// waiting in the queue does not count) until its body is read. Default 30 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time a connection may take to open, within the total timeout. Default 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest body accepted, counted after decompression; a larger one fails with
+    /// [`Error::BodyTooLarge`]. Default 100 MiB.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// The `User-Agent` sent when a request sets none. Default `asynchttp/<version>`.
+    pub fn user_agent(mut self, agent: &str) -> Self {
+        self.user_agent = agent.to_owned();
+        self
+    }
+
+    /// Builds the client. No worker starts until the first request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Init`] if `workers` is 0, the timeout is zero, or the transport cannot be
+    /// set up.
+    pub fn build(self) -> Result<Http, Error> {
+        if self.workers == 0 && self.pool.is_none() {
+            return Err(Error::Init {
+                reason: "workers must be at least 1".to_owned(),
+            });
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::Init {
+                reason: "the timeout must be more than zero".to_owned(),
+            });
+        }
+        let owns_pool = self.pool.is_none();
+        let pool = self.pool.unwrap_or_else(|| WorkerPool::new(self.workers));
+        let connections = pool.size();
+        let connect_timeout = self.connect_timeout.min(self.timeout);
+        let client = transport::client(connections, connect_timeout)?;
+        let core = Core {
+            limits: Limits {
+                timeout: self.timeout,
+                max_body_size: self.max_body_size,
+            },
+            user_agent: self.user_agent,
+            connections,
+            connect_timeout,
+            client: RwLock::new(client),
+            closed: AtomicBool::new(false),
+            pending: Mutex::new(0),
+            drained: Condvar::new(),
+        };
+        Ok(Http {
+            handle: Arc::new(Handle {
+                core: Arc::new(core),
+                pool,
+                owns_pool,
+            }),
+        })
+    }
+}
+
+impl Http {
+    /// A client with 5 workers and the defaults of [`HttpBuilder`].
+    ///
+    /// # Panics
+    ///
+    /// If the transport cannot be set up; [`Http::builder`] returns that as an error.
+    #[allow(clippy::new_without_default)] // building can fail; no silent Default
+    pub fn new() -> Self {
+        match Http::builder().build() {
+            Ok(http) => http,
+            Err(e) => panic!("asynchttp: {}", e.chain()),
+        }
+    }
+
+    /// A builder for a configured client.
+    pub fn builder() -> HttpBuilder {
+        HttpBuilder::default()
+    }
+
+    /// A GET request; returns the pair at once.
+    ///
+    /// # Panics
+    ///
+    /// Never here. Reading a failed request's pair panics; see [`LazyResponse`].
+    #[track_caller]
+    pub fn request(&self, uri: &str) -> (LazyResponse, LazyContent) {
+        self.send(Request::get(uri))
+    }
+
+    /// httplib2's full call: `request(uri, method, body, headers)`. `body` takes `&str`,
+    /// `String`, `&[u8]` or `Vec<u8>`; `""` is an empty body.
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// let (response, content) = http.request_with(
+    ///     "http://127.0.0.1:8080/post",
+    ///     "POST",
+    ///     "name=value",
+    ///     &[("Content-Type", "application/x-www-form-urlencoded")],
+    /// );
+    /// assert_eq!(response.status, 200);
+    /// ```
+    #[track_caller]
+    pub fn request_with(
+        &self,
+        uri: &str,
+        method: &str,
+        body: impl Into<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> (LazyResponse, LazyContent) {
+        let mut req = Request::new(method, uri).body(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req)
+    }
+
+    /// Sends a [`Request`]; returns the pair at once.
+    ///
+    /// Submitting never fails: a request that cannot be sent (bad URL, control characters
+    /// in a header, a shut-down client) gives a pair that is already failed, and nothing is
+    /// queued or sent.
+    #[track_caller]
+    pub fn send(&self, req: Request) -> (LazyResponse, LazyContent) {
+        lazy::pair(self.submit(req, Location::caller(), Ok))
+    }
+
+    /// Sends a request and runs `f` on the worker with the response and body; the value it
+    /// returns is what the [`Lazy`] holds. An error or panic in `f` becomes
+    /// [`Error::Callback`].
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// let length = http.send_map(asynchttp::Request::get("http://127.0.0.1:8080/"), |_, body| {
+    ///     Ok::<_, std::io::Error>(body.len())
+    /// });
+    /// println!("{} bytes", *length);
+    /// ```
+    #[track_caller]
+    pub fn send_map<T, F, E>(&self, req: Request, f: F) -> Lazy<T>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&Response, &[u8]) -> Result<T, E> + Send + 'static,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let finish = move |exchange: Exchange| match catch_unwind(AssertUnwindSafe(|| {
+            f(&exchange.response, &exchange.content)
+        })) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(Error::from_callback(e.into())),
+            Err(panic) => Err(Error::callback_panicked(&*panic)),
+        };
+        Lazy::new(self.submit(req, Location::caller(), finish))
+    }
+
+    /// A GET request.
+    #[track_caller]
+    pub fn get(&self, uri: &str) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("GET", uri))
+    }
+
+    /// A HEAD request; its content is always empty.
+    #[track_caller]
+    pub fn head(&self, uri: &str) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("HEAD", uri))
+    }
+
+    /// A DELETE request.
+    #[track_caller]
+    pub fn delete(&self, uri: &str) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("DELETE", uri))
+    }
+
+    /// An OPTIONS request.
+    #[track_caller]
+    pub fn options(&self, uri: &str) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("OPTIONS", uri))
+    }
+
+    /// A POST request with a body.
+    #[track_caller]
+    pub fn post(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("POST", uri).body(body))
+    }
+
+    /// A PUT request with a body.
+    #[track_caller]
+    pub fn put(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("PUT", uri).body(body))
+    }
+
+    /// A PATCH request with a body.
+    #[track_caller]
+    pub fn patch(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
+        self.send(Request::new("PATCH", uri).body(body))
+    }
+
+    /// Closes idle pooled connections, as httplib2's `close()`. The client stays usable: later
+    /// requests open new connections, and requests in flight finish on theirs.
+    pub fn close(&self) {
+        let core = &self.handle.core;
+        match transport::client(core.connections, core.connect_timeout) {
+            Ok(fresh) => {
+                // The old client, and its connections, go when its last request finishes.
+                *core.client.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+                log::debug!("[{}] idle connections closed", ThreadName);
+            }
+            Err(e) => log::warn!("[{}] close: {}", ThreadName, e.chain()),
+        }
+    }
+
+    /// Stops the client, for every clone: later requests fail with [`Error::Closed`], queued
+    /// ones still run, and this returns once they are done and this client's own workers
+    /// have exited. A shared [`WorkerPool`] keeps running for its other users.
+    ///
+    /// Called on a worker thread (from a callback), it stops the client without waiting,
+    /// since the worker would wait on itself. Dropping the last clone does the same as this.
+    pub fn shutdown(&self) {
+        self.handle.shutdown();
+    }
+
+    /// True once [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.handle.core.closed.load(Ordering::Acquire)
+    }
+
+    /// The pool this client runs on.
+    pub fn pool(&self) -> &WorkerPool {
+        &self.handle.pool
+    }
+
+    fn submit<T, F>(
+        &self,
+        req: Request,
+        location: &'static Location<'static>,
+        finish: F,
+    ) -> Arc<Slot<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+    {
+        let core = &self.handle.core;
+        let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+        let method = req.method.clone();
+        let refused = |url: String, error: Error| {
+            log::debug!(
+                "[{}] req={id} refused {method} {url}: {}",
+                ThreadName,
+                error.chain()
+            );
+            let origin = Origin {
+                id,
+                method: method.clone(),
+                url,
+                location,
+            };
+            Slot::failed(origin, error)
+        };
+        if core.closed.load(Ordering::Acquire) {
+            return refused(uri::redact(&req.uri), Error::Closed);
+        }
+        let raw_uri = uri::redact(&req.uri);
+        let prepared = match req.prepare(&core.user_agent) {
+            Ok(prepared) => prepared,
+            Err(e) => return refused(raw_uri, e),
+        };
+        let origin = Origin {
+            id,
+            method: method.clone(),
+            url: prepared.url.to_string(),
+            location,
+        };
+        let slot = Slot::new(origin);
+        log::debug!(
+            "[{}] req={id} queued {method} {}",
+            ThreadName,
+            uri::without_query(&prepared.url)
+        );
+        let task = Task::new(RequestJob {
+            pending: Pending::start(core),
+            prepared,
+            promise: Promise::new(slot.clone()),
+            finish,
+        });
+        slot.attach(&task);
+        self.handle.pool.submit(task);
+        slot
+    }
+}
+
+impl Handle {
+    fn shutdown(&self) {
+        let core = &self.core;
+        if !core.closed.swap(true, Ordering::AcqRel) {
+            log::debug!("[{}] shutting down", ThreadName);
+        }
+        if !crate::pool::on_worker_thread() {
+            let mut pending = core.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            while *pending > 0 {
+                pending = core
+                    .drained
+                    .wait(pending)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        if self.owns_pool {
+            self.pool.shutdown();
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Counts a request as pending on its client from submission until its job is gone.
+struct Pending(Arc<Core>);
+
+impl Pending {
+    fn start(core: &Arc<Core>) -> Self {
+        *core.pending.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        Pending(core.clone())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut pending = self
+            .0
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *pending -= 1;
+        if *pending == 0 {
+            self.0.drained.notify_all();
+        }
+    }
+}
+
+/// A request on its way through a worker.
+struct RequestJob<T, F> {
+    pending: Pending,
+    prepared: Prepared,
+    promise: Promise<T>,
+    finish: F,
+}
+
+impl<T, F> Job for RequestJob<T, F>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+{
+    fn run(self: Box<Self>) {
+        let RequestJob {
+            pending,
+            mut prepared,
+            promise,
+            finish,
+        } = *self;
+        let core = &pending.0;
+        let id = promise.origin().id;
+        let shown_url = uri::without_query(&prepared.url);
+        log::debug!(
+            "[{}] req={id} started {} {shown_url}",
+            ThreadName,
+            prepared.method
+        );
+        let started = Instant::now();
+        let client = core
+            .client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut result = transport::exchange(&client, &core.limits, &prepared);
+        if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                callback(&mut exchange.response, &mut exchange.content)
+            }));
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(Error::from_callback(e)),
+                Err(panic) => result = Err(Error::callback_panicked(&*panic)),
+            }
+        }
+        let elapsed = started.elapsed();
+        match &result {
+            Ok(exchange) => log::debug!(
+                "[{}] req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?}",
+                ThreadName,
+                prepared.method,
+                exchange.response.status,
+                exchange.content.len()
+            ),
+            Err(e) => log::debug!(
+                "[{}] req={id} failed {} {shown_url} after {elapsed:?}: {}",
+                ThreadName,
+                prepared.method,
+                e.chain()
+            ),
+        }
+        promise.fulfil(result.and_then(finish));
+    }
+
+    fn fail(self: Box<Self>, error: Error) {
+        log::debug!(
+            "[{}] req={} not run: {error}",
+            ThreadName,
+            self.promise.origin().id
+        );
+        self.promise.fulfil(Err(error));
+    }
+}
+
+impl fmt::Debug for Http {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Http")
+            .field("pool", &self.handle.pool)
+            .field("timeout", &self.handle.core.limits.timeout)
+            .field("shut_down", &self.is_shut_down())
+            .finish()
+    }
+}

@@ -1,0 +1,378 @@
+//! The promise: a slot filled once by a worker, read by [`LazyResponse`], [`LazyContent`]
+//! and [`Lazy`].
+
+use std::fmt;
+use std::ops::Deref;
+use std::panic::Location;
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use once_cell::sync::OnceCell;
+
+use crate::pool::{self, Task};
+use crate::{Error, Response};
+
+/// What a request is, for messages: where it was made and what it asked for.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    pub(crate) id: u64,
+    pub(crate) method: String,
+    /// The URL without userinfo (never accepted) and, in logs, without its query.
+    pub(crate) url: String,
+    pub(crate) location: &'static Location<'static>,
+}
+
+/// The outcome of a request, set once.
+pub(crate) struct Slot<T> {
+    value: OnceCell<Result<T, Error>>,
+    lock: Mutex<()>,
+    ready: Condvar,
+    /// The queued job, so that a wait on a worker thread can run it there instead of
+    /// waiting for a worker that may never be free.
+    task: OnceCell<Weak<Task>>,
+    origin: Origin,
+}
+
+impl<T> Slot<T> {
+    pub(crate) fn new(origin: Origin) -> Arc<Self> {
+        Arc::new(Slot {
+            value: OnceCell::new(),
+            lock: Mutex::new(()),
+            ready: Condvar::new(),
+            task: OnceCell::new(),
+            origin,
+        })
+    }
+
+    /// A slot that is already failed; nothing will be queued for it.
+    pub(crate) fn failed(origin: Origin, error: Error) -> Arc<Self> {
+        let slot = Slot::new(origin);
+        slot.fill(Err(error));
+        slot
+    }
+
+    pub(crate) fn attach(&self, task: &Arc<Task>) {
+        let _ = self.task.set(Arc::downgrade(task));
+    }
+
+    /// Sets the outcome; a second call is ignored.
+    pub(crate) fn fill(&self, result: Result<T, Error>) {
+        if self.value.set(result).is_ok() {
+            // Taking the lock orders this notify after any waiter's check of `value`.
+            drop(self.lock.lock().unwrap_or_else(PoisonError::into_inner));
+            self.ready.notify_all();
+        }
+    }
+
+    pub(crate) fn is_filled(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    fn get(&self) -> Option<Result<&T, Error>> {
+        self.value.get().map(|r| r.as_ref().map_err(Clone::clone))
+    }
+
+    /// Blocks until filled, or until `deadline`.
+    fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<&T, Error>> {
+        if let Some(done) = self.get() {
+            return Some(done);
+        }
+        if pool::on_worker_thread() {
+            if let Some(task) = self.task.get().and_then(Weak::upgrade) {
+                task.run();
+            }
+        }
+        let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while !self.is_filled() {
+            guard = match deadline {
+                None => self
+                    .ready
+                    .wait(guard)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.checked_duration_since(Instant::now())?;
+                    self.ready
+                        .wait_timeout(guard, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+        drop(guard);
+        self.get()
+    }
+
+    #[track_caller]
+    fn wait_logged(&self) -> Result<&T, Error> {
+        let result = self.wait_until(None).expect("no deadline");
+        if let Err(e) = &result {
+            let o = &self.origin;
+            log::debug!(
+                "[{}] req={} error surfaced at {}: {} (request made at {})",
+                pool::ThreadName,
+                o.id,
+                Location::caller(),
+                e.chain(),
+                o.location
+            );
+        }
+        result
+    }
+
+    #[track_caller]
+    fn force(&self) -> &T {
+        match self.wait_logged() {
+            Ok(value) => value,
+            Err(e) => {
+                let o = &self.origin;
+                panic!(
+                    "asynchttp: {} {} failed: {} (request made at {})",
+                    o.method,
+                    o.url,
+                    e.chain(),
+                    o.location
+                )
+            }
+        }
+    }
+
+    fn debug_state(&self) -> &'static str {
+        match self.value.get() {
+            None => "Pending",
+            Some(Ok(_)) => "Ready",
+            Some(Err(_)) => "Failed",
+        }
+    }
+}
+
+/// The writing end of a slot, held by the job. If it is dropped unfilled (the job was
+/// dropped or panicked), the slot still gets an outcome, so no reader waits forever.
+pub(crate) struct Promise<T> {
+    slot: Arc<Slot<T>>,
+}
+
+impl<T> Promise<T> {
+    pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
+        Promise { slot }
+    }
+
+    pub(crate) fn fulfil(self, result: Result<T, Error>) {
+        self.slot.fill(result);
+    }
+
+    pub(crate) fn origin(&self) -> &Origin {
+        &self.slot.origin
+    }
+}
+
+impl<T> Drop for Promise<T> {
+    fn drop(&mut self) {
+        if !self.slot.is_filled() {
+            let error = if std::thread::panicking() {
+                Error::Init {
+                    reason: "the worker panicked while running this request".to_owned(),
+                }
+            } else {
+                Error::Closed
+            };
+            self.slot.fill(Err(error));
+        }
+    }
+}
+
+/// A response and its body, as one request's outcome.
+pub(crate) struct Exchange {
+    pub(crate) response: Response,
+    pub(crate) content: Vec<u8>,
+}
+
+macro_rules! lazy_accessors {
+    ($target:ty, $project:expr) => {
+        /// Blocks until the request is done; the fallible way to get the value.
+        ///
+        /// A failed request gives its [`Error`] here on every call, never a retry.
+        #[track_caller]
+        pub fn wait(this: &Self) -> Result<&$target, Error> {
+            this.slot.wait_logged().map($project)
+        }
+
+        /// True once the request is done (ok or failed). Never blocks.
+        pub fn is_ready(this: &Self) -> bool {
+            this.slot.is_filled()
+        }
+
+        /// Like [`wait`](Self::wait), but gives up after `timeout` and returns `None`.
+        pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<Result<&$target, Error>> {
+            let deadline = Instant::now().checked_add(timeout);
+            this.slot.wait_until(deadline).map(|r| r.map($project))
+        }
+    };
+}
+
+/// The response half of a request's pair. Derefs to [`Response`], blocking until the
+/// request is done.
+///
+/// # Panics
+///
+/// Dereferencing (`response.status`) or formatting with `Display` panics if the request
+/// failed, with a message naming the method, the URL, the error and where the request was
+/// made; the panic points at the access (`#[track_caller]`). Every later access panics the
+/// same way. Use [`LazyResponse::wait`] to handle the error instead.
+#[derive(Clone)]
+pub struct LazyResponse {
+    slot: Arc<Slot<Exchange>>,
+}
+
+impl LazyResponse {
+    lazy_accessors!(Response, |e: &Exchange| &e.response);
+}
+
+/// The body half of a request's pair. Derefs to `[u8]`; `Display` gives the body as text
+/// (invalid UTF-8 replaced).
+///
+/// # Panics
+///
+/// As [`LazyResponse`]: access to a failed request's body panics, every time.
+#[derive(Clone)]
+pub struct LazyContent {
+    slot: Arc<Slot<Exchange>>,
+}
+
+impl LazyContent {
+    lazy_accessors!([u8], |e: &Exchange| e.content.as_slice());
+}
+
+/// The outcome of [`Http::send_map`](crate::Http::send_map): the value the function made on
+/// the worker. Derefs to `T`, blocking until done.
+///
+/// # Panics
+///
+/// As [`LazyResponse`]: access to a failed request's value panics, every time.
+pub struct Lazy<T> {
+    slot: Arc<Slot<T>>,
+}
+
+impl<T> Lazy<T> {
+    lazy_accessors!(T, |t: &T| t);
+
+    pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
+        Lazy { slot }
+    }
+}
+
+impl<T> Clone for Lazy<T> {
+    fn clone(&self) -> Self {
+        Lazy {
+            slot: self.slot.clone(),
+        }
+    }
+}
+
+pub(crate) fn pair(slot: Arc<Slot<Exchange>>) -> (LazyResponse, LazyContent) {
+    (LazyResponse { slot: slot.clone() }, LazyContent { slot })
+}
+
+impl Deref for LazyResponse {
+    type Target = Response;
+
+    #[track_caller]
+    fn deref(&self) -> &Response {
+        &self.slot.force().response
+    }
+}
+
+impl Deref for LazyContent {
+    type Target = [u8];
+
+    #[track_caller]
+    fn deref(&self) -> &[u8] {
+        &self.slot.force().content
+    }
+}
+
+impl<T> Deref for Lazy<T> {
+    type Target = T;
+
+    #[track_caller]
+    fn deref(&self) -> &T {
+        self.slot.force()
+    }
+}
+
+impl fmt::Display for LazyResponse {
+    #[track_caller]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for LazyContent {
+    #[track_caller]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self))
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Lazy<T> {
+    #[track_caller]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+fn debug_slot<T>(name: &str, slot: &Slot<T>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let o = &slot.origin;
+    write!(
+        f,
+        "{name}(req={} {} {}: {})",
+        o.id,
+        o.method,
+        o.url,
+        slot.debug_state()
+    )
+}
+
+/// Never blocks: shows the request and whether it is pending, ready or failed.
+impl fmt::Debug for LazyResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_slot("LazyResponse", &self.slot, f)
+    }
+}
+
+/// Never blocks: shows the request and whether it is pending, ready or failed.
+impl fmt::Debug for LazyContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_slot("LazyContent", &self.slot, f)
+    }
+}
+
+/// Never blocks: shows the request and whether it is pending, ready or failed.
+impl<T> fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_slot("Lazy", &self.slot, f)
+    }
+}
+
+/// Blocks, and compares the response; panics if the request failed.
+impl PartialEq<Response> for LazyResponse {
+    #[track_caller]
+    fn eq(&self, other: &Response) -> bool {
+        **self == *other
+    }
+}
+
+/// Blocks, and compares the body; panics if the request failed.
+impl PartialEq<[u8]> for LazyContent {
+    #[track_caller]
+    fn eq(&self, other: &[u8]) -> bool {
+        **self == *other
+    }
+}
+
+/// Blocks, and compares the body with text; panics if the request failed.
+impl PartialEq<&str> for LazyContent {
+    #[track_caller]
+    fn eq(&self, other: &&str) -> bool {
+        **self == *other.as_bytes()
+    }
+}

@@ -1,0 +1,124 @@
+//! A threaded HTTP client with httplib2's semantics and Python asynchttp's promises:
+//! [`Http::request`] returns a `(response, content)` pair at once, the request runs on a
+//! worker thread, and reading either half blocks until it is done.
+//!
+//! # Usage
+//!
+//! ```no_run
+//! use asynchttp::{Http, LazyResponse};
+//!
+//! let http = Http::new();
+//! let (response, content) = http.request("http://127.0.0.1:8080/get"); // returns at once
+//! let (other, _) = http.request("http://127.0.0.1:8080/other");       // runs alongside
+//!
+//! println!("{}", response.status); // blocks until the first request is done
+//! println!("{content}");           // the body as text
+//!
+//! // The fallible path: no panic, the error as a value.
+//! match LazyResponse::wait(&other) {
+//!     Ok(r) => println!("{} {}", r.status, r.reason),
+//!     Err(e) => eprintln!("{e}"),
+//! }
+//! ```
+//!
+//! # How it works
+//!
+//! Each request is checked on the caller's thread (URL, method, headers); a bad one gives a
+//! pair that is already failed, and nothing is sent. A good one is queued on an unbounded
+//! [flume](https://docs.rs/flume) queue. Worker threads named `asynchttp-worker-<n>` are
+//! started on demand, up to the pool's size (5 by default, as asynchttp), and share one
+//! isahc (libcurl) client per [`Http`], so connections are kept alive and reused.
+//!
+//! A worker sends the request, reads the whole body (decoding gzip and deflate, with a size
+//! limit counted after decoding), runs the request's callback if it has one, and fills the
+//! pair. The timeout starts when a worker picks the request up, so a long queue never
+//! times requests out. Redirects are not followed by the transport: 3xx responses are
+//! returned as they are.
+//!
+//! # Errors and panics
+//!
+//! [`LazyResponse::wait`], [`LazyContent::wait`] and [`Lazy::wait`] return
+//! `Result<&T, Error>`: the robust path. Dereferencing (`response.status`, `&*content`) and
+//! `Display` are the httplib2-like path: on a failed request they panic with a message that
+//! names the method, the URL, the error chain and the line where the request was made, and
+//! the panic points at the line that read it. The error is stored once; every access gives
+//! it again, nothing is retried. `Debug` never blocks.
+//!
+//! HTTP error statuses (404, 500, ...) are responses, not errors. [`Error`] lists what can
+//! fail: connection, timeout, TLS, a truncated or oversized body, a bad encoding, a
+//! callback's error or panic.
+//!
+//! A callback that panics fails only its own request ([`Error::Callback`]); the worker goes
+//! on. A callback that waits on another request of the same client never deadlocks for want
+//! of a free worker: a wait made on a worker thread runs the awaited request right there if
+//! no worker has started it yet. Two callbacks that wait on each other's requests still
+//! deadlock, as any two threads that wait on each other do.
+//!
+//! # Logging
+//!
+//! Through the [`log`](https://docs.rs/log) crate, under targets that start with
+//! `asynchttp`, so `RUST_LOG=asynchttp=debug` shows everything with `env_logger`. Every line
+//! about a request carries `req=<id>` and the name of the thread that wrote it:
+//!
+//! ```text
+//! [main] req=7 queued GET http://127.0.0.1:8080/get
+//! [asynchttp-worker-2] req=7 started GET http://127.0.0.1:8080/get
+//! [asynchttp-worker-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 312µs
+//! ```
+//!
+//! | level | what |
+//! |-------|------|
+//! | ERROR | a worker could not start, or a request panicked outside its callback |
+//! | WARN  | a setting that could not be applied |
+//! | DEBUG | each request queued, started, finished (status, bytes, time) or failed; a stored error read back, with where the request was made; workers started and stopped |
+//!
+//! Header values and bodies are never logged; query strings are left out of log lines.
+//!
+//! # Shutdown
+//!
+//! [`Http::shutdown`], or dropping the last clone of an [`Http`], stops it: later requests
+//! fail with [`Error::Closed`], queued requests still run, and the call returns once they
+//! are done and the workers have been joined. Every pair is filled; none waits forever.
+//! Dropped on a worker thread (inside a callback), the client stops without waiting, since
+//! a worker cannot join itself. Dropping a pair early cancels nothing: the request still
+//! runs, as in httplib2.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+mod decode;
+mod error;
+mod http;
+mod lazy;
+mod pool;
+mod request;
+mod response;
+mod transport;
+mod uri;
+
+pub use crate::error::{BoxError, Error, Result};
+pub use crate::http::{Http, HttpBuilder};
+pub use crate::lazy::{Lazy, LazyContent, LazyResponse};
+pub use crate::pool::WorkerPool;
+pub use crate::request::Request;
+pub use crate::response::Response;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use static_assertions::assert_impl_all;
+
+    assert_impl_all!(Http: Clone, Send, Sync);
+    assert_impl_all!(LazyResponse: Clone, Send, Sync);
+    assert_impl_all!(LazyContent: Clone, Send, Sync);
+    assert_impl_all!(Lazy<String>: Clone, Send, Sync);
+    assert_impl_all!(Error: Clone, Send, Sync, std::error::Error);
+    assert_impl_all!(WorkerPool: Clone, Send, Sync);
+    assert_impl_all!(Request: Send);
+}

@@ -1,0 +1,285 @@
+//! The worker pool: named threads started on demand, fed by one flume queue, and the
+//! shutdown protocol.
+//!
+//! Invariants:
+//! - Only [`PoolHandle`] holds the queue's `Sender`; workers hold a `Receiver`. Dropping the
+//!   sender lets the workers drain the queue and then see the channel disconnect.
+//! - Every queued [`Task`] fills its request's slot exactly once: when run, or when dropped
+//!   unrun (the job's `Promise` fills it on drop).
+//! - A task is taken out of its mutex by whoever runs it first: a worker, or a thread that
+//!   waits on it from inside a worker (so a callback waiting on another request of the same
+//!   pool runs it inline instead of deadlocking).
+
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+
+use crate::Error;
+
+/// Work for a worker: run it, or fail it without running.
+pub(crate) trait Job: Send {
+    /// Does the work and fills the request's slot.
+    fn run(self: Box<Self>);
+    /// Fills the request's slot with `error` instead.
+    fn fail(self: Box<Self>, error: Error);
+}
+
+/// One queued request.
+pub(crate) struct Task {
+    job: Mutex<Option<Box<dyn Job>>>,
+}
+
+impl Task {
+    pub(crate) fn new(job: impl Job + 'static) -> Arc<Self> {
+        Arc::new(Task {
+            job: Mutex::new(Some(Box::new(job))),
+        })
+    }
+
+    fn take(&self) -> Option<Box<dyn Job>> {
+        self.job
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Runs the job unless someone already took it.
+    pub(crate) fn run(&self) {
+        if let Some(job) = self.take() {
+            job.run();
+        }
+    }
+
+    /// Fails the job unless someone already took it.
+    pub(crate) fn fail(&self, error: Error) {
+        if let Some(job) = self.take() {
+            job.fail(error);
+        }
+    }
+}
+
+thread_local! {
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True on a thread of any asynchttp worker pool.
+pub(crate) fn on_worker_thread() -> bool {
+    ON_WORKER.with(Cell::get)
+}
+
+/// Formats as the current thread's name, for log lines.
+pub(crate) struct ThreadName;
+
+impl fmt::Display for ThreadName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(thread::current().name().unwrap_or("unnamed"))
+    }
+}
+
+/// A pool of worker threads that several [`Http`](crate::Http)s can share, as a
+/// requests-futures executor is shared by several sessions.
+///
+/// Workers are named `asynchttp-worker-<n>` and started on demand, up to the pool's size.
+/// The pool stops when its last clone (including those held by `Http`s) is dropped: queued
+/// requests still run, then the workers are joined.
+///
+/// ```
+/// use asynchttp::{Http, WorkerPool};
+///
+/// let pool = WorkerPool::new(8);
+/// let api = Http::builder().pool(pool.clone()).build()?;
+/// let cdn = Http::builder().pool(pool.clone()).build()?;
+/// assert_eq!(pool.size(), 8);
+/// # drop((api, cdn));
+/// # Ok::<(), asynchttp::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct WorkerPool {
+    handle: Arc<PoolHandle>,
+}
+
+struct PoolHandle {
+    sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
+    shared: Arc<Shared>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the workers hold: never the sender, never the handle.
+struct Shared {
+    receiver: flume::Receiver<Arc<Task>>,
+    size: usize,
+    started: AtomicUsize,
+    idle: AtomicUsize,
+}
+
+impl WorkerPool {
+    /// A pool of up to `size` workers (at least 1). No thread starts until work arrives.
+    pub fn new(size: usize) -> Self {
+        let (sender, receiver) = flume::unbounded();
+        WorkerPool {
+            handle: Arc::new(PoolHandle {
+                sender: Mutex::new(Some(sender)),
+                shared: Arc::new(Shared {
+                    receiver,
+                    size: size.max(1),
+                    started: AtomicUsize::new(0),
+                    idle: AtomicUsize::new(0),
+                }),
+                workers: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The most workers this pool runs at once.
+    pub fn size(&self) -> usize {
+        self.handle.shared.size
+    }
+
+    /// Worker threads started so far.
+    pub fn started(&self) -> usize {
+        self.handle.shared.started.load(Ordering::Relaxed)
+    }
+
+    /// Requests waiting in the queue for a worker.
+    pub fn queued(&self) -> usize {
+        self.handle.shared.receiver.len()
+    }
+
+    /// Queues a task, starting a worker if the idle ones cannot take it. A task that cannot
+    /// be queued, or never could run, is failed.
+    pub(crate) fn submit(&self, task: Arc<Task>) {
+        let refused = {
+            let sender = self
+                .handle
+                .sender
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match sender.as_ref() {
+                Some(sender) => sender.send(task).err().map(|e| e.into_inner()),
+                None => Some(task),
+            }
+        };
+        match refused {
+            Some(task) => task.fail(Error::Closed),
+            None => self.handle.spawn_if_needed(),
+        }
+    }
+
+    /// Stops taking work, lets the workers drain the queue, and joins them, unless called on
+    /// a worker thread, where joining could wait on itself: then the workers finish alone.
+    pub(crate) fn shutdown(&self) {
+        self.handle.shutdown();
+    }
+}
+
+impl PoolHandle {
+    fn spawn_if_needed(&self) {
+        let shared = &self.shared;
+        // More queued than idle workers can take at once: one more worker, if allowed.
+        if shared.receiver.len() <= shared.idle.load(Ordering::Acquire) {
+            return;
+        }
+        let claimed = shared
+            .started
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < shared.size).then_some(n + 1)
+            });
+        let Ok(index) = claimed else {
+            return;
+        };
+        let name = format!("asynchttp-worker-{}", index + 1);
+        let worker = shared.clone();
+        let spawned = thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || work(&worker));
+        match spawned {
+            Ok(handle) => {
+                log::debug!("[{}] started {name}", ThreadName);
+                self.workers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(handle);
+            }
+            Err(e) => {
+                shared.started.fetch_sub(1, Ordering::AcqRel);
+                log::error!("[{}] could not start {name}: {e}", ThreadName);
+                if shared.started.load(Ordering::Acquire) > 0 {
+                    return; // the running workers will get to it
+                }
+                // No worker will ever run what is queued: fail it rather than hang.
+                while let Ok(task) = shared.receiver.try_recv() {
+                    task.fail(Error::Init {
+                        reason: format!("could not start a worker thread: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn shutdown(&self) {
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if sender.is_none() {
+            return;
+        }
+        drop(sender);
+        let workers =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        if on_worker_thread() {
+            log::debug!(
+                "[{}] pool stopping; workers finish the queue alone",
+                ThreadName
+            );
+            return;
+        }
+        log::debug!(
+            "[{}] pool stopping; joining {} workers",
+            ThreadName,
+            workers.len()
+        );
+        for worker in workers {
+            let name = worker.thread().name().unwrap_or("unnamed").to_owned();
+            if worker.join().is_err() {
+                log::error!("[{}] {name} exited by panic", ThreadName);
+            }
+        }
+    }
+}
+
+impl Drop for PoolHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn work(shared: &Shared) {
+    ON_WORKER.with(|w| w.set(true));
+    loop {
+        shared.idle.fetch_add(1, Ordering::AcqRel);
+        let next = shared.receiver.recv();
+        shared.idle.fetch_sub(1, Ordering::AcqRel);
+        let Ok(task) = next else { break };
+        // The job catches callback panics itself; this keeps the worker alive through any
+        // other panic, and the job's promise still fills its slot as it unwinds.
+        if catch_unwind(AssertUnwindSafe(|| task.run())).is_err() {
+            log::error!("[{}] a request panicked outside its callback", ThreadName);
+        }
+    }
+    log::debug!("[{}] worker stopped", ThreadName);
+}
+
+impl fmt::Debug for WorkerPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerPool")
+            .field("size", &self.size())
+            .field("started", &self.started())
+            .field("queued", &self.queued())
+            .finish()
+    }
+}

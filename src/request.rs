@@ -1,0 +1,257 @@
+//! A request as the caller describes it, and its validation before anything is queued.
+
+use std::fmt;
+use std::time::Duration;
+
+use isahc::http::{HeaderName, HeaderValue, Method};
+use url::Url;
+
+use crate::error::BoxError;
+use crate::{Error, Response, uri};
+
+/// A callback run on the worker after the body is read; it may change both.
+pub(crate) type Callback =
+    Box<dyn FnOnce(&mut Response, &mut Vec<u8>) -> Result<(), BoxError> + Send + 'static>;
+
+/// A request to send with [`Http::send`](crate::Http::send): httplib2's
+/// `request(uri, method, body, headers, redirections)` as a builder.
+///
+/// Nothing is checked until the request is sent; a bad method, header or URL then gives an
+/// already-failed pair.
+///
+/// ```
+/// use asynchttp::Request;
+///
+/// let req = Request::new("PUT", "http://127.0.0.1:8080/doc")
+///     .header("Content-Type", "text/plain")
+///     .body("hello")
+///     .redirections(2);
+/// assert_eq!(req.method(), "PUT");
+/// assert_eq!(req.uri(), "http://127.0.0.1:8080/doc");
+/// ```
+pub struct Request {
+    pub(crate) method: String,
+    pub(crate) uri: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) redirections: u32,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) callback: Option<Callback>,
+}
+
+/// httplib2's `DEFAULT_MAX_REDIRECTS`.
+pub(crate) const DEFAULT_REDIRECTIONS: u32 = 5;
+
+impl Request {
+    /// A request with any method token (`"GET"`, `"PROPFIND"`, ...).
+    pub fn new(method: impl Into<String>, uri: impl Into<String>) -> Self {
+        Request {
+            method: method.into(),
+            uri: uri.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            redirections: DEFAULT_REDIRECTIONS,
+            timeout: None,
+            callback: None,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(uri: impl Into<String>) -> Self {
+        Request::new("GET", uri)
+    }
+
+    /// Sets a header. As in httplib2's headers dict, a name set twice (in any case) keeps the
+    /// last value.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Sets the body: `&str`, `String`, `&[u8]` or `Vec<u8>`.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// How many redirects this request may follow (httplib2's `redirections`, default 5).
+    pub fn redirections(mut self, n: u32) -> Self {
+        self.redirections = n;
+        self
+    }
+
+    /// A timeout for this request instead of the [`Http`](crate::Http)'s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A callback run on the worker once the body is read, before the pair is fulfilled.
+    ///
+    /// It may change the response and the body. If it returns an error, or panics, the
+    /// request fails with [`Error::Callback`]. It is not called when the request itself
+    /// failed.
+    ///
+    /// ```
+    /// let req = asynchttp::Request::get("http://127.0.0.1:8080/")
+    ///     .callback(|response, body| {
+    ///         response.insert("x-length", body.len().to_string());
+    ///         Ok::<(), std::io::Error>(())
+    ///     });
+    /// # drop(req);
+    /// ```
+    pub fn callback<F, E>(mut self, callback: F) -> Self
+    where
+        F: FnOnce(&mut Response, &mut Vec<u8>) -> Result<(), E> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        self.callback = Some(Box::new(move |r, c| callback(r, c).map_err(Into::into)));
+        self
+    }
+
+    /// The method as given.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The URI as given.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Checks every part and builds what the worker sends.
+    pub(crate) fn prepare(self, user_agent: &str) -> Result<Prepared, Error> {
+        let method = Method::from_bytes(self.method.as_bytes())
+            .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
+        let url = uri::parse(&self.uri)?;
+        let mut headers = Vec::with_capacity(self.headers.len() + 2);
+        for (name, value) in &self.headers {
+            headers.push(header(name, value)?);
+        }
+        let has = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
+        };
+        let asked_encoding = has("accept-encoding");
+        if !has("user-agent") {
+            headers.push(header("user-agent", user_agent)?);
+        }
+        if !asked_encoding && !has("range") {
+            headers.push(header("accept-encoding", "gzip, deflate")?);
+        }
+        Ok(Prepared {
+            method,
+            url,
+            headers,
+            body: self.body,
+            asked_encoding,
+            redirections: self.redirections,
+            timeout: self.timeout,
+            callback: self.callback,
+        })
+    }
+}
+
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::invalid(format!("bad header name {name:?}")))?;
+    // httplib2 trims values; CR, LF, NUL and other controls are refused, never folded.
+    let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
+        .map_err(|_| Error::invalid(format!("control character in the value of header {name}")))?;
+    Ok((name, value))
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values and bodies may hold secrets: names and sizes only.
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("body_len", &self.body.len())
+            .field("redirections", &self.redirections)
+            .field("callback", &self.callback.is_some())
+            .finish()
+    }
+}
+
+/// A checked request, ready for the transport.
+pub(crate) struct Prepared {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) body: Vec<u8>,
+    /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.
+    pub(crate) asked_encoding: bool,
+    #[allow(dead_code)] // read by the redirect loop
+    pub(crate) redirections: u32,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) callback: Option<Callback>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepare(req: Request) -> Result<Prepared, Error> {
+        req.prepare("asynchttp/test")
+    }
+
+    #[test]
+    fn defaults_are_added_unless_given() {
+        let p = prepare(Request::get("http://h/")).unwrap();
+        let names: Vec<_> = p.headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["user-agent", "accept-encoding"]);
+        let p = prepare(Request::get("http://h/").header("Range", "bytes=0-1")).unwrap();
+        assert!(!p.headers.iter().any(|(k, _)| k == "accept-encoding"));
+        let p = prepare(Request::get("http://h/").header("User-Agent", "me")).unwrap();
+        assert_eq!(p.headers[0].1, "me");
+    }
+
+    #[test]
+    fn injection_in_method_or_headers_is_refused() {
+        let bad = [
+            Request::new("GET /x HTTP/1.1\r\nX:", "http://h/"),
+            Request::new("", "http://h/"),
+            Request::get("http://h/").header("X-A", "a\r\nInjected: 1"),
+            Request::get("http://h/").header("X-A", "a\nb"),
+            Request::get("http://h/").header("X-A", "a\0b"),
+            Request::get("http://h/").header("X-A\r\nB", "1"),
+            Request::get("http://h/").header("X A", "1"),
+        ];
+        for req in bad {
+            let shown = format!("{req:?}");
+            assert!(
+                matches!(prepare(req), Err(Error::InvalidRequest { .. })),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_set_twice_keeps_the_last() {
+        let req = Request::get("http://h/")
+            .header("x-a", "1")
+            .header("X-A", "2");
+        assert_eq!(req.headers, [("X-A".to_owned(), "2".to_owned())]);
+    }
+
+    #[test]
+    fn any_method_token_is_allowed() {
+        for m in ["unknown", "CHANGE", "EVEN_NEW_ONES", "PROPFIND"] {
+            assert_eq!(
+                prepare(Request::new(m, "http://h/"))
+                    .unwrap()
+                    .method
+                    .as_str(),
+                m
+            );
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! One request/response exchange over isahc, run on a worker: send, read the whole body,
+//! decode it, and map every failure to a typed [`Error`].
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use isahc::error::ErrorKind;
+use isahc::http::{self, Method, Version, header};
+use isahc::{Body, HttpClient};
+
+use crate::decode::{self, ReadError};
+use crate::lazy::Exchange;
+use crate::request::Prepared;
+use crate::{Error, Response, uri};
+
+/// Settings every exchange needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) timeout: Duration,
+    pub(crate) max_body_size: u64,
+}
+
+/// httplib2's `SAFE_METHODS`.
+pub(crate) fn is_safe(method: &Method) -> bool {
+    matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// Builds the one isahc client an `Http` shares between its workers.
+pub(crate) fn client(connections: usize, connect_timeout: Duration) -> Result<HttpClient, Error> {
+    HttpClient::builder()
+        // Our own redirect loop decides what follows a 3xx: isahc's would leak credentials
+        // and resend POST bodies across origins.
+        .redirect_policy(RedirectPolicy::None)
+        // Decoding is ours, so the body limit counts decoded bytes.
+        .automatic_decompression(false)
+        .expect_continue(ExpectContinue::disabled())
+        .connect_timeout(connect_timeout)
+        .max_connections(connections)
+        .max_connections_per_host(connections)
+        .build()
+        .map_err(|e| Error::Init {
+            reason: format!("HTTP client: {e}"),
+        })
+}
+
+/// Sends one request and reads its whole response.
+pub(crate) fn exchange(
+    client: &HttpClient,
+    limits: &Limits,
+    req: &Prepared,
+) -> Result<Exchange, Error> {
+    let timeout = req.timeout.unwrap_or(limits.timeout);
+    let mut builder = http::Request::builder()
+        .method(req.method.clone())
+        .uri(req.url.as_str())
+        .timeout(timeout);
+    for (name, value) in &req.headers {
+        builder = builder.header(name, value);
+    }
+    let body = if req.body.is_empty() && !matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
+        Body::empty()
+    } else {
+        Body::from(req.body.clone())
+    };
+    let request = builder
+        .body(body)
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let response = client
+        .send(request)
+        .map_err(|e| send_error(e, req, timeout))?;
+
+    let (parts, body) = response.into_parts();
+    let mut out = Response::new(parts.status.as_u16());
+    out.version = match parts.version {
+        Version::HTTP_09 | Version::HTTP_10 => 10,
+        Version::HTTP_2 => 20,
+        Version::HTTP_3 => 30,
+        _ => 11,
+    };
+    out.url = req.url.to_string();
+    for (name, value) in &parts.headers {
+        // As Python's http.client: header bytes are ISO-8859-1.
+        let value: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+        out.append(name.as_str(), &value);
+    }
+
+    let content = if req.method == Method::HEAD {
+        Vec::new()
+    } else {
+        read_body(body, &mut out, req, limits, timeout)?
+    };
+    if matches!(out.status, 200 | 203)
+        && is_safe(&req.method)
+        && !out.contains_key("content-location")
+    {
+        out.insert("content-location", req.url.as_str());
+    }
+    Ok(Exchange {
+        response: out,
+        content,
+    })
+}
+
+fn read_body(
+    body: Body,
+    response: &mut Response,
+    req: &Prepared,
+    limits: &Limits,
+    timeout: Duration,
+) -> Result<Vec<u8>, Error> {
+    let limit = limits.max_body_size;
+    let expected = response
+        .get(header::CONTENT_LENGTH.as_str())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let encoding = response
+        .get(header::CONTENT_ENCODING.as_str())
+        .map(str::to_owned);
+    let layers = decode::layers(encoding.as_deref(), req.asked_encoding).map_err(|reason| {
+        Error::Decompress {
+            encoding: encoding.clone().unwrap_or_default(),
+            source: Some(Arc::new(io::Error::other(reason))),
+        }
+    })?;
+    if layers == 0 && expected.is_some_and(|n| n > limit) {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    let content = decode::read_all(body, layers, limit, expected).map_err(|e| match e {
+        ReadError::TooLarge => Error::BodyTooLarge { limit },
+        ReadError::Decode(e) => Error::Decompress {
+            encoding: encoding.clone().unwrap_or_default(),
+            source: Some(Arc::new(e)),
+        },
+        ReadError::Transport { received, error } => {
+            let error = isahc::Error::from(error);
+            if error.kind() == &ErrorKind::Timeout {
+                Error::Timeout { after: timeout }
+            } else {
+                Error::BodyIncomplete {
+                    received,
+                    expected,
+                    source: Arc::new(error),
+                }
+            }
+        }
+    })?;
+    if layers > 0 {
+        // httplib2 keeps the original coding under "-content-encoding".
+        if let Some(coding) = response.remove("content-encoding") {
+            response.insert("-content-encoding", coding);
+        }
+        response.insert("content-length", content.len().to_string());
+    }
+    Ok(content)
+}
+
+fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
+    let source = Arc::new(e);
+    match source.kind() {
+        ErrorKind::NameResolution => Error::ServerNotFound {
+            host: req.url.host_str().unwrap_or_default().to_owned(),
+            source,
+        },
+        ErrorKind::ConnectionFailed => Error::Connect {
+            authority: uri::authority(&req.url),
+            source,
+        },
+        ErrorKind::Timeout => Error::Timeout { after: timeout },
+        ErrorKind::BadServerCertificate
+        | ErrorKind::BadClientCertificate
+        | ErrorKind::TlsEngine
+        | ErrorKind::InvalidTlsConfiguration => Error::Tls { source },
+        _ if mentions_header_size(&source) => Error::HeadersTooLarge { source },
+        _ => Error::Transport { source },
+    }
+}
+
+/// curl reports oversized headers only as a generic failure with this text.
+fn mentions_header_size(e: &isahc::Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    text.contains("header")
+        && (text.contains("too large") || text.contains("too long") || text.contains("maximum"))
+}

@@ -1,0 +1,4 @@
+//! One integration binary: each test module shares the loopback servers of `support`.
+
+mod basics;
+mod support;
