@@ -53,7 +53,7 @@ pub enum Error {
         source: Arc<isahc::Error>,
     },
 
-    /// No connection could be made: refused, unreachable, or reset before a response.
+    /// No connection could be made: refused or unreachable.
     #[error("could not connect to {authority}")]
     Connect {
         /// `host:port` of the server.
@@ -118,11 +118,12 @@ pub enum Error {
         limit: u64,
     },
 
-    /// The connection ended or broke before the whole body arrived (truncation, reset,
-    /// broken chunked framing). The partial body is never handed out.
+    /// The connection ended or broke after it was made, before the whole response arrived:
+    /// an empty reply, a reset, a truncated body, broken chunked framing. The partial body
+    /// is never handed out.
     #[error("response body ended early after {received} bytes{}", expected_suffix(*.expected))]
     BodyIncomplete {
-        /// Bytes received on the wire before the failure.
+        /// Body bytes received on the wire before the failure (0 if it broke in the head).
         received: u64,
         /// The announced `Content-Length`, if there was one.
         expected: Option<u64>,

@@ -111,7 +111,7 @@ struct PoolHandle {
 struct Shared {
     receiver: flume::Receiver<Arc<Task>>,
     size: usize,
-    started: AtomicUsize,
+    live: AtomicUsize,
     idle: AtomicUsize,
 }
 
@@ -125,7 +125,7 @@ impl WorkerPool {
                 shared: Arc::new(Shared {
                     receiver,
                     size: size.max(1),
-                    started: AtomicUsize::new(0),
+                    live: AtomicUsize::new(0),
                     idle: AtomicUsize::new(0),
                 }),
                 workers: Mutex::new(Vec::new()),
@@ -138,9 +138,9 @@ impl WorkerPool {
         self.handle.shared.size
     }
 
-    /// Worker threads started so far.
-    pub fn started(&self) -> usize {
-        self.handle.shared.started.load(Ordering::Relaxed)
+    /// Worker threads alive now: started on demand, gone once the pool has stopped.
+    pub fn workers(&self) -> usize {
+        self.handle.shared.live.load(Ordering::Acquire)
     }
 
     /// Requests waiting in the queue for a worker.
@@ -183,7 +183,7 @@ impl PoolHandle {
             return;
         }
         let claimed = shared
-            .started
+            .live
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < shared.size).then_some(n + 1)
             });
@@ -204,9 +204,9 @@ impl PoolHandle {
                     .push(handle);
             }
             Err(e) => {
-                shared.started.fetch_sub(1, Ordering::AcqRel);
+                shared.live.fetch_sub(1, Ordering::AcqRel);
                 log::error!("[{}] could not start {name}: {e}", ThreadName);
-                if shared.started.load(Ordering::Acquire) > 0 {
+                if shared.live.load(Ordering::Acquire) > 0 {
                     return; // the running workers will get to it
                 }
                 // No worker will ever run what is queued: fail it rather than hang.
@@ -271,6 +271,7 @@ fn work(shared: &Shared) {
             log::error!("[{}] a request panicked outside its callback", ThreadName);
         }
     }
+    shared.live.fetch_sub(1, Ordering::AcqRel);
     log::debug!("[{}] worker stopped", ThreadName);
 }
 
@@ -278,7 +279,7 @@ impl fmt::Debug for WorkerPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WorkerPool")
             .field("size", &self.size())
-            .field("started", &self.started())
+            .field("workers", &self.workers())
             .field("queued", &self.queued())
             .finish()
     }

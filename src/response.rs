@@ -12,7 +12,7 @@ use std::ops::Index;
 /// let mut r = asynchttp::Response::new(200);
 /// r.insert("Content-Type", "text/plain");
 /// assert_eq!(r.get("content-type"), Some("text/plain"));
-/// assert_eq!(r["status"], "200");
+/// assert_eq!(&r["status"], "200");
 /// assert_eq!(r.reason, "OK");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

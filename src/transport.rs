@@ -134,7 +134,7 @@ fn read_body(
         },
         ReadError::Transport { received, error } => {
             let error = isahc::Error::from(error);
-            if error.kind() == &ErrorKind::Timeout {
+            if error.kind() == ErrorKind::Timeout {
                 Error::Timeout { after: timeout }
             } else {
                 Error::BodyIncomplete {
@@ -156,8 +156,23 @@ fn read_body(
 }
 
 fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
+    let code = curl_code(&e);
     let source = Arc::new(e);
     match source.kind() {
+        _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
+        // The connection broke after it was made, before the response was whole: a reset,
+        // an empty reply, or framing that broke while the head was being read.
+        _ if matches!(
+            code,
+            Some(curl_codes::GOT_NOTHING | curl_codes::RECV_ERROR)
+        ) =>
+        {
+            Error::BodyIncomplete {
+                received: 0,
+                expected: None,
+                source,
+            }
+        }
         ErrorKind::NameResolution => Error::ServerNotFound {
             host: req.url.host_str().unwrap_or_default().to_owned(),
             source,
@@ -171,14 +186,19 @@ fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine
         | ErrorKind::InvalidTlsConfiguration => Error::Tls { source },
-        _ if mentions_header_size(&source) => Error::HeadersTooLarge { source },
         _ => Error::Transport { source },
     }
 }
 
-/// curl reports oversized headers only as a generic failure with this text.
-fn mentions_header_size(e: &isahc::Error) -> bool {
-    let text = e.to_string().to_ascii_lowercase();
-    text.contains("header")
-        && (text.contains("too large") || text.contains("too long") || text.contains("maximum"))
+/// The libcurl error code behind an isahc error, where isahc kept it as the source.
+fn curl_code(e: &isahc::Error) -> Option<u32> {
+    let source = std::error::Error::source(e)?;
+    source.downcast_ref::<curl::Error>().map(curl::Error::code)
+}
+
+/// libcurl error codes that isahc folds into broader kinds.
+mod curl_codes {
+    pub(super) const GOT_NOTHING: u32 = 52;
+    pub(super) const RECV_ERROR: u32 = 56;
+    pub(super) const TOO_LARGE: u32 = 100;
 }

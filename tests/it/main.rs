@@ -1,4 +1,6 @@
 //! One integration binary: each test module shares the loopback servers of `support`.
 
 mod basics;
+mod faults;
+mod pool;
 mod support;

@@ -1,16 +1,20 @@
-//! Loopback servers for the tests: a real HTTP server (tiny_http) that records what it
+//! Loopback servers for the tests: a real HTTP server (hyper) that records what it
 //! receives, and a raw-socket server for deliberately broken responses.
 
 #![allow(dead_code)] // each test module uses a different part
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 pub use asynchttp::{Error, Http, LazyContent, LazyResponse, Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::service::service_fn;
 
 /// Every wait in a test is bounded by this.
 pub const BOUND: Duration = Duration::from_secs(20);
@@ -98,39 +102,59 @@ impl Reply {
 
 type Handler = dyn Fn(&Received) -> Reply + Send + Sync;
 
-/// A tiny_http server on 127.0.0.1:0 that records every request.
+/// A hyper server on 127.0.0.1:0 that records every request and counts connections.
 pub struct Server {
     addr: SocketAddr,
-    inner: Arc<tiny_http::Server>,
     received: Arc<Mutex<Vec<Received>>>,
-    threads: Vec<JoinHandle<()>>,
+    connections: Arc<AtomicUsize>,
+    handler_panicked: Arc<AtomicBool>,
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Server {
-    /// A server with 8 handler threads.
     pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
-        Server::with_threads(8, handler)
-    }
-
-    pub fn with_threads(
-        threads: usize,
-        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
-    ) -> Server {
-        let inner = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
-        let addr = inner.server_addr().to_ip().expect("ip listener");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-server")
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let handler_panicked = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
-        let threads = (0..threads)
-            .map(|_| {
-                let (inner, received, handler) = (inner.clone(), received.clone(), handler.clone());
-                thread::spawn(move || serve(&inner, &received, &*handler))
-            })
-            .collect();
+        let state = (
+            received.clone(),
+            connections.clone(),
+            handler_panicked.clone(),
+        );
+        runtime.spawn(async move {
+            let (received, connections, panicked) = state;
+            while let Ok((stream, _)) = listener.accept().await {
+                connections.fetch_add(1, Ordering::SeqCst);
+                let (received, handler, panicked) =
+                    (received.clone(), handler.clone(), panicked.clone());
+                let service = service_fn(move |req| {
+                    respond(req, received.clone(), handler.clone(), panicked.clone())
+                });
+                tokio::spawn(async move {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+        });
         Server {
             addr,
-            inner,
             received,
-            threads,
+            connections,
+            handler_panicked,
+            runtime: Some(runtime),
         }
     }
 
@@ -145,48 +169,68 @@ impl Server {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
 }
 
-fn serve(server: &tiny_http::Server, received: &Mutex<Vec<Received>>, handler: &Handler) {
-    while let Ok(mut request) = server.recv() {
-        let mut body = Vec::new();
-        let _ = request.as_reader().read_to_end(&mut body);
-        let seen = Received {
-            method: request.method().to_string(),
-            url: request.url().to_owned(),
-            headers: request
-                .headers()
-                .iter()
-                .map(|h| (h.field.to_string(), h.value.to_string()))
-                .collect(),
-            body,
-        };
-        received.lock().unwrap().push(seen.clone());
-        let reply = handler(&seen);
-        if !reply.delay.is_zero() {
-            thread::sleep(reply.delay);
+async fn respond(
+    req: hyper::Request<hyper::body::Incoming>,
+    received: Arc<Mutex<Vec<Received>>>,
+    handler: Arc<Handler>,
+    panicked: Arc<AtomicBool>,
+) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await?.to_bytes().to_vec();
+    let seen = Received {
+        method: parts.method.to_string(),
+        url: parts.uri.to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    received.lock().unwrap().push(seen.clone());
+    let reply = match catch_unwind(AssertUnwindSafe(|| handler(&seen))) {
+        Ok(reply) => reply,
+        Err(_) => {
+            panicked.store(true, Ordering::SeqCst);
+            Reply::new(599, "test handler panicked")
         }
-        let mut response =
-            tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-        for (name, value) in &reply.headers {
-            response.add_header(
-                tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap(),
-            );
-        }
-        let _ = request.respond(response);
+    };
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
     }
+    let mut response = hyper::Response::new(Full::new(Bytes::from(reply.body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(reply.status).expect("status code");
+    for (name, value) in &reply.headers {
+        response.headers_mut().append(
+            hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            hyper::header::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    Ok(response)
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for _ in &self.threads {
-            self.inner.unblock();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(1));
         }
-        for t in self.threads.drain(..) {
-            let joined = t.join();
-            if !thread::panicking() {
-                joined.expect("server thread panicked");
-            }
+        if !thread::panicking() {
+            assert!(
+                !self.handler_panicked.load(Ordering::SeqCst),
+                "a test server handler panicked"
+            );
         }
     }
 }
