@@ -44,63 +44,87 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--rss-phase") {
         let url = args.get(i + 1).expect("--rss-phase <url>");
         rss_phase(url);
         return;
     }
+    // `cargo bench --bench overhead -- latency memory` runs only those sections.
+    let chosen: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |section: &str| chosen.is_empty() || chosen.contains(&section);
 
     let server = Server::start();
     let url = server.url("/");
     let started = Instant::now();
 
-    let mut rows = Vec::new();
-    for (&c, &requests) in CONCURRENCIES.iter().zip(&REQUESTS) {
-        let row = throughput_row(&url, c, requests);
-        eprintln!(
-            "c={c:<3}  isahc {:>8.0} req/s  asynchttp {:>8.0} req/s  ratio {:.3}",
-            row.isahc,
-            row.asynchttp,
-            row.asynchttp / row.isahc
-        );
-        rows.push((c, row));
+    if wants("throughput") {
+        let rows: Vec<(usize, Row)> = CONCURRENCIES
+            .iter()
+            .zip(&REQUESTS)
+            .map(|(&c, &requests)| (c, throughput_row(&url, c, requests)))
+            .collect();
+        print_throughput(&rows);
     }
+    if wants("latency") {
+        let (isahc, asynchttp) = latency(&url);
+        println!(
+            "latency c=1: isahc median {:.1} µs, asynchttp median {:.1} µs, added {:.1} µs",
+            isahc,
+            asynchttp,
+            asynchttp - isahc
+        );
+    }
+    if wants("memory") {
+        let rss = run_rss_child(&server.url("/slow"));
+        println!(
+            "{QUEUED} queued ({QUEUED_WORKERS} workers): peak RSS {:.1} MiB (baseline {:.1} \
+             MiB), ~{:.0} bytes per queued request",
+            mib(rss.peak_kib),
+            mib(rss.baseline_kib),
+            (rss.submitted_kib.saturating_sub(rss.baseline_kib) * 1024) as f64 / QUEUED as f64,
+        );
+        println!(
+            "  RSS {:.1} MiB right after submitting, when {} were still queued; peak {:.1} MiB \
+             when the queue had drained; {}/{QUEUED} succeeded",
+            mib(rss.submitted_kib),
+            rss.queued_at_submit,
+            mib(rss.drained_peak_kib),
+            rss.ok
+        );
+        assert_eq!(rss.ok, QUEUED, "every queued request must succeed");
+    }
+    println!("(took {:.0} s)", started.elapsed().as_secs_f64());
+}
 
-    let latency = latency(&url);
-    let rss = run_rss_child(&server.url("/slow"));
-
-    println!();
+fn print_throughput(rows: &[(usize, Row)]) {
     println!("concurrency  isahc req/s  asynchttp req/s  ratio  (per-round ratios: min..max)");
-    for (c, row) in &rows {
+    for (c, row) in rows {
         println!(
             "{c:>11}  {:>11.0}  {:>15.0}  {:>5.3}  ({:.3}..{:.3})",
-            row.isahc,
-            row.asynchttp,
-            row.asynchttp / row.isahc,
+            row.isahc.rate,
+            row.asynchttp.rate,
+            row.asynchttp.rate / row.isahc.rate,
             row.ratio_min,
             row.ratio_max
         );
     }
-    println!(
-        "latency c=1: isahc median {:.1} µs, asynchttp median {:.1} µs, added {:.1} µs",
-        latency.isahc,
-        latency.asynchttp,
-        latency.asynchttp - latency.isahc
-    );
-    println!(
-        "{QUEUED} queued ({QUEUED_WORKERS} workers): peak RSS {:.1} MiB while queued, {:.1} MiB \
-         with all results held (baseline {:.1} MiB), ~{:.0} bytes per queued request; \
-         {} queued right after submitting, {}/{QUEUED} succeeded",
-        mib(rss.queued_peak_kib),
-        mib(rss.final_peak_kib),
-        mib(rss.baseline_kib),
-        (rss.submitted_kib.saturating_sub(rss.baseline_kib) * 1024) as f64 / QUEUED as f64,
-        rss.queued_at_submit,
-        rss.ok
-    );
-    println!("(total {:.0} s)", started.elapsed().as_secs_f64());
-    assert_eq!(rss.ok, QUEUED, "every queued request must succeed");
+    println!("  per request, whole process (server included): CPU µs, context switches");
+    println!("  concurrency  isahc cpu  asynchttp cpu  added cpu  isahc cs  asynchttp cs");
+    for (c, row) in rows {
+        println!(
+            "  {c:>11}  {:>9.1}  {:>13.1}  {:>9.1}  {:>8.2}  {:>12.2}",
+            row.isahc.cpu_us,
+            row.asynchttp.cpu_us,
+            row.asynchttp.cpu_us - row.isahc.cpu_us,
+            row.isahc.switches,
+            row.asynchttp.switches
+        );
+    }
 }
 
 // ---- the two sides ----
@@ -160,10 +184,19 @@ fn check(status: u16, body: &[u8]) {
 // ---- throughput ----
 
 struct Row {
-    isahc: f64,
-    asynchttp: f64,
+    isahc: Sample,
+    asynchttp: Sample,
     ratio_min: f64,
     ratio_max: f64,
+}
+
+/// One side's round: requests per second, and per request the CPU time and context
+/// switches of the whole process (server included: it does the same work for both sides).
+#[derive(Clone, Copy)]
+struct Sample {
+    rate: f64,
+    cpu_us: f64,
+    switches: f64,
 }
 
 fn throughput_row(url: &str, c: usize, requests: usize) -> Row {
@@ -178,31 +211,45 @@ fn throughput_row(url: &str, c: usize, requests: usize) -> Row {
         rate(c, requests / 4, &isahc_side);
         rate(c, requests / 4, &asynchttp_side);
     }
-    let (mut isahc, mut asynchttp, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut isahc, mut asynchttp) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         // Alternate which side goes first, so neither always follows the other.
-        let (a, b) = if round % 2 == 0 {
-            let a = rate(c, requests, &isahc_side);
-            (a, rate(c, requests, &asynchttp_side))
+        if round % 2 == 0 {
+            isahc.push(rate(c, requests, &isahc_side));
+            asynchttp.push(rate(c, requests, &asynchttp_side));
         } else {
-            let b = rate(c, requests, &asynchttp_side);
-            (rate(c, requests, &isahc_side), b)
-        };
-        isahc.push(a);
-        asynchttp.push(b);
-        ratios.push(b / a);
+            asynchttp.push(rate(c, requests, &asynchttp_side));
+            isahc.push(rate(c, requests, &isahc_side));
+        }
     }
+    let mut ratios: Vec<f64> = isahc
+        .iter()
+        .zip(&asynchttp)
+        .map(|(a, b)| b.rate / a.rate)
+        .collect();
     ratios.sort_by(f64::total_cmp);
     Row {
-        isahc: median(&mut isahc),
-        asynchttp: median(&mut asynchttp),
+        isahc: Sample::median(&isahc),
+        asynchttp: Sample::median(&asynchttp),
         ratio_min: ratios[0],
         ratio_max: ratios[ratios.len() - 1],
     }
 }
 
-/// Requests per second with `c` threads each sending `requests / c` requests, one at a time.
-fn rate(c: usize, requests: usize, one: &(impl Fn() + Sync)) -> f64 {
+impl Sample {
+    /// The median of each field on its own.
+    fn median(samples: &[Sample]) -> Sample {
+        let field = |f: fn(&Sample) -> f64| median(&mut samples.iter().map(f).collect::<Vec<_>>());
+        Sample {
+            rate: field(|s| s.rate),
+            cpu_us: field(|s| s.cpu_us),
+            switches: field(|s| s.switches),
+        }
+    }
+}
+
+/// `c` threads each sending `requests / c` requests, one at a time.
+fn rate(c: usize, requests: usize, one: &(impl Fn() + Sync)) -> Sample {
     let per_thread = requests / c;
     let barrier = Barrier::new(c + 1);
     thread::scope(|s| {
@@ -218,23 +265,25 @@ fn rate(c: usize, requests: usize, one: &(impl Fn() + Sync)) -> f64 {
             .collect();
         // Thread start-up stays out of the timing.
         barrier.wait();
-        let start = Instant::now();
+        let (start, before) = (Instant::now(), Usage::now());
         for caller in callers {
             caller.join().expect("caller thread panicked");
         }
-        (per_thread * c) as f64 / start.elapsed().as_secs_f64()
+        let (elapsed, after) = (start.elapsed(), Usage::now());
+        let n = (per_thread * c) as f64;
+        Sample {
+            rate: n / elapsed.as_secs_f64(),
+            cpu_us: (after.cpu - before.cpu).as_secs_f64() * 1e6 / n,
+            switches: (after.switches - before.switches) as f64 / n,
+        }
     })
 }
 
 // ---- latency ----
 
-struct Latency {
-    isahc: f64,
-    asynchttp: f64,
-}
-
-/// Median microseconds per request at concurrency 1, the sides alternating block by block.
-fn latency(url: &str) -> Latency {
+/// Median microseconds per request at concurrency 1 for (isahc, asynchttp), the sides
+/// alternating block by block.
+fn latency(url: &str) -> (f64, f64) {
     let client = isahc_client(1);
     let http = asynchttp_client(1);
     let time = |samples: &mut Vec<f64>, one: &dyn Fn()| {
@@ -253,10 +302,7 @@ fn latency(url: &str) -> Latency {
         time(&mut isahc, &isahc_side);
         time(&mut asynchttp, &asynchttp_side);
     }
-    Latency {
-        isahc: median(&mut isahc),
-        asynchttp: median(&mut asynchttp),
-    }
+    (median(&mut isahc), median(&mut asynchttp))
 }
 
 // ---- memory ----
@@ -265,8 +311,10 @@ fn latency(url: &str) -> Latency {
 struct Rss {
     baseline_kib: u64,
     submitted_kib: u64,
-    queued_peak_kib: u64,
-    final_peak_kib: u64,
+    /// VmHWM when the queue had just drained.
+    drained_peak_kib: u64,
+    /// VmHWM once every request was done, all results still held.
+    peak_kib: u64,
     queued_at_submit: usize,
     ok: usize,
 }
@@ -292,8 +340,8 @@ fn run_rss_child(url: &str) -> Rss {
     Rss {
         baseline_kib: field("baseline"),
         submitted_kib: field("submitted"),
-        queued_peak_kib: field("queued_peak"),
-        final_peak_kib: field("final_peak"),
+        drained_peak_kib: field("drained_peak"),
+        peak_kib: field("peak"),
         queued_at_submit: field("queued_at_submit") as usize,
         ok: field("ok") as usize,
     }
@@ -326,7 +374,7 @@ fn rss_phase(url: &str) {
     while http.pool().queued() > 0 {
         thread::sleep(Duration::from_millis(1));
     }
-    let queued_peak = proc_status_kib("VmHWM");
+    let drained_peak = proc_status_kib("VmHWM");
     let ok = pairs
         .iter()
         .filter(|(response, content)| {
@@ -336,10 +384,10 @@ fn rss_phase(url: &str) {
             )
         })
         .count();
-    let final_peak = proc_status_kib("VmHWM");
+    let peak = proc_status_kib("VmHWM");
     println!(
-        "baseline={baseline} submitted={submitted} queued_peak={queued_peak} \
-         final_peak={final_peak} queued_at_submit={queued_at_submit} ok={ok}"
+        "baseline={baseline} submitted={submitted} drained_peak={drained_peak} peak={peak} \
+         queued_at_submit={queued_at_submit} ok={ok}"
     );
 }
 
@@ -406,6 +454,31 @@ async fn respond(
 }
 
 // ---- helpers ----
+
+/// CPU time and context switches of the whole process: every thread, live or ended.
+struct Usage {
+    cpu: Duration,
+    switches: u64,
+}
+
+impl Usage {
+    #[allow(unsafe_code)]
+    fn now() -> Usage {
+        // SAFETY: getrusage only writes the struct it is given; all-zero is a valid rusage.
+        let ru = unsafe {
+            let mut ru: libc::rusage = std::mem::zeroed();
+            assert_eq!(libc::getrusage(libc::RUSAGE_SELF, &mut ru), 0, "getrusage");
+            ru
+        };
+        let time = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+        };
+        Usage {
+            cpu: time(ru.ru_utime) + time(ru.ru_stime),
+            switches: (ru.ru_nvcsw + ru.ru_nivcsw) as u64,
+        }
+    }
+}
 
 fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);

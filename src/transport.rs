@@ -162,11 +162,7 @@ fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
         _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
         // The connection broke after it was made, before the response was whole: a reset,
         // an empty reply, or framing that broke while the head was being read.
-        _ if matches!(
-            code,
-            Some(curl_codes::GOT_NOTHING | curl_codes::RECV_ERROR)
-        ) =>
-        {
+        _ if matches!(code, Some(curl_codes::GOT_NOTHING | curl_codes::RECV_ERROR)) => {
             Error::BodyIncomplete {
                 received: 0,
                 expected: None,

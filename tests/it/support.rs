@@ -1,7 +1,7 @@
 //! Loopback servers for the tests: a real HTTP server (hyper) that records what it
 //! receives, and a raw-socket server for deliberately broken responses.
 
-#![allow(dead_code)] // each test module uses a different part
+#![allow(dead_code, unused_imports)] // each user (tests, examples) needs a different part
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

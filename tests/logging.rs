@@ -1,0 +1,128 @@
+//! Log lines: thread-tagged and request-tagged, no header values, bodies or query strings
+//! at DEBUG, and the call site of a request whose error surfaces. A binary of its own, since
+//! it installs the process's logger.
+
+#[path = "it/support.rs"]
+mod support;
+
+use std::sync::Mutex;
+
+use support::*;
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, meta: &log::Metadata) -> bool {
+        meta.target().starts_with("asynchttp")
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            let line = format!("{} {} {}", record.level(), record.target(), record.args());
+            LINES.lock().unwrap().push(line);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn lines_for(id: &str) -> Vec<String> {
+    let tag = format!(" req={id} ");
+    LINES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(&tag))
+        .cloned()
+        .collect()
+}
+
+/// The request id from the queued line of the request whose URL contains `path`.
+fn id_of(path: &str) -> String {
+    let lines = LINES.lock().unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l.contains(" queued ") && l.contains(path))
+        .unwrap_or_else(|| panic!("no queued line for {path}: {lines:#?}"));
+    line.split("req=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
+    log::set_logger(&Capture).unwrap();
+    log::set_max_level(log::LevelFilter::Debug);
+    let server = Server::start(|_| Reply::ok("0123456789"));
+    let http = Http::builder().workers(2).build().unwrap();
+
+    let (response, _) = http.request_with(
+        &server.url("/ok?api_key=query-secret"),
+        "POST",
+        "body-secret",
+        &[("Authorization", "Bearer header-secret")],
+    );
+    assert_eq!(wait(&response).unwrap().status, 200);
+    let id = id_of("/ok");
+    let lines = lines_for(&id);
+    let find = |word: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(word))
+            .unwrap_or_else(|| panic!("no {word:?} line in {lines:#?}"))
+            .clone()
+    };
+    let thread = std::thread::current().name().unwrap().to_owned();
+    assert!(find(" queued ").starts_with(&format!(
+        "DEBUG asynchttp::http [{thread}] req={id} queued POST http://"
+    )));
+    assert!(find(" started ").contains("[asynchttp-worker-"));
+    let finished = find(" finished ");
+    assert!(finished.contains("[asynchttp-worker-"), "{finished}");
+    assert!(finished.contains("-> 200 (10 bytes) in "), "{finished}");
+    for line in LINES.lock().unwrap().iter() {
+        for secret in ["query-secret", "body-secret", "header-secret"] {
+            assert!(!line.contains(secret), "{line}");
+        }
+    }
+
+    // A failure: logged by the worker, and again where it surfaces, with the call site.
+    let made_at = line!() + 1;
+    let (failed, _) = http.request(&closed_port_url());
+    assert!(LazyResponse::wait(&failed).is_err());
+    let id = {
+        let url = format!("{failed:?}");
+        url.split("req=")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let lines = lines_for(&id);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" failed GET ") && l.contains("could not connect")),
+        "{lines:#?}"
+    );
+    let surfaced = lines
+        .iter()
+        .find(|l| l.contains("error surfaced at"))
+        .expect("surfaced line");
+    assert!(
+        surfaced.contains(&format!("(request made at tests/logging.rs:{made_at}:")),
+        "{surfaced}"
+    );
+    assert!(
+        surfaced.contains("error surfaced at tests/logging.rs:"),
+        "{surfaced}"
+    );
+}
