@@ -19,7 +19,11 @@ const REQUESTS: usize = 300;
 fn main() {
     let server = Server::start(|req| {
         // A little latency, as a real server has; /missing gives a 404.
-        let status = if req.url.starts_with("/missing") { 404 } else { 200 };
+        let status = if req.url.starts_with("/missing") {
+            404
+        } else {
+            200
+        };
         Reply::new(status, format!("hello from {}", req.url)).delay(Duration::from_millis(2))
     });
     let http = Http::new();
@@ -39,7 +43,10 @@ fn main() {
         *statuses.entry(response.status).or_insert(0) += 1;
     }
     let (first, content) = &pairs[0];
-    println!("first: {} {} -> {content:?} = {content}", first.status, first.reason);
+    println!(
+        "first: {} {} -> {content:?} = {content}",
+        first.status, first.reason
+    );
     println!("statuses: {statuses:?}");
     println!(
         "{REQUESTS} requests on {} workers: submitted in {submitted:.2?}, all done in {:.2?}",

@@ -30,7 +30,9 @@ fn main() {
 
     let server = Server::start(|_| Reply::ok("logged"));
     let http = Http::builder().workers(2).build().expect("client");
-    let pairs: Vec<_> = (0..3).map(|i| http.request(&server.url(&format!("/{i}")))).collect();
+    let pairs: Vec<_> = (0..3)
+        .map(|i| http.request(&server.url(&format!("/{i}"))))
+        .collect();
     let (refused, _) = http.request(&closed_port_url());
     for (response, content) in &pairs {
         println!("{} {content}", response.status);

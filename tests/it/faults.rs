@@ -271,3 +271,50 @@ fn r6_injection_in_method_or_headers_fails_before_anything_is_sent() {
     thread::sleep(Duration::from_millis(100));
     assert_eq!(server.hits(), 0);
 }
+
+#[test]
+fn b4_conflicting_framing_never_desyncs_the_next_request() {
+    // The first request gets the broken framing under test, every later one "second"; a
+    // desync would hand the second request a stale tail instead.
+    let heads: [&'static [u8]; 3] = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhelloXX",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+    ];
+    for framing in heads {
+        let broken_sent = std::sync::atomic::AtomicBool::new(false);
+        let server = RawServer::start(move |s| {
+            if !broken_sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                send(s, framing);
+                if read_head(s).is_empty() {
+                    return;
+                }
+            }
+            loop {
+                send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+                if read_head(s).is_empty() {
+                    return;
+                }
+            }
+        });
+        let http = Http::builder().workers(1).build().unwrap();
+        let (first, content) = http.request(&server.url("/1"));
+        match wait(&first) {
+            // RFC 9112: Transfer-Encoding wins over Content-Length.
+            Ok(_) => assert_eq!(
+                body(&content),
+                b"hello",
+                "{}",
+                String::from_utf8_lossy(framing)
+            ),
+            Err(e) => assert!(!matches!(e, Error::Timeout { .. }), "{}", e.chain()),
+        }
+        let (_, second) = http.request(&server.url("/2"));
+        assert_eq!(
+            body(&second),
+            b"second",
+            "{}",
+            String::from_utf8_lossy(framing)
+        );
+    }
+}

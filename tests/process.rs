@@ -1,18 +1,23 @@
-//! Process-wide thread accounting, in a binary of its own so that no other test's threads
-//! come and go while it counts (RELIABILITY.md P2-P4: "the thread count returns to its
-//! starting value").
+//! Process-wide accounting of threads and memory, in a binary of its own so that no other
+//! test's threads or allocations come and go while it counts (RELIABILITY.md P2-P4: "the
+//! thread count returns to its starting value"; B7: memory bounded by the body limit).
+//! The tests here take `ALONE` so they do not overlap each other either.
 
 #[path = "it/support.rs"]
 mod support;
 
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asynchttp::WorkerPool;
 use support::*;
 
+static ALONE: Mutex<()> = Mutex::new(());
+
 #[test]
 fn worker_threads_are_named_and_all_gone_after_shutdown() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     init_logging();
     let server = Server::start(|_| Reply::ok("x").delay(Duration::from_millis(5)));
     let baseline = thread_count();
@@ -60,5 +65,42 @@ fn worker_threads_are_named_and_all_gone_after_shutdown() {
         thread_count(),
         baseline,
         "after dropping the last pool clone"
+    );
+}
+
+/// Peak resident memory of this process so far, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+#[test]
+fn b7_gzip_bomb_memory_stays_near_the_limit() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    // 256 MiB of zeros, compressed in chunks so the test itself never holds them.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..256 {
+        encoder.write_all(&zeros).unwrap();
+    }
+    let bomb = encoder.finish().unwrap();
+    let server = Server::start(move |_| Reply::ok(bomb.clone()).header("Content-Encoding", "gzip"));
+    let limit: u64 = 16 << 20;
+    let http = Http::builder().max_body_size(limit).build().unwrap();
+    // Warm up the client and server so their own allocations are in the baseline.
+    let warm = Server::start(|_| Reply::ok("warm"));
+    wait(&http.request(&warm.url("/")).0).unwrap();
+    let before = peak_rss();
+    let (response, _) = http.request(&server.url("/"));
+    assert!(matches!(wait(&response), Err(Error::BodyTooLarge { .. })));
+    let grown = peak_rss().saturating_sub(before);
+    // The decoded body is cut at the limit; the rest is buffers.
+    assert!(
+        grown < 2 * limit,
+        "peak RSS grew by {} MiB for a {} MiB limit",
+        grown >> 20,
+        limit >> 20
     );
 }
