@@ -328,9 +328,10 @@ pub fn closed_port_url() -> String {
 /// Asserts that `f` holds within the bound, polling.
 #[track_caller]
 pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let what = || format!("{what} {:?}", thread_names());
     let start = Instant::now();
     while !f() {
-        assert!(start.elapsed() < BOUND, "not within {BOUND:?}: {what}");
+        assert!(start.elapsed() < BOUND, "not within {BOUND:?}: {}", what());
         thread::sleep(Duration::from_millis(10));
     }
 }
@@ -350,4 +351,14 @@ pub fn threads_named(prefix: &str) -> usize {
     dir.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
         .filter(|name| name.trim_end().starts_with(prefix))
         .count()
+}
+
+/// Names of this process's threads, for messages.
+pub fn thread_names() -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    dir.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect()
 }
