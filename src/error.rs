@@ -188,6 +188,13 @@ impl Error {
     }
 
     /// True for [`Error::Timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// assert!(asynchttp::Error::Timeout { after: Duration::from_secs(1) }.is_timeout());
+    /// assert!(!asynchttp::Error::Closed.is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
     }

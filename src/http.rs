@@ -100,12 +100,25 @@ impl Default for HttpBuilder {
 impl HttpBuilder {
     /// The number of worker threads, started on demand (default 5, as asynchttp). Also the
     /// connection limit, in total and per host.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().workers(8).build()?;
+    /// assert_eq!(http.pool().size(), 8);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = n;
         self
     }
 
     /// Runs requests on a shared [`WorkerPool`] instead of a pool of this client's own.
+    ///
+    /// ```
+    /// let pool = asynchttp::WorkerPool::new(4);
+    /// let http = asynchttp::Http::builder().pool(pool.clone()).build()?;
+    /// assert_eq!(http.pool().size(), 4);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn pool(mut self, pool: WorkerPool) -> Self {
         self.pool = Some(pool);
         self
@@ -113,12 +126,28 @@ impl HttpBuilder {
 
     /// The total time one request may take, from the moment a worker starts it (time spent
     /// waiting in the queue does not count) until its body is read. Default 30 seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let http = asynchttp::Http::builder().timeout(Duration::from_secs(5)).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// The time a connection may take to open, within the total timeout. Default 10 seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let http = asynchttp::Http::builder().connect_timeout(Duration::from_secs(2)).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -126,12 +155,24 @@ impl HttpBuilder {
 
     /// The largest body accepted, counted after decompression; a larger one fails with
     /// [`Error::BodyTooLarge`]. Default 100 MiB.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().max_body_size(1 << 20).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn max_body_size(mut self, bytes: u64) -> Self {
         self.max_body_size = bytes;
         self
     }
 
     /// The `User-Agent` sent when a request sets none. Default `asynchttp/<version>`.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().user_agent("my-crawler/1.0").build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn user_agent(mut self, agent: &str) -> Self {
         self.user_agent = agent.to_owned();
         self
@@ -143,6 +184,13 @@ impl HttpBuilder {
     ///
     /// [`Error::Init`] if `workers` is 0, the timeout is zero, or the transport cannot be
     /// set up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let refused = asynchttp::Http::builder().workers(0).build();
+    /// assert!(matches!(refused, Err(asynchttp::Error::Init { .. })));
+    /// ```
     pub fn build(self) -> Result<Http, Error> {
         if self.workers == 0 && self.pool.is_none() {
             return Err(Error::Init {
@@ -188,6 +236,13 @@ impl Http {
     /// # Panics
     ///
     /// If the transport cannot be set up; [`Http::builder`] returns that as an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// assert_eq!(http.pool().size(), 5);
+    /// ```
     #[allow(clippy::new_without_default)] // building can fail; no silent Default
     pub fn new() -> Self {
         match Http::builder().build() {
@@ -197,6 +252,12 @@ impl Http {
     }
 
     /// A builder for a configured client.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().workers(2).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
     pub fn builder() -> HttpBuilder {
         HttpBuilder::default()
     }
@@ -206,6 +267,14 @@ impl Http {
     /// # Panics
     ///
     /// Never here. Reading a failed request's pair panics; see [`LazyResponse`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// let (response, content) = http.request("http://127.0.0.1:8080/");
+    /// println!("{} {content}", response.status);
+    /// ```
     #[track_caller]
     pub fn request(&self, uri: &str) -> (LazyResponse, LazyContent) {
         self.send(Request::get(uri))
@@ -244,6 +313,16 @@ impl Http {
     /// Submitting never fails: a request that cannot be sent (bad URL, control characters
     /// in a header, a shut-down client) gives a pair that is already failed, and nothing is
     /// queued or sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asynchttp::{Error, Http, LazyResponse, Request};
+    ///
+    /// let http = Http::new();
+    /// let (response, _) = http.send(Request::get("http://127.0.0.1/").header("X-A", "1\r\nX-B: 2"));
+    /// assert!(matches!(LazyResponse::wait(&response), Err(Error::InvalidRequest { .. })));
+    /// ```
     #[track_caller]
     pub fn send(&self, req: Request) -> (LazyResponse, LazyContent) {
         lazy::pair(self.submit(req, Location::caller(), Ok))
@@ -278,42 +357,78 @@ impl Http {
     }
 
     /// A GET request.
+    ///
+    /// ```no_run
+    /// let (response, _) = asynchttp::Http::new().get("http://127.0.0.1:8080/");
+    /// assert_eq!(response.status, 200);
+    /// ```
     #[track_caller]
     pub fn get(&self, uri: &str) -> (LazyResponse, LazyContent) {
         self.send(Request::new("GET", uri))
     }
 
     /// A HEAD request; its content is always empty.
+    ///
+    /// ```no_run
+    /// let (response, content) = asynchttp::Http::new().head("http://127.0.0.1:8080/");
+    /// println!("{:?}", response.get("content-length"));
+    /// assert!(content.is_empty());
+    /// ```
     #[track_caller]
     pub fn head(&self, uri: &str) -> (LazyResponse, LazyContent) {
         self.send(Request::new("HEAD", uri))
     }
 
     /// A DELETE request.
+    ///
+    /// ```no_run
+    /// let (response, _) = asynchttp::Http::new().delete("http://127.0.0.1:8080/item/1");
+    /// println!("{}", response.status);
+    /// ```
     #[track_caller]
     pub fn delete(&self, uri: &str) -> (LazyResponse, LazyContent) {
         self.send(Request::new("DELETE", uri))
     }
 
     /// An OPTIONS request.
+    ///
+    /// ```no_run
+    /// let (response, _) = asynchttp::Http::new().options("http://127.0.0.1:8080/");
+    /// println!("{:?}", response.get("allow"));
+    /// ```
     #[track_caller]
     pub fn options(&self, uri: &str) -> (LazyResponse, LazyContent) {
         self.send(Request::new("OPTIONS", uri))
     }
 
     /// A POST request with a body.
+    ///
+    /// ```no_run
+    /// let (response, _) = asynchttp::Http::new().post("http://127.0.0.1:8080/items", "name=x");
+    /// println!("{}", response.status);
+    /// ```
     #[track_caller]
     pub fn post(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
         self.send(Request::new("POST", uri).body(body))
     }
 
     /// A PUT request with a body.
+    ///
+    /// ```no_run
+    /// let (response, _) = asynchttp::Http::new().put("http://127.0.0.1:8080/item/1", b"data".to_vec());
+    /// println!("{}", response.status);
+    /// ```
     #[track_caller]
     pub fn put(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
         self.send(Request::new("PUT", uri).body(body))
     }
 
     /// A PATCH request with a body.
+    ///
+    /// ```no_run
+    /// let (response, _) = asynchttp::Http::new().patch("http://127.0.0.1:8080/item/1", "x=2");
+    /// println!("{}", response.status);
+    /// ```
     #[track_caller]
     pub fn patch(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
         self.send(Request::new("PATCH", uri).body(body))
@@ -321,6 +436,12 @@ impl Http {
 
     /// Closes idle pooled connections, as httplib2's `close()`. The client stays usable: later
     /// requests open new connections, and requests in flight finish on theirs.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// http.close();
+    /// assert!(!http.is_shut_down());
+    /// ```
     pub fn close(&self) {
         let core = &self.handle.core;
         match transport::client(core.connections, core.connect_timeout) {
@@ -339,16 +460,37 @@ impl Http {
     ///
     /// Called on a worker thread (from a callback), it stops the client without waiting,
     /// since the worker would wait on itself. Dropping the last clone does the same as this.
+    ///
+    /// ```
+    /// use asynchttp::{Error, Http, LazyResponse};
+    ///
+    /// let http = Http::new();
+    /// http.shutdown();
+    /// let (late, _) = http.request("http://127.0.0.1:8080/");
+    /// assert!(matches!(LazyResponse::wait(&late), Err(Error::Closed)));
+    /// ```
     pub fn shutdown(&self) {
         self.handle.shutdown();
     }
 
     /// True once [`shutdown`](Self::shutdown) was called.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// let clone = http.clone();
+    /// clone.shutdown();
+    /// assert!(http.is_shut_down());
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         self.handle.core.closed.load(Ordering::Acquire)
     }
 
     /// The pool this client runs on.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// assert_eq!(http.pool().workers(), 0); // none started before the first request
+    /// ```
     pub fn pool(&self) -> &WorkerPool {
         &self.handle.pool
     }

@@ -187,21 +187,65 @@ pub(crate) struct Exchange {
 }
 
 macro_rules! lazy_accessors {
-    ($target:ty, $project:expr) => {
+    ($target:ty, $project:expr, $name:literal, $setup:literal) => {
         /// Blocks until the request is done; the fallible way to get the value.
         ///
         /// A failed request gives its [`Error`] here on every call, never a retry.
+        ///
+        /// # Errors
+        ///
+        /// The request's [`Error`]: it could not be sent, the transport failed, or a
+        /// callback failed.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use asynchttp::{Error, Http, Lazy, LazyContent, LazyResponse, Request};
+        ///
+        /// let http = Http::new();
+        #[doc = $setup]
+        #[doc = concat!("match ", $name, "::wait(&x) {")]
+        ///     Ok(_) => unreachable!("nothing listens there"),
+        ///     Err(e) => assert!(matches!(e, Error::InvalidRequest { .. })),
+        /// }
+        /// ```
         #[track_caller]
         pub fn wait(this: &Self) -> Result<&$target, Error> {
             this.slot.wait_logged().map($project)
         }
 
         /// True once the request is done (ok or failed). Never blocks.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use asynchttp::{Error, Http, Lazy, LazyContent, LazyResponse, Request};
+        ///
+        /// let http = Http::new();
+        #[doc = $setup]
+        /// // Refused before it was queued, so it is ready at once.
+        #[doc = concat!("assert!(", $name, "::is_ready(&x));")]
+        /// ```
         pub fn is_ready(this: &Self) -> bool {
             this.slot.is_filled()
         }
 
         /// Like [`wait`](Self::wait), but gives up after `timeout` and returns `None`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use asynchttp::{Error, Http, Lazy, LazyContent, LazyResponse, Request};
+        ///
+        /// let http = Http::new();
+        #[doc = $setup]
+        #[doc = concat!("match ", $name, "::wait_timeout(&x, Duration::from_secs(5)) {")]
+        ///     None => println!("still running"),
+        ///     Some(Ok(_)) => println!("done"),
+        ///     Some(Err(e)) => println!("failed: {e}"),
+        /// }
+        /// ```
         pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<Result<&$target, Error>> {
             let deadline = Instant::now().checked_add(timeout);
             this.slot.wait_until(deadline).map(|r| r.map($project))
@@ -218,13 +262,28 @@ macro_rules! lazy_accessors {
 /// failed, with a message naming the method, the URL, the error and where the request was
 /// made; the panic points at the access (`#[track_caller]`). Every later access panics the
 /// same way. Use [`LazyResponse::wait`] to handle the error instead.
+///
+/// # Examples
+///
+/// ```no_run
+/// let http = asynchttp::Http::new();
+/// let (response, _content) = http.request("http://127.0.0.1:8080/");
+/// if response.status == 200 {
+///     println!("{}", response.get("content-type").unwrap_or("?"));
+/// }
+/// ```
 #[derive(Clone)]
 pub struct LazyResponse {
     slot: Arc<Slot<Exchange>>,
 }
 
 impl LazyResponse {
-    lazy_accessors!(Response, |e: &Exchange| &e.response);
+    lazy_accessors!(
+        Response,
+        |e: &Exchange| &e.response,
+        "LazyResponse",
+        "let (x, _) = http.request(\"ftp://127.0.0.1/\");"
+    );
 }
 
 /// The body half of a request's pair. Derefs to `[u8]`; `Display` gives the body as text
@@ -233,13 +292,27 @@ impl LazyResponse {
 /// # Panics
 ///
 /// As [`LazyResponse`]: access to a failed request's body panics, every time.
+///
+/// # Examples
+///
+/// ```no_run
+/// let http = asynchttp::Http::new();
+/// let (_response, content) = http.request("http://127.0.0.1:8080/");
+/// let bytes: &[u8] = &content;
+/// println!("{} bytes: {content}", bytes.len());
+/// ```
 #[derive(Clone)]
 pub struct LazyContent {
     slot: Arc<Slot<Exchange>>,
 }
 
 impl LazyContent {
-    lazy_accessors!([u8], |e: &Exchange| e.content.as_slice());
+    lazy_accessors!(
+        [u8],
+        |e: &Exchange| e.content.as_slice(),
+        "LazyContent",
+        "let (_, x) = http.request(\"ftp://127.0.0.1/\");"
+    );
 }
 
 /// The outcome of [`Http::send_map`](crate::Http::send_map): the value the function made on
@@ -248,12 +321,29 @@ impl LazyContent {
 /// # Panics
 ///
 /// As [`LazyResponse`]: access to a failed request's value panics, every time.
+///
+/// # Examples
+///
+/// ```no_run
+/// use asynchttp::{Http, Request};
+///
+/// let http = Http::new();
+/// let words = http.send_map(Request::get("http://127.0.0.1:8080/"), |_, body| {
+///     Ok::<usize, std::str::Utf8Error>(std::str::from_utf8(body)?.split_whitespace().count())
+/// });
+/// println!("{} words", *words);
+/// ```
 pub struct Lazy<T> {
     slot: Arc<Slot<T>>,
 }
 
 impl<T> Lazy<T> {
-    lazy_accessors!(T, |t: &T| t);
+    lazy_accessors!(
+        T,
+        |t: &T| t,
+        "Lazy",
+        "let x = http.send_map(Request::get(\"ftp://127.0.0.1/\"), |_, body| Ok::<_, Error>(body.len()));"
+    );
 
     pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
         Lazy { slot }

@@ -117,6 +117,11 @@ struct Shared {
 
 impl WorkerPool {
     /// A pool of up to `size` workers (at least 1). No thread starts until work arrives.
+    ///
+    /// ```
+    /// let pool = asynchttp::WorkerPool::new(0);
+    /// assert_eq!((pool.size(), pool.workers()), (1, 0));
+    /// ```
     pub fn new(size: usize) -> Self {
         let (sender, receiver) = flume::unbounded();
         WorkerPool {
@@ -134,16 +139,28 @@ impl WorkerPool {
     }
 
     /// The most workers this pool runs at once.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::WorkerPool::new(8).size(), 8);
+    /// ```
     pub fn size(&self) -> usize {
         self.handle.shared.size
     }
 
     /// Worker threads alive now: started on demand, gone once the pool has stopped.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::WorkerPool::new(8).workers(), 0);
+    /// ```
     pub fn workers(&self) -> usize {
         self.handle.shared.live.load(Ordering::Acquire)
     }
 
     /// Requests waiting in the queue for a worker.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::WorkerPool::new(8).queued(), 0);
+    /// ```
     pub fn queued(&self) -> usize {
         self.handle.shared.receiver.len()
     }

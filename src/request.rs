@@ -44,6 +44,11 @@ pub(crate) const DEFAULT_REDIRECTIONS: u32 = 5;
 
 impl Request {
     /// A request with any method token (`"GET"`, `"PROPFIND"`, ...).
+    ///
+    /// ```
+    /// let req = asynchttp::Request::new("PROPFIND", "http://127.0.0.1:8080/dav/");
+    /// assert_eq!(req.method(), "PROPFIND");
+    /// ```
     pub fn new(method: impl Into<String>, uri: impl Into<String>) -> Self {
         Request {
             method: method.into(),
@@ -57,12 +62,23 @@ impl Request {
     }
 
     /// A GET request.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::Request::get("http://127.0.0.1/").method(), "GET");
+    /// ```
     pub fn get(uri: impl Into<String>) -> Self {
         Request::new("GET", uri)
     }
 
     /// Sets a header. As in httplib2's headers dict, a name set twice (in any case) keeps the
     /// last value.
+    ///
+    /// ```
+    /// let req = asynchttp::Request::get("http://127.0.0.1/")
+    ///     .header("Accept", "text/html")
+    ///     .header("accept", "application/json"); // replaces the first
+    /// # drop(req);
+    /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let (name, value) = (name.into(), value.into());
         self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
@@ -71,18 +87,35 @@ impl Request {
     }
 
     /// Sets the body: `&str`, `String`, `&[u8]` or `Vec<u8>`.
+    ///
+    /// ```
+    /// let req = asynchttp::Request::new("POST", "http://127.0.0.1/").body(vec![1u8, 2, 3]);
+    /// # drop(req);
+    /// ```
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
     }
 
     /// How many redirects this request may follow (httplib2's `redirections`, default 5).
+    ///
+    /// ```
+    /// let req = asynchttp::Request::get("http://127.0.0.1/").redirections(0);
+    /// # drop(req);
+    /// ```
     pub fn redirections(mut self, n: u32) -> Self {
         self.redirections = n;
         self
     }
 
     /// A timeout for this request instead of the [`Http`](crate::Http)'s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let req = asynchttp::Request::get("http://127.0.0.1/").timeout(Duration::from_millis(500));
+    /// # drop(req);
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -112,11 +145,19 @@ impl Request {
     }
 
     /// The method as given.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::Request::new("delete", "http://h/").method(), "delete");
+    /// ```
     pub fn method(&self) -> &str {
         &self.method
     }
 
     /// The URI as given.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::Request::get("http://h/a b").uri(), "http://h/a b");
+    /// ```
     pub fn uri(&self) -> &str {
         &self.uri
     }

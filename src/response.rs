@@ -35,6 +35,11 @@ pub struct Response {
 
 impl Response {
     /// A response with this status, its standard reason phrase, and only the `"status"` key.
+    ///
+    /// ```
+    /// let r = asynchttp::Response::new(404);
+    /// assert_eq!((r.status, r.reason.as_str()), (404, "Not Found"));
+    /// ```
     pub fn new(status: u16) -> Self {
         let reason = http_reason(status).to_owned();
         Response {
@@ -49,22 +54,49 @@ impl Response {
     }
 
     /// The value of a header (or of `"status"`), by case-insensitive name.
+    ///
+    /// ```
+    /// let mut r = asynchttp::Response::new(200);
+    /// r.insert("ETag", "\"v1\"");
+    /// assert_eq!(r.get("etag"), Some("\"v1\""));
+    /// assert_eq!(r.get("last-modified"), None);
+    /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
         self.position(name).map(|i| self.headers[i].1.as_str())
     }
 
     /// True if the header is present.
+    ///
+    /// ```
+    /// let r = asynchttp::Response::new(200);
+    /// assert!(r.contains_key("Status"));
+    /// assert!(!r.contains_key("etag"));
+    /// ```
     pub fn contains_key(&self, name: &str) -> bool {
         self.position(name).is_some()
     }
 
     /// All headers as `(name, value)`, names lower-cased, in the order received, `"status"`
     /// first.
+    ///
+    /// ```
+    /// let mut r = asynchttp::Response::new(200);
+    /// r.insert("Content-Type", "text/plain");
+    /// let all: Vec<_> = r.headers().collect();
+    /// assert_eq!(all, [("status", "200"), ("content-type", "text/plain")]);
+    /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Sets a header, replacing any value it had. The name is stored lower-cased.
+    ///
+    /// ```
+    /// let mut r = asynchttp::Response::new(200);
+    /// r.insert("X-Count", "1");
+    /// r.insert("x-count", "2");
+    /// assert_eq!(&r["X-COUNT"], "2");
+    /// ```
     pub fn insert(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
         match self.position(name) {
@@ -74,6 +106,13 @@ impl Response {
     }
 
     /// Removes a header and returns its value.
+    ///
+    /// ```
+    /// let mut r = asynchttp::Response::new(200);
+    /// r.insert("X-Temp", "1");
+    /// assert_eq!(r.remove("x-temp").as_deref(), Some("1"));
+    /// assert!(!r.contains_key("x-temp"));
+    /// ```
     pub fn remove(&mut self, name: &str) -> Option<String> {
         self.position(name).map(|i| self.headers.remove(i).1)
     }
