@@ -46,13 +46,13 @@ fn id_of(path: &str) -> String {
         .iter()
         .find(|l| l.contains(" queued ") && l.contains(path))
         .unwrap_or_else(|| panic!("no queued line for {path}: {lines:#?}"));
-    line.split("req=")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_owned()
+    req_id(line)
+}
+
+/// The id after the first `req=` in a text.
+fn req_id(text: &str) -> String {
+    let after = text.split("req=").nth(1).expect("a req= tag");
+    after.split(' ').next().unwrap().to_owned()
 }
 
 #[test]
@@ -96,16 +96,7 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
     let made_at = line!() + 1;
     let (failed, _) = http.request(&closed_port_url());
     assert!(LazyResponse::wait(&failed).is_err());
-    let id = {
-        let url = format!("{failed:?}");
-        url.split("req=")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
+    let id = req_id(&format!("{failed:?}"));
     let lines = lines_for(&id);
     assert!(
         lines

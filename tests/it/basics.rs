@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use flate2::Compression;
-use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+use flate2::write::{DeflateEncoder, ZlibEncoder};
 
 use crate::support::*;
 
@@ -150,12 +150,6 @@ fn error_statuses_are_responses() {
     assert_eq!(wait(&broken).unwrap().status, 500);
     // httplib2 sets content-location only for 200 and 203.
     assert!(!missing.contains_key("content-location"));
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 #[test]

@@ -1,12 +1,8 @@
 //! Faults of the network and of servers, and bad input from the caller
 //! (RELIABILITY.md rows T1-T3, B1-B8, R6).
 
-use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
-
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use crate::support::*;
 
@@ -189,12 +185,6 @@ fn b6_body_over_the_limit() {
     // Exactly the limit is fine.
     let exact = Server::start(|_| Reply::ok(vec![b'y'; 1 << 20]));
     assert_eq!(body(&http.request(&exact.url("/")).1).len(), 1 << 20);
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::best());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 #[test]

@@ -362,3 +362,10 @@ pub fn thread_names() -> Vec<String> {
         .map(|name| name.trim_end().to_owned())
         .collect()
 }
+
+/// `data`, gzip-compressed.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
