@@ -1,5 +1,6 @@
 //! `Http`, its builder, and how a request becomes a job on the pool.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
@@ -8,9 +9,10 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use isahc::HttpClient;
+use isahc::http::HeaderValue;
 
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
-use crate::pool::{Job, Task, ThreadName, WorkerPool};
+use crate::pool::{self, Job, ThreadName, WorkerPool};
 use crate::request::Prepared;
 use crate::transport::{self, Limits};
 use crate::{Error, Request, Response, uri};
@@ -50,7 +52,6 @@ struct Handle {
 /// What jobs share with the clones.
 struct Core {
     limits: Limits,
-    user_agent: String,
     connections: usize,
     connect_timeout: Duration,
     client: RwLock<HttpClient>,
@@ -211,8 +212,11 @@ impl HttpBuilder {
             limits: Limits {
                 timeout: self.timeout,
                 max_body_size: self.max_body_size,
+                user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t']))
+                    .map_err(|_| Error::Init {
+                        reason: "control character in the user agent".to_owned(),
+                    })?,
             },
-            user_agent: self.user_agent,
             connections,
             connect_timeout,
             client: RwLock::new(client),
@@ -497,7 +501,7 @@ impl Http {
 
     fn submit<T, F>(
         &self,
-        req: Request,
+        mut req: Request,
         location: &'static Location<'static>,
         finish: F,
     ) -> Arc<Slot<T>>
@@ -507,7 +511,7 @@ impl Http {
     {
         let core = &self.handle.core;
         let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
-        let method = req.method.clone();
+        let method = shown_method(&req.method);
         let refused = |url: String, error: Error| {
             log::debug!(
                 "[{}] req={id} refused {method} {url}: {}",
@@ -525,10 +529,10 @@ impl Http {
         if core.closed.load(Ordering::Acquire) {
             return refused(uri::redact(&req.uri), Error::Closed);
         }
-        let raw_uri = uri::redact(&req.uri);
-        let prepared = match req.prepare(&core.user_agent) {
+        let raw_uri = std::mem::take(&mut req.uri);
+        let prepared = match req.prepare(&raw_uri) {
             Ok(prepared) => prepared,
-            Err(e) => return refused(raw_uri, e),
+            Err(e) => return refused(uri::redact(&raw_uri), e),
         };
         let origin = Origin {
             id,
@@ -542,7 +546,7 @@ impl Http {
             ThreadName,
             uri::without_query(&prepared.url)
         );
-        let task = Task::new(RequestJob {
+        let task = pool::task(RequestJob {
             pending: Pending::start(core),
             prepared,
             promise: Promise::new(slot.clone()),
@@ -551,6 +555,17 @@ impl Http {
         slot.attach(&task);
         self.handle.pool.submit(task);
         slot
+    }
+}
+
+/// The method as messages show it; a standard one without an allocation.
+fn shown_method(method: &str) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    match STANDARD.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_owned()),
     }
 }
 
@@ -618,13 +633,13 @@ where
     T: Send + Sync + 'static,
     F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
 {
-    fn run(self: Box<Self>) {
+    fn run(self) {
         let RequestJob {
             pending,
             mut prepared,
             promise,
             finish,
-        } = *self;
+        } = self;
         let core = &pending.0;
         let id = promise.origin().id;
         let shown_url = uri::without_query(&prepared.url);
@@ -669,7 +684,7 @@ where
         promise.fulfil(result.and_then(finish));
     }
 
-    fn fail(self: Box<Self>, error: Error) {
+    fn fail(self, error: Error) {
         log::debug!(
             "[{}] req={} not run: {error}",
             ThreadName,

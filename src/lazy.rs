@@ -1,6 +1,7 @@
 //! The promise: a slot filled once by a worker, read by [`LazyResponse`], [`LazyContent`]
 //! and [`Lazy`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
@@ -16,7 +17,7 @@ use crate::{Error, Response};
 #[derive(Debug)]
 pub(crate) struct Origin {
     pub(crate) id: u64,
-    pub(crate) method: String,
+    pub(crate) method: Cow<'static, str>,
     /// The URL without userinfo (never accepted) and, in logs, without its query.
     pub(crate) url: String,
     pub(crate) location: &'static Location<'static>,
@@ -25,11 +26,11 @@ pub(crate) struct Origin {
 /// The outcome of a request, set once.
 pub(crate) struct Slot<T> {
     value: OnceCell<Result<T, Error>>,
-    lock: Mutex<()>,
-    ready: Condvar,
     /// The queued job, so that a wait on a worker thread can run it there instead of
-    /// waiting for a worker that may never be free.
-    task: OnceCell<Weak<Task>>,
+    /// waiting for a worker that may never be free. Dropped on fill, which frees the job's
+    /// memory at once. Also the lock that `ready` waits with.
+    task: Mutex<Option<Weak<Task>>>,
+    ready: Condvar,
     origin: Origin,
 }
 
@@ -37,9 +38,8 @@ impl<T> Slot<T> {
     pub(crate) fn new(origin: Origin) -> Arc<Self> {
         Arc::new(Slot {
             value: OnceCell::new(),
-            lock: Mutex::new(()),
+            task: Mutex::new(None),
             ready: Condvar::new(),
-            task: OnceCell::new(),
             origin,
         })
     }
@@ -52,15 +52,20 @@ impl<T> Slot<T> {
     }
 
     pub(crate) fn attach(&self, task: &Arc<Task>) {
-        let _ = self.task.set(Arc::downgrade(task));
+        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::downgrade(task));
     }
 
     /// Sets the outcome; a second call is ignored.
     pub(crate) fn fill(&self, result: Result<T, Error>) {
         if self.value.set(result).is_ok() {
             // Taking the lock orders this notify after any waiter's check of `value`.
-            drop(self.lock.lock().unwrap_or_else(PoisonError::into_inner));
+            let task = self
+                .task
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
             self.ready.notify_all();
+            drop(task);
         }
     }
 
@@ -78,11 +83,17 @@ impl<T> Slot<T> {
             return Some(done);
         }
         if pool::on_worker_thread() {
-            if let Some(task) = self.task.get().and_then(Weak::upgrade) {
+            let task = self
+                .task
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .and_then(Weak::upgrade);
+            if let Some(task) = task {
                 task.run();
             }
         }
-        let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.task.lock().unwrap_or_else(PoisonError::into_inner);
         while !self.is_filled() {
             guard = match deadline {
                 None => self

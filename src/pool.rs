@@ -22,39 +22,49 @@ use crate::Error;
 /// Work for a worker: run it, or fail it without running.
 pub(crate) trait Job: Send {
     /// Does the work and fills the request's slot.
-    fn run(self: Box<Self>);
+    fn run(self);
     /// Fills the request's slot with `error` instead.
-    fn fail(self: Box<Self>, error: Error);
+    fn fail(self, error: Error);
 }
 
-/// One queued request.
-pub(crate) struct Task {
-    job: Mutex<Option<Box<dyn Job>>>,
+/// One queued request; whoever takes its job first runs it.
+pub(crate) trait Runnable: Send + Sync {
+    /// Runs the job unless someone already took it.
+    fn run(&self);
+    /// Fails the job unless someone already took it.
+    fn fail(&self, error: Error);
 }
 
-impl Task {
-    pub(crate) fn new(job: impl Job + 'static) -> Arc<Self> {
-        Arc::new(Task {
-            job: Mutex::new(Some(Box::new(job))),
-        })
-    }
+pub(crate) type Task = dyn Runnable;
 
-    fn take(&self) -> Option<Box<dyn Job>> {
+/// The job is stored inline: one allocation per queued request.
+struct JobCell<J> {
+    job: Mutex<Option<J>>,
+}
+
+pub(crate) fn task(job: impl Job + 'static) -> Arc<Task> {
+    Arc::new(JobCell {
+        job: Mutex::new(Some(job)),
+    })
+}
+
+impl<J: Job> JobCell<J> {
+    fn take(&self) -> Option<J> {
         self.job
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
     }
+}
 
-    /// Runs the job unless someone already took it.
-    pub(crate) fn run(&self) {
+impl<J: Job> Runnable for JobCell<J> {
+    fn run(&self) {
         if let Some(job) = self.take() {
             job.run();
         }
     }
 
-    /// Fails the job unless someone already took it.
-    pub(crate) fn fail(&self, error: Error) {
+    fn fail(&self, error: Error) {
         if let Some(job) = self.take() {
             job.fail(error);
         }

@@ -162,12 +162,13 @@ impl Request {
         &self.uri
     }
 
-    /// Checks every part and builds what the worker sends.
-    pub(crate) fn prepare(self, user_agent: &str) -> Result<Prepared, Error> {
+    /// Checks every part and builds what the worker sends. `uri` is this request's, taken
+    /// out of it by the caller, which still has it to show if the request is refused.
+    pub(crate) fn prepare(self, uri: &str) -> Result<Prepared, Error> {
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
-        let url = uri::parse(&self.uri)?;
-        let mut headers = Vec::with_capacity(self.headers.len() + 2);
+        let url = uri::parse(uri)?;
+        let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
             headers.push(header(name, value)?);
         }
@@ -177,16 +178,16 @@ impl Request {
                 .any(|(k, _)| k.eq_ignore_ascii_case(name))
         };
         let asked_encoding = has("accept-encoding");
-        if !has("user-agent") {
-            headers.push(header("user-agent", user_agent)?);
-        }
-        if !asked_encoding && !has("range") {
-            headers.push(header("accept-encoding", "gzip, deflate")?);
-        }
+        // The defaults are added by the transport: nothing to store for each queued request.
+        let defaults = Defaults {
+            user_agent: !has("user-agent"),
+            accept_encoding: !asked_encoding && !has("range"),
+        };
         Ok(Prepared {
             method,
             url,
             headers,
+            defaults,
             body: self.body,
             asked_encoding,
             redirections: self.redirections,
@@ -222,11 +223,19 @@ impl fmt::Debug for Request {
     }
 }
 
+/// Which default headers the transport adds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Defaults {
+    pub(crate) user_agent: bool,
+    pub(crate) accept_encoding: bool,
+}
+
 /// A checked request, ready for the transport.
 pub(crate) struct Prepared {
     pub(crate) method: Method,
     pub(crate) url: Url,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) defaults: Defaults,
     pub(crate) body: Vec<u8>,
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.
     pub(crate) asked_encoding: bool,
@@ -240,19 +249,21 @@ pub(crate) struct Prepared {
 mod tests {
     use super::*;
 
-    fn prepare(req: Request) -> Result<Prepared, Error> {
-        req.prepare("asynchttp/test")
+    fn prepare(mut req: Request) -> Result<Prepared, Error> {
+        let uri = std::mem::take(&mut req.uri);
+        req.prepare(&uri)
     }
 
     #[test]
     fn defaults_are_added_unless_given() {
         let p = prepare(Request::get("http://h/")).unwrap();
-        let names: Vec<_> = p.headers.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["user-agent", "accept-encoding"]);
+        assert!(p.headers.is_empty());
+        assert!(p.defaults.user_agent && p.defaults.accept_encoding);
         let p = prepare(Request::get("http://h/").header("Range", "bytes=0-1")).unwrap();
-        assert!(!p.headers.iter().any(|(k, _)| k == "accept-encoding"));
+        assert!(p.defaults.user_agent && !p.defaults.accept_encoding);
         let p = prepare(Request::get("http://h/").header("User-Agent", "me")).unwrap();
         assert_eq!(p.headers[0].1, "me");
+        assert!(!p.defaults.user_agent && p.defaults.accept_encoding);
     }
 
     #[test]

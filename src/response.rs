@@ -1,5 +1,6 @@
 //! The response: status, reason, headers as httplib2's dict, the redirect chain.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
 
@@ -30,7 +31,8 @@ pub struct Response {
     pub from_cache: bool,
     /// The final URL, without userinfo.
     pub url: String,
-    headers: Vec<(String, String)>,
+    /// Common names are static: no allocation for them in every response.
+    headers: Vec<(Cow<'static, str>, String)>,
 }
 
 impl Response {
@@ -49,7 +51,7 @@ impl Response {
             previous: None,
             from_cache: false,
             url: String::new(),
-            headers: vec![("status".to_owned(), status.to_string())],
+            headers: vec![(Cow::Borrowed("status"), status.to_string())],
         }
     }
 
@@ -86,7 +88,7 @@ impl Response {
     /// assert_eq!(all, [("status", "200"), ("content-type", "text/plain")]);
     /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.headers.iter().map(|(k, v)| (&**k, v.as_str()))
     }
 
     /// Sets a header, replacing any value it had. The name is stored lower-cased.
@@ -101,7 +103,7 @@ impl Response {
         let value = value.into();
         match self.position(name) {
             Some(i) => self.headers[i].1 = value,
-            None => self.headers.push((name.to_ascii_lowercase(), value)),
+            None => self.headers.push((lowered(name), value)),
         }
     }
 
@@ -125,9 +127,7 @@ impl Response {
                 joined.push_str(", ");
                 joined.push_str(value);
             }
-            None => self
-                .headers
-                .push((name.to_ascii_lowercase(), value.to_owned())),
+            None => self.headers.push((lowered(name), value.to_owned())),
         }
     }
 
@@ -135,6 +135,32 @@ impl Response {
         self.headers
             .iter()
             .position(|(k, _)| k.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A header name lower-cased; a common one without an allocation.
+fn lowered(name: &str) -> Cow<'static, str> {
+    const COMMON: [&str; 16] = [
+        "status",
+        "content-length",
+        "content-type",
+        "content-location",
+        "content-encoding",
+        "-content-encoding",
+        "date",
+        "server",
+        "connection",
+        "transfer-encoding",
+        "cache-control",
+        "etag",
+        "last-modified",
+        "location",
+        "vary",
+        "set-cookie",
+    ];
+    match COMMON.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(name.to_ascii_lowercase()),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
-use isahc::http::{self, Method, Version, header};
+use isahc::http::{self, HeaderValue, Method, Version, header};
 use isahc::{Body, HttpClient};
 
 use crate::decode::{self, ReadError};
@@ -20,6 +20,8 @@ use crate::{Error, Response, uri};
 pub(crate) struct Limits {
     pub(crate) timeout: Duration,
     pub(crate) max_body_size: u64,
+    /// Cloning it shares its bytes: no allocation per request.
+    pub(crate) user_agent: HeaderValue,
 }
 
 /// httplib2's `SAFE_METHODS`.
@@ -59,6 +61,15 @@ pub(crate) fn exchange(
     for (name, value) in &req.headers {
         builder = builder.header(name, value);
     }
+    if req.defaults.user_agent {
+        builder = builder.header(header::USER_AGENT, limits.user_agent.clone());
+    }
+    if req.defaults.accept_encoding {
+        builder = builder.header(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate"),
+        );
+    }
     let body = if req.body.is_empty() && !matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
         Body::empty()
     } else {
@@ -82,8 +93,13 @@ pub(crate) fn exchange(
     out.url = req.url.to_string();
     for (name, value) in &parts.headers {
         // As Python's http.client: header bytes are ISO-8859-1.
-        let value: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
-        out.append(name.as_str(), &value);
+        match value.to_str() {
+            Ok(ascii) => out.append(name.as_str(), ascii),
+            Err(_) => {
+                let latin1: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+                out.append(name.as_str(), &latin1);
+            }
+        }
     }
 
     let content = if req.method == Method::HEAD {

@@ -308,3 +308,9 @@ fn b4_conflicting_framing_never_desyncs_the_next_request() {
         );
     }
 }
+
+#[test]
+fn a_user_agent_with_control_characters_is_refused_at_build() {
+    let built = Http::builder().user_agent("agent\r\nX-Injected: 1").build();
+    assert!(matches!(built, Err(Error::Init { .. })));
+}
