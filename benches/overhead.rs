@@ -24,6 +24,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use isahc::HttpClient;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use nix::sys::resource::{UsageWho, getrusage};
 
 const BODY: &[u8; 100] = &[b'x'; 100];
 const CONCURRENCIES: [usize; 4] = [1, 8, 32, 128];
@@ -143,23 +144,35 @@ fn main() {
 }
 
 fn print_throughput(rows: &[(usize, Row)]) {
-    println!("concurrency  isahc req/s  asynchttp req/s  ratio  (rounds' ratios: min..max)");
+    println!(
+        "concurrency  isahc req/s  asynchttp req/s  ratio  (rounds: min..max)  \
+         closed-loop req/s  ratio"
+    );
     for (c, row) in rows {
         println!(
-            "{c:>11}  {:>11.0}  {:>15.0}  {:>5.3}  ({:.3}..{:.3})",
-            row.isahc.rate, row.asynchttp.rate, row.ratio, row.ratio_min, row.ratio_max
+            "{c:>11}  {:>11.0}  {:>15.0}  {:>5.3}  ({:.3}..{:.3})        {:>17.0}  {:>5.3}",
+            row.isahc.rate,
+            row.asynchttp.rate,
+            row.ratio,
+            row.ratio_min,
+            row.ratio_max,
+            row.asynchttp_closed.rate,
+            row.ratio_closed
         );
     }
     println!("  per request, whole process (server included): CPU µs, context switches");
-    println!("  concurrency  isahc cpu  asynchttp cpu  added cpu  isahc cs  asynchttp cs");
+    println!(
+        "  concurrency  isahc cpu  asynchttp cpu  closed-loop cpu  isahc cs  asynchttp cs  closed-loop cs"
+    );
     for (c, row) in rows {
         println!(
-            "  {c:>11}  {:>9.1}  {:>13.1}  {:>9.1}  {:>8.2}  {:>12.2}",
+            "  {c:>11}  {:>9.1}  {:>13.1}  {:>15.1}  {:>8.2}  {:>12.2}  {:>14.2}",
             row.isahc.cpu_us,
             row.asynchttp.cpu_us,
-            row.asynchttp.cpu_us - row.isahc.cpu_us,
+            row.asynchttp_closed.cpu_us,
             row.isahc.switches,
-            row.asynchttp.switches
+            row.asynchttp.switches,
+            row.asynchttp_closed.switches
         );
     }
 }
@@ -222,11 +235,17 @@ fn check(status: u16, body: &[u8]) {
 
 struct Row {
     isahc: Sample,
+    /// One thread submits the round's requests at once and then reads them: how asynchttp
+    /// is meant to be used, with `c` workers keeping `c` requests in flight.
     asynchttp: Sample,
+    /// `c` caller threads each making a request and waiting for it before the next: every
+    /// request then pays a hand-off to a worker and back.
+    asynchttp_closed: Sample,
     /// asynchttp/isahc: the median of the rounds' ratios, and their range.
     ratio: f64,
     ratio_min: f64,
     ratio_max: f64,
+    ratio_closed: f64,
 }
 
 /// One side's round: requests per second, and per request the CPU time and context
@@ -242,23 +261,28 @@ fn throughput_row(url: &str, c: usize, requests: usize) -> Row {
     // One client per side for the whole row, so connections stay open between rounds.
     let client = isahc_client(c);
     let http = asynchttp_client(c);
-    let isahc_side = || isahc_get(&client, url);
-    let asynchttp_side = || asynchttp_get(&http, url);
+    let isahc_side = || rate(c, requests, &|| isahc_get(&client, url));
+    let batch_side = || batch_rate(&http, url, requests);
+    let closed_side = || rate(c, requests, &|| asynchttp_get(&http, url));
 
     // Warm-up: opens every connection and starts every worker.
     for _ in 0..2 {
-        rate(c, requests / 4, &isahc_side);
-        rate(c, requests / 4, &asynchttp_side);
+        isahc_side();
+        batch_side();
+        closed_side();
     }
-    let (mut isahc, mut asynchttp) = (Vec::new(), Vec::new());
+    let (mut isahc, mut asynchttp, mut closed) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         // Alternate which side goes first, so neither always follows the other.
         if round % 2 == 0 {
-            isahc.push(rate(c, requests, &isahc_side));
-            asynchttp.push(rate(c, requests, &asynchttp_side));
+            isahc.push(isahc_side());
+            asynchttp.push(batch_side());
         } else {
-            asynchttp.push(rate(c, requests, &asynchttp_side));
-            isahc.push(rate(c, requests, &isahc_side));
+            asynchttp.push(batch_side());
+            isahc.push(isahc_side());
+        }
+        if round % 3 == 0 {
+            closed.push(closed_side());
         }
     }
     let mut ratios: Vec<f64> = isahc
@@ -267,12 +291,39 @@ fn throughput_row(url: &str, c: usize, requests: usize) -> Row {
         .map(|(a, b)| b.rate / a.rate)
         .collect();
     let ratio = median(&mut ratios); // sorts them too
+    let isahc = Sample::median(&isahc);
+    let asynchttp_closed = Sample::median(&closed);
     Row {
-        isahc: Sample::median(&isahc),
+        isahc,
         asynchttp: Sample::median(&asynchttp),
+        asynchttp_closed,
         ratio,
         ratio_min: ratios[0],
         ratio_max: ratios[ratios.len() - 1],
+        ratio_closed: asynchttp_closed.rate / isahc.rate,
+    }
+}
+
+/// One thread submits `requests` at once, then reads every pair.
+fn batch_rate(http: &Http, url: &str, requests: usize) -> Sample {
+    let (start, before) = (Instant::now(), Usage::now());
+    let pairs: Vec<_> = (0..requests).map(|_| http.request(url)).collect();
+    for (response, content) in &pairs {
+        let status = LazyResponse::wait(response)
+            .expect("asynchttp request")
+            .status;
+        check(status, LazyContent::wait(content).expect("asynchttp body"));
+    }
+    sample(start, &before, requests)
+}
+
+fn sample(start: Instant, before: &Usage, n: usize) -> Sample {
+    let (elapsed, after) = (start.elapsed(), Usage::now());
+    let n = n as f64;
+    Sample {
+        rate: n / elapsed.as_secs_f64(),
+        cpu_us: (after.cpu - before.cpu).as_secs_f64() * 1e6 / n,
+        switches: (after.switches - before.switches) as f64 / n,
     }
 }
 
@@ -309,13 +360,7 @@ fn rate(c: usize, requests: usize, one: &(impl Fn() + Sync)) -> Sample {
         for caller in callers {
             caller.join().expect("caller thread panicked");
         }
-        let (elapsed, after) = (start.elapsed(), Usage::now());
-        let n = (per_thread * c) as f64;
-        Sample {
-            rate: n / elapsed.as_secs_f64(),
-            cpu_us: (after.cpu - before.cpu).as_secs_f64() * 1e6 / n,
-            switches: (after.switches - before.switches) as f64 / n,
-        }
+        sample(start, &before, per_thread * c)
     })
 }
 
@@ -520,14 +565,14 @@ struct Usage {
 
 impl Usage {
     fn now() -> Usage {
-        Usage::of(libc::RUSAGE_SELF)
+        Usage::of(UsageWho::RUSAGE_SELF)
     }
 
     /// This process and its children that have been waited for (the memory phase's).
     fn with_children() -> Usage {
         let (own, children) = (
-            Usage::of(libc::RUSAGE_SELF),
-            Usage::of(libc::RUSAGE_CHILDREN),
+            Usage::of(UsageWho::RUSAGE_SELF),
+            Usage::of(UsageWho::RUSAGE_CHILDREN),
         );
         Usage {
             cpu: own.cpu + children.cpu,
@@ -535,19 +580,15 @@ impl Usage {
         }
     }
 
-    fn of(who: libc::c_int) -> Usage {
-        // SAFETY: getrusage only writes the struct it is given; all-zero is a valid rusage.
-        let ru = unsafe {
-            let mut ru: libc::rusage = std::mem::zeroed();
-            assert_eq!(libc::getrusage(who, &mut ru), 0, "getrusage");
-            ru
-        };
-        let time = |t: libc::timeval| {
-            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    fn of(who: UsageWho) -> Usage {
+        let usage = getrusage(who).expect("getrusage");
+        let time = |t: nix::sys::time::TimeVal| {
+            Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
         };
         Usage {
-            cpu: time(ru.ru_utime) + time(ru.ru_stime),
-            switches: (ru.ru_nvcsw + ru.ru_nivcsw) as u64,
+            cpu: time(usage.user_time()) + time(usage.system_time()),
+            switches: (usage.voluntary_context_switches() + usage.involuntary_context_switches())
+                as u64,
         }
     }
 }

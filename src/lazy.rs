@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
-use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
@@ -23,13 +23,21 @@ pub(crate) struct Origin {
     pub(crate) location: &'static Location<'static>,
 }
 
+/// What a slot's waiters share under its lock.
+struct Waiting {
+    /// The queued job, so that a wait on a worker thread can run it there instead of
+    /// waiting for a worker that may never be free. Dropped on fill, which frees the job's
+    /// memory at once.
+    task: Option<Weak<Task>>,
+    /// Threads blocked in `ready`: a fill with none to wake makes no system call.
+    waiters: usize,
+}
+
 /// The outcome of a request, set once.
 pub(crate) struct Slot<T> {
     value: OnceCell<Result<T, Error>>,
-    /// The queued job, so that a wait on a worker thread can run it there instead of
-    /// waiting for a worker that may never be free. Dropped on fill, which frees the job's
-    /// memory at once. Also the lock that `ready` waits with.
-    task: Mutex<Option<Weak<Task>>>,
+    /// The lock that `ready` waits with.
+    waiting: Mutex<Waiting>,
     ready: Condvar,
     origin: Origin,
 }
@@ -38,7 +46,10 @@ impl<T> Slot<T> {
     pub(crate) fn new(origin: Origin) -> Arc<Self> {
         Arc::new(Slot {
             value: OnceCell::new(),
-            task: Mutex::new(None),
+            waiting: Mutex::new(Waiting {
+                task: None,
+                waiters: 0,
+            }),
             ready: Condvar::new(),
             origin,
         })
@@ -52,21 +63,26 @@ impl<T> Slot<T> {
     }
 
     pub(crate) fn attach(&self, task: &Arc<Task>) {
-        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::downgrade(task));
+        self.lock().task = Some(Arc::downgrade(task));
     }
 
     /// Sets the outcome; a second call is ignored.
     pub(crate) fn fill(&self, result: Result<T, Error>) {
         if self.value.set(result).is_ok() {
-            // Taking the lock orders this notify after any waiter's check of `value`.
-            let task = self
-                .task
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            self.ready.notify_all();
+            // Taking the lock orders this after any waiter's check of `value`.
+            let mut waiting = self.lock();
+            let task = waiting.task.take();
+            let wake = waiting.waiters > 0;
+            drop(waiting);
+            if wake {
+                self.ready.notify_all();
+            }
             drop(task);
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn is_filled(&self) -> bool {
@@ -83,31 +99,29 @@ impl<T> Slot<T> {
             return Some(done);
         }
         if pool::on_worker_thread() {
-            let task = self
-                .task
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_ref()
-                .and_then(Weak::upgrade);
+            let task = self.lock().task.as_ref().and_then(Weak::upgrade);
             if let Some(task) = task {
                 task.run();
             }
         }
-        let mut guard = self.task.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.lock();
         while !self.is_filled() {
-            guard = match deadline {
+            let left = match deadline {
+                None => None,
+                Some(deadline) => Some(deadline.checked_duration_since(Instant::now())?),
+            };
+            guard.waiters += 1;
+            guard = match left {
                 None => self
                     .ready
                     .wait(guard)
                     .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let left = deadline.checked_duration_since(Instant::now())?;
-                    self.ready
-                        .wait_timeout(guard, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+                Some(left) => {
+                    let woken = self.ready.wait_timeout(guard, left);
+                    woken.unwrap_or_else(PoisonError::into_inner).0
                 }
             };
+            guard.waiters -= 1;
         }
         drop(guard);
         self.get()

@@ -16,6 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use crate::Error;
 
@@ -287,11 +288,7 @@ impl Drop for PoolHandle {
 
 fn work(shared: &Shared) {
     ON_WORKER.with(|w| w.set(true));
-    loop {
-        shared.idle.fetch_add(1, Ordering::AcqRel);
-        let next = shared.receiver.recv();
-        shared.idle.fetch_sub(1, Ordering::AcqRel);
-        let Ok(task) = next else { break };
+    while let Some(task) = next_task(shared) {
         // The job catches callback panics itself; this keeps the worker alive through any
         // other panic, and the job's promise still fills its slot as it unwinds.
         if catch_unwind(AssertUnwindSafe(|| task.run())).is_err() {
@@ -300,6 +297,27 @@ fn work(shared: &Shared) {
     }
     shared.live.fetch_sub(1, Ordering::AcqRel);
     log::debug!("[{}] worker stopped", ThreadName);
+}
+
+/// How long an idle worker polls the queue before it sleeps. A caller that waits on each
+/// request submits the next a few microseconds after the last one finished; waking a
+/// sleeping thread costs more than that on a small machine.
+const IDLE_POLL: Duration = Duration::from_micros(100);
+
+/// The next task, or `None` once the queue is closed and empty.
+fn next_task(shared: &Shared) -> Option<Arc<Task>> {
+    shared.idle.fetch_add(1, Ordering::AcqRel);
+    let poll_until = Instant::now() + IDLE_POLL;
+    let next = loop {
+        match shared.receiver.try_recv() {
+            Ok(task) => break Some(task),
+            Err(flume::TryRecvError::Disconnected) => break None,
+            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
+            Err(flume::TryRecvError::Empty) => break shared.receiver.recv().ok(),
+        }
+    };
+    shared.idle.fetch_sub(1, Ordering::AcqRel);
+    next
 }
 
 impl fmt::Debug for WorkerPool {
