@@ -93,11 +93,14 @@ fn main() {
     }
     if wants("latency") {
         eprintln!("latency...");
-        let (isahc, asynchttp) = latency(&url);
-        let added = asynchttp - isahc;
+        let Latency {
+            isahc,
+            asynchttp,
+            added,
+        } = latency(&url);
         println!(
             "latency c=1: isahc median {isahc:.1} µs, asynchttp median {asynchttp:.1} µs, \
-             added {added:.1} µs"
+             added {added:.1} µs (median of the rounds' differences)"
         );
         verdicts.push((
             format!("added latency <= {TARGET_ADDED_LATENCY_US} µs"),
@@ -373,8 +376,9 @@ fn rate(c: usize, requests: usize, one: &(impl Fn() + Sync)) -> Sample {
 /// whether the woken thread's CPU is idle (about 20 µs on a small VM) or busy (1 or 2 µs),
 /// which depends on where the scheduler happened to put the threads. One set of threads for
 /// the whole run would give one placement's figure, different from run to run.
-fn latency(url: &str) -> (f64, f64) {
-    let block = |samples: &mut Vec<f64>, one: &dyn Fn()| {
+fn latency(url: &str) -> Latency {
+    let block = |one: &dyn Fn()| {
+        let mut samples = Vec::with_capacity(LATENCY_BLOCK);
         for i in 0..LATENCY_WARMUP + LATENCY_BLOCK {
             let start = Instant::now();
             one();
@@ -382,26 +386,42 @@ fn latency(url: &str) -> (f64, f64) {
                 samples.push(start.elapsed().as_secs_f64() * 1e6);
             }
         }
+        samples
     };
-    let isahc_block = |samples: &mut Vec<f64>| {
+    let isahc_block = || {
         let client = isahc_client(1);
-        block(samples, &|| isahc_get(&client, url));
+        block(&|| isahc_get(&client, url))
     };
-    let asynchttp_block = |samples: &mut Vec<f64>| {
+    let asynchttp_block = || {
         let http = asynchttp_client(1);
-        block(samples, &|| asynchttp_get(&http, url));
+        block(&|| asynchttp_get(&http, url))
     };
-    let (mut isahc, mut asynchttp) = (Vec::new(), Vec::new());
+    let (mut isahc, mut asynchttp, mut added) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..LATENCY_REQUESTS / LATENCY_BLOCK {
-        if round % 2 == 0 {
-            isahc_block(&mut isahc);
-            asynchttp_block(&mut asynchttp);
+        let (mut a, mut b) = if round % 2 == 0 {
+            let a = isahc_block();
+            (a, asynchttp_block())
         } else {
-            asynchttp_block(&mut asynchttp);
-            isahc_block(&mut isahc);
-        }
+            let b = asynchttp_block();
+            (isahc_block(), b)
+        };
+        isahc.extend_from_slice(&a);
+        asynchttp.extend_from_slice(&b);
+        // Paired by round, so that the machine's drift between rounds cancels out.
+        added.push(median(&mut b) - median(&mut a));
     }
-    (median(&mut isahc), median(&mut asynchttp))
+    Latency {
+        isahc: median(&mut isahc),
+        asynchttp: median(&mut asynchttp),
+        added: median(&mut added),
+    }
+}
+
+/// Medians in microseconds; `added` is the median over rounds of each round's difference.
+struct Latency {
+    isahc: f64,
+    asynchttp: f64,
+    added: f64,
 }
 
 // ---- memory ----

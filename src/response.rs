@@ -43,15 +43,21 @@ impl Response {
     /// assert_eq!((r.status, r.reason.as_str()), (404, "Not Found"));
     /// ```
     pub fn new(status: u16) -> Self {
-        let reason = http_reason(status).to_owned();
+        Response::with_room(status, 0)
+    }
+
+    /// A new response with room for `headers` more headers than `"status"`.
+    pub(crate) fn with_room(status: u16, headers: usize) -> Self {
+        let mut all = Vec::with_capacity(headers + 1);
+        all.push((Cow::Borrowed("status"), status.to_string()));
         Response {
             status,
-            reason,
+            reason: http_reason(status).to_owned(),
             version: 11,
             previous: None,
             from_cache: false,
             url: String::new(),
-            headers: vec![(Cow::Borrowed("status"), status.to_string())],
+            headers: all,
         }
     }
 

@@ -83,7 +83,8 @@ pub(crate) fn exchange(
         .map_err(|e| send_error(e, req, timeout))?;
 
     let (parts, body) = response.into_parts();
-    let mut out = Response::new(parts.status.as_u16());
+    // Room for every header received and the two httplib2 adds.
+    let mut out = Response::with_room(parts.status.as_u16(), parts.headers.keys_len() + 2);
     out.version = match parts.version {
         Version::HTTP_09 | Version::HTTP_10 => 10,
         Version::HTTP_2 => 20,
