@@ -558,14 +558,15 @@ impl Http {
     }
 }
 
-/// The method as messages show it; a standard one without an allocation.
+/// The method as messages show it: a standard one without an allocation, any other with
+/// control characters escaped (it may be a refused injection attempt).
 fn shown_method(method: &str) -> Cow<'static, str> {
     const STANDARD: [&str; 9] = [
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
     ];
     match STANDARD.iter().find(|m| **m == method) {
         Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(method.to_owned()),
+        None => Cow::Owned(method.escape_debug().to_string()),
     }
 }
 

@@ -44,13 +44,11 @@ fn worker_threads_are_named_and_all_gone_after_shutdown() {
     eventually("4 named workers", || threads_named("asynchttp-work") == 4);
     drop(http);
     assert!(pairs.iter().all(|(r, _)| LazyResponse::is_ready(r)));
-    assert_eq!(
-        threads_named("asynchttp-work"),
-        0,
-        "after dropping the last Http"
+    // A joined thread can linger in /proc for a moment (under a tracer, until reaped).
+    eventually(
+        "threads back to baseline after dropping the last Http",
+        || threads_named("asynchttp-work") == 0 && thread_count() <= baseline,
     );
-    // Threads of an earlier test's clients may still be ending: never more than before.
-    assert!(thread_count() <= baseline, "after dropping the last Http");
 
     // The last Http dropped inside a callback: the workers finish alone.
     let http = Http::builder().workers(2).build().unwrap();
@@ -63,7 +61,7 @@ fn worker_threads_are_named_and_all_gone_after_shutdown() {
     drop((http, holder));
     assert_eq!(wait(&last).unwrap().status, 200);
     eventually("threads back to baseline after a drop on a worker", || {
-        thread_count() == baseline
+        threads_named("asynchttp-work") == 0 && thread_count() <= baseline
     });
 
     // A shared pool stops with its last clone.
@@ -83,10 +81,10 @@ fn worker_threads_are_named_and_all_gone_after_shutdown() {
         "the pool outlives its clients"
     );
     drop(pool);
-    assert_eq!(
-        thread_count(),
-        baseline,
-        "after dropping the last pool clone"
+    // A joined thread can linger in /proc for a moment (under a tracer, until reaped).
+    eventually(
+        "threads back to baseline after dropping the last pool clone",
+        || threads_named("asynchttp-work") == 0 && thread_count() <= baseline,
     );
 }
 
