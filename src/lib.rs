@@ -89,9 +89,11 @@
 
 mod decode;
 mod error;
+mod forced;
 mod http;
 mod lazy;
 mod pool;
+mod redirect;
 mod request;
 mod response;
 mod transport;

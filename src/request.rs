@@ -239,7 +239,6 @@ pub(crate) struct Prepared {
     pub(crate) body: Vec<u8>,
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.
     pub(crate) asked_encoding: bool,
-    #[allow(dead_code)] // read by the redirect loop
     pub(crate) redirections: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) callback: Option<Callback>,

@@ -1,7 +1,7 @@
 //! One request/response exchange over isahc, run on a worker: send, read the whole body,
 //! decode it, and map every failure to a typed [`Error`].
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,12 +47,14 @@ pub(crate) fn client(connections: usize, connect_timeout: Duration) -> Result<Ht
         })
 }
 
-/// Sends one request and reads its whole response.
-pub(crate) fn exchange(
-    client: &HttpClient,
-    limits: &Limits,
-    req: &Prepared,
-) -> Result<Exchange, Error> {
+/// A response whose head has arrived; its body is still on the wire.
+pub(crate) struct Head {
+    pub(crate) response: Response,
+    body: Body,
+}
+
+/// Sends one request and waits for the head of its response.
+pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Result<Head, Error> {
     let timeout = req.timeout.unwrap_or(limits.timeout);
     let mut builder = http::Request::builder()
         .method(req.method.clone())
@@ -102,7 +104,19 @@ pub(crate) fn exchange(
             }
         }
     }
+    Ok(Head {
+        response: out,
+        body,
+    })
+}
 
+/// Reads and decodes the whole body of a response.
+pub(crate) fn read(head: Head, limits: &Limits, req: &Prepared) -> Result<Exchange, Error> {
+    let Head {
+        response: mut out,
+        body,
+    } = head;
+    let timeout = req.timeout.unwrap_or(limits.timeout);
     let content = if req.method == Method::HEAD {
         Vec::new()
     } else {
@@ -118,6 +132,15 @@ pub(crate) fn exchange(
         response: out,
         content,
     })
+}
+
+/// Reads up to `cap` raw bytes of a body that is not wanted (a redirect's), without
+/// decoding them; a body that fails or runs over is cut short, not an error.
+pub(crate) fn skim(head: Head, cap: u64) -> (Response, Vec<u8>) {
+    let Head { response, body } = head;
+    let mut raw = Vec::new();
+    let _ = body.take(cap).read_to_end(&mut raw);
+    (response, raw)
 }
 
 fn read_body(

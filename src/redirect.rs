@@ -1,0 +1,282 @@
+//! Following redirects as httplib2 does, in our own loop, with an origin policy for
+//! credentials that httplib2 and isahc's own redirect following lack.
+
+use isahc::HttpClient;
+use isahc::http::Method;
+use url::Url;
+
+use crate::lazy::Exchange;
+use crate::pool::ThreadName;
+use crate::request::Prepared;
+use crate::transport::{self, Limits, is_safe};
+use crate::{Error, Response, uri};
+
+/// httplib2's `REDIRECT_CODES`.
+pub(crate) const REDIRECT_CODES: [u16; 6] = [300, 301, 302, 303, 307, 308];
+
+/// The most of a redirect's body kept, undecoded, for the errors that carry it.
+const REDIRECT_BODY_CAP: u64 = 64 * 1024;
+
+/// Never sent to an origin other than the one the caller asked for.
+const ORIGIN_BOUND: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// Validators of the first URL, dropped on every redirect (as httplib2 does).
+const VALIDATORS: [&str; 2] = ["if-none-match", "if-modified-since"];
+
+/// What an `Http` follows, from its builder.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) follow: bool,
+    pub(crate) follow_all: bool,
+    pub(crate) codes: Vec<u16>,
+    pub(crate) forward_authorization: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            follow: true,
+            follow_all: false,
+            codes: REDIRECT_CODES.to_vec(),
+            forward_authorization: false,
+        }
+    }
+}
+
+impl Policy {
+    /// httplib2's rule: safe methods are followed, others only with `follow_all`, except
+    /// 303 and 308, which are followed for any method.
+    pub(crate) fn follows(&self, method: &Method, status: u16) -> bool {
+        self.follow
+            && self.codes.contains(&status)
+            && (self.follow_all || is_safe(method) || matches!(status, 303 | 308))
+    }
+}
+
+/// A request that failed on the worker, with the redirects that led to it.
+pub(crate) struct Failed {
+    pub(crate) error: Error,
+    pub(crate) previous: Option<Box<Response>>,
+    pub(crate) url: Url,
+}
+
+/// Sends `req`, following redirects as `policy` allows, and reads the final body.
+/// `req` is left as the last request sent.
+pub(crate) fn fetch(
+    client: &HttpClient,
+    limits: &Limits,
+    policy: &Policy,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Exchange, Failed> {
+    let asked_for = req.url.clone();
+    let original_headers = req.headers.clone();
+    let mut body_dropped = false;
+    let mut left = req.redirections;
+    let mut previous: Option<Box<Response>> = None;
+    loop {
+        let failed = |error: Error, previous: Option<Box<Response>>, url: &Url| Failed {
+            error,
+            previous,
+            url: url.clone(),
+        };
+        let head = match transport::send(client, limits, req) {
+            Ok(head) => head,
+            Err(e) => return Err(failed(e, previous, &req.url)),
+        };
+        let status = head.response.status;
+        let location = head.response.get("location").map(str::to_owned);
+        // A 300 without a Location is a plain response: the choices are in its body.
+        if !policy.follows(&req.method, status) || (status == 300 && location.is_none()) {
+            return match transport::read(head, limits, req) {
+                Ok(mut exchange) => {
+                    exchange.response.previous = previous;
+                    Ok(exchange)
+                }
+                Err(e) => Err(failed(e, previous, &req.url)),
+            };
+        }
+        // The body of a redirect is not decoded: a bomb in it costs nothing.
+        let (mut response, content) = transport::skim(head, REDIRECT_BODY_CAP);
+        response.insert("content-location", req.url.as_str());
+        response.previous = previous.take();
+        let Some(location) = location else {
+            let error = Error::RedirectMissingLocation {
+                response: Box::new(response),
+                content,
+            };
+            return Err(failed(error, None, &req.url));
+        };
+        let next = match target(&req.url, &location) {
+            Ok(next) => next,
+            Err(reason) => {
+                let error = Error::RedirectRefused {
+                    location,
+                    reason,
+                    response: Box::new(response),
+                    content,
+                };
+                return Err(failed(error, None, &req.url));
+            }
+        };
+        response.insert("location", next.as_str());
+        if left == 0 {
+            let error = Error::RedirectLimit {
+                limit: req.redirections,
+                response: Box::new(response),
+                content,
+            };
+            return Err(failed(error, None, &req.url));
+        }
+        left -= 1;
+        log::debug!(
+            "[{}] req={id} {status} redirects to {}",
+            ThreadName,
+            uri::without_query(&next)
+        );
+        let (method, keep_body) = method_after(status, &req.method);
+        body_dropped |= !keep_body;
+        let forward = same_origin(&next, &asked_for) || policy.forward_authorization;
+        req.headers = original_headers
+            .iter()
+            .filter(|(name, _)| {
+                let name = name.as_str();
+                !VALIDATORS.contains(&name)
+                    && (forward || !ORIGIN_BOUND.contains(&name))
+                    && !(body_dropped && name.starts_with("content-"))
+            })
+            .cloned()
+            .collect();
+        if body_dropped {
+            req.body = Vec::new();
+        }
+        req.method = method;
+        req.url = next;
+        previous = Some(Box::new(response));
+    }
+}
+
+/// Where a redirect leads: `location` resolved against the URL that answered. Only http
+/// and https are followed, and userinfo in a Location is never used.
+pub(crate) fn target(base: &Url, location: &str) -> Result<Url, String> {
+    let mut url = base
+        .join(location.trim())
+        .map_err(|e| format!("bad Location: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "only http and https are followed, not {}",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the Location has no host".to_owned());
+    }
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Same scheme, host and port (the default port made explicit).
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The method of the request that follows a redirect, and whether the body goes along.
+/// 303, and 302 as httplib2 has it, become GET; so does a POST answered with 301, as
+/// browsers do. 307 and 308 keep both. HEAD stays HEAD.
+pub(crate) fn method_after(status: u16, method: &Method) -> (Method, bool) {
+    match status {
+        _ if *method == Method::HEAD => (Method::HEAD, false),
+        302 | 303 => (Method::GET, false),
+        301 if *method == Method::POST => (Method::GET, false),
+        _ => (method.clone(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn httplib2_follow_rules() {
+        let p = Policy::default();
+        assert!(p.follows(&Method::GET, 301));
+        assert!(p.follows(&Method::HEAD, 307));
+        assert!(!p.follows(&Method::POST, 302));
+        assert!(!p.follows(&Method::POST, 307));
+        assert!(p.follows(&Method::POST, 303));
+        assert!(p.follows(&Method::DELETE, 308));
+        assert!(!p.follows(&Method::GET, 304));
+        let all = Policy {
+            follow_all: true,
+            ..Policy::default()
+        };
+        assert!(all.follows(&Method::POST, 302));
+        let none = Policy {
+            follow: false,
+            ..Policy::default()
+        };
+        assert!(!none.follows(&Method::GET, 303));
+        let only_300 = Policy {
+            codes: vec![300],
+            ..Policy::default()
+        };
+        assert!(!only_300.follows(&Method::GET, 301));
+    }
+
+    #[test]
+    fn methods_after_redirects() {
+        assert_eq!(method_after(303, &Method::PUT), (Method::GET, false));
+        assert_eq!(method_after(302, &Method::POST), (Method::GET, false));
+        assert_eq!(method_after(301, &Method::POST), (Method::GET, false));
+        assert_eq!(method_after(301, &Method::PUT), (Method::PUT, true));
+        assert_eq!(method_after(307, &Method::POST), (Method::POST, true));
+        assert_eq!(method_after(308, &Method::PATCH), (Method::PATCH, true));
+        assert_eq!(method_after(303, &Method::HEAD), (Method::HEAD, false));
+    }
+
+    #[test]
+    fn targets_resolve_and_refuse() {
+        let base = url("http://a.example:8080/dir/page?q=1");
+        assert_eq!(
+            target(&base, "other").unwrap().as_str(),
+            "http://a.example:8080/dir/other"
+        );
+        assert_eq!(
+            target(&base, "/root#frag").unwrap().as_str(),
+            "http://a.example:8080/root"
+        );
+        assert_eq!(
+            target(&base, "//b.example/x").unwrap().as_str(),
+            "http://b.example/x"
+        );
+        assert_eq!(
+            target(&base, "https://u:p@c.example/").unwrap().as_str(),
+            "https://c.example/"
+        );
+        for bad in [
+            "file:///etc/passwd",
+            "ftp://h/",
+            "data:text/plain,hi",
+            "mailto:a@b",
+        ] {
+            assert!(target(&base, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let a = url("http://h/");
+        assert!(same_origin(&a, &url("http://h:80/x")));
+        assert!(!same_origin(&a, &url("https://h/")));
+        assert!(!same_origin(&a, &url("http://h:81/")));
+        assert!(!same_origin(&a, &url("http://g/")));
+    }
+}
