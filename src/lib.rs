@@ -32,8 +32,9 @@
 //! A worker sends the request, reads the whole body (decoding gzip and deflate, with a size
 //! limit counted after decoding), runs the request's callback if it has one, and fills the
 //! pair. The timeout starts when a worker picks the request up, so a long queue never
-//! times requests out. Redirects are not followed by the transport: 3xx responses are
-//! returned as they are.
+//! times requests out. Redirects are followed in the crate's own loop, with httplib2's rules,
+//! and `Authorization`, `Cookie` and `Proxy-Authorization` never go to an origin other than
+//! the one the request was made for.
 //!
 //! # Errors and panics
 //!

@@ -2,7 +2,7 @@
 //! credentials that httplib2 and isahc's own redirect following lack.
 
 use isahc::HttpClient;
-use isahc::http::Method;
+use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
 use crate::lazy::Exchange;
@@ -68,17 +68,19 @@ pub(crate) fn fetch(
     policy: &Policy,
     req: &mut Prepared,
     id: u64,
-) -> Result<Exchange, Failed> {
+) -> Result<Exchange, Box<Failed>> {
     let asked_for = req.url.clone();
     let original_headers = req.headers.clone();
     let mut body_dropped = false;
     let mut left = req.redirections;
     let mut previous: Option<Box<Response>> = None;
     loop {
-        let failed = |error: Error, previous: Option<Box<Response>>, url: &Url| Failed {
-            error,
-            previous,
-            url: url.clone(),
+        let failed = |error: Error, previous: Option<Box<Response>>, url: &Url| {
+            Box::new(Failed {
+                error,
+                previous,
+                url: url.clone(),
+            })
         };
         let head = match transport::send(client, limits, req) {
             Ok(head) => head,
@@ -137,16 +139,7 @@ pub(crate) fn fetch(
         let (method, keep_body) = method_after(status, &req.method);
         body_dropped |= !keep_body;
         let forward = same_origin(&next, &asked_for) || policy.forward_authorization;
-        req.headers = original_headers
-            .iter()
-            .filter(|(name, _)| {
-                let name = name.as_str();
-                !VALIDATORS.contains(&name)
-                    && (forward || !ORIGIN_BOUND.contains(&name))
-                    && !(body_dropped && name.starts_with("content-"))
-            })
-            .cloned()
-            .collect();
+        req.headers = headers_for_hop(&original_headers, forward, body_dropped);
         if body_dropped {
             req.body = Vec::new();
         }
@@ -154,6 +147,26 @@ pub(crate) fn fetch(
         req.url = next;
         previous = Some(Box::new(response));
     }
+}
+
+/// The caller's headers as a redirect's next request sends them: never the first URL's
+/// validators, origin-bound ones only when `forward`, no `Content-*` once the body is gone.
+pub(crate) fn headers_for_hop(
+    original: &[(HeaderName, HeaderValue)],
+    forward: bool,
+    body_dropped: bool,
+) -> Vec<(HeaderName, HeaderValue)> {
+    original
+        .iter()
+        .filter(|(name, _)| {
+            let name = name.as_str();
+            let validator = VALIDATORS.contains(&name);
+            let withheld = !forward && ORIGIN_BOUND.contains(&name);
+            let stale = body_dropped && name.starts_with("content-");
+            !(validator || withheld || stale)
+        })
+        .cloned()
+        .collect()
 }
 
 /// Where a redirect leads: `location` resolved against the URL that answered. Only http
@@ -268,6 +281,56 @@ mod tests {
             "mailto:a@b",
         ] {
             assert!(target(&base, bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Whatever a server puts in Location: an http(s) URL with a host, no userinfo and
+        /// no fragment, or a refusal; never a panic.
+        #[test]
+        fn any_location_resolves_safely_or_is_refused(
+            base in "https?://[a-z]{1,8}(:[0-9]{1,5})?/[a-z/]{0,10}",
+            location in "\\PC{0,40}|(https?|file|ftp|data|javascript)://[^ ]{0,30}|//[^ ]{0,20}",
+        ) {
+            let Ok(base) = Url::parse(&base) else { return Ok(()) };
+            if let Ok(next) = target(&base, &location) {
+                proptest::prop_assert!(matches!(next.scheme(), "http" | "https"));
+                proptest::prop_assert!(next.host_str().is_some_and(|h| !h.is_empty()));
+                proptest::prop_assert_eq!(next.username(), "");
+                proptest::prop_assert!(next.password().is_none());
+                proptest::prop_assert!(next.fragment().is_none());
+            }
+        }
+
+        /// Origin-bound headers reach the next hop only when it is the first URL's origin
+        /// (or forwarding is on); same_origin is symmetric.
+        #[test]
+        fn origin_bound_headers_follow_only_the_origin(
+            first in "https?://(a|b)\\.example(:(80|443|8080))?/",
+            next in "https?://(a|b)\\.example(:(80|443|8080))?/x",
+            forward in proptest::bool::ANY,
+            names in proptest::collection::vec(
+                "(authorization|cookie|proxy-authorization|x-custom|accept|if-none-match|content-type)",
+                0..6,
+            ),
+        ) {
+            let (first, next) = (url(&first), url(&next));
+            proptest::prop_assert_eq!(same_origin(&first, &next), same_origin(&next, &first));
+            let original: Vec<_> = names
+                .iter()
+                .map(|n| (HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_static("v")))
+                .collect();
+            let allowed = same_origin(&next, &first) || forward;
+            let sent = headers_for_hop(&original, allowed, false);
+            for (name, _) in &sent {
+                let bound = ORIGIN_BOUND.contains(&name.as_str());
+                proptest::prop_assert!(!bound || allowed, "{} sent to another origin", name);
+                proptest::prop_assert!(name != "if-none-match");
+            }
+            let kept_custom = sent.iter().filter(|(n, _)| n == "x-custom").count();
+            proptest::prop_assert_eq!(kept_custom, names.iter().filter(|n| *n == "x-custom").count());
         }
     }
 

@@ -3,4 +3,5 @@
 mod basics;
 mod faults;
 mod pool;
+mod redirects;
 mod support;
