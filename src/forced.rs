@@ -12,12 +12,12 @@ use crate::{Error, Response};
 ///   the error as its reason, its own body and `previous` chain.
 /// - A timeout: 408 `Request Timeout`, body `Request Timeout`.
 /// - Anything else: 400 `Bad Request`, the error's text as the body.
-pub(crate) fn as_status(failed: Box<Failed>) -> Result<Exchange, Error> {
+pub(crate) fn as_status(failed: Failed) -> Result<Exchange, Error> {
     let Failed {
         error,
         previous,
         url,
-    } = *failed;
+    } = failed;
     let reason = error.to_string();
     let (mut response, content) = match error {
         Error::RedirectLimit {

@@ -737,7 +737,7 @@ where
         let shown_url = uri::without_query(&prepared.url);
         let mut result = fetched.or_else(|failed| {
             if core.force_exception_to_status_code {
-                forced::as_status(failed)
+                forced::as_status(*failed)
             } else {
                 Err(failed.error)
             }
