@@ -28,14 +28,6 @@ fn redirector() -> Server {
     })
 }
 
-fn methods_and_paths(server: &Server) -> Vec<String> {
-    server
-        .received()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url))
-        .collect()
-}
-
 #[test]
 fn every_redirect_code_is_followed_for_get_with_the_chain_kept() {
     for status in [301, 302, 303, 307, 308] {
