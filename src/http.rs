@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use isahc::HttpClient;
 use isahc::http::HeaderValue;
+use isahc::http::Method;
+use once_cell::sync::OnceCell;
 
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
@@ -58,7 +60,10 @@ struct Core {
     force_exception_to_status_code: bool,
     connections: usize,
     connect_timeout: Duration,
+    /// Keeps connections alive, for idempotent methods.
     client: RwLock<HttpClient>,
+    /// Never reuses a connection, for the other methods; made on first use.
+    unpooled: OnceCell<HttpClient>,
     closed: AtomicBool,
     pending: Mutex<usize>,
     drained: Condvar,
@@ -283,7 +288,7 @@ impl HttpBuilder {
         let pool = self.pool.unwrap_or_else(|| WorkerPool::new(self.workers));
         let connections = pool.size();
         let connect_timeout = self.connect_timeout.min(self.timeout);
-        let client = transport::client(connections, connect_timeout)?;
+        let client = transport::client(connections, connect_timeout, true)?;
         let core = Core {
             limits: Limits {
                 timeout: self.timeout,
@@ -298,6 +303,7 @@ impl HttpBuilder {
             connections,
             connect_timeout,
             client: RwLock::new(client),
+            unpooled: OnceCell::new(),
             closed: AtomicBool::new(false),
             pending: Mutex::new(0),
             drained: Condvar::new(),
@@ -526,7 +532,7 @@ impl Http {
     /// ```
     pub fn close(&self) {
         let core = &self.handle.core;
-        match transport::client(core.connections, core.connect_timeout) {
+        match transport::client(core.connections, core.connect_timeout, true) {
             Ok(fresh) => {
                 // The old client, and its connections, go when its last request finishes.
                 *core.client.write().unwrap_or_else(PoisonError::into_inner) = fresh;
@@ -675,6 +681,23 @@ impl Drop for Handle {
     }
 }
 
+impl Core {
+    /// The client for a request with this method: the pooled one for idempotent methods,
+    /// else the one that opens a fresh connection every time.
+    fn client_for(&self, method: &Method) -> Result<HttpClient, Error> {
+        if transport::is_idempotent(method) {
+            return Ok(self
+                .client
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone());
+        }
+        self.unpooled
+            .get_or_try_init(|| transport::client(self.connections, self.connect_timeout, false))
+            .cloned()
+    }
+}
+
 /// Counts a request as pending on its client from submission until its job is gone.
 struct Pending(Arc<Core>);
 
@@ -728,12 +751,14 @@ where
             prepared.method
         );
         let started = Instant::now();
-        let client = core
-            .client
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let fetched = redirect::fetch(&client, &core.limits, &core.redirects, &mut prepared, id);
+        let client_for = |method: &Method| core.client_for(method);
+        let fetched = redirect::fetch(
+            &client_for,
+            &core.limits,
+            &core.redirects,
+            &mut prepared,
+            id,
+        );
         let shown_url = uri::without_query(&prepared.url);
         let mut result = fetched.or_else(|failed| {
             if core.force_exception_to_status_code {

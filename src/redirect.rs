@@ -63,7 +63,7 @@ pub(crate) struct Failed {
 /// Sends `req`, following redirects as `policy` allows, and reads the final body.
 /// `req` is left as the last request sent.
 pub(crate) fn fetch(
-    client: &HttpClient,
+    client_for: &dyn Fn(&Method) -> Result<HttpClient, Error>,
     limits: &Limits,
     policy: &Policy,
     req: &mut Prepared,
@@ -82,7 +82,8 @@ pub(crate) fn fetch(
                 url: url.clone(),
             })
         };
-        let head = match transport::send(client, limits, req) {
+        let sent = client_for(&req.method).and_then(|client| transport::send(&client, limits, req));
+        let head = match sent {
             Ok(head) => head,
             Err(e) => return Err(failed(e, previous, &req.url)),
         };

@@ -24,14 +24,35 @@ pub(crate) struct Limits {
     pub(crate) user_agent: HeaderValue,
 }
 
+/// Idempotent methods (RFC 9110 §9.2.2): sent again without harm if a reused connection
+/// turns out to be dead. Anything else only ever goes on a fresh connection.
+pub(crate) fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+    )
+}
+
 /// httplib2's `SAFE_METHODS`.
 pub(crate) fn is_safe(method: &Method) -> bool {
     matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
 /// Builds the one isahc client an `Http` shares between its workers.
-pub(crate) fn client(connections: usize, connect_timeout: Duration) -> Result<HttpClient, Error> {
-    HttpClient::builder()
+/// With `reuse` false, every connection is closed after its request: libcurl retries a
+/// request that meets a dead reused connection, which must never happen to a POST.
+pub(crate) fn client(
+    connections: usize,
+    connect_timeout: Duration,
+    reuse: bool,
+) -> Result<HttpClient, Error> {
+    let builder = HttpClient::builder();
+    let builder = if reuse {
+        builder
+    } else {
+        builder.connection_cache_size(0)
+    };
+    builder
         // Our own redirect loop decides what follows a 3xx: isahc's would leak credentials
         // and resend POST bodies across origins.
         .redirect_policy(RedirectPolicy::None)

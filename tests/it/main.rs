@@ -2,6 +2,7 @@
 
 mod basics;
 mod faults;
+mod keepalive;
 mod pool;
 mod redirects;
 mod support;

@@ -1,0 +1,106 @@
+//! Connections: kept alive and reused, closed when the server says so, a stale one retried
+//! for idempotent requests only (HTTPLIB2.md §c.2, RELIABILITY.md T4).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::support::*;
+
+#[test]
+fn one_http_reuses_its_connections() {
+    let server = Server::start(|_| Reply::ok("x"));
+    let http = Http::builder().workers(1).build().unwrap();
+    for _ in 0..10 {
+        assert_eq!(body(&http.request(&server.url("/")).1), b"x");
+    }
+    assert_eq!(server.connections(), 1);
+    let http = Http::builder().workers(4).build().unwrap();
+    let pairs: Vec<_> = (0..40).map(|_| http.request(&server.url("/"))).collect();
+    for (response, _) in &pairs {
+        wait(response).unwrap();
+    }
+    assert!(server.connections() <= 1 + 4, "{}", server.connections());
+}
+
+#[test]
+fn connection_close_is_honoured() {
+    let server = Server::start(|_| Reply::ok("x").header("Connection", "close"));
+    let http = Http::builder().workers(1).build().unwrap();
+    for _ in 0..3 {
+        assert_eq!(body(&http.request(&server.url("/")).1), b"x");
+    }
+    assert_eq!(server.connections(), 3);
+}
+
+/// Answers the first request of the first connection, then drops that connection as the
+/// next request arrives on it, without a response (a keep-alive timeout racing a reuse).
+/// Every later connection answers "fresh".
+/// Returns the server and every request line it read.
+fn stale_server() -> (RawServer, Arc<Mutex<Vec<String>>>) {
+    let connections = Arc::new(AtomicUsize::new(0));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let seen = lines.clone();
+    let server = RawServer::start(move |s| {
+        if connections.fetch_add(1, Ordering::SeqCst) > 0 {
+            send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+            return;
+        }
+        send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+        // The next request arrives on this connection; the server goes away unanswered.
+        let next = String::from_utf8_lossy(&read_head(s)).into_owned();
+        seen.lock()
+            .unwrap()
+            .push(next.lines().next().unwrap_or("").to_owned());
+    });
+    (server, lines)
+}
+
+/// Request lines: those that opened a connection, and those read on a stale one.
+fn request_lines(server: &RawServer, stale: &Mutex<Vec<String>>) -> Vec<String> {
+    let mut lines: Vec<String> = server
+        .heads()
+        .iter()
+        .map(|h| h.lines().next().unwrap_or("").to_owned())
+        .collect();
+    lines.extend(stale.lock().unwrap().iter().cloned());
+    lines
+}
+
+#[test]
+fn t4_an_idempotent_request_on_a_stale_connection_is_retried_once() {
+    for method in ["GET", "PUT", "DELETE"] {
+        let (server, stale) = stale_server();
+        let http = Http::builder().workers(1).build().unwrap();
+        assert_eq!(body(&http.request(&server.url("/1")).1), b"first");
+        let (response, content) = http.request_with(&server.url("/2"), method, "", &[]);
+        assert_eq!(
+            wait(&response).map(|r| r.status).ok(),
+            Some(200),
+            "{method}"
+        );
+        assert_eq!(body(&content), b"fresh");
+        let requests = server
+            .heads()
+            .iter()
+            .filter(|h| h.starts_with(method))
+            .count();
+        assert!(requests <= 3, "{method} sent {requests} times");
+    }
+}
+
+#[test]
+fn t4_a_post_is_never_replayed() {
+    for method in ["POST", "PATCH"] {
+        let (server, stale) = stale_server();
+        let http = Http::builder().workers(1).build().unwrap();
+        assert_eq!(body(&http.request(&server.url("/1")).1), b"first");
+        let (response, _) = http.request_with(&server.url("/order"), method, "buy=1", &[]);
+        let outcome = wait(&response).map(|r| r.status).map_err(|e| e.chain());
+        let lines = request_lines(&server, &stale);
+        let sent = lines.iter().filter(|l| l.starts_with(method)).count();
+        assert_eq!(
+            sent, 1,
+            "{method} sent {sent} times: {lines:?} ({outcome:?})"
+        );
+    }
+}
