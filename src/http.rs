@@ -13,6 +13,7 @@ use isahc::http::HeaderValue;
 use isahc::http::Method;
 use once_cell::sync::OnceCell;
 
+use crate::auth::Credentials;
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
 use crate::pool::{self, Job, ThreadName, WorkerPool};
@@ -56,6 +57,7 @@ struct Handle {
 /// What jobs share with the clones.
 struct Core {
     limits: Limits,
+    credentials: Credentials,
     redirects: Policy,
     force_exception_to_status_code: bool,
     connections: usize,
@@ -298,6 +300,7 @@ impl HttpBuilder {
                         reason: "control character in the user agent".to_owned(),
                     })?,
             },
+            credentials: Credentials::default(),
             redirects: self.redirects,
             force_exception_to_status_code: self.force_exception_to_status_code,
             connections,
@@ -542,6 +545,35 @@ impl Http {
         }
     }
 
+    /// Adds a user name and password, as httplib2's `add_credentials`: when a server answers
+    /// 401, the credentials that apply are tried in the order added, Digest (RFC 7616, MD5
+    /// or SHA-256) before Basic. Once one is accepted it is sent up front to the same
+    /// origin and path prefix.
+    ///
+    /// `domain` `""` means the origin (scheme, host, port) of the URL the request was made
+    /// for, never a host reached only through a redirect; otherwise `"host"` or
+    /// `"host:port"`. Shared by every clone.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// http.add_credentials("alice", "s3cret", "");
+    /// http.add_credentials("bob", "hunter2", "api.example.com");
+    /// ```
+    pub fn add_credentials(&self, name: &str, password: &str, domain: &str) {
+        self.handle.core.credentials.add(name, password, domain);
+    }
+
+    /// Forgets every credential, and every authorization servers accepted.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// http.add_credentials("alice", "s3cret", "");
+    /// http.clear_credentials();
+    /// ```
+    pub fn clear_credentials(&self) {
+        self.handle.core.credentials.clear();
+    }
+
     /// Stops the client, for every clone: later requests fail with [`Error::Closed`], queued
     /// ones still run, and this returns once they are done and this client's own workers
     /// have exited. A shared [`WorkerPool`] keeps running for its other users.
@@ -756,6 +788,7 @@ where
             &client_for,
             &core.limits,
             &core.redirects,
+            &core.credentials,
             &mut prepared,
             id,
         );

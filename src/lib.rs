@@ -88,6 +88,8 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod auth;
+mod challenge;
 mod decode;
 mod error;
 mod forced;

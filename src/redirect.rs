@@ -2,13 +2,15 @@
 //! credentials that httplib2 and isahc's own redirect following lack.
 
 use isahc::HttpClient;
-use isahc::http::{HeaderName, HeaderValue, Method};
+use isahc::http::{HeaderName, HeaderValue, Method, header};
 use url::Url;
 
+use crate::auth::Credentials;
+use crate::challenge::{Challenge, parse_challenges};
 use crate::lazy::Exchange;
 use crate::pool::ThreadName;
 use crate::request::Prepared;
-use crate::transport::{self, Limits, is_safe};
+use crate::transport::{self, Head, Limits, is_safe};
 use crate::{Error, Response, uri};
 
 /// httplib2's `REDIRECT_CODES`.
@@ -66,6 +68,7 @@ pub(crate) fn fetch(
     client_for: &dyn Fn(&Method) -> Result<HttpClient, Error>,
     limits: &Limits,
     policy: &Policy,
+    credentials: &Credentials,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
@@ -82,7 +85,25 @@ pub(crate) fn fetch(
                 url: url.clone(),
             })
         };
-        let sent = client_for(&req.method).and_then(|client| transport::send(&client, limits, req));
+        let send = |req: &Prepared| {
+            client_for(&req.method).and_then(|client| transport::send(&client, limits, req))
+        };
+        // The caller's own Authorization header wins over credentials.
+        let own_authorization = req.headers.iter().any(|(k, _)| k == header::AUTHORIZATION);
+        let use_credentials = !own_authorization && !credentials.is_empty();
+        if use_credentials {
+            req.authorization = credentials.preemptive(&req.method, &req.url, &asked_for);
+        }
+        let mut sent = send(req);
+        if let Ok(head) = &sent {
+            if let Some(info) = head.response.get("authentication-info") {
+                credentials.next_nonce(&req.url, info);
+            }
+        }
+        if use_credentials && sent.as_ref().is_ok_and(|h| h.response.status == 401) {
+            let head = sent.expect("checked above");
+            sent = authenticate(&send, credentials, req, &asked_for, head);
+        }
         let head = match sent {
             Ok(head) => head,
             Err(e) => return Err(failed(e, previous, &req.url)),
@@ -148,6 +169,47 @@ pub(crate) fn fetch(
         req.url = next;
         previous = Some(Box::new(response));
     }
+}
+
+/// Answers a 401 with the credentials that apply to this URL, each scheme it offers tried
+/// once (a stale Digest nonce once more), until one is accepted. Returns the first
+/// response that is not a 401, or the last 401.
+fn authenticate(
+    send: &dyn Fn(&Prepared) -> Result<Head, Error>,
+    credentials: &Credentials,
+    req: &mut Prepared,
+    asked_for: &Url,
+    mut head: Head,
+) -> Result<Head, Error> {
+    let mut tried = Vec::new();
+    loop {
+        let challenges = challenges_of(&head.response);
+        let Some(mut attempt) =
+            credentials.next_attempt(&challenges, &req.url, asked_for, &mut tried)
+        else {
+            return Ok(head);
+        };
+        let mut stale_retried = false;
+        loop {
+            req.authorization = Credentials::header(&mut attempt, &req.method, &req.url);
+            drop(transport::skim(head, REDIRECT_BODY_CAP));
+            head = send(req)?;
+            if head.response.status != 401 {
+                let info = head.response.get("authentication-info");
+                credentials.accept(attempt, &req.url, info);
+                return Ok(head);
+            }
+            let again = challenges_of(&head.response);
+            if stale_retried || !Credentials::refresh_stale(&mut attempt, &again) {
+                break;
+            }
+            stale_retried = true;
+        }
+    }
+}
+
+fn challenges_of(response: &Response) -> Vec<Challenge> {
+    parse_challenges(response.get("www-authenticate").unwrap_or_default())
 }
 
 /// The caller's headers as a redirect's next request sends them: never the first URL's

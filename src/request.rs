@@ -187,6 +187,7 @@ impl Request {
             method,
             url,
             headers,
+            authorization: None,
             defaults,
             body: self.body,
             asked_encoding,
@@ -235,6 +236,8 @@ pub(crate) struct Prepared {
     pub(crate) method: Method,
     pub(crate) url: Url,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Made from the client's credentials for the URL of this hop.
+    pub(crate) authorization: Option<HeaderValue>,
     pub(crate) defaults: Defaults,
     pub(crate) body: Vec<u8>,
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.

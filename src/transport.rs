@@ -84,6 +84,9 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
     for (name, value) in &req.headers {
         builder = builder.header(name, value);
     }
+    if let Some(authorization) = &req.authorization {
+        builder = builder.header(header::AUTHORIZATION, authorization.clone());
+    }
     if req.defaults.user_agent {
         builder = builder.header(header::USER_AGENT, limits.user_agent.clone());
     }

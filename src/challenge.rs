@@ -1,0 +1,283 @@
+//! Parsing `WWW-Authenticate` and `Authentication-Info` (RFC 9110 §11.6.1, RFC 7616 §3.5).
+//!
+//! A single left-to-right pass: time and memory grow linearly with the header, however
+//! hostile it is (httplib2's CVE-2021-21240 was a backtracking regex here).
+
+/// One challenge: a scheme, lower-cased, and its parameters (names lower-cased). A
+/// token68 challenge has the single parameter `"token"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Challenge {
+    pub(crate) scheme: String,
+    pub(crate) params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// At most this many challenges and parameters per challenge are kept.
+const MAX_ITEMS: usize = 32;
+
+/// Every challenge in a header value; malformed parts are skipped, never fatal.
+pub(crate) fn parse_challenges(header: &str) -> Vec<Challenge> {
+    let mut scanner = Scanner::new(header);
+    let mut challenges: Vec<Challenge> = Vec::new();
+    loop {
+        scanner.skip_separators();
+        let Some(word) = scanner.token() else {
+            if !scanner.skip_junk() {
+                return challenges;
+            }
+            continue;
+        };
+        scanner.skip_spaces();
+        if scanner.peek() == Some(b'=') {
+            // `name=value` after a challenge: a parameter of the last one.
+            scanner.bump();
+            scanner.skip_spaces();
+            let value = scanner.value();
+            if let Some(last) = challenges.last_mut() {
+                if last.params.len() < MAX_ITEMS {
+                    last.params.push((word.to_ascii_lowercase(), value));
+                }
+            }
+            continue;
+        }
+        // A new challenge: its scheme, then a token68 or its first parameter.
+        let mut challenge = Challenge {
+            scheme: word.to_ascii_lowercase(),
+            params: Vec::new(),
+        };
+        if let Some((name, value)) = scanner.first_param() {
+            challenge.params.push((name, value));
+        }
+        if challenges.len() < MAX_ITEMS {
+            challenges.push(challenge);
+        }
+    }
+}
+
+/// `Authentication-Info` parameters (a list of `name=value`), names lower-cased.
+pub(crate) fn parse_params(header: &str) -> Vec<(String, String)> {
+    let mut scanner = Scanner::new(header);
+    let mut params = Vec::new();
+    loop {
+        scanner.skip_separators();
+        let Some(name) = scanner.token() else {
+            if !scanner.skip_junk() {
+                return params;
+            }
+            continue;
+        };
+        scanner.skip_spaces();
+        if scanner.peek() == Some(b'=') {
+            scanner.bump();
+            scanner.skip_spaces();
+            let value = scanner.value();
+            if params.len() < MAX_ITEMS {
+                params.push((name.to_ascii_lowercase(), value));
+            }
+        }
+    }
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Scanner {
+            bytes: text.as_bytes(),
+            at: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn bump(&mut self) {
+        self.at += 1;
+    }
+
+    fn skip_spaces(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.bump();
+        }
+    }
+
+    fn skip_separators(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b',')) {
+            self.bump();
+        }
+    }
+
+    /// Skips one byte that starts nothing valid; false at the end.
+    fn skip_junk(&mut self) -> bool {
+        if self.peek().is_none() {
+            return false;
+        }
+        self.bump();
+        true
+    }
+
+    /// An RFC 9110 token.
+    fn token(&mut self) -> Option<String> {
+        let start = self.at;
+        while self.peek().is_some_and(is_tchar) {
+            self.bump();
+        }
+        (self.at > start).then(|| self.text(start, self.at))
+    }
+
+    /// A quoted string (unescaped; an unterminated one runs to the end) or a token.
+    fn value(&mut self) -> String {
+        if self.peek() != Some(b'"') {
+            return self.token().unwrap_or_default();
+        }
+        self.bump();
+        let mut out = Vec::new();
+        while let Some(b) = self.peek() {
+            self.bump();
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    if let Some(escaped) = self.peek() {
+                        out.push(escaped);
+                        self.bump();
+                    }
+                }
+                _ => out.push(b),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// After a scheme: `name=value` (the first parameter) or a token68, if either is there.
+    fn first_param(&mut self) -> Option<(String, String)> {
+        let start = self.at;
+        let name = self.token()?;
+        self.skip_spaces();
+        if self.peek() == Some(b'=') {
+            self.bump();
+            self.skip_spaces();
+            // token68 ends in '=' padding: `abc==` followed by a separator or the end.
+            if matches!(self.peek(), None | Some(b',' | b'=')) {
+                while self.peek() == Some(b'=') {
+                    self.bump();
+                }
+                return Some(("token".to_owned(), self.text(start, self.at)));
+            }
+            return Some((name.to_ascii_lowercase(), self.value()));
+        }
+        if matches!(self.peek(), None | Some(b',')) {
+            return Some(("token".to_owned(), name));
+        }
+        // Another scheme follows without a comma: leave it for the caller.
+        self.at = start;
+        None
+    }
+
+    fn text(&self, from: usize, to: usize) -> String {
+        String::from_utf8_lossy(&self.bytes[from..to]).into_owned()
+    }
+}
+
+/// RFC 9110 `tchar`, plus `/` so a token68 (base64) reads as one token.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~/".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(c: &Challenge) -> Vec<(&str, &str)> {
+        c.params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn digest_and_basic_together() {
+        let all = parse_challenges(
+            r#"Digest realm="api@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS", Basic realm="simple""#,
+        );
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].scheme, "digest");
+        assert_eq!(all[0].param("qop"), Some("auth, auth-int"));
+        assert_eq!(all[0].param("algorithm"), Some("SHA-256"));
+        assert_eq!(all[1].scheme, "basic");
+        assert_eq!(params(&all[1]), [("realm", "simple")]);
+    }
+
+    #[test]
+    fn token68_and_bare_schemes() {
+        let all = parse_challenges("Negotiate abc+/def==, NTLM, Bearer");
+        let shown: Vec<_> = all
+            .iter()
+            .map(|c| (c.scheme.as_str(), c.param("token")))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("negotiate", Some("abc+/def==")),
+                ("ntlm", None),
+                ("bearer", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn escapes_and_unterminated_quotes() {
+        let all = parse_challenges(r#"Basic realm="a \"quoted\" realm", charset="UTF-8"#);
+        assert_eq!(all[0].param("realm"), Some(r#"a "quoted" realm"#));
+        assert_eq!(all[0].param("charset"), Some("UTF-8"));
+        assert!(parse_challenges("\"\"\",,,==  \u{a0}\u{a0}").len() <= 1);
+    }
+
+    #[test]
+    fn authentication_info() {
+        let p = parse_params(r#"nextnonce="abc", qop=auth, rspauth="ff", cnonce="x", nc=00000001"#);
+        assert_eq!(p[0], ("nextnonce".to_owned(), "abc".to_owned()));
+        assert_eq!(p.len(), 5);
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text never panics, and the result stays bounded.
+        #[test]
+        fn never_panics(text in "\\PC{0,300}") {
+            let all = parse_challenges(&text);
+            proptest::prop_assert!(all.len() <= MAX_ITEMS);
+            proptest::prop_assert!(all.iter().all(|c| c.params.len() <= MAX_ITEMS));
+            let _ = parse_params(&text);
+        }
+
+        /// Well-formed challenges survive a round trip.
+        #[test]
+        fn round_trip(
+            scheme in "[A-Za-z]{1,10}",
+            params in proptest::collection::vec(("[a-z]{1,8}", "[ -!#-~]{0,20}"), 1..5),
+        ) {
+            let rendered: Vec<String> = params
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\")))
+                .collect();
+            let header = format!("{scheme} {}", rendered.join(", "));
+            let all = parse_challenges(&header);
+            proptest::prop_assert_eq!(all.len(), 1);
+            proptest::prop_assert_eq!(&all[0].scheme, &scheme.to_ascii_lowercase());
+            let got: Vec<(String, String)> = all[0].params.clone();
+            let want: Vec<(String, String)> = params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+}
