@@ -49,8 +49,6 @@ struct DigestState {
     algorithm: Algorithm,
     /// `qop=auth`; false for an RFC 2069 challenge without qop.
     qop_auth: bool,
-    /// Requests sent with this nonce so far.
-    nc: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -114,6 +112,26 @@ pub(crate) struct Credentials {
 struct State {
     credentials: Vec<Credential>,
     accepted: Vec<Accepted>,
+    /// Requests sent with each recent nonce, whichever attempt or worker sent them.
+    nonce_counts: Vec<(String, u32)>,
+}
+
+/// Nonces whose counts are kept; an older one would be answered `stale` anyway.
+const NONCES_KEPT: usize = 64;
+
+impl State {
+    /// The next nonce count for `nonce`: one more than any request sent with it.
+    fn next_nc(&mut self, nonce: &str) -> u32 {
+        if let Some((_, n)) = self.nonce_counts.iter_mut().find(|(k, _)| k == nonce) {
+            *n += 1;
+            return *n;
+        }
+        if self.nonce_counts.len() >= NONCES_KEPT {
+            self.nonce_counts.remove(0);
+        }
+        self.nonce_counts.push((nonce.to_owned(), 1));
+        1
+    }
 }
 
 impl Credentials {
@@ -151,11 +169,12 @@ impl Credentials {
         let origin = origin_of(url);
         let best = state
             .accepted
-            .iter_mut()
+            .iter()
             .filter(|a| a.origin == origin && url.path().starts_with(&a.path_prefix))
             .filter(|a| applies(&a.credential, url, asked_for))
             .max_by_key(|a| a.path_prefix.len())?;
-        authorization(&best.credential, &mut best.scheme, method, url)
+        let (credential, scheme) = (best.credential.clone(), best.scheme.clone());
+        authorization(&mut state, &credential, &scheme, method, url)
     }
 
     /// The next way to answer `challenges` for a request to `url`: credentials in the order
@@ -195,8 +214,19 @@ impl Credentials {
     }
 
     /// The `Authorization` header for an attempt.
-    pub(crate) fn header(attempt: &mut Attempt, method: &Method, url: &Url) -> Option<HeaderValue> {
-        authorization(&attempt.credential, &mut attempt.scheme, method, url)
+    pub(crate) fn header(
+        &self,
+        attempt: &Attempt,
+        method: &Method,
+        url: &Url,
+    ) -> Option<HeaderValue> {
+        authorization(
+            &mut self.lock(),
+            &attempt.credential,
+            &attempt.scheme,
+            method,
+            url,
+        )
     }
 
     /// A 401 that says the nonce went stale: takes the new nonce; false if it is not that.
@@ -263,10 +293,7 @@ fn adopt_next_nonce(state: &mut DigestState, info: &str) {
         .into_iter()
         .find(|(k, _)| k == "nextnonce")
     {
-        if next != state.nonce {
-            state.nonce = next;
-            state.nc = 0;
-        }
+        state.nonce = next;
     }
 }
 
@@ -321,13 +348,13 @@ fn digest_state(challenge: &Challenge) -> Option<DigestState> {
         opaque: challenge.param("opaque").map(str::to_owned),
         algorithm,
         qop_auth,
-        nc: 0,
     })
 }
 
 fn authorization(
+    state: &mut State,
     credential: &Credential,
-    scheme: &mut Scheme,
+    scheme: &Scheme,
     method: &Method,
     url: &Url,
 ) -> Option<HeaderValue> {
@@ -339,9 +366,9 @@ fn authorization(
                 base64::engine::general_purpose::STANDARD.encode(pair)
             )
         }
-        Scheme::Digest(state) => {
-            state.nc += 1;
-            digest_response(credential, state, method, url)
+        Scheme::Digest(digest) => {
+            let nc = state.next_nc(&digest.nonce);
+            digest_response(credential, digest, nc, method, url)
         }
     };
     let mut value = HeaderValue::from_str(&value).ok()?;
@@ -352,6 +379,7 @@ fn authorization(
 fn digest_response(
     credential: &Credential,
     state: &DigestState,
+    nc: u32,
     method: &Method,
     url: &Url,
 ) -> String {
@@ -361,7 +389,7 @@ fn digest_response(
     };
     let h = |text: &str| state.algorithm.hash(text);
     let cnonce = cnonce();
-    let nc = format!("{:08x}", state.nc);
+    let nc = format!("{nc:08x}");
     let mut ha1 = h(&format!(
         "{}:{}:{}",
         credential.name, state.realm, credential.password
@@ -428,7 +456,6 @@ mod tests {
             r#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#,
         )[0];
         let mut state = digest_state(challenge).unwrap();
-        state.nc = 1;
         let h = |s: &str| state.algorithm.hash(s);
         let ha1 = h("Mufasa:http-auth@example.org:Circle of Life");
         let ha2 = h("GET:/dir/index.html");
@@ -451,7 +478,7 @@ mod tests {
         ));
         assert_eq!(response, "8ca523f5e9506fed4657c9700eebdbec");
         let url = Url::parse("http://www.example.org/dir/index.html").unwrap();
-        let header = digest_response(&credential, &state, &Method::GET, &url);
+        let header = digest_response(&credential, &state, 1, &Method::GET, &url);
         assert!(header.starts_with(r#"Digest username="Mufasa", realm="http-auth@example.org""#));
         assert!(header.contains(r#"uri="/dir/index.html""#));
         assert!(header.contains(", qop=auth, nc=00000001, cnonce=\""));
@@ -506,6 +533,24 @@ mod tests {
     }
 
     #[test]
+    fn nonce_counts_are_shared_and_bounded() {
+        let mut state = State::default();
+        assert_eq!(
+            (state.next_nc("a"), state.next_nc("a"), state.next_nc("b")),
+            (1, 2, 1)
+        );
+        for i in 0..NONCES_KEPT {
+            state.next_nc(&i.to_string());
+        }
+        assert_eq!(state.nonce_counts.len(), NONCES_KEPT);
+        assert_eq!(
+            state.next_nc("a"),
+            1,
+            "forgotten once older than the last 64"
+        );
+    }
+
+    #[test]
     fn basic_header() {
         let c = Credential {
             name: "alice".to_owned(),
@@ -513,7 +558,8 @@ mod tests {
             domain: String::new(),
         };
         let url = Url::parse("http://h/").unwrap();
-        let value = authorization(&c, &mut Scheme::Basic, &Method::GET, &url).unwrap();
+        let mut state = State::default();
+        let value = authorization(&mut state, &c, &Scheme::Basic, &Method::GET, &url).unwrap();
         assert_eq!(value, "Basic YWxpY2U6czNjcmV0");
         assert!(value.is_sensitive());
     }

@@ -191,7 +191,7 @@ fn authenticate(
         };
         let mut stale_retried = false;
         loop {
-            req.authorization = Credentials::header(&mut attempt, &req.method, &req.url);
+            req.authorization = credentials.header(&attempt, &req.method, &req.url);
             drop(transport::skim(head, REDIRECT_BODY_CAP));
             head = send(req)?;
             if head.response.status != 401 {

@@ -1,5 +1,6 @@
 //! One integration binary: each test module shares the loopback servers of `support`.
 
+mod auth;
 mod basics;
 mod faults;
 mod keepalive;
