@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use isahc::HttpClient;
 use isahc::http::HeaderValue;
 use isahc::http::Method;
 use once_cell::sync::OnceCell;
+use url::Url;
 
 use crate::auth::Credentials;
 use crate::forced;
@@ -19,6 +21,7 @@ use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promi
 use crate::pool::{self, Job, ThreadName, WorkerPool};
 use crate::redirect::{self, Policy};
 use crate::request::Prepared;
+use crate::tls::{Certificates, TlsSettings, TlsVersion};
 use crate::transport::{self, Limits};
 use crate::{Error, Request, Response, uri};
 
@@ -58,6 +61,8 @@ struct Handle {
 struct Core {
     limits: Limits,
     credentials: Credentials,
+    tls: TlsSettings,
+    certificates: Certificates,
     redirects: Policy,
     force_exception_to_status_code: bool,
     connections: usize,
@@ -96,6 +101,7 @@ pub struct HttpBuilder {
     user_agent: String,
     redirects: Policy,
     force_exception_to_status_code: bool,
+    tls: TlsSettings,
 }
 
 impl Default for HttpBuilder {
@@ -109,6 +115,7 @@ impl Default for HttpBuilder {
             user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
             redirects: Policy::default(),
             force_exception_to_status_code: false,
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -262,12 +269,54 @@ impl HttpBuilder {
         self
     }
 
+    /// Trust the CA certificates in this PEM file instead of the platform's roots
+    /// (httplib2's `ca_certs`).
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::builder().ca_certs("/etc/my-ca.pem").build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn ca_certs(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.ca_certs = Some(path.into());
+        self
+    }
+
+    /// Accept any server certificate, for any host (httplib2's
+    /// `disable_ssl_certificate_validation`). Only for testing: anyone on the path can
+    /// then read and change the traffic. Default false.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().disable_ssl_certificate_validation(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn disable_ssl_certificate_validation(mut self, disable: bool) -> Self {
+        self.tls.insecure = disable;
+        self
+    }
+
+    /// The lowest TLS version to accept (httplib2's `tls_minimum_version`). By default the
+    /// TLS library's own minimum, TLS 1.2.
+    ///
+    /// ```
+    /// use asynchttp::{Http, TlsVersion};
+    ///
+    /// let http = Http::builder().tls_minimum_version(TlsVersion::Tls13).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn tls_minimum_version(mut self, version: TlsVersion) -> Self {
+        self.tls.min_version = Some(version);
+        self
+    }
+
     /// Builds the client. No worker starts until the first request.
     ///
     /// # Errors
     ///
-    /// [`Error::Init`] if `workers` is 0, the timeout is zero, or the transport cannot be
-    /// set up.
+    /// [`Error::Init`] if `workers` is 0, the timeout is zero, the `ca_certs` file does not
+    /// exist, or the transport cannot be set up.
     ///
     /// # Examples
     ///
@@ -290,7 +339,12 @@ impl HttpBuilder {
         let pool = self.pool.unwrap_or_else(|| WorkerPool::new(self.workers));
         let connections = pool.size();
         let connect_timeout = self.connect_timeout.min(self.timeout);
-        let client = transport::client(connections, connect_timeout, true)?;
+        if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
+            return Err(Error::Init {
+                reason: format!("ca_certs: no file at {}", path.display()),
+            });
+        }
+        let client = transport::client(connections, connect_timeout, &self.tls, true)?;
         let core = Core {
             limits: Limits {
                 timeout: self.timeout,
@@ -301,6 +355,8 @@ impl HttpBuilder {
                     })?,
             },
             credentials: Credentials::default(),
+            tls: self.tls,
+            certificates: Certificates::default(),
             redirects: self.redirects,
             force_exception_to_status_code: self.force_exception_to_status_code,
             connections,
@@ -535,7 +591,7 @@ impl Http {
     /// ```
     pub fn close(&self) {
         let core = &self.handle.core;
-        match transport::client(core.connections, core.connect_timeout, true) {
+        match transport::client(core.connections, core.connect_timeout, &core.tls, true) {
             Ok(fresh) => {
                 // The old client, and its connections, go when its last request finishes.
                 *core.client.write().unwrap_or_else(PoisonError::into_inner) = fresh;
@@ -561,6 +617,25 @@ impl Http {
     /// ```
     pub fn add_credentials(&self, name: &str, password: &str, domain: &str) {
         self.handle.core.credentials.add(name, password, domain);
+    }
+
+    /// Adds a client certificate (PEM files of the private key and the certificate) for
+    /// https requests to `domain` (`"host"` or `"host:port"`; `""` for any host), as
+    /// httplib2's `add_certificate`. The first one added that matches is used.
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// http.add_certificate("client.key", "client.pem", "mtls.example.com");
+    /// ```
+    pub fn add_certificate(
+        &self,
+        key_path: impl Into<PathBuf>,
+        cert_path: impl Into<PathBuf>,
+        domain: &str,
+    ) {
+        let core = &self.handle.core;
+        core.certificates
+            .add(key_path.into(), cert_path.into(), domain);
     }
 
     /// Forgets every credential, and every authorization servers accepted.
@@ -725,7 +800,9 @@ impl Core {
                 .clone());
         }
         self.unpooled
-            .get_or_try_init(|| transport::client(self.connections, self.connect_timeout, false))
+            .get_or_try_init(|| {
+                transport::client(self.connections, self.connect_timeout, &self.tls, false)
+            })
             .cloned()
     }
 }
@@ -784,14 +861,18 @@ where
         );
         let started = Instant::now();
         let client_for = |method: &Method| core.client_for(method);
-        let fetched = redirect::fetch(
-            &client_for,
-            &core.limits,
-            &core.redirects,
-            &core.credentials,
-            &mut prepared,
-            id,
-        );
+        let tls_for = |url: &Url| {
+            let certificate = core.certificates.for_url(url)?;
+            Some(core.tls.config(Some(&certificate)))
+        };
+        let session = redirect::Session {
+            client_for: &client_for,
+            tls_for: &tls_for,
+            limits: &core.limits,
+            policy: &core.redirects,
+            credentials: &core.credentials,
+        };
+        let fetched = redirect::fetch(&session, &mut prepared, id);
         let shown_url = uri::without_query(&prepared.url);
         let mut result = fetched.or_else(|failed| {
             if core.force_exception_to_status_code {

@@ -99,6 +99,7 @@ mod pool;
 mod redirect;
 mod request;
 mod response;
+mod tls;
 mod transport;
 mod uri;
 
@@ -108,6 +109,7 @@ pub use crate::lazy::{Lazy, LazyContent, LazyResponse};
 pub use crate::pool::WorkerPool;
 pub use crate::request::Request;
 pub use crate::response::Response;
+pub use crate::tls::TlsVersion;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

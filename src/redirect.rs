@@ -3,6 +3,7 @@
 
 use isahc::HttpClient;
 use isahc::http::{HeaderName, HeaderValue, Method, header};
+use isahc::tls::TlsConfig;
 use url::Url;
 
 use crate::auth::Credentials;
@@ -64,14 +65,29 @@ pub(crate) struct Failed {
 
 /// Sends `req`, following redirects as `policy` allows, and reads the final body.
 /// `req` is left as the last request sent.
+/// What the redirect loop needs of its client.
+pub(crate) struct Session<'a> {
+    /// The isahc client for a method (pooled for idempotent ones).
+    pub(crate) client_for: &'a dyn Fn(&Method) -> Result<HttpClient, Error>,
+    /// A TLS configuration for a URL that needs its own (a client certificate).
+    pub(crate) tls_for: &'a dyn Fn(&Url) -> Option<TlsConfig>,
+    pub(crate) limits: &'a Limits,
+    pub(crate) policy: &'a Policy,
+    pub(crate) credentials: &'a Credentials,
+}
+
 pub(crate) fn fetch(
-    client_for: &dyn Fn(&Method) -> Result<HttpClient, Error>,
-    limits: &Limits,
-    policy: &Policy,
-    credentials: &Credentials,
+    session: &Session<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
+    let Session {
+        client_for,
+        tls_for,
+        limits,
+        policy,
+        credentials,
+    } = *session;
     let asked_for = req.url.clone();
     let original_headers = req.headers.clone();
     let mut body_dropped = false;
@@ -89,6 +105,7 @@ pub(crate) fn fetch(
             client_for(&req.method).and_then(|client| transport::send(&client, limits, req))
         };
         // The caller's own Authorization header wins over credentials.
+        req.tls = tls_for(&req.url);
         let own_authorization = req.headers.iter().any(|(k, _)| k == header::AUTHORIZATION);
         let use_credentials = !own_authorization && !credentials.is_empty();
         if use_credentials {

@@ -188,6 +188,7 @@ impl Request {
             url,
             headers,
             authorization: None,
+            tls: None,
             defaults,
             body: self.body,
             asked_encoding,
@@ -238,6 +239,8 @@ pub(crate) struct Prepared {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// Made from the client's credentials for the URL of this hop.
     pub(crate) authorization: Option<HeaderValue>,
+    /// This hop's own TLS configuration, when it needs one (a client certificate).
+    pub(crate) tls: Option<isahc::tls::TlsConfig>,
     pub(crate) defaults: Defaults,
     pub(crate) body: Vec<u8>,
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.

@@ -13,6 +13,7 @@ use isahc::{Body, HttpClient};
 use crate::decode::{self, ReadError};
 use crate::lazy::Exchange;
 use crate::request::Prepared;
+use crate::tls::TlsSettings;
 use crate::{Error, Response, uri};
 
 /// Settings every exchange needs.
@@ -44,9 +45,10 @@ pub(crate) fn is_safe(method: &Method) -> bool {
 pub(crate) fn client(
     connections: usize,
     connect_timeout: Duration,
+    tls: &TlsSettings,
     reuse: bool,
 ) -> Result<HttpClient, Error> {
-    let builder = HttpClient::builder();
+    let builder = HttpClient::builder().tls_config(tls.config(None));
     let builder = if reuse {
         builder
     } else {
@@ -83,6 +85,9 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
         .timeout(timeout);
     for (name, value) in &req.headers {
         builder = builder.header(name, value);
+    }
+    if let Some(tls) = &req.tls {
+        builder = builder.tls_config(tls.clone());
     }
     if let Some(authorization) = &req.authorization {
         builder = builder.header(header::AUTHORIZATION, authorization.clone());
@@ -224,6 +229,8 @@ fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
     let source = Arc::new(e);
     match source.kind() {
         _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
+        // isahc files a failed handshake under "connection failed".
+        _ if code == Some(curl_codes::SSL_CONNECT) => Error::Tls { source },
         // The connection broke after it was made, before the response was whole: a reset,
         // an empty reply, or framing that broke while the head was being read.
         _ if matches!(code, Some(curl_codes::GOT_NOTHING | curl_codes::RECV_ERROR)) => {
@@ -258,6 +265,7 @@ fn curl_code(e: &isahc::Error) -> Option<u32> {
 
 /// libcurl error codes that isahc folds into broader kinds.
 mod curl_codes {
+    pub(super) const SSL_CONNECT: u32 = 35;
     pub(super) const GOT_NOTHING: u32 = 52;
     pub(super) const RECV_ERROR: u32 = 56;
     pub(super) const TOO_LARGE: u32 = 100;
