@@ -7,3 +7,4 @@ mod keepalive;
 mod pool;
 mod redirects;
 mod support;
+mod tls;

@@ -113,6 +113,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        Server::with_tls(None, handler)
+    }
+
+    /// An https server when `tls` is given: its handshakes, failed ones included, count as
+    /// connections.
+    pub fn with_tls(
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("test-server")
@@ -141,11 +151,22 @@ impl Server {
                 let service = service_fn(move |req| {
                     respond(req, received.clone(), handler.clone(), panicked.clone())
                 });
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
+                    let http1 = hyper::server::conn::http1::Builder::new();
+                    match acceptor {
+                        None => {
+                            let io = hyper_util::rt::TokioIo::new(stream);
+                            let _ = http1.serve_connection(io, service).await;
+                        }
+                        Some(acceptor) => {
+                            let Ok(tls) = acceptor.accept(stream).await else {
+                                return;
+                            };
+                            let io = hyper_util::rt::TokioIo::new(tls);
+                            let _ = http1.serve_connection(io, service).await;
+                        }
+                    }
                 });
             }
         });
@@ -160,6 +181,10 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr)
     }
 
     pub fn hits(&self) -> usize {
