@@ -231,9 +231,13 @@ fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
         _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
         // isahc files a failed handshake under "connection failed".
         _ if code == Some(curl_codes::SSL_CONNECT) => Error::Tls { source },
-        // The connection broke after it was made, before the response was whole: a reset,
-        // an empty reply, or framing that broke while the head was being read.
-        _ if matches!(code, Some(curl_codes::GOT_NOTHING | curl_codes::RECV_ERROR)) => {
+        // The connection broke after it was made, before the response was whole: a reset
+        // while sending or receiving, an empty reply, or framing that broke in the head.
+        _ if matches!(
+            code,
+            Some(curl_codes::SEND_ERROR | curl_codes::GOT_NOTHING | curl_codes::RECV_ERROR)
+        ) =>
+        {
             Error::BodyIncomplete {
                 received: 0,
                 expected: None,
@@ -267,6 +271,7 @@ fn curl_code(e: &isahc::Error) -> Option<u32> {
 mod curl_codes {
     pub(super) const SSL_CONNECT: u32 = 35;
     pub(super) const GOT_NOTHING: u32 = 52;
+    pub(super) const SEND_ERROR: u32 = 55;
     pub(super) const RECV_ERROR: u32 = 56;
     pub(super) const TOO_LARGE: u32 = 100;
 }
