@@ -318,3 +318,41 @@ fn a_user_agent_with_control_characters_is_refused_at_build() {
     let built = Http::builder().user_agent("agent\r\nX-Injected: 1").build();
     assert!(matches!(built, Err(Error::Init { .. })));
 }
+
+#[test]
+fn t5_a_large_body_is_sent_without_waiting_for_100_continue() {
+    // The server never sends 100 Continue: it reads the head, then the whole body.
+    let server = RawServer::start(|s| {
+        let mut body = vec![0u8; 2 << 20];
+        let read = std::io::Read::read_exact(s, &mut body);
+        let reply: &[u8] = if read.is_ok() {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        } else {
+            b"HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n"
+        };
+        send(s, reply);
+    });
+    let http = Http::new();
+    let started = Instant::now();
+    let (response, _) = http.post(&server.url("/upload"), vec![7u8; 2 << 20]);
+    assert_eq!(wait(&response).unwrap().status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        !server.heads()[0].to_ascii_lowercase().contains("expect:"),
+        "{}",
+        server.heads()[0]
+    );
+    // Asked for by the caller, it still cannot stall for more than libcurl's 1 s wait.
+    let started = Instant::now();
+    let (response, _) = http.send(
+        Request::new("POST", server.url("/upload"))
+            .header("Expect", "100-continue")
+            .body(vec![7u8; 2 << 20]),
+    );
+    assert_eq!(wait(&response).unwrap().status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
