@@ -19,6 +19,7 @@ use crate::auth::Credentials;
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
 use crate::pool::{self, Job, ThreadName, WorkerPool};
+use crate::proxy::ProxyInfo;
 use crate::redirect::{self, Policy};
 use crate::request::Prepared;
 use crate::tls::{Certificates, TlsSettings, TlsVersion};
@@ -102,6 +103,7 @@ pub struct HttpBuilder {
     redirects: Policy,
     force_exception_to_status_code: bool,
     tls: TlsSettings,
+    proxy: Option<ProxyInfo>,
 }
 
 impl Default for HttpBuilder {
@@ -116,6 +118,7 @@ impl Default for HttpBuilder {
             redirects: Policy::default(),
             force_exception_to_status_code: false,
             tls: TlsSettings::default(),
+            proxy: None,
         }
     }
 }
@@ -269,6 +272,22 @@ impl HttpBuilder {
         self
     }
 
+    /// The proxies requests go through (httplib2's `proxy_info`). By default
+    /// [`ProxyInfo::from_environment`], read when the client is built; loopback hosts
+    /// always go direct. [`ProxyInfo::none`] turns proxies off.
+    ///
+    /// ```
+    /// use asynchttp::{Http, ProxyInfo};
+    ///
+    /// let direct = Http::builder().proxy_info(ProxyInfo::none()).build()?;
+    /// # drop(direct);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn proxy_info(mut self, proxy: ProxyInfo) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
     /// Trust the CA certificates in this PEM file instead of the platform's roots
     /// (httplib2's `ca_certs`).
     ///
@@ -348,6 +367,7 @@ impl HttpBuilder {
         let core = Core {
             limits: Limits {
                 timeout: self.timeout,
+                proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
                 max_body_size: self.max_body_size,
                 user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t']))
                     .map_err(|_| Error::Init {

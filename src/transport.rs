@@ -12,6 +12,7 @@ use isahc::{Body, HttpClient};
 
 use crate::decode::{self, ReadError};
 use crate::lazy::Exchange;
+use crate::proxy::ProxyInfo;
 use crate::request::Prepared;
 use crate::tls::TlsSettings;
 use crate::{Error, Response, uri};
@@ -20,6 +21,7 @@ use crate::{Error, Response, uri};
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
     pub(crate) timeout: Duration,
+    pub(crate) proxy: ProxyInfo,
     pub(crate) max_body_size: u64,
     /// Cloning it shares its bytes: no allocation per request.
     pub(crate) user_agent: HeaderValue,
@@ -86,6 +88,8 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
     for (name, value) in &req.headers {
         builder = builder.header(name, value);
     }
+    // Always set: no proxy also keeps libcurl from reading proxy variables on its own.
+    builder = builder.proxy(limits.proxy.for_url(&req.url));
     if let Some(tls) = &req.tls {
         builder = builder.tls_config(tls.clone());
     }

@@ -5,6 +5,7 @@ mod basics;
 mod faults;
 mod keepalive;
 mod pool;
+mod proxies;
 mod redirects;
 mod support;
 mod tls;

@@ -394,3 +394,111 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     e.write_all(data).unwrap();
     e.finish().unwrap()
 }
+
+/// A forward proxy on 127.0.0.1:0 (hyper): absolute-form requests are forwarded to their
+/// server, `CONNECT` is tunnelled. Records each request's line and whether it carried
+/// `Proxy-Authorization`, which it never forwards.
+pub struct Proxy {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<(String, bool)>>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Proxy {
+    pub fn start() -> Proxy {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-proxy")
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let log = log.clone();
+                let service = service_fn(move |req| proxy_one(req, log.clone()));
+                tokio::spawn(async move {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .with_upgrades()
+                        .await;
+                });
+            }
+        });
+        Proxy {
+            addr,
+            seen,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `(request line, carried Proxy-Authorization)` for each request it got.
+    pub fn seen(&self) -> Vec<(String, bool)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+async fn proxy_one(
+    mut req: hyper::Request<hyper::body::Incoming>,
+    log: Arc<Mutex<Vec<(String, bool)>>>,
+) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
+    let line = format!("{} {}", req.method(), req.uri());
+    let authorized = req.headers_mut().remove("proxy-authorization").is_some();
+    log.lock().unwrap().push((line, authorized));
+    let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
+        return Ok(plain(400, "absolute-form or CONNECT only"));
+    };
+    if req.method() == hyper::Method::CONNECT {
+        tokio::spawn(async move {
+            let Ok(upgraded) = hyper::upgrade::on(req).await else {
+                return;
+            };
+            let Ok(mut server) = tokio::net::TcpStream::connect(&authority).await else {
+                return;
+            };
+            let mut client = hyper_util::rt::TokioIo::new(upgraded);
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        });
+        return Ok(plain(200, ""));
+    }
+    let Ok(stream) = tokio::net::TcpStream::connect(&authority).await else {
+        return Ok(plain(502, "server unreachable"));
+    };
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
+    *req.uri_mut() = path.parse().expect("origin-form");
+    let response = sender.send_request(req).await?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(hyper::Response::from_parts(parts, Full::new(body)))
+}
+
+fn plain(status: u16, text: &'static str) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+    response
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}

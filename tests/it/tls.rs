@@ -14,14 +14,14 @@ use asynchttp::TlsVersion;
 use crate::support::*;
 
 /// A CA, and files in a directory of this test's own.
-struct Pki {
+pub struct Pki {
     ca: Issuer<'static, KeyPair>,
     ca_der: CertificateDer<'static>,
     dir: PathBuf,
 }
 
 impl Pki {
-    fn new(name: &str) -> Pki {
+    pub fn new(name: &str) -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params
@@ -39,7 +39,7 @@ impl Pki {
         }
     }
 
-    fn ca_file(&self) -> PathBuf {
+    pub fn ca_file(&self) -> PathBuf {
         self.dir.join("ca.pem")
     }
 
@@ -58,7 +58,13 @@ impl Pki {
     }
 
     /// A server for `names`; with `client_auth`, it requires a certificate from this CA.
-    fn server(&self, names: &[&str], expired: bool, client_auth: bool, tls13_only: bool) -> Server {
+    pub fn server(
+        &self,
+        names: &[&str],
+        expired: bool,
+        client_auth: bool,
+        tls13_only: bool,
+    ) -> Server {
         let (cert, key) = self.leaf(names, expired);
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
