@@ -88,8 +88,8 @@ pub(crate) fn fetch(
         policy,
         credentials,
     } = *session;
-    let asked_for = req.url.clone();
-    let original_headers = req.headers.clone();
+    // The URL the caller asked for and its headers, kept once a redirect changes `req`.
+    let mut first: Option<(Url, Vec<(HeaderName, HeaderValue)>)> = None;
     let mut body_dropped = false;
     let mut left = req.redirections;
     let mut previous: Option<Box<Response>> = None;
@@ -104,12 +104,15 @@ pub(crate) fn fetch(
         let send = |req: &Prepared| {
             client_for(&req.method).and_then(|client| transport::send(&client, limits, req))
         };
-        // The caller's own Authorization header wins over credentials.
         req.tls = tls_for(&req.url);
+        // The caller's own Authorization header wins over credentials.
         let own_authorization = req.headers.iter().any(|(k, _)| k == header::AUTHORIZATION);
-        let use_credentials = !own_authorization && !credentials.is_empty();
-        if use_credentials {
-            req.authorization = credentials.preemptive(&req.method, &req.url, &asked_for);
+        let asked_for = (!own_authorization && !credentials.is_empty()).then(|| match &first {
+            Some((url, _)) => url.clone(),
+            None => req.url.clone(),
+        });
+        if let Some(asked_for) = &asked_for {
+            req.authorization = credentials.preemptive(&req.method, &req.url, asked_for);
         }
         let mut sent = send(req);
         if let Ok(head) = &sent {
@@ -117,9 +120,11 @@ pub(crate) fn fetch(
                 credentials.next_nonce(&req.url, info);
             }
         }
-        if use_credentials && sent.as_ref().is_ok_and(|h| h.response.status == 401) {
-            let head = sent.expect("checked above");
-            sent = authenticate(&send, credentials, req, &asked_for, head);
+        if let Some(asked_for) = &asked_for {
+            if sent.as_ref().is_ok_and(|h| h.response.status == 401) {
+                let head = sent.expect("checked above");
+                sent = authenticate(&send, credentials, req, asked_for, head);
+            }
         }
         let head = match sent {
             Ok(head) => head,
@@ -177,8 +182,10 @@ pub(crate) fn fetch(
         );
         let (method, keep_body) = method_after(status, &req.method);
         body_dropped |= !keep_body;
-        let forward = same_origin(&next, &asked_for) || policy.forward_authorization;
-        req.headers = headers_for_hop(&original_headers, forward, body_dropped);
+        let (asked_for, original_headers) =
+            first.get_or_insert_with(|| (req.url.clone(), req.headers.clone()));
+        let forward = same_origin(&next, asked_for) || policy.forward_authorization;
+        req.headers = headers_for_hop(original_headers, forward, body_dropped);
         if body_dropped {
             req.body = Vec::new();
         }

@@ -81,3 +81,28 @@ fn a_dead_proxy_is_a_connect_error() {
     ));
     assert_eq!(server.hits(), 0);
 }
+
+#[test]
+fn socks5_with_credentials_reaches_the_server() {
+    let socks = Socks5::start("suser", "spass");
+    let server = Server::start(|req| Reply::ok(format!("via socks {}", req.url)));
+    let http = Http::builder()
+        .proxy_info(ProxyInfo::from_url(&socks.url("suser", "spass")).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(body(&http.request(&server.url("/s")).1), b"via socks /s");
+    assert_eq!(socks.tunnelled(), 1);
+    let seen = &server.received()[0];
+    assert!(seen.header("proxy-authorization").is_none() && seen.header("authorization").is_none());
+
+    let refused = Http::builder()
+        .proxy_info(ProxyInfo::from_url(&socks.url("suser", "wrong")).unwrap())
+        .build()
+        .unwrap();
+    assert!(LazyResponse::wait(&refused.request(&server.url("/s")).0).is_err());
+    assert_eq!(
+        server.hits(),
+        1,
+        "nothing got through with the wrong password"
+    );
+}

@@ -502,3 +502,70 @@ impl Drop for Proxy {
         }
     }
 }
+
+/// A SOCKS5 proxy on 127.0.0.1:0 (fast-socks5) that wants `user`/`password` and counts
+/// the connections it tunnelled.
+pub struct Socks5 {
+    addr: SocketAddr,
+    tunnelled: Arc<AtomicUsize>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Socks5 {
+    pub fn start(user: &'static str, password: &'static str) -> Socks5 {
+        use fast_socks5::server::{DnsResolveHelper as _, Socks5ServerProtocol, run_tcp_proxy};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("test-socks5")
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
+        let tunnelled = Arc::new(AtomicUsize::new(0));
+        let count = tunnelled.clone();
+        runtime.spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let accepted = Socks5ServerProtocol::accept_password_auth(socket, |u, p| {
+                        u == user && p == password
+                    })
+                    .await;
+                    let Ok((proto, _)) = accepted else { return };
+                    let Ok(command) = proto.read_command().await else {
+                        return;
+                    };
+                    let Ok((proto, _, target)) = command.resolve_dns().await else {
+                        return;
+                    };
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = run_tcp_proxy(proto, &target, BOUND, false).await;
+                });
+            }
+        });
+        Socks5 {
+            addr,
+            tunnelled,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self, user: &str, password: &str) -> String {
+        format!("socks5://{user}:{password}@{}", self.addr)
+    }
+
+    pub fn tunnelled(&self) -> usize {
+        self.tunnelled.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Socks5 {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
