@@ -551,6 +551,29 @@ mod tests {
     }
 
     #[test]
+    fn nextnonce_is_adopted_with_a_fresh_count() {
+        let credentials = Credentials::default();
+        credentials.add("alice", "pw", "");
+        let url = Url::parse("http://h/dir/page").unwrap();
+        let challenge = parse_challenges(r#"Digest realm="r", nonce="first", qop="auth""#);
+        let mut tried = Vec::new();
+        let attempt = credentials
+            .next_attempt(&challenge, &url, &url, &mut tried)
+            .unwrap();
+        let sent = credentials.header(&attempt, &Method::GET, &url).unwrap();
+        assert!(sent.to_str().unwrap().contains(r#"nonce="first""#));
+        credentials.accept(attempt, &url, Some(r#"nextnonce="second", qop=auth"#));
+        let next = credentials.preemptive(&Method::GET, &url, &url).unwrap();
+        let next = next.to_str().unwrap();
+        assert!(
+            next.contains(r#"nonce="second""#) && next.contains("nc=00000001"),
+            "{next}"
+        );
+        let again = credentials.preemptive(&Method::GET, &url, &url).unwrap();
+        assert!(again.to_str().unwrap().contains("nc=00000002"));
+    }
+
+    #[test]
     fn basic_header() {
         let c = Credential {
             name: "alice".to_owned(),

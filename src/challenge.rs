@@ -251,6 +251,33 @@ mod tests {
         assert_eq!(p.len(), 5);
     }
 
+    /// RELIABILITY.md R7: hostile headers of 100 KB parse within a time budget.
+    #[test]
+    fn hostile_headers_parse_in_linear_time() {
+        let n = 100 * 1024;
+        let inputs = [
+            "\u{a0}".repeat(n / 2),
+            format!("Basic {}", ",".repeat(n)),
+            format!("Digest realm=\"{}", "x".repeat(n)),
+            "Basic realm=x, ".repeat(n / 15),
+            " \t".repeat(n / 2),
+            "a=".repeat(n / 2),
+            "\"\\".repeat(n / 2),
+        ];
+        for input in &inputs {
+            let started = std::time::Instant::now();
+            let parsed = parse_challenges(input);
+            let _ = parse_params(input);
+            let took = started.elapsed();
+            assert!(parsed.len() <= MAX_ITEMS);
+            assert!(
+                took < std::time::Duration::from_millis(50),
+                "{took:?} for {:?}",
+                &input[..20]
+            );
+        }
+    }
+
     proptest::proptest! {
         /// Arbitrary text never panics, and the result stays bounded.
         #[test]

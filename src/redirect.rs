@@ -131,7 +131,12 @@ pub(crate) fn fetch(
             Err(e) => return Err(failed(e, previous, &req.url)),
         };
         let status = head.response.status;
-        let location = head.response.get("location").map(str::to_owned);
+        // An empty Location is no Location: it would only lead back here.
+        let location = head
+            .response
+            .get("location")
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned);
         // A 300 without a Location is a plain response: the choices are in its body.
         if !policy.follows(&req.method, status) || (status == 300 && location.is_none()) {
             return match transport::read(head, limits, req) {

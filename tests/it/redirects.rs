@@ -200,7 +200,15 @@ fn r4_a_loop_stops_at_the_limit_with_the_last_redirect() {
 
 #[test]
 fn a_redirect_without_location_is_an_error_carrying_its_body() {
-    let server = Server::start(|_| Reply::new(302, "nowhere to go"));
+    let server = Server::start(|req| match req.url.as_str() {
+        "/empty" => Reply::new(302, "nowhere to go").header("Location", "  "),
+        _ => Reply::new(302, "nowhere to go"),
+    });
+    let (empty, _) = Http::new().request(&server.url("/empty"));
+    assert!(matches!(
+        error(&empty),
+        Error::RedirectMissingLocation { .. }
+    ));
     let (response, _) = Http::new().request(&server.url("/"));
     match error(&response) {
         Error::RedirectMissingLocation { response, content } => {
