@@ -883,7 +883,7 @@ where
         let client_for = |method: &Method| core.client_for(method);
         let tls_for = |url: &Url| {
             let certificate = core.certificates.for_url(url)?;
-            Some(core.tls.config(Some(&certificate)))
+            Some(Box::new(core.tls.config(Some(&certificate))))
         };
         let session = redirect::Session {
             client_for: &client_for,

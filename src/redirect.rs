@@ -70,7 +70,7 @@ pub(crate) struct Session<'a> {
     /// The isahc client for a method (pooled for idempotent ones).
     pub(crate) client_for: &'a dyn Fn(&Method) -> Result<HttpClient, Error>,
     /// A TLS configuration for a URL that needs its own (a client certificate).
-    pub(crate) tls_for: &'a dyn Fn(&Url) -> Option<TlsConfig>,
+    pub(crate) tls_for: &'a dyn Fn(&Url) -> Option<Box<TlsConfig>>,
     pub(crate) limits: &'a Limits,
     pub(crate) policy: &'a Policy,
     pub(crate) credentials: &'a Credentials,

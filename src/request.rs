@@ -240,7 +240,8 @@ pub(crate) struct Prepared {
     /// Made from the client's credentials for the URL of this hop.
     pub(crate) authorization: Option<HeaderValue>,
     /// This hop's own TLS configuration, when it needs one (a client certificate).
-    pub(crate) tls: Option<isahc::tls::TlsConfig>,
+    /// Boxed: a TLS configuration is large, and almost every request has none.
+    pub(crate) tls: Option<Box<isahc::tls::TlsConfig>>,
     pub(crate) defaults: Defaults,
     pub(crate) body: Vec<u8>,
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.
@@ -297,6 +298,16 @@ mod tests {
             .header("x-a", "1")
             .header("X-A", "2");
         assert_eq!(req.headers, [("X-A".to_owned(), "2".to_owned())]);
+    }
+
+    #[test]
+    fn a_queued_request_stays_small() {
+        // Every queued request holds one; 10,000 queued must stay well under 20 MiB.
+        assert!(
+            std::mem::size_of::<Prepared>() <= 256,
+            "{}",
+            std::mem::size_of::<Prepared>()
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
 use isahc::http::{self, HeaderValue, Method, Version, header};
+use isahc::tls::TlsConfig;
 use isahc::{Body, HttpClient};
 
 use crate::decode::{self, ReadError};
@@ -91,7 +92,7 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
     // Always set: no proxy also keeps libcurl from reading proxy variables on its own.
     builder = builder.proxy(limits.proxy.for_url(&req.url));
     if let Some(tls) = &req.tls {
-        builder = builder.tls_config(tls.clone());
+        builder = builder.tls_config(TlsConfig::clone(tls));
     }
     if let Some(authorization) = &req.authorization {
         builder = builder.header(header::AUTHORIZATION, authorization.clone());
