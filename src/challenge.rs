@@ -27,63 +27,52 @@ const MAX_ITEMS: usize = 32;
 pub(crate) fn parse_challenges(header: &str) -> Vec<Challenge> {
     let mut scanner = Scanner::new(header);
     let mut challenges: Vec<Challenge> = Vec::new();
-    loop {
-        scanner.skip_separators();
-        let Some(word) = scanner.token() else {
-            if !scanner.skip_junk() {
-                return challenges;
-            }
-            continue;
-        };
-        scanner.skip_spaces();
-        if scanner.peek() == Some(b'=') {
+    while let Some(item) = scanner.next_item() {
+        match item {
             // `name=value` after a challenge: a parameter of the last one.
-            scanner.bump();
-            scanner.skip_spaces();
-            let value = scanner.value();
-            if let Some(last) = challenges.last_mut() {
-                if last.params.len() < MAX_ITEMS {
-                    last.params.push((word.to_ascii_lowercase(), value));
+            Item::Param(name, value) => {
+                if let Some(last) = challenges.last_mut() {
+                    if last.params.len() < MAX_ITEMS {
+                        last.params.push((name, value));
+                    }
                 }
             }
-            continue;
-        }
-        // A new challenge: its scheme, then a token68 or its first parameter.
-        let mut challenge = Challenge {
-            scheme: word.to_ascii_lowercase(),
-            params: Vec::new(),
-        };
-        if let Some((name, value)) = scanner.first_param() {
-            challenge.params.push((name, value));
-        }
-        if challenges.len() < MAX_ITEMS {
-            challenges.push(challenge);
+            // A new challenge: its scheme, then a token68 or its first parameter.
+            Item::Word(scheme) => {
+                let mut challenge = Challenge {
+                    scheme,
+                    params: Vec::new(),
+                };
+                if let Some(first) = scanner.first_param() {
+                    challenge.params.push(first);
+                }
+                if challenges.len() < MAX_ITEMS {
+                    challenges.push(challenge);
+                }
+            }
         }
     }
+    challenges
 }
 
 /// `Authentication-Info` parameters (a list of `name=value`), names lower-cased.
 pub(crate) fn parse_params(header: &str) -> Vec<(String, String)> {
     let mut scanner = Scanner::new(header);
     let mut params = Vec::new();
-    loop {
-        scanner.skip_separators();
-        let Some(name) = scanner.token() else {
-            if !scanner.skip_junk() {
-                return params;
-            }
-            continue;
-        };
-        scanner.skip_spaces();
-        if scanner.peek() == Some(b'=') {
-            scanner.bump();
-            scanner.skip_spaces();
-            let value = scanner.value();
+    while let Some(item) = scanner.next_item() {
+        if let Item::Param(name, value) = item {
             if params.len() < MAX_ITEMS {
-                params.push((name.to_ascii_lowercase(), value));
+                params.push((name, value));
             }
         }
     }
+    params
+}
+
+/// What comes next in a header: `name=value`, or a lone word (a scheme).
+enum Item {
+    Param(String, String),
+    Word(String),
 }
 
 struct Scanner<'a> {
@@ -96,6 +85,26 @@ impl<'a> Scanner<'a> {
         Scanner {
             bytes: text.as_bytes(),
             at: 0,
+        }
+    }
+
+    /// The next item, names lower-cased; bytes that start nothing are skipped. `None` at
+    /// the end.
+    fn next_item(&mut self) -> Option<Item> {
+        loop {
+            self.skip_separators();
+            let Some(word) = self.token() else {
+                self.skip_junk()?;
+                continue;
+            };
+            self.skip_spaces();
+            let word = word.to_ascii_lowercase();
+            if self.peek() != Some(b'=') {
+                return Some(Item::Word(word));
+            }
+            self.bump();
+            self.skip_spaces();
+            return Some(Item::Param(word, self.value()));
         }
     }
 
@@ -119,13 +128,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips one byte that starts nothing valid; false at the end.
-    fn skip_junk(&mut self) -> bool {
-        if self.peek().is_none() {
-            return false;
-        }
+    /// Skips one byte that starts nothing valid; `None` at the end.
+    fn skip_junk(&mut self) -> Option<()> {
+        self.peek()?;
         self.bump();
-        true
+        Some(())
     }
 
     /// An RFC 9110 token.

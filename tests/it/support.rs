@@ -102,6 +102,24 @@ impl Reply {
 
 type Handler = dyn Fn(&Received) -> Reply + Send + Sync;
 
+/// A tokio runtime of `threads` named threads, and a listener on 127.0.0.1:0 for it.
+fn loopback_runtime(
+    name: &str,
+    threads: usize,
+) -> (tokio::runtime::Runtime, tokio::net::TcpListener, SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    (runtime, listener, addr)
+}
+
 /// A hyper server on 127.0.0.1:0 that records every request and counts connections.
 pub struct Server {
     addr: SocketAddr,
@@ -123,16 +141,7 @@ impl Server {
         handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
     ) -> Server {
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("test-server")
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind loopback");
-        let addr = listener.local_addr().unwrap();
+        let (runtime, listener, addr) = loopback_runtime("test-server", 2);
         let received = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
         let handler_panicked = Arc::new(AtomicBool::new(false));
@@ -406,16 +415,7 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start() -> Proxy {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("test-proxy")
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind loopback");
-        let addr = listener.local_addr().unwrap();
+        let (runtime, listener, addr) = loopback_runtime("test-proxy", 2);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         runtime.spawn(async move {
@@ -514,16 +514,7 @@ pub struct Socks5 {
 impl Socks5 {
     pub fn start(user: &'static str, password: &'static str) -> Socks5 {
         use fast_socks5::server::{DnsResolveHelper as _, Socks5ServerProtocol, run_tcp_proxy};
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("test-socks5")
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind loopback");
-        let addr = listener.local_addr().unwrap();
+        let (runtime, listener, addr) = loopback_runtime("test-socks5", 1);
         let tunnelled = Arc::new(AtomicUsize::new(0));
         let count = tunnelled.clone();
         runtime.spawn(async move {
