@@ -34,7 +34,11 @@
 //! pair. The timeout starts when a worker picks the request up, so a long queue never
 //! times requests out. Redirects are followed in the crate's own loop, with httplib2's rules,
 //! and `Authorization`, `Cookie` and `Proxy-Authorization` never go to an origin other than
-//! the one the request was made for.
+//! the one the request was made for. Credentials ([`Http::add_credentials`]) answer 401
+//! challenges with Digest or Basic; TLS and proxies are set on the [`HttpBuilder`], proxies
+//! from the environment by default ([`ProxyInfo`]). Requests with idempotent methods share
+//! kept-alive connections; any other method gets a fresh connection, so it is never sent
+//! twice.
 //!
 //! # Errors and panics
 //!
