@@ -93,6 +93,7 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod auth;
+mod cache;
 mod challenge;
 mod decode;
 mod error;
@@ -108,6 +109,7 @@ mod tls;
 mod transport;
 mod uri;
 
+pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::http::{Http, HttpBuilder};
 pub use crate::lazy::{Lazy, LazyContent, LazyResponse};

@@ -2,6 +2,7 @@
 
 mod auth;
 mod basics;
+mod cache_store;
 mod faults;
 mod keepalive;
 mod pool;
