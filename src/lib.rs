@@ -94,6 +94,9 @@
 
 mod auth;
 mod cache;
+// The stored form of a cached response; Http does not cache responses yet.
+#[allow(dead_code)]
+mod cache_entry;
 mod challenge;
 mod decode;
 mod error;

@@ -1,0 +1,175 @@
+//! One cached response as bytes: what a [`Cache`](crate::Cache) stores under a URL.
+//!
+//! `"AHE1"`, the length of a JSON head (little-endian `u32`), the head (the response's
+//! status, reason, URL and headers, and the freshness policy of `http-cache-semantics`),
+//! then the decoded body. Parsing never trusts the length beyond the bytes at hand and
+//! never panics: a damaged entry is simply not an entry.
+
+use http_cache_semantics::CachePolicy;
+use serde::{Deserialize, Serialize};
+
+use crate::Response;
+
+const MAGIC: &[u8; 4] = b"AHE1";
+
+/// A stored response: enough to answer a request without the network, or to revalidate.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) response: Response,
+    pub(crate) policy: CachePolicy,
+    pub(crate) body: Vec<u8>,
+}
+
+/// The JSON part of an entry.
+#[derive(Serialize, Deserialize)]
+struct Head {
+    status: u16,
+    reason: String,
+    version: u8,
+    url: String,
+    headers: Vec<(String, String)>,
+    policy: CachePolicy,
+}
+
+impl Entry {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let head = Head {
+            status: self.response.status,
+            reason: self.response.reason.clone(),
+            version: self.response.version,
+            url: self.response.url.clone(),
+            headers: self
+                .response
+                .headers()
+                .filter(|(k, _)| *k != "status")
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            policy: self.policy.clone(),
+        };
+        let json = serde_json::to_vec(&head).expect("an entry's head always serialises");
+        let mut bytes = Vec::with_capacity(8 + json.len() + self.body.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&u32::try_from(json.len()).unwrap_or(u32::MAX).to_le_bytes());
+        bytes.extend_from_slice(&json);
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+
+    /// The entry in `bytes`, or `None` for anything that is not a whole entry of ours.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Entry> {
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let (len, rest) = rest.split_at_checked(4)?;
+        let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let (json, body) = rest.split_at_checked(len)?;
+        let head: Head = serde_json::from_slice(json).ok()?;
+        let mut response = Response::with_room(head.status, head.headers.len());
+        response.reason = head.reason;
+        response.version = head.version;
+        response.url = head.url;
+        response.from_cache = true;
+        for (name, value) in &head.headers {
+            response.insert(name, value.as_str());
+        }
+        Some(Entry {
+            response,
+            policy: head.policy,
+            body: body.to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> CachePolicy {
+        let req = isahc::http::Request::get("http://h/a").body(()).unwrap();
+        let res = isahc::http::Response::builder()
+            .status(200)
+            .header("cache-control", "max-age=600")
+            .header("etag", "\"v1\"")
+            .body(())
+            .unwrap();
+        CachePolicy::new(&req, &res)
+    }
+
+    fn entry() -> Entry {
+        let mut response = Response::new(200);
+        response.url = "http://h/a".to_owned();
+        response.insert("content-type", "text/plain");
+        response.insert("etag", "\"v1\"");
+        response.insert("-content-encoding", "gzip");
+        Entry {
+            response,
+            policy: policy(),
+            body: b"the body".to_vec(),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let bytes = entry().to_bytes();
+        let back = Entry::from_bytes(&bytes).unwrap();
+        assert_eq!(back.body, b"the body");
+        assert_eq!(back.response.status, 200);
+        assert_eq!(back.response.get("etag"), Some("\"v1\""));
+        assert_eq!(back.response.get("-content-encoding"), Some("gzip"));
+        assert_eq!(&back.response["status"], "200");
+        assert!(back.response.from_cache);
+        assert!(back.policy.is_storable());
+        let now = std::time::SystemTime::now();
+        assert!(back.policy.time_to_live(now) > std::time::Duration::from_secs(500));
+    }
+
+    #[test]
+    fn damaged_entries_are_none() {
+        let bytes = entry().to_bytes();
+        assert!(Entry::from_bytes(&bytes[..6]).is_none());
+        assert!(Entry::from_bytes(&bytes[..20]).is_none());
+        let mut huge_len = bytes.clone();
+        huge_len[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Entry::from_bytes(&huge_len).is_none());
+        assert!(Entry::from_bytes(b"status: 200\r\n\r\nhttplib2's format").is_none());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bytes, and arbitrary damage to a real entry: an entry or none, never
+        /// a panic, and never a body larger than the bytes given.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            cut in 0usize..400,
+            flip in 0usize..400,
+        ) {
+            if let Some(e) = Entry::from_bytes(&bytes) {
+                proptest::prop_assert!(e.body.len() <= bytes.len());
+            }
+            let mut real = entry().to_bytes();
+            if flip < real.len() {
+                real[flip] ^= 0x5a;
+            }
+            real.truncate(cut.min(real.len()));
+            if let Some(e) = Entry::from_bytes(&real) {
+                proptest::prop_assert!(e.body.len() <= real.len());
+            }
+        }
+
+        /// Headers with any printable values survive the round trip.
+        #[test]
+        fn any_headers_round_trip(
+            values in proptest::collection::vec(("[a-z][a-z0-9-]{0,12}", "[ -~]{0,40}"), 0..8),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
+        ) {
+            let mut e = entry();
+            for (k, v) in &values {
+                e.response.insert(k, v.as_str());
+            }
+            e.body = body.clone();
+            let back = Entry::from_bytes(&e.to_bytes()).unwrap();
+            proptest::prop_assert_eq!(back.body, body);
+            for (k, _) in &values {
+                proptest::prop_assert_eq!(back.response.get(k), e.response.get(k));
+            }
+        }
+    }
+}
