@@ -16,6 +16,8 @@ use once_cell::sync::OnceCell;
 use url::Url;
 
 use crate::auth::Credentials;
+use crate::cache::{Cache, FileCache};
+use crate::caching;
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
 use crate::pool::{self, Job, ThreadName, WorkerPool};
@@ -61,6 +63,7 @@ struct Handle {
 /// What jobs share with the clones.
 struct Core {
     limits: Limits,
+    cache: Option<Arc<dyn Cache>>,
     credentials: Credentials,
     tls: TlsSettings,
     certificates: Certificates,
@@ -104,6 +107,23 @@ pub struct HttpBuilder {
     force_exception_to_status_code: bool,
     tls: TlsSettings,
     proxy: Option<ProxyInfo>,
+    cache: Option<CacheChoice>,
+}
+
+/// Where the builder's cache comes from.
+#[derive(Clone)]
+enum CacheChoice {
+    Dir(PathBuf),
+    Store(Arc<dyn Cache>),
+}
+
+impl fmt::Debug for CacheChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheChoice::Dir(dir) => write!(f, "Dir({})", dir.display()),
+            CacheChoice::Store(_) => f.write_str("Store(..)"),
+        }
+    }
 }
 
 impl Default for HttpBuilder {
@@ -119,6 +139,7 @@ impl Default for HttpBuilder {
             force_exception_to_status_code: false,
             tls: TlsSettings::default(),
             proxy: None,
+            cache: None,
         }
     }
 }
@@ -272,6 +293,37 @@ impl HttpBuilder {
         self
     }
 
+    /// Cache responses in this directory, as httplib2's `Http(".cache")` does: fresh
+    /// entries are answered without the network, stale ones revalidated, and an unsafe
+    /// method invalidates its URL's entry. A directory that cannot be used turns caching
+    /// off with one warning in the log; requests still work.
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::builder().cache(".cache").build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(CacheChoice::Dir(dir.into()));
+        self
+    }
+
+    /// Cache responses in any [`Cache`], such as a [`MemoryCache`](crate::MemoryCache) or
+    /// one shared by several clients.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use asynchttp::{Http, MemoryCache};
+    ///
+    /// let http = Http::builder().cache_store(Arc::new(MemoryCache::new())).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cache_store(mut self, store: Arc<dyn Cache>) -> Self {
+        self.cache = Some(CacheChoice::Store(store));
+        self
+    }
+
     /// The proxies requests go through (httplib2's `proxy_info`). By default
     /// [`ProxyInfo::from_environment`], read when the client is built; loopback hosts
     /// always go direct. [`ProxyInfo::none`] turns proxies off.
@@ -373,6 +425,20 @@ impl HttpBuilder {
                     .map_err(|_| Error::Init {
                         reason: "control character in the user agent".to_owned(),
                     })?,
+            },
+            cache: match self.cache {
+                None => None,
+                Some(CacheChoice::Store(store)) => Some(store),
+                Some(CacheChoice::Dir(dir)) => match FileCache::new(&dir) {
+                    Ok(files) => Some(Arc::new(files) as Arc<dyn Cache>),
+                    Err(e) => {
+                        log::warn!(
+                            "cache: {} cannot be used ({e}); caching is off",
+                            dir.display()
+                        );
+                        None
+                    }
+                },
             },
             credentials: Credentials::default(),
             tls: self.tls,
@@ -892,7 +958,10 @@ where
             policy: &core.redirects,
             credentials: &core.credentials,
         };
-        let fetched = redirect::fetch(&session, &mut prepared, id);
+        let fetched = match &core.cache {
+            Some(cache) => caching::fetch(cache.as_ref(), &session, &mut prepared, id),
+            None => redirect::fetch(&session, &mut prepared, id),
+        };
         let shown_url = uri::without_query(&prepared.url);
         let mut result = fetched.or_else(|failed| {
             if core.force_exception_to_status_code {

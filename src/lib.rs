@@ -94,9 +94,8 @@
 
 mod auth;
 mod cache;
-// The stored form of a cached response; Http does not cache responses yet.
-#[allow(dead_code)]
 mod cache_entry;
+mod caching;
 mod challenge;
 mod decode;
 mod error;

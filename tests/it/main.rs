@@ -3,6 +3,7 @@
 mod auth;
 mod basics;
 mod cache_store;
+mod caching;
 mod faults;
 mod keepalive;
 mod pool;

@@ -1,0 +1,206 @@
+//! The HTTP cache around a request (HTTPLIB2.md §c.4, RFC 9111): fresh entries answered
+//! without the network, stale ones revalidated, 304s merged, unsafe methods invalidating.
+//! Freshness and validation are http-cache-semantics' rules, as a private cache.
+
+use std::time::SystemTime;
+
+use http_cache_semantics::{AfterResponse, BeforeRequest, CacheOptions, CachePolicy};
+use isahc::http::{self, HeaderName, HeaderValue, Method};
+
+use crate::Response;
+use crate::cache::Cache;
+use crate::cache_entry::Entry;
+use crate::lazy::Exchange;
+use crate::redirect::{self, Failed, Session};
+use crate::request::Prepared;
+use crate::transport::is_safe;
+
+/// Headers of a 304 that never replace the stored ones.
+const NOT_MERGED: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "status",
+];
+
+/// Sends `req` through `cache`: answered from it, revalidated against it, or fetched and
+/// stored in it.
+pub(crate) fn fetch(
+    cache: &dyn Cache,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Exchange, Box<Failed>> {
+    let key = req.url.to_string();
+    if !is_safe(&req.method) {
+        // httplib2: an unsafe method invalidates the entry before it is sent.
+        cache.delete(&key);
+        return redirect::fetch(session, req, id);
+    }
+    if has(req, "range") || req.method != Method::GET {
+        return redirect::fetch(session, req, id);
+    }
+    let request = request_of(req);
+    let mut validating = None;
+    if let Some(entry) = load(cache, &key) {
+        match entry.policy.before_request(&request, SystemTime::now()) {
+            BeforeRequest::Fresh(_) => {
+                log::debug!("[{}] req={id} fresh in the cache", crate::pool::ThreadName);
+                return Ok(Exchange {
+                    response: entry.response,
+                    content: entry.body,
+                });
+            }
+            BeforeRequest::Stale {
+                request: revalidation,
+                matches: true,
+            } => {
+                for name in [http::header::IF_NONE_MATCH, http::header::IF_MODIFIED_SINCE] {
+                    if let (Some(value), false) =
+                        (revalidation.headers.get(&name), has(req, name.as_str()))
+                    {
+                        req.headers.push((name, value.clone()));
+                    }
+                }
+                validating = Some(entry);
+            }
+            BeforeRequest::Stale { matches: false, .. } => {} // Vary differs: a miss
+        }
+    }
+    if validating.is_none() && only_if_cached(req) {
+        return Ok(gateway_timeout(&key));
+    }
+    let mut exchange = redirect::fetch(session, req, id)?;
+    let now = SystemTime::now();
+    let status = exchange.response.status;
+    if let Some(entry) = validating {
+        if status == 304 {
+            let answer = response_of(&exchange.response);
+            if let AfterResponse::NotModified(policy, _) =
+                entry.policy.after_response(&request, &answer, now)
+            {
+                let mut response = entry.response;
+                for (name, value) in exchange.response.headers() {
+                    if !NOT_MERGED.contains(&name) && !name.starts_with('-') {
+                        response.insert(name, value);
+                    }
+                }
+                response.previous = exchange.response.previous.take();
+                let updated = Entry {
+                    response,
+                    policy,
+                    body: entry.body,
+                };
+                store(cache, &key, &updated);
+                return Ok(Exchange {
+                    response: updated.response,
+                    content: updated.body,
+                });
+            }
+        }
+        if status != 200 {
+            cache.delete(&key);
+        }
+    }
+    if matches!(status, 200 | 203) && exchange.response.previous.is_none() {
+        let answer = response_of(&exchange.response);
+        let options = CacheOptions {
+            shared: false,
+            ..CacheOptions::default()
+        };
+        let policy = CachePolicy::new_options(&request, &answer, now, options);
+        // A response to a request with credentials is for that user only, unless public.
+        let personal = (has(req, "authorization") || req.authorization.is_some())
+            && !directive(&exchange.response, "public");
+        if policy.is_storable() && !personal {
+            let mut stored = exchange.response.clone();
+            stored.from_cache = true;
+            let entry = Entry {
+                response: stored,
+                policy,
+                body: exchange.content.clone(),
+            };
+            store(cache, &key, &entry);
+        } else {
+            cache.delete(&key);
+        }
+    }
+    Ok(exchange)
+}
+
+fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
+    let bytes = cache.get(key)?;
+    let entry = Entry::from_bytes(&bytes);
+    if entry.is_none() {
+        log::warn!("cache: the entry for {key} is damaged; deleting it");
+        cache.delete(key);
+    }
+    entry
+}
+
+fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
+    if let Err(e) = cache.set(key, &entry.to_bytes()) {
+        log::warn!("cache: could not store {key}: {e}");
+    }
+}
+
+fn has(req: &Prepared, name: &str) -> bool {
+    req.headers.iter().any(|(k, _)| k.as_str() == name)
+}
+
+fn only_if_cached(req: &Prepared) -> bool {
+    req.headers.iter().any(|(k, v)| {
+        k == http::header::CACHE_CONTROL
+            && v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|d| d.trim().eq_ignore_ascii_case("only-if-cached"))
+            })
+    })
+}
+
+fn directive(response: &Response, name: &str) -> bool {
+    response
+        .get("cache-control")
+        .is_some_and(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case(name)))
+}
+
+/// httplib2's answer to `only-if-cached` without an entry: 504, empty, no network.
+fn gateway_timeout(key: &str) -> Exchange {
+    let mut response = Response::new(504);
+    response.url = key.to_owned();
+    response.insert("content-length", "0");
+    Exchange {
+        response,
+        content: Vec::new(),
+    }
+}
+
+/// The request as the cache rules see it.
+fn request_of(req: &Prepared) -> http::Request<()> {
+    let mut request = http::Request::new(());
+    *request.method_mut() = req.method.clone();
+    *request.uri_mut() = req.url.as_str().parse().unwrap_or_default();
+    for (name, value) in &req.headers {
+        request.headers_mut().append(name.clone(), value.clone());
+    }
+    request
+}
+
+/// A response as the cache rules see it: its real headers, not httplib2's added keys.
+fn response_of(response: &Response) -> http::Response<()> {
+    let mut out = http::Response::new(());
+    *out.status_mut() = http::StatusCode::from_u16(response.status).unwrap_or(http::StatusCode::OK);
+    for (name, value) in response.headers() {
+        if name == "status" || name.starts_with('-') {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            out.headers_mut().append(name, value);
+        }
+    }
+    out
+}

@@ -1,0 +1,230 @@
+//! The HTTP cache (HTTPLIB2.md §c.4, RELIABILITY.md C4-C6), counting what the server got.
+
+use std::sync::Arc;
+
+use asynchttp::{Cache, MemoryCache};
+
+use crate::support::*;
+
+fn cached_http() -> (Http, Arc<MemoryCache>) {
+    let store = Arc::new(MemoryCache::new());
+    let http = Http::builder().cache_store(store.clone()).build().unwrap();
+    (http, store)
+}
+
+fn get(http: &Http, url: &str) -> (Response, Vec<u8>) {
+    let (response, content) = http.request(url);
+    (wait(&response).unwrap().clone(), body(&content).to_vec())
+}
+
+#[test]
+fn a_fresh_entry_is_served_without_the_network() {
+    let server = Server::start(|_| Reply::ok("cached body").header("Cache-Control", "max-age=600"));
+    let (http, _) = cached_http();
+    let (first, _) = get(&http, &server.url("/fresh"));
+    assert!(!first.from_cache);
+    let (second, content) = get(&http, &server.url("/fresh"));
+    assert!(second.from_cache);
+    assert_eq!(
+        (second.status, content.as_slice()),
+        (200, &b"cached body"[..])
+    );
+    assert_eq!(
+        second.get("content-location"),
+        Some(server.url("/fresh").as_str())
+    );
+    assert_eq!(server.hits(), 1);
+}
+
+#[test]
+fn a_stale_entry_is_revalidated_and_a_304_served_from_the_cache() {
+    let server = Server::start(|req| match req.header("if-none-match") {
+        Some("\"v1\"") => Reply::new(304, "")
+            .header("ETag", "\"v1\"")
+            .header("X-Refreshed", "yes"),
+        _ => Reply::ok("version 1")
+            .header("ETag", "\"v1\"")
+            .header("Cache-Control", "max-age=0"),
+    });
+    let (http, _) = cached_http();
+    get(&http, &server.url("/etag"));
+    let (second, content) = get(&http, &server.url("/etag"));
+    assert_eq!(
+        (second.status, content.as_slice()),
+        (200, &b"version 1"[..])
+    );
+    assert!(second.from_cache);
+    assert_eq!(
+        second.get("x-refreshed"),
+        Some("yes"),
+        "the 304's headers are merged"
+    );
+    assert_eq!(server.hits(), 2);
+    assert_eq!(server.received()[1].header("if-none-match"), Some("\"v1\""));
+}
+
+#[test]
+fn no_store_is_not_stored() {
+    let server =
+        Server::start(|_| Reply::ok("secret").header("Cache-Control", "no-store, max-age=600"));
+    let (http, _) = cached_http();
+    get(&http, &server.url("/"));
+    get(&http, &server.url("/"));
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn an_unsafe_method_invalidates_the_entry() {
+    let server = Server::start(|_| Reply::ok("doc").header("Cache-Control", "max-age=600"));
+    let (http, _) = cached_http();
+    get(&http, &server.url("/doc"));
+    get(&http, &server.url("/doc"));
+    assert_eq!(server.hits(), 1);
+    assert_eq!(
+        wait(&http.delete(&server.url("/doc")).0).unwrap().status,
+        200
+    );
+    get(&http, &server.url("/doc"));
+    assert_eq!(server.hits(), 3, "fetched again after DELETE");
+}
+
+#[test]
+fn only_if_cached_without_an_entry_is_a_504_and_no_request() {
+    let server = Server::start(|_| Reply::ok("x"));
+    let (http, _) = cached_http();
+    let (response, content) = http.request_with(
+        &server.url("/"),
+        "GET",
+        "",
+        &[("Cache-Control", "only-if-cached")],
+    );
+    assert_eq!(wait(&response).unwrap().status, 504);
+    assert!(body(&content).is_empty());
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn a_range_request_bypasses_the_cache() {
+    let server = Server::start(|_| Reply::ok("whole").header("Cache-Control", "max-age=600"));
+    let (http, _) = cached_http();
+    get(&http, &server.url("/r"));
+    let (response, _) = http.request_with(&server.url("/r"), "GET", "", &[("Range", "bytes=0-1")]);
+    assert!(!wait(&response).unwrap().from_cache);
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn c4_a_response_to_credentials_is_not_stored_unless_public() {
+    let server = Server::start(|req| {
+        let cc = if req.url == "/public" {
+            "public, max-age=600"
+        } else {
+            "max-age=600"
+        };
+        Reply::ok("for alice").header("Cache-Control", cc)
+    });
+    let (http, _) = cached_http();
+    for path in ["/private", "/public"] {
+        for _ in 0..2 {
+            let (r, _) = http.request_with(
+                &server.url(path),
+                "GET",
+                "",
+                &[("Authorization", "Bearer alice")],
+            );
+            wait(&r).unwrap();
+        }
+    }
+    let (anonymous, _) = get(&http, &server.url("/private"));
+    assert!(
+        !anonymous.from_cache,
+        "alice's response is not served to anyone else"
+    );
+    assert_eq!(
+        server
+            .received()
+            .iter()
+            .filter(|r| r.url == "/private")
+            .count(),
+        3
+    );
+    assert_eq!(
+        server
+            .received()
+            .iter()
+            .filter(|r| r.url == "/public")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn vary_is_honoured() {
+    let server = Server::start(|req| {
+        let lang = req.header("accept-language").unwrap_or("none").to_owned();
+        Reply::ok(lang)
+            .header("Cache-Control", "max-age=600")
+            .header("Vary", "Accept-Language")
+    });
+    let (http, _) = cached_http();
+    let fetch = |lang: &str| {
+        let (r, c) = http.request_with(&server.url("/v"), "GET", "", &[("Accept-Language", lang)]);
+        wait(&r).unwrap();
+        body(&c).to_vec()
+    };
+    assert_eq!(fetch("en"), b"en");
+    assert_eq!(fetch("en"), b"en");
+    assert_eq!(fetch("fr"), b"fr");
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn c5_failed_and_partial_responses_are_never_stored() {
+    let truncated = RawServer::start(|s| {
+        send(
+            s,
+            b"HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 100\r\n\r\nshort",
+        );
+    });
+    let server_error =
+        Server::start(|_| Reply::new(500, "broken").header("Cache-Control", "max-age=600"));
+    let (http, store) = cached_http();
+    assert!(LazyResponse::wait(&http.request(&truncated.url("/")).0).is_err());
+    assert!(store.get(&truncated.url("/")).is_none());
+    assert_eq!(get(&http, &server_error.url("/")).0.status, 500);
+    get(&http, &server_error.url("/"));
+    assert_eq!(server_error.hits(), 2);
+}
+
+#[test]
+fn c6_an_unusable_cache_directory_turns_caching_off() {
+    let path = std::env::temp_dir().join(format!("asynchttp-not-a-dir-{}", std::process::id()));
+    std::fs::write(&path, b"a file in the way").unwrap();
+    let server = Server::start(|_| Reply::ok("x").header("Cache-Control", "max-age=600"));
+    let http = Http::builder().cache(&path).build().unwrap();
+    get(&http, &server.url("/"));
+    get(&http, &server.url("/"));
+    assert_eq!(server.hits(), 2);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_file_cache_serves_across_clients_and_survives_damage() {
+    let dir = std::env::temp_dir().join(format!("asynchttp-filecache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = Server::start(|_| Reply::ok("on disk").header("Cache-Control", "max-age=600"));
+    let first = Http::builder().cache(&dir).build().unwrap();
+    get(&first, &server.url("/f"));
+    let second = Http::builder().cache(&dir).build().unwrap();
+    let (response, content) = get(&second, &server.url("/f"));
+    assert!(response.from_cache);
+    assert_eq!(content, b"on disk");
+    assert_eq!(server.hits(), 1);
+    for file in std::fs::read_dir(&dir).unwrap() {
+        std::fs::write(file.unwrap().path(), b"garbage").unwrap();
+    }
+    let (response, _) = get(&second, &server.url("/f"));
+    assert!(!response.from_cache);
+    assert_eq!(server.hits(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
