@@ -28,12 +28,21 @@ const NOT_MERGED: [&str; 5] = [
 /// stored in it.
 pub(crate) fn fetch(
     cache: &dyn Cache,
+    ignore_etag: bool,
     session: &Session<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
     let key = req.url.to_string();
     if !is_safe(&req.method) {
+        // httplib2's optimistic concurrency: PUT and PATCH only change what was read.
+        let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
+        if optimistic && !ignore_etag && !has(req, "if-match") {
+            let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
+            if let Some(value) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+                req.headers.push((http::header::IF_MATCH, value));
+            }
+        }
         // httplib2: an unsafe method invalidates the entry before it is sent.
         cache.delete(&key);
         return redirect::fetch(session, req, id);

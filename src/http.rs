@@ -64,6 +64,7 @@ struct Handle {
 struct Core {
     limits: Limits,
     cache: Option<Arc<dyn Cache>>,
+    ignore_etag: bool,
     credentials: Credentials,
     tls: TlsSettings,
     certificates: Certificates,
@@ -108,6 +109,7 @@ pub struct HttpBuilder {
     tls: TlsSettings,
     proxy: Option<ProxyInfo>,
     cache: Option<CacheChoice>,
+    ignore_etag: bool,
 }
 
 /// Where the builder's cache comes from.
@@ -140,6 +142,7 @@ impl Default for HttpBuilder {
             tls: TlsSettings::default(),
             proxy: None,
             cache: None,
+            ignore_etag: false,
         }
     }
 }
@@ -324,6 +327,19 @@ impl HttpBuilder {
         self
     }
 
+    /// Never send a cached `ETag` back: no `If-None-Match` when revalidating and no
+    /// `If-Match` on PUT and PATCH (httplib2's `ignore_etag`). Default false.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().cache_store(std::sync::Arc::new(asynchttp::MemoryCache::new())).ignore_etag(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn ignore_etag(mut self, ignore: bool) -> Self {
+        self.ignore_etag = ignore;
+        self
+    }
+
     /// The proxies requests go through (httplib2's `proxy_info`). By default
     /// [`ProxyInfo::from_environment`], read when the client is built; loopback hosts
     /// always go direct. [`ProxyInfo::none`] turns proxies off.
@@ -440,6 +456,7 @@ impl HttpBuilder {
                     }
                 },
             },
+            ignore_etag: self.ignore_etag,
             credentials: Credentials::default(),
             tls: self.tls,
             certificates: Certificates::default(),
@@ -959,7 +976,13 @@ where
             credentials: &core.credentials,
         };
         let fetched = match &core.cache {
-            Some(cache) => caching::fetch(cache.as_ref(), &session, &mut prepared, id),
+            Some(cache) => caching::fetch(
+                cache.as_ref(),
+                core.ignore_etag,
+                &session,
+                &mut prepared,
+                id,
+            ),
             None => redirect::fetch(&session, &mut prepared, id),
         };
         let shown_url = uri::without_query(&prepared.url);

@@ -228,3 +228,48 @@ fn a_file_cache_serves_across_clients_and_survives_damage() {
     assert_eq!(server.hits(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn put_and_patch_send_the_cached_etag_unless_ignored() {
+    let server = Server::start(|_| {
+        Reply::ok("doc")
+            .header("ETag", "\"v7\"")
+            .header("Cache-Control", "max-age=600")
+    });
+    for (ignore, expected) in [(false, Some("\"v7\"")), (true, None)] {
+        let http = Http::builder()
+            .cache_store(Arc::new(MemoryCache::new()))
+            .ignore_etag(ignore)
+            .build()
+            .unwrap();
+        get(&http, &server.url("/doc"));
+        for method in ["PUT", "PATCH"] {
+            get(&http, &server.url("/doc")); // cached again after the last write
+            let (r, _) = http.request_with(&server.url("/doc"), method, "new", &[]);
+            wait(&r).unwrap();
+            let last = server.received().pop().unwrap();
+            assert_eq!(
+                last.header("if-match"),
+                expected,
+                "{method} ignore_etag={ignore}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pragma_no_cache_goes_to_the_server() {
+    let server = Server::start(|_| Reply::ok("x").header("Cache-Control", "max-age=600"));
+    let (http, _) = cached_http();
+    get(&http, &server.url("/p"));
+    let (r, _) = http.request_with(&server.url("/p"), "GET", "", &[("Pragma", "no-cache")]);
+    assert!(!wait(&r).unwrap().from_cache);
+    let (r, _) = http.request_with(
+        &server.url("/p"),
+        "GET",
+        "",
+        &[("Cache-Control", "no-cache")],
+    );
+    assert!(!wait(&r).unwrap().from_cache);
+    assert_eq!(server.hits(), 3);
+}
