@@ -3,9 +3,11 @@
 //! the memory of 10,000 queued requests (measured in a child process, so that nothing else
 //! this bench does shows in its RSS).
 //!
-//! `cargo bench --bench overhead` runs all three; `cargo bench --bench overhead -- latency`
-//! (or `throughput`, `memory`) runs some. These machines are noisy, so the two sides are
-//! interleaved round by round, and the throughput ratio is the median of the rounds' ratios.
+//! `cargo bench --bench overhead` runs them all; `cargo bench --bench overhead -- latency`
+//! (or `throughput`, `cache`, `memory`) runs some. The cache section compares a fresh hit in
+//! a FileCache, and a 304 revalidation, with a network round trip. These machines are
+//! noisy, so the two sides are interleaved round by round, and the throughput ratio is the
+//! median of the rounds' ratios.
 //! The CPU time and context switches per request are printed too: they say where the time
 //! goes. The targets are checked and printed at the end; missing one does not fail the run.
 
@@ -52,6 +54,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const TARGET_RATIO: f64 = 0.95;
 const TARGET_ADDED_LATENCY_US: f64 = 15.0;
 const TARGET_PEAK_MIB: f64 = 20.0;
+const TARGET_CACHE_SPEEDUP: f64 = 5.0;
+const CACHE_REQUESTS: usize = 2_000;
+const CACHE_BLOCK: usize = 100;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -107,6 +112,19 @@ fn main() {
                 row.ratio >= TARGET_RATIO,
             ));
         }
+    }
+    if wants("cache") {
+        eprintln!("cache...");
+        let (network, fresh, revalidated) = cache_latency(&server);
+        println!(
+            "cache (FileCache), median per request: network round trip {network:.1} µs, \
+             fresh hit {fresh:.1} µs ({:.1}x faster), 304 revalidation {revalidated:.1} µs",
+            network / fresh
+        );
+        verdicts.push((
+            format!("fresh hit >= {TARGET_CACHE_SPEEDUP}x faster than the round trip"),
+            network / fresh >= TARGET_CACHE_SPEEDUP,
+        ));
     }
     if wants("memory") {
         eprintln!("memory...");
@@ -425,6 +443,57 @@ struct Latency {
     added: f64,
 }
 
+// ---- cache ----
+
+/// Median microseconds at concurrency 1 of: an uncached request, a fresh hit in a
+/// FileCache, and a stale entry revalidated with a 304.
+fn cache_latency(server: &Server) -> (f64, f64, f64) {
+    let dir = std::env::temp_dir().join(format!("asynchttp-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let plain = asynchttp_client(1);
+    let cached = Http::builder()
+        .workers(1)
+        .cache(&dir)
+        .build()
+        .expect("cached client");
+    let (network_url, fresh_url, etag_url) =
+        (server.url("/"), server.url("/fresh"), server.url("/etag"));
+    let timed = |http: &Http, url: &str, from_cache: bool| {
+        let start = Instant::now();
+        let (response, content) = http.request(url);
+        let r = LazyResponse::wait(&response).expect("cache bench request");
+        assert_eq!((r.status, r.from_cache), (200, from_cache), "{url}");
+        check(r.status, LazyContent::wait(&content).expect("body"));
+        start.elapsed().as_secs_f64() * 1e6
+    };
+    // Warm up, and put both entries in the cache.
+    for _ in 0..50 {
+        timed(&plain, &network_url, false);
+    }
+    timed(&cached, &fresh_url, false);
+    timed(&cached, &etag_url, false);
+    // Blocks, so each client's worker is as warm as in a run of requests; the blocks of
+    // the three kinds alternate, so the machine's drift touches all three alike.
+    let (mut network, mut fresh, mut revalidated) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..CACHE_REQUESTS / CACHE_BLOCK {
+        for _ in 0..CACHE_BLOCK {
+            network.push(timed(&plain, &network_url, false));
+        }
+        for _ in 0..CACHE_BLOCK {
+            fresh.push(timed(&cached, &fresh_url, true));
+        }
+        for _ in 0..CACHE_BLOCK {
+            revalidated.push(timed(&cached, &etag_url, true));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        median(&mut network),
+        median(&mut fresh),
+        median(&mut revalidated),
+    )
+}
+
 // ---- memory ----
 
 /// What the child reports, in KiB.
@@ -570,10 +639,28 @@ impl Server {
 async fn respond(
     request: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    if request.uri().path() == "/slow" {
-        tokio::time::sleep(SLOW_DELAY).await;
+    let mut response = hyper::Response::new(Full::new(Bytes::from_static(BODY)));
+    match request.uri().path() {
+        "/slow" => tokio::time::sleep(SLOW_DELAY).await,
+        "/fresh" => {
+            let value = hyper::header::HeaderValue::from_static("max-age=600");
+            response.headers_mut().insert("cache-control", value);
+        }
+        "/etag" => {
+            let headers = response.headers_mut();
+            headers.insert(
+                "cache-control",
+                hyper::header::HeaderValue::from_static("max-age=0"),
+            );
+            headers.insert("etag", hyper::header::HeaderValue::from_static("\"v1\""));
+            if request.headers().get("if-none-match").is_some() {
+                *response.status_mut() = hyper::StatusCode::NOT_MODIFIED;
+                *response.body_mut() = Full::new(Bytes::new());
+            }
+        }
+        _ => {}
     }
-    Ok(hyper::Response::new(Full::new(Bytes::from_static(BODY))))
+    Ok(response)
 }
 
 // ---- helpers ----

@@ -115,9 +115,9 @@ impl Cache for FileCache {
             NEXT_TEMP.fetch_add(1, Ordering::Relaxed)
         ));
         let written = (|| {
+            // No fsync: an entry cut short by a crash fails its checksum and reads as a miss.
             let mut file = fs::File::create(&temp)?;
             file.write_all(&frame(value))?;
-            file.sync_data()?;
             fs::rename(&temp, &path)
         })();
         if written.is_err() {
