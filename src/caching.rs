@@ -14,6 +14,7 @@ use crate::lazy::Exchange;
 use crate::redirect::{self, Failed, Session};
 use crate::request::Prepared;
 use crate::transport::is_safe;
+use url::Url;
 
 /// Headers of a 304 that never replace the stored ones.
 const NOT_MERGED: [&str; 5] = [
@@ -50,6 +51,24 @@ pub(crate) fn fetch(
     if has(req, "range") || req.method != Method::GET {
         return redirect::fetch(session, req, id);
     }
+    let jumped = follow_permanent_redirects(cache, req);
+    let mut result = fetch_get(cache, ignore_etag, session, req, id);
+    if let Ok(exchange) = &mut result {
+        remember_permanent_redirects(cache, exchange.response.previous.as_deref());
+        append_oldest(&mut exchange.response.previous, jumped);
+    }
+    result
+}
+
+/// A GET through the cache, once permanent redirects are followed.
+fn fetch_get(
+    cache: &dyn Cache,
+    ignore_etag: bool,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Exchange, Box<Failed>> {
+    let key = req.url.to_string();
     let request = request_of(req);
     let mut validating = None;
     if let Some(entry) = load(cache, &key) {
@@ -66,6 +85,9 @@ pub(crate) fn fetch(
                 matches: true,
             } => {
                 for name in [http::header::IF_NONE_MATCH, http::header::IF_MODIFIED_SINCE] {
+                    if ignore_etag && name == http::header::IF_NONE_MATCH {
+                        continue;
+                    }
                     if let (Some(value), false) =
                         (revalidation.headers.get(&name), has(req, name.as_str()))
                     {
@@ -112,7 +134,12 @@ pub(crate) fn fetch(
             cache.delete(&key);
         }
     }
-    if matches!(status, 200 | 203) && exchange.response.previous.is_none() {
+    if matches!(status, 200 | 203) {
+        // After redirects, the entry is for the URL that answered.
+        let (key, request) = match exchange.response.previous {
+            Some(_) => (req.url.to_string(), request_of(req)),
+            None => (key, request),
+        };
         let answer = response_of(&exchange.response);
         let options = CacheOptions {
             shared: false,
@@ -136,6 +163,67 @@ pub(crate) fn fetch(
         }
     }
     Ok(exchange)
+}
+
+/// httplib2's cached permanent redirects: while the entry for the request's URL is a 301
+/// or 308, go straight to its target without asking. Returns the redirects taken, newest
+/// first, marked as from the cache.
+fn follow_permanent_redirects(cache: &dyn Cache, req: &mut Prepared) -> Option<Box<Response>> {
+    let mut chain: Option<Box<Response>> = None;
+    while req.redirections > 0 {
+        let Some(entry) = load(cache, req.url.as_str()) else {
+            break;
+        };
+        if !matches!(entry.response.status, 301 | 308) {
+            break;
+        }
+        let Some(target) = entry
+            .response
+            .get("location")
+            .and_then(|l| Url::parse(l).ok())
+        else {
+            break;
+        };
+        let mut hop = entry.response;
+        hop.previous = chain.take();
+        chain = Some(Box::new(hop));
+        req.url = target;
+        req.redirections -= 1;
+    }
+    chain
+}
+
+/// Stores the 301 and 308 responses of a chain under the URLs that gave them.
+fn remember_permanent_redirects(cache: &dyn Cache, mut hop: Option<&Response>) {
+    while let Some(response) = hop {
+        let url = response.get("content-location");
+        if let (true, Some(url), true) = (
+            matches!(response.status, 301 | 308),
+            url,
+            response.contains_key("location"),
+        ) {
+            let mut stored = response.clone();
+            stored.previous = None;
+            stored.from_cache = true;
+            let request = http::Request::get(url).body(()).unwrap_or_default();
+            let policy = CachePolicy::new(&request, &response_of(&stored));
+            let entry = Entry {
+                response: stored,
+                policy,
+                body: Vec::new(),
+            };
+            store(cache, url, &entry);
+        }
+        hop = response.previous.as_deref();
+    }
+}
+
+/// Puts `older` at the end of a `previous` chain.
+fn append_oldest(chain: &mut Option<Box<Response>>, older: Option<Box<Response>>) {
+    match chain {
+        Some(response) => append_oldest(&mut response.previous, older),
+        None => *chain = older,
+    }
 }
 
 fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {

@@ -273,3 +273,58 @@ fn pragma_no_cache_goes_to_the_server() {
     assert!(!wait(&r).unwrap().from_cache);
     assert_eq!(server.hits(), 3);
 }
+
+#[test]
+fn ignore_etag_revalidates_without_if_none_match() {
+    let server = Server::start(|_| {
+        Reply::ok("v")
+            .header("ETag", "\"v1\"")
+            .header("Last-Modified", "Sat, 29 Oct 1994 19:43:31 GMT")
+            .header("Cache-Control", "max-age=0")
+    });
+    let http = Http::builder()
+        .cache_store(Arc::new(MemoryCache::new()))
+        .ignore_etag(true)
+        .build()
+        .unwrap();
+    get(&http, &server.url("/i"));
+    get(&http, &server.url("/i"));
+    let second = server.received().pop().unwrap();
+    assert!(second.header("if-none-match").is_none());
+    assert_eq!(
+        second.header("if-modified-since"),
+        Some("Sat, 29 Oct 1994 19:43:31 GMT")
+    );
+}
+
+#[test]
+fn permanent_redirects_are_remembered_and_jumped() {
+    let server = Server::start(|req| match req.url.as_str() {
+        "/old" => Reply::new(301, "moved").header("Location", "/new"),
+        "/gone" => Reply::new(308, "moved").header("Location", "/uncached"),
+        "/new" => Reply::ok("new home").header("Cache-Control", "max-age=600"),
+        _ => Reply::ok("not cached"),
+    });
+    let (http, _) = cached_http();
+    let (first, content) = get(&http, &server.url("/old"));
+    assert_eq!(content, b"new home");
+    assert!(!first.from_cache);
+    let (second, content) = get(&http, &server.url("/old"));
+    assert_eq!(content, b"new home");
+    assert!(second.from_cache, "the target was fresh");
+    let hop = second
+        .previous
+        .as_deref()
+        .expect("the redirect is in the chain");
+    assert_eq!((hop.status, hop.from_cache), (301, true));
+    assert_eq!(server.hits(), 2, "the second request asked nothing");
+    get(&http, &server.url("/gone"));
+    let (third, _) = get(&http, &server.url("/gone"));
+    assert!(!third.from_cache);
+    assert_eq!(
+        third.previous.as_deref().map(|p| (p.status, p.from_cache)),
+        Some((308, true))
+    );
+    let asked: Vec<String> = server.received().iter().map(|r| r.url.clone()).collect();
+    assert_eq!(asked, ["/old", "/new", "/gone", "/uncached", "/uncached"]);
+}
