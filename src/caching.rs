@@ -48,7 +48,29 @@ pub(crate) fn fetch(
         cache.delete(&key);
         return redirect::fetch(session, req, id);
     }
-    if has(req, "range") || req.method != Method::GET {
+    if has(req, "range") {
+        return redirect::fetch(session, req, id);
+    }
+    if req.method == Method::HEAD {
+        // A fresh GET entry answers a HEAD too (httplib2 shares one entry); nothing else.
+        let fresh = load(cache, &key).filter(|entry| {
+            // Asked as the GET the entry was stored for.
+            let mut request = request_of(req);
+            *request.method_mut() = Method::GET;
+            matches!(
+                entry.policy.before_request(&request, SystemTime::now()),
+                BeforeRequest::Fresh(_)
+            )
+        });
+        return match fresh {
+            Some(entry) => Ok(Exchange {
+                response: entry.response,
+                content: Vec::new(),
+            }),
+            None => redirect::fetch(session, req, id),
+        };
+    }
+    if req.method != Method::GET {
         return redirect::fetch(session, req, id);
     }
     let jumped = follow_permanent_redirects(cache, req);

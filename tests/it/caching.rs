@@ -328,3 +328,54 @@ fn permanent_redirects_are_remembered_and_jumped() {
     let asked: Vec<String> = server.received().iter().map(|r| r.url.clone()).collect();
     assert_eq!(asked, ["/old", "/new", "/gone", "/uncached", "/uncached"]);
 }
+
+#[test]
+fn a_fresh_get_entry_answers_head() {
+    let server = Server::start(|_| Reply::ok("body").header("Cache-Control", "max-age=600"));
+    let (http, _) = cached_http();
+    let (response, content) = http.head(&server.url("/h"));
+    assert!(!wait(&response).unwrap().from_cache);
+    assert!(body(&content).is_empty());
+    get(&http, &server.url("/h"));
+    let (response, content) = http.head(&server.url("/h"));
+    assert!(wait(&response).unwrap().from_cache);
+    assert!(body(&content).is_empty());
+    assert_eq!(
+        server.hits(),
+        2,
+        "HEAD, then GET; the second HEAD from the cache"
+    );
+}
+
+#[test]
+fn c1_eight_workers_storing_one_url_leave_one_whole_entry() {
+    let dir = std::env::temp_dir().join(format!("asynchttp-c1-http-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server =
+        Server::start(|_| Reply::ok(vec![b'z'; 200_000]).header("Cache-Control", "max-age=600"));
+    let http = Http::builder().workers(8).cache(&dir).build().unwrap();
+    let pairs: Vec<_> = (0..8)
+        .map(|_| {
+            http.request_with(
+                &server.url("/same"),
+                "GET",
+                "",
+                &[("Cache-Control", "no-cache")],
+            )
+        })
+        .collect();
+    for (response, content) in &pairs {
+        wait(response).unwrap();
+        assert_eq!(body(content).len(), 200_000);
+    }
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one entry, no temporary file left");
+    let (response, content) = get(
+        &Http::builder().cache(&dir).build().unwrap(),
+        &server.url("/same"),
+    );
+    assert!(response.from_cache);
+    assert_eq!(content.len(), 200_000);
+    assert!(content.iter().all(|&b| b == b'z'));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
