@@ -82,6 +82,25 @@ pub(crate) fn fetch(
     result
 }
 
+/// The response to `req` if a fresh entry answers it as it stands: a GET without `Range`,
+/// its URL's own entry fresh for it. Anything else is the worker's to decide.
+pub(crate) fn fresh(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
+    if req.method != Method::GET || has(req, "range") {
+        return None;
+    }
+    let entry = Entry::from_bytes(&cache.get(req.url.as_str())?)?;
+    match entry
+        .policy
+        .before_request(&request_of(req), SystemTime::now())
+    {
+        BeforeRequest::Fresh(_) => Some(Exchange {
+            response: entry.response,
+            content: entry.body,
+        }),
+        BeforeRequest::Stale { .. } => None,
+    }
+}
+
 /// A GET through the cache, once permanent redirects are followed.
 fn fetch_get(
     cache: &dyn Cache,

@@ -575,7 +575,7 @@ impl Http {
     /// ```
     #[track_caller]
     pub fn send(&self, req: Request) -> (LazyResponse, LazyContent) {
-        lazy::pair(self.submit(req, Location::caller(), Ok))
+        lazy::pair(self.submit(req, Location::caller(), true, Ok))
     }
 
     /// Sends a request and runs `f` on the worker with the response and body; the value it
@@ -603,7 +603,7 @@ impl Http {
             Ok(Err(e)) => Err(Error::from_callback(e.into())),
             Err(panic) => Err(Error::callback_panicked(&*panic)),
         };
-        Lazy::new(self.submit(req, Location::caller(), finish))
+        Lazy::new(self.submit(req, Location::caller(), false, finish))
     }
 
     /// A GET request.
@@ -793,10 +793,13 @@ impl Http {
         &self.handle.pool
     }
 
+    /// `plain` is true for the pair, whose outcome needs no user code: a fresh cache entry
+    /// then answers it right here, without a worker.
     fn submit<T, F>(
         &self,
         mut req: Request,
         location: &'static Location<'static>,
+        plain: bool,
         finish: F,
     ) -> Arc<Slot<T>>
     where
@@ -818,7 +821,7 @@ impl Http {
                 url,
                 location,
             };
-            Slot::failed(origin, error)
+            Slot::filled(origin, Err(error))
         };
         if core.closed.load(Ordering::Acquire) {
             return refused(uri::redact(&req.uri), Error::Closed);
@@ -834,6 +837,16 @@ impl Http {
             url: prepared.url.to_string(),
             location,
         };
+        if let (true, None, Some(cache)) = (plain, &prepared.callback, &core.cache) {
+            if let Some(exchange) = caching::fresh(cache.as_ref(), &prepared) {
+                log::debug!(
+                    "[{}] req={id} {method} {} answered from the cache",
+                    ThreadName,
+                    uri::without_query(&prepared.url)
+                );
+                return Slot::filled(origin, finish(exchange));
+            }
+        }
         let slot = Slot::new(origin);
         log::debug!(
             "[{}] req={id} queued {method} {}",

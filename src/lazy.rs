@@ -55,10 +55,10 @@ impl<T> Slot<T> {
         })
     }
 
-    /// A slot that is already failed; nothing will be queued for it.
-    pub(crate) fn failed(origin: Origin, error: Error) -> Arc<Self> {
+    /// A slot that is already filled; nothing will be queued for it.
+    pub(crate) fn filled(origin: Origin, result: Result<T, Error>) -> Arc<Self> {
         let slot = Slot::new(origin);
-        slot.fill(Err(error));
+        slot.fill(result);
         slot
     }
 

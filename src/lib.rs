@@ -38,7 +38,8 @@
 //! challenges with Digest or Basic; TLS and proxies are set on the [`HttpBuilder`], proxies
 //! from the environment by default ([`ProxyInfo`]). Requests with idempotent methods share
 //! kept-alive connections; any other method gets a fresh connection, so it is never sent
-//! twice.
+//! twice. With a cache ([`HttpBuilder::cache`]), a GET whose entry is fresh is answered
+//! when it is made, from the cache, and its pair is ready at once.
 //!
 //! # Errors and panics
 //!

@@ -379,3 +379,27 @@ fn c1_eight_workers_storing_one_url_leave_one_whole_entry() {
     assert!(content.iter().all(|&b| b == b'z'));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_fresh_hit_is_ready_at_once_and_callbacks_still_run_on_a_worker() {
+    let server = Server::start(|_| Reply::ok("cached").header("Cache-Control", "max-age=600"));
+    let (http, _) = cached_http();
+    get(&http, &server.url("/now"));
+    let (response, content) = http.request(&server.url("/now"));
+    assert!(
+        LazyResponse::is_ready(&response),
+        "answered without a worker"
+    );
+    assert!(response.from_cache);
+    assert_eq!(&*content, b"cached");
+    let ran_on = Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = ran_on.clone();
+    let (response, _) = http.send(Request::get(server.url("/now")).callback(move |r, _| {
+        assert!(r.from_cache);
+        *seen.lock().unwrap() = std::thread::current().name().unwrap_or_default().to_owned();
+        Ok::<(), std::io::Error>(())
+    }));
+    wait(&response).unwrap();
+    assert!(ran_on.lock().unwrap().starts_with("asynchttp-worker-"));
+    assert_eq!(server.hits(), 1);
+}
