@@ -298,8 +298,10 @@ impl HttpBuilder {
 
     /// Cache responses in this directory, as httplib2's `Http(".cache")` does: fresh
     /// entries are answered without the network, stale ones revalidated, and an unsafe
-    /// method invalidates its URL's entry. A directory that cannot be used turns caching
-    /// off with one warning in the log; requests still work.
+    /// method invalidates its URL's entry. A GET whose entry is fresh is answered on the
+    /// thread that makes it (one small file read) and its pair is ready at once. A directory
+    /// that cannot be used turns caching off with one warning in the log; requests still
+    /// work.
     ///
     /// ```no_run
     /// let http = asynchttp::Http::builder().cache(".cache").build()?;
