@@ -107,3 +107,19 @@ fn t4_a_post_is_never_replayed() {
         );
     }
 }
+
+#[test]
+fn p7_two_thousand_requests_to_one_host_use_at_most_one_connection_per_worker() {
+    let server = Server::start(|_| Reply::ok("x"));
+    let http = Http::builder().workers(8).build().unwrap();
+    let pairs: Vec<_> = (0..2000).map(|_| http.request(&server.url("/"))).collect();
+    for (response, _) in &pairs {
+        assert_eq!(wait(response).unwrap().status, 200);
+    }
+    assert!(
+        server.connections() <= 8,
+        "{} connections",
+        server.connections()
+    );
+    assert_eq!(server.hits(), 2000);
+}
