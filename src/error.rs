@@ -172,6 +172,14 @@ pub enum Error {
         source: Option<Arc<dyn StdError + Send + Sync>>,
     },
 
+    /// The body is not the JSON that was asked for (with the `json` feature).
+    #[error("the body is not the JSON expected")]
+    Json {
+        /// serde_json's error, with the line and column.
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+
     /// The [`Http`](crate::Http) was shut down before the request could be queued or run.
     #[error("the Http client is shut down")]
     Closed,

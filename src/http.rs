@@ -608,6 +608,33 @@ impl Http {
         Lazy::new(self.submit(req, Location::caller(), false, finish))
     }
 
+    /// Sends a request and decodes its body as JSON on the worker (with the `json`
+    /// feature), as requests-futures users attach parsed JSON in a background callback.
+    /// A body that is not a `T` fails with [`Error::Json`].
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")] {
+    /// use asynchttp::{Http, Request};
+    ///
+    /// let http = Http::new();
+    /// let items = http.send_json::<Vec<String>>(Request::get("http://127.0.0.1:8080/items"));
+    /// println!("{} items", items.len());
+    /// # }
+    /// ```
+    #[cfg(feature = "json")]
+    #[track_caller]
+    pub fn send_json<T>(&self, req: Request) -> Lazy<T>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        let decode = |exchange: Exchange| {
+            serde_json::from_slice(&exchange.content).map_err(|e| Error::Json {
+                source: Arc::new(e),
+            })
+        };
+        Lazy::new(self.submit(req, Location::caller(), false, decode))
+    }
+
     /// A GET request.
     ///
     /// ```no_run

@@ -338,6 +338,30 @@ impl LazyContent {
         "LazyContent",
         "let (_, x) = http.request(\"ftp://127.0.0.1/\");"
     );
+
+    /// Blocks until done and decodes the body as JSON (with the `json` feature).
+    ///
+    /// # Errors
+    ///
+    /// The request's own error, or [`Error::Json`] if the body does not decode as `T`.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")] {
+    /// use asynchttp::LazyContent;
+    ///
+    /// let (_, content) = asynchttp::Http::new().request("http://127.0.0.1:8080/items");
+    /// let items: Vec<String> = LazyContent::json(&content)?;
+    /// # }
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    #[cfg(feature = "json")]
+    #[track_caller]
+    pub fn json<T: serde::de::DeserializeOwned>(this: &Self) -> Result<T, Error> {
+        let body = LazyContent::wait(this)?;
+        serde_json::from_slice(body).map_err(|e| Error::Json {
+            source: std::sync::Arc::new(e),
+        })
+    }
 }
 
 /// The outcome of [`Http::send_map`](crate::Http::send_map): the value the function made on

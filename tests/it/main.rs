@@ -5,6 +5,8 @@ mod basics;
 mod cache_store;
 mod caching;
 mod faults;
+#[cfg(feature = "json")]
+mod json;
 mod keepalive;
 mod pool;
 mod proxies;
