@@ -31,6 +31,8 @@ struct Waiting {
     task: Option<Weak<Task>>,
     /// Threads blocked in `ready`: a fill with none to wake makes no system call.
     waiters: usize,
+    /// Told this slot's index once it is filled (a batch reading in completion order).
+    observers: Vec<(flume::Sender<usize>, usize)>,
 }
 
 /// The outcome of a request, set once.
@@ -49,6 +51,7 @@ impl<T> Slot<T> {
             waiting: Mutex::new(Waiting {
                 task: None,
                 waiters: 0,
+                observers: Vec::new(),
             }),
             ready: Condvar::new(),
             origin,
@@ -73,11 +76,26 @@ impl<T> Slot<T> {
             let mut waiting = self.lock();
             let task = waiting.task.take();
             let wake = waiting.waiters > 0;
+            let observers = std::mem::take(&mut waiting.observers);
             drop(waiting);
             if wake {
                 self.ready.notify_all();
             }
+            for (observer, index) in observers {
+                let _ = observer.send(index); // a dropped iterator stops listening
+            }
             drop(task);
+        }
+    }
+
+    /// Sends `index` to `observer` once this slot is filled (at once if it is).
+    pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
+        let mut waiting = self.lock();
+        if self.is_filled() {
+            drop(waiting);
+            let _ = observer.send(index);
+        } else {
+            waiting.observers.push((observer, index));
         }
     }
 
@@ -409,6 +427,18 @@ impl<T> Clone for Lazy<T> {
 
 pub(crate) fn pair(slot: Arc<Slot<Exchange>>) -> (LazyResponse, LazyContent) {
     (LazyResponse { slot: slot.clone() }, LazyContent { slot })
+}
+
+impl LazyResponse {
+    pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
+        self.slot.observe(observer, index);
+    }
+
+    /// Blocks until done; the stored error itself, if the request failed.
+    pub(crate) fn error(&self) -> Option<&Error> {
+        let _ = self.slot.wait_until(None);
+        self.slot.value.get()?.as_ref().err()
+    }
 }
 
 impl Deref for LazyResponse {

@@ -94,6 +94,7 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod auth;
+mod batch;
 mod cache;
 mod cache_entry;
 mod caching;
@@ -112,6 +113,7 @@ mod tls;
 mod transport;
 mod uri;
 
+pub use crate::batch::Batch;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::http::{Http, HttpBuilder};
@@ -139,4 +141,5 @@ mod tests {
     assert_impl_all!(Error: Clone, Send, Sync, std::error::Error);
     assert_impl_all!(WorkerPool: Clone, Send, Sync);
     assert_impl_all!(Request: Send);
+    assert_impl_all!(Batch: Send);
 }

@@ -42,6 +42,27 @@ pub struct Request {
 /// httplib2's `DEFAULT_MAX_REDIRECTS`.
 pub(crate) const DEFAULT_REDIRECTIONS: u32 = 5;
 
+/// A URL makes a GET request, for [`Http::batch`](crate::Http::batch).
+impl From<&str> for Request {
+    fn from(uri: &str) -> Self {
+        Request::get(uri)
+    }
+}
+
+/// A URL makes a GET request, for [`Http::batch`](crate::Http::batch).
+impl From<String> for Request {
+    fn from(uri: String) -> Self {
+        Request::get(uri)
+    }
+}
+
+/// A URL makes a GET request, for [`Http::batch`](crate::Http::batch).
+impl From<&String> for Request {
+    fn from(uri: &String) -> Self {
+        Request::get(uri.as_str())
+    }
+}
+
 impl Request {
     /// A request with any method token (`"GET"`, `"PROPFIND"`, ...).
     ///
@@ -142,6 +163,19 @@ impl Request {
     {
         self.callback = Some(Box::new(move |r, c| callback(r, c).map_err(Into::into)));
         self
+    }
+
+    /// A copy without the callback, which runs once: what a retry sends again.
+    pub(crate) fn resendable(&self) -> Request {
+        Request {
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            redirections: self.redirections,
+            timeout: self.timeout,
+            callback: None,
+        }
     }
 
     /// The method as given.

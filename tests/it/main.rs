@@ -2,6 +2,7 @@
 
 mod auth;
 mod basics;
+mod batch;
 mod cache_store;
 mod caching;
 mod faults;

@@ -1,0 +1,135 @@
+//! Many requests at once, as requests-toolbelt's threaded pool: responses and exceptions
+//! collected, failures retried, results read in the order they finish.
+
+use std::fmt;
+
+use crate::{Error, Http, LazyContent, LazyResponse, Request, Response};
+
+/// Requests sent together by [`Http::batch`]; each runs as any other request does.
+///
+/// ```no_run
+/// let http = asynchttp::Http::new();
+/// let batch = http.batch(["http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b"]);
+/// batch.join_all();
+/// for (request, response, body) in batch.responses() {
+///     println!("{} {} -> {} ({} bytes)", request.method(), request.uri(), response.status, body.len());
+/// }
+/// let again = batch.retry_exceptions(); // toolbelt's Pool.from_exceptions
+/// # drop(again);
+/// ```
+pub struct Batch {
+    http: Http,
+    items: Vec<Item>,
+}
+
+struct Item {
+    /// What was sent, without its callback, which runs once.
+    request: Request,
+    response: LazyResponse,
+    content: LazyContent,
+}
+
+impl Http {
+    /// Sends every request (a [`Request`] or a URL) at once and returns them as a
+    /// [`Batch`]. Submitting never fails; each request's outcome is its own.
+    #[track_caller]
+    pub fn batch<I, R>(&self, requests: I) -> Batch
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<Request>,
+    {
+        let items = requests
+            .into_iter()
+            .map(|request| {
+                let request: Request = request.into();
+                let kept = request.resendable();
+                let (response, content) = self.send(request);
+                Item {
+                    request: kept,
+                    response,
+                    content,
+                }
+            })
+            .collect();
+        Batch {
+            http: self.clone(),
+            items,
+        }
+    }
+}
+
+impl Batch {
+    /// How many requests the batch has.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True for a batch of no requests.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Blocks until every request is done, ok or failed.
+    pub fn join_all(&self) {
+        for item in &self.items {
+            let _ = LazyResponse::wait(&item.response);
+        }
+    }
+
+    /// The requests that got a response, in the order they were given, with the response
+    /// and its body (toolbelt's `responses()`). Blocks on each in turn.
+    pub fn responses(&self) -> impl Iterator<Item = (&Request, &Response, &[u8])> {
+        self.items.iter().filter_map(|item| {
+            let response = LazyResponse::wait(&item.response).ok()?;
+            let body = LazyContent::wait(&item.content).ok()?;
+            Some((&item.request, response, body))
+        })
+    }
+
+    /// The requests that failed, with their errors (toolbelt's `exceptions()`). Blocks on
+    /// each in turn.
+    pub fn exceptions(&self) -> impl Iterator<Item = (&Request, &Error)> {
+        self.items
+            .iter()
+            .filter_map(|item| Some((&item.request, item.response.error()?)))
+    }
+
+    /// Sends the failed requests again, as a new batch (toolbelt's `Pool.from_exceptions`).
+    /// Callbacks are not sent again: they ran, or were meant to run, once.
+    #[track_caller]
+    pub fn retry_exceptions(&self) -> Batch {
+        let failed: Vec<Request> = self
+            .exceptions()
+            .map(|(request, _)| request.resendable())
+            .collect();
+        self.http.batch(failed)
+    }
+
+    /// Every request as it finishes, ready, in the order they finish
+    /// (`concurrent.futures.as_completed`).
+    pub fn as_completed(&self) -> impl Iterator<Item = (&Request, &LazyResponse, &LazyContent)> {
+        let (sender, receiver) = flume::unbounded();
+        for (index, item) in self.items.iter().enumerate() {
+            item.response.observe(sender.clone(), index);
+        }
+        drop(sender);
+        receiver.into_iter().map(|index| {
+            let item = &self.items[index];
+            (&item.request, &item.response, &item.content)
+        })
+    }
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let done = self
+            .items
+            .iter()
+            .filter(|i| LazyResponse::is_ready(&i.response))
+            .count();
+        f.debug_struct("Batch")
+            .field("requests", &self.items.len())
+            .field("done", &done)
+            .finish()
+    }
+}

@@ -1,0 +1,78 @@
+//! Batches (requests-toolbelt's threaded pool): responses, exceptions, retries, and
+//! results in completion order.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+#[test]
+fn responses_and_exceptions_are_collected_and_failures_retried() {
+    let server = Server::start(|req| Reply::ok(format!("got {}", req.url)));
+    let http = Http::new();
+    let refused = closed_port_url();
+    let urls = vec![server.url("/a"), refused.clone(), server.url("/b")];
+    let batch = http.batch(&urls);
+    assert_eq!(batch.len(), 3);
+    batch.join_all();
+    let ok: Vec<_> = batch
+        .responses()
+        .map(|(req, r, body)| (req.uri().to_owned(), r.status, body.to_vec()))
+        .collect();
+    assert_eq!(
+        ok,
+        [
+            (server.url("/a"), 200, b"got /a".to_vec()),
+            (server.url("/b"), 200, b"got /b".to_vec())
+        ]
+    );
+    let failed: Vec<_> = batch.exceptions().collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0.uri(), refused);
+    assert!(matches!(failed[0].1, Error::Connect { .. }));
+    let retry = batch.retry_exceptions();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry.exceptions().count(), 1, "still refused");
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn as_completed_yields_in_finishing_order() {
+    let server = Server::start(|req| {
+        let ms: u64 = req.url[1..].parse().unwrap();
+        Reply::ok(ms.to_string()).delay(Duration::from_millis(ms))
+    });
+    let http = Http::builder().workers(4).build().unwrap();
+    let batch = http.batch([
+        Request::get(server.url("/300")),
+        Request::get(server.url("/10")),
+        Request::get(server.url("/150")),
+    ]);
+    let order: Vec<String> = batch
+        .as_completed()
+        .map(|(req, response, _)| {
+            assert!(LazyResponse::is_ready(response));
+            req.uri().rsplit('/').next().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(order, ["10", "150", "300"]);
+    // A second pass yields every request again, all done by now.
+    assert_eq!(batch.as_completed().count(), 3);
+}
+
+#[test]
+fn requests_in_a_batch_keep_their_methods_and_bodies() {
+    let server = Server::start(|req| {
+        Reply::ok(format!(
+            "{} {}",
+            req.method,
+            String::from_utf8_lossy(&req.body)
+        ))
+    });
+    let http = Http::new();
+    let batch = http.batch([
+        Request::new("PUT", server.url("/x")).body("one"),
+        Request::new("POST", server.url("/y")).body("two"),
+    ]);
+    let bodies: Vec<Vec<u8>> = batch.responses().map(|(_, _, b)| b.to_vec()).collect();
+    assert_eq!(bodies, [b"PUT one".to_vec(), b"POST two".to_vec()]);
+}
