@@ -30,6 +30,27 @@ struct Item {
 }
 
 impl Http {
+    /// Sends every request and waits for all of them, as requests-toolbelt's
+    /// `threaded.map`: the responses (request, response, body) and the exceptions
+    /// (request, error), each in the order given.
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// let (responses, exceptions) = http.map(["http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b"]);
+    /// println!("{} ok, {} failed", responses.len(), exceptions.len());
+    /// ```
+    #[track_caller]
+    pub fn map<I, R>(
+        &self,
+        requests: I,
+    ) -> (Vec<(Request, Response, Vec<u8>)>, Vec<(Request, Error)>)
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<Request>,
+    {
+        self.batch(requests).into_results()
+    }
+
     /// Sends every request (a [`Request`] or a URL) at once and returns them as a
     /// [`Batch`]. Submitting never fails; each request's outcome is its own.
     #[track_caller]
@@ -103,6 +124,24 @@ impl Batch {
             .map(|(request, _)| request.resendable())
             .collect();
         self.http.batch(failed)
+    }
+
+    /// Waits for every request and splits the batch into responses and exceptions, each
+    /// in the order given.
+    pub fn into_results(self) -> (Vec<(Request, Response, Vec<u8>)>, Vec<(Request, Error)>) {
+        let (mut responses, mut exceptions) = (Vec::new(), Vec::new());
+        for item in self.items {
+            match LazyResponse::wait(&item.response) {
+                Ok(response) => {
+                    let body = LazyContent::wait(&item.content)
+                        .map(<[u8]>::to_vec)
+                        .unwrap_or_default();
+                    responses.push((item.request, response.clone(), body));
+                }
+                Err(error) => exceptions.push((item.request, error)),
+            }
+        }
+        (responses, exceptions)
     }
 
     /// Every request as it finishes, ready, in the order they finish

@@ -180,6 +180,11 @@ pub enum Error {
         source: Arc<serde_json::Error>,
     },
 
+    /// The request was cancelled with [`LazyResponse::cancel`](crate::LazyResponse::cancel)
+    /// before a worker started it; nothing was sent.
+    #[error("the request was cancelled before it was sent")]
+    Cancelled,
+
     /// The [`Http`](crate::Http) was shut down before the request could be queued or run.
     #[error("the Http client is shut down")]
     Closed,

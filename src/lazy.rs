@@ -430,6 +430,26 @@ pub(crate) fn pair(slot: Arc<Slot<Exchange>>) -> (LazyResponse, LazyContent) {
 }
 
 impl LazyResponse {
+    /// Cancels the request if no worker has started it: it then fails with
+    /// [`Error::Cancelled`] and is never sent. A request already running finishes. True
+    /// if it was cancelled.
+    ///
+    /// ```
+    /// use asynchttp::{Error, Http, LazyResponse};
+    ///
+    /// let http = Http::new();
+    /// let (response, _) = http.request("ftp://127.0.0.1/"); // refused before it was queued
+    /// assert!(!LazyResponse::cancel(&response));
+    /// assert!(matches!(LazyResponse::wait(&response), Err(Error::InvalidRequest { .. })));
+    /// ```
+    pub fn cancel(this: &Self) -> bool {
+        let task = this.slot.lock().task.as_ref().and_then(Weak::upgrade);
+        match task {
+            Some(task) => task.fail(Error::Cancelled),
+            None => false,
+        }
+    }
+
     pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
         self.slot.observe(observer, index);
     }

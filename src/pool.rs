@@ -32,8 +32,8 @@ pub(crate) trait Job: Send {
 pub(crate) trait Runnable: Send + Sync {
     /// Runs the job unless someone already took it.
     fn run(&self);
-    /// Fails the job unless someone already took it.
-    fn fail(&self, error: Error);
+    /// Fails the job unless someone already took it; true if it did.
+    fn fail(&self, error: Error) -> bool;
 }
 
 pub(crate) type Task = dyn Runnable;
@@ -65,9 +65,13 @@ impl<J: Job> Runnable for JobCell<J> {
         }
     }
 
-    fn fail(&self, error: Error) {
-        if let Some(job) = self.take() {
-            job.fail(error);
+    fn fail(&self, error: Error) -> bool {
+        match self.take() {
+            Some(job) => {
+                job.fail(error);
+                true
+            }
+            None => false,
         }
     }
 }
@@ -191,7 +195,9 @@ impl WorkerPool {
             }
         };
         match refused {
-            Some(task) => task.fail(Error::Closed),
+            Some(task) => {
+                task.fail(Error::Closed);
+            }
             None => self.handle.spawn_if_needed(),
         }
     }

@@ -76,3 +76,41 @@ fn requests_in_a_batch_keep_their_methods_and_bodies() {
     let bodies: Vec<Vec<u8>> = batch.responses().map(|(_, _, b)| b.to_vec()).collect();
     assert_eq!(bodies, [b"PUT one".to_vec(), b"POST two".to_vec()]);
 }
+
+#[test]
+fn map_splits_responses_and_exceptions() {
+    let server = Server::start(|_| Reply::ok("fine"));
+    let http = Http::new();
+    let (responses, exceptions) = http.map([server.url("/1"), closed_port_url(), server.url("/2")]);
+    assert_eq!(responses.len(), 2);
+    assert_eq!(responses[1].0.uri(), server.url("/2"));
+    assert_eq!(
+        (responses[0].1.status, responses[0].2.as_slice()),
+        (200, &b"fine"[..])
+    );
+    assert_eq!(exceptions.len(), 1);
+    assert!(matches!(exceptions[0].1, Error::Connect { .. }));
+}
+
+#[test]
+fn a_queued_request_can_be_cancelled_and_a_running_one_finishes() {
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(300)));
+    let http = Http::builder().workers(1).build().unwrap();
+    let (running, _) = http.request(&server.url("/running"));
+    crate::support::eventually("the first request started", || server.hits() == 1);
+    let (queued, queued_content) = http.request(&server.url("/queued"));
+    assert!(LazyResponse::cancel(&queued));
+    assert!(!LazyResponse::cancel(&queued), "only once");
+    assert!(matches!(error(&queued), Error::Cancelled));
+    assert!(matches!(
+        LazyContent::wait(&queued_content),
+        Err(Error::Cancelled)
+    ));
+    assert!(
+        !LazyResponse::cancel(&running),
+        "a running request finishes"
+    );
+    assert_eq!(wait(&running).unwrap().status, 200);
+    drop(http); // drains the queue
+    assert_eq!(server.hits(), 1, "the cancelled request was never sent");
+}
