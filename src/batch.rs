@@ -5,6 +5,12 @@ use std::fmt;
 
 use crate::{Error, Http, LazyContent, LazyResponse, Request, Response};
 
+/// A request that got a response: the request, the response and its body.
+pub type BatchResponse = (Request, Response, Vec<u8>);
+
+/// A request that failed, with its error.
+pub type BatchException = (Request, Error);
+
 /// Requests sent together by [`Http::batch`]; each runs as any other request does.
 ///
 /// ```no_run
@@ -40,10 +46,7 @@ impl Http {
     /// println!("{} ok, {} failed", responses.len(), exceptions.len());
     /// ```
     #[track_caller]
-    pub fn map<I, R>(
-        &self,
-        requests: I,
-    ) -> (Vec<(Request, Response, Vec<u8>)>, Vec<(Request, Error)>)
+    pub fn map<I, R>(&self, requests: I) -> (Vec<BatchResponse>, Vec<BatchException>)
     where
         I: IntoIterator<Item = R>,
         R: Into<Request>,
@@ -128,7 +131,7 @@ impl Batch {
 
     /// Waits for every request and splits the batch into responses and exceptions, each
     /// in the order given.
-    pub fn into_results(self) -> (Vec<(Request, Response, Vec<u8>)>, Vec<(Request, Error)>) {
+    pub fn into_results(self) -> (Vec<BatchResponse>, Vec<BatchException>) {
         let (mut responses, mut exceptions) = (Vec::new(), Vec::new());
         for item in self.items {
             match LazyResponse::wait(&item.response) {

@@ -113,7 +113,7 @@ mod tls;
 mod transport;
 mod uri;
 
-pub use crate::batch::Batch;
+pub use crate::batch::{Batch, BatchException, BatchResponse};
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::http::{Http, HttpBuilder};
