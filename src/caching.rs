@@ -53,16 +53,7 @@ pub(crate) fn fetch(
     }
     if req.method == Method::HEAD {
         // A fresh GET entry answers a HEAD too (httplib2 shares one entry); nothing else.
-        let fresh = load(cache, &key).filter(|entry| {
-            // Asked as the GET the entry was stored for.
-            let mut request = request_of(req);
-            *request.method_mut() = Method::GET;
-            matches!(
-                entry.policy.before_request(&request, SystemTime::now()),
-                BeforeRequest::Fresh(_)
-            )
-        });
-        return match fresh {
+        return match load(cache, &key).filter(|entry| fresh_for_get(entry, req)) {
             Some(entry) => Ok(Exchange {
                 response: entry.response,
                 content: Vec::new(),
@@ -89,16 +80,24 @@ pub(crate) fn fresh(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
         return None;
     }
     let entry = Entry::from_bytes(&cache.get(req.url.as_str())?)?;
-    match entry
-        .policy
-        .before_request(&request_of(req), SystemTime::now())
-    {
-        BeforeRequest::Fresh(_) => Some(Exchange {
-            response: entry.response,
-            content: entry.body,
-        }),
-        BeforeRequest::Stale { .. } => None,
+    if !fresh_for_get(&entry, req) {
+        return None;
     }
+    Some(Exchange {
+        response: entry.response,
+        content: entry.body,
+    })
+}
+
+/// True if `entry` answers `req` asked as a GET (the method entries are stored for)
+/// without asking the server.
+fn fresh_for_get(entry: &Entry, req: &Prepared) -> bool {
+    let mut request = request_of(req);
+    *request.method_mut() = Method::GET;
+    matches!(
+        entry.policy.before_request(&request, SystemTime::now()),
+        BeforeRequest::Fresh(_)
+    )
 }
 
 /// A GET through the cache, once permanent redirects are followed.
