@@ -1,13 +1,13 @@
 //! asynchttp's overhead against isahc called directly, in one process, against one loopback
-//! server started here: throughput at several concurrencies, latency at concurrency 1, and
-//! the memory of 10,000 queued requests (measured in a child process, so that nothing else
-//! this bench does shows in its RSS).
+//! server started here: throughput at several concurrencies, latency at concurrency 1, the
+//! memory of 10,000 queued requests, and the time and memory of a batch of 100,000 (both
+//! measured in a child process, so that nothing else this bench does shows in its RSS).
 //!
 //! `cargo bench --bench overhead` runs them all; `cargo bench --bench overhead -- latency`
-//! (or `throughput`, `cache`, `memory`) runs some. The cache section compares a fresh hit in
-//! a FileCache, and a 304 revalidation, with a network round trip. These machines are
-//! noisy, so the two sides are interleaved round by round, and the throughput ratio is the
-//! median of the rounds' ratios.
+//! (or `throughput`, `cache`, `memory`, `batch`) runs some. The cache section compares a
+//! fresh hit in a FileCache, and a 304 revalidation, with a network round trip. These
+//! machines are noisy, so the two sides are interleaved round by round, and the throughput
+//! ratio is the median of the rounds' ratios.
 //! The CPU time and context switches per request are printed too: they say where the time
 //! goes. The targets are checked and printed at the end; missing one does not fail the run.
 
@@ -44,6 +44,11 @@ const QUEUED: usize = 10_000;
 const QUEUED_WORKERS: usize = 8;
 /// What `/slow` waits before answering, so that the 10,000 requests really queue.
 const SLOW_DELAY: Duration = Duration::from_millis(1);
+/// One `Http::batch` of this many distinct URLs, to `/small`.
+const BATCH: usize = 100_000;
+const BATCH_WORKERS: usize = 8;
+/// What `/small` answers: the batch's memory is then the requests' and responses' own.
+const SMALL_BODY: &[u8] = b"small";
 /// asynchttp's defaults, copied to the baseline so both sides put the same bytes and
 /// settings on the wire.
 const USER_AGENT: &str = concat!("asynchttp/", env!("CARGO_PKG_VERSION"));
@@ -63,6 +68,11 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--rss-phase") {
         let url = args.get(i + 1).expect("--rss-phase <url>");
         rss_phase(url);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--batch-phase") {
+        let url = args.get(i + 1).expect("--batch-phase <url>");
+        batch_phase(url);
         return;
     }
     // `cargo bench --bench overhead -- latency memory` runs only those sections.
@@ -149,6 +159,40 @@ fn main() {
             format!("peak RSS < {TARGET_PEAK_MIB} MiB"),
             mib(rss.peak_kib) < TARGET_PEAK_MIB,
         ));
+    }
+    if wants("batch") {
+        eprintln!("batch...");
+        let b = run_batch_child(&server.url("/small"));
+        let secs = b.wall_us as f64 / 1e6;
+        println!(
+            "batch of 100,000 ({BATCH_WORKERS} workers): {secs:.2} s, {:.0} req/s \
+             (http.batch returned after {:.2} s, with {} still queued)",
+            BATCH as f64 / secs,
+            b.submit_us as f64 / 1e6,
+            b.queued_at_submit
+        );
+        println!(
+            "  RSS baseline {:.1} MiB, peak {:.1} MiB: ~{:.0} bytes per request \
+             ((peak - baseline) / {BATCH})",
+            mib(b.baseline_kib),
+            mib(b.peak_kib),
+            (b.peak_kib.saturating_sub(b.baseline_kib) * 1024) as f64 / BATCH as f64,
+        );
+        println!(
+            "  RSS {:.1} MiB right after submitting; peak {:.1} MiB when the queue had \
+             drained; RSS {:.1} MiB when all were done, {:.1} MiB once the batch was dropped; \
+             {}/{BATCH} succeeded, {} failed",
+            mib(b.submitted_kib),
+            mib(b.drained_peak_kib),
+            mib(b.done_kib),
+            mib(b.dropped_kib),
+            b.ok,
+            b.failed
+        );
+        assert!(
+            b.ok == BATCH && b.failed == 0,
+            "every request of the batch must succeed"
+        );
     }
     let elapsed = started.elapsed();
     // Other processes on the machine disturb these figures; say how much they ran.
@@ -509,23 +553,8 @@ struct Rss {
 }
 
 fn run_rss_child(url: &str) -> Rss {
-    let exe = std::env::current_exe().expect("current exe");
-    let output = Command::new(exe)
-        .args(["--rss-phase", url])
-        .output()
-        .expect("run the memory phase");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "memory phase failed: {}\n{text}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let field = |name: &str| -> u64 {
-        text.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {text:?}"))
-    };
+    let text = run_child("--rss-phase", url);
+    let field = |name: &str| field(&text, name);
     Rss {
         baseline_kib: field("baseline"),
         submitted_kib: field("submitted"),
@@ -534,6 +563,30 @@ fn run_rss_child(url: &str) -> Rss {
         queued_at_submit: field("queued_at_submit") as usize,
         ok: field("ok") as usize,
     }
+}
+
+/// This bench run again as a child, in `phase`: what it printed.
+fn run_child(phase: &str, url: &str) -> String {
+    let exe = std::env::current_exe().expect("current exe");
+    let output = Command::new(exe)
+        .args([phase, url])
+        .output()
+        .unwrap_or_else(|e| panic!("run {phase}: {e}"));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{phase} failed: {}\n{text}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text
+}
+
+/// The `name=value` field of a child's report.
+fn field(text: &str, name: &str) -> u64 {
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text:?}"))
 }
 
 /// The child: a warmed-up client, then 10,000 requests at once to a slow endpoint.
@@ -580,6 +633,97 @@ fn rss_phase(url: &str) {
     );
 }
 
+/// What the batch child reports: RSS in KiB, times in µs.
+struct BatchRss {
+    baseline_kib: u64,
+    submitted_kib: u64,
+    /// VmHWM when the queue had just drained.
+    drained_peak_kib: u64,
+    /// VmHWM once every request was done and counted, the batch still held.
+    peak_kib: u64,
+    done_kib: u64,
+    dropped_kib: u64,
+    submit_us: u64,
+    wall_us: u64,
+    queued_at_submit: usize,
+    ok: usize,
+    failed: usize,
+}
+
+fn run_batch_child(url: &str) -> BatchRss {
+    let text = run_child("--batch-phase", url);
+    let field = |name: &str| field(&text, name);
+    BatchRss {
+        baseline_kib: field("baseline"),
+        submitted_kib: field("submitted"),
+        drained_peak_kib: field("drained_peak"),
+        peak_kib: field("peak"),
+        done_kib: field("done"),
+        dropped_kib: field("dropped"),
+        submit_us: field("submit_us"),
+        wall_us: field("wall_us"),
+        queued_at_submit: field("queued_at_submit") as usize,
+        ok: field("ok") as usize,
+        failed: field("failed") as usize,
+    }
+}
+
+/// The child: a warmed-up client, then one batch of `BATCH` distinct URLs, joined.
+fn batch_phase(url: &str) {
+    let http = asynchttp_client(BATCH_WORKERS);
+    // Made as the batch takes them, so the caller holds no URLs of its own.
+    let urls = |n: usize| (0..n).map(move |i| format!("{url}?i={i}"));
+    let outcomes = |batch: &asynchttp::Batch| {
+        let ok = batch
+            .responses()
+            .filter(|(_, response, body)| response.status == 200 && *body == SMALL_BODY)
+            .count();
+        (ok, batch.exceptions().count())
+    };
+    // Warm-up: every worker started, every connection open, allocator arenas in use.
+    for _ in 0..4 {
+        let batch = http.batch(urls(BATCH_WORKERS * 8));
+        batch.join_all();
+        assert_eq!(outcomes(&batch), (BATCH_WORKERS * 8, 0), "warm-up batch");
+    }
+    let baseline = proc_status_kib("VmRSS");
+    // Resets VmHWM to the current RSS (Linux 4.0+), so that the peak is this phase's.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    if !reset {
+        eprintln!("note: could not reset VmHWM; the peak may predate the phase");
+    }
+
+    let start = Instant::now();
+    let batch = http.batch(urls(BATCH));
+    let submit_us = start.elapsed().as_micros();
+    let submitted = proc_status_kib("VmRSS");
+    let queued_at_submit = http.pool().queued();
+    while http.pool().queued() > 0 {
+        thread::sleep(Duration::from_millis(1));
+    }
+    let drained_peak = proc_status_kib("VmHWM");
+    batch.join_all();
+    let wall_us = start.elapsed().as_micros();
+    let (ok, failed) = outcomes(&batch);
+    let peak = proc_status_kib("VmHWM");
+    let done = proc_status_kib("VmRSS");
+    let first_error = batch
+        .exceptions()
+        .next()
+        .map(|(r, e)| format!("{}: {e}", r.uri()));
+    drop(batch);
+    let dropped = proc_status_kib("VmRSS");
+    println!(
+        "baseline={baseline} submitted={submitted} drained_peak={drained_peak} peak={peak} \
+         done={done} dropped={dropped} submit_us={submit_us} wall_us={wall_us} \
+         queued_at_submit={queued_at_submit} ok={ok} failed={failed}"
+    );
+    assert!(
+        ok == BATCH && failed == 0,
+        "{ok}/{BATCH} succeeded, {failed} failed; first error: {first_error:?}"
+    );
+}
+
 /// A `kB` field of /proc/self/status.
 fn proc_status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
@@ -593,12 +737,12 @@ fn proc_status_kib(field: &str) -> u64 {
 // ---- the server ----
 
 /// A hyper server on 127.0.0.1:0 answering every request with `BODY`; `/slow` waits
-/// `SLOW_DELAY` first. One thread, multiplexing every connection: it keeps up with the
-/// clients (about 7 µs of CPU a request) while leaving them the most CPU and adding no
-/// wake-ups between server threads. Not tiny_http: its connection thread pool can leave a
-/// new connection unserved while others stay open (a race between `TaskPool::spawn` and an
-/// idle thread waking), so at 32 keep-alive connections and more some requests hang until
-/// they time out.
+/// `SLOW_DELAY` first, `/small` answers `SMALL_BODY` instead. One thread, multiplexing every
+/// connection: it keeps up with the clients (about 7 µs of CPU a request) while leaving them
+/// the most CPU and adding no wake-ups between server threads. Not tiny_http: its connection
+/// thread pool can leave a new connection unserved while others stay open (a race between
+/// `TaskPool::spawn` and an idle thread waking), so at 32 keep-alive connections and more
+/// some requests hang until they time out.
 struct Server {
     addr: SocketAddr,
 }
@@ -642,6 +786,7 @@ async fn respond(
     let mut response = hyper::Response::new(Full::new(Bytes::from_static(BODY)));
     match request.uri().path() {
         "/slow" => tokio::time::sleep(SLOW_DELAY).await,
+        "/small" => *response.body_mut() = Full::new(Bytes::from_static(SMALL_BODY)),
         "/fresh" => {
             let value = hyper::header::HeaderValue::from_static("max-age=600");
             response.headers_mut().insert("cache-control", value);

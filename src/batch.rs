@@ -2,8 +2,12 @@
 //! collected, failures retried, results read in the order they finish.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::{Error, Http, LazyContent, LazyResponse, Request, Response};
+use crate::lazy::{Exchange, Watcher};
+use crate::progress::Tally;
+use crate::{Error, Http, LazyContent, LazyResponse, Progress, Request, Response};
 
 /// A request that got a response: the request, the response and its body.
 pub type BatchResponse = (Request, Response, Vec<u8>);
@@ -26,6 +30,7 @@ pub type BatchException = (Request, Error);
 pub struct Batch {
     http: Http,
     items: Vec<Item>,
+    tally: Arc<Tally>,
 }
 
 struct Item {
@@ -56,18 +61,27 @@ impl Http {
 
     /// Sends every request (a [`Request`] or a URL) at once and returns them as a
     /// [`Batch`]. Submitting never fails; each request's outcome is its own.
+    ///
+    /// With a bounded queue that blocks when full ([`WhenFull::Block`]), this returns once
+    /// the last request is queued.
+    ///
+    /// [`WhenFull::Block`]: crate::WhenFull::Block
     #[track_caller]
     pub fn batch<I, R>(&self, requests: I) -> Batch
     where
         I: IntoIterator<Item = R>,
         R: Into<Request>,
     {
-        let items = requests
+        let tally = Arc::new(Tally::new());
+        let counter = tally.clone();
+        let watcher: Arc<Watcher<Exchange>> = Arc::new(move |outcome| counter.record(outcome));
+        let items: Vec<Item> = requests
             .into_iter()
             .map(|request| {
                 let request: Request = request.into();
                 let kept = request.resendable();
                 let (response, content) = self.send(request);
+                response.watch(watcher.clone());
                 Item {
                     request: kept,
                     response,
@@ -75,9 +89,11 @@ impl Http {
                 }
             })
             .collect();
+        tally.set_total(items.len());
         Batch {
             http: self.clone(),
             items,
+            tally,
         }
     }
 }
@@ -91,6 +107,38 @@ impl Batch {
     /// True for a batch of no requests.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// How far the batch has got, counted as each request finishes: never blocks, and
+    /// costs the same for ten requests as for a million.
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// let batch = http.batch(["http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b"]);
+    /// let p = batch.progress();
+    /// println!("{}/{} done, {} failed, {} bytes", p.done, p.total, p.failed, p.bytes);
+    /// ```
+    pub fn progress(&self) -> Progress {
+        self.tally.snapshot()
+    }
+
+    /// Blocks until more than `seen.done` requests are done, or all of them, or until
+    /// `timeout` passes; then returns the progress. A thread drawing a progress bar waits
+    /// here instead of polling:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let http = asynchttp::Http::new();
+    /// let batch = http.batch(["http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b"]);
+    /// let mut p = batch.progress();
+    /// while !p.is_complete() {
+    ///     p = batch.wait_progress(&p, Duration::from_millis(200));
+    ///     eprint!("\r{}/{} ({} failed)", p.done, p.total, p.failed);
+    /// }
+    /// ```
+    pub fn wait_progress(&self, seen: &Progress, timeout: Duration) -> Progress {
+        self.tally.wait_past(seen.done, timeout)
     }
 
     /// Blocks until every request is done, ok or failed.
@@ -116,6 +164,16 @@ impl Batch {
         self.items
             .iter()
             .filter_map(|item| Some((&item.request, item.response.error()?)))
+    }
+
+    /// Cancels every request of the batch that no worker has started (see
+    /// [`LazyResponse::cancel`]); those fail with [`Error::Cancelled`]. Requests already
+    /// running finish. Returns how many were cancelled.
+    pub fn cancel(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|item| LazyResponse::cancel(&item.response))
+            .count()
     }
 
     /// Sends the failed requests again, as a new batch (toolbelt's `Pool.from_exceptions`).
@@ -164,14 +222,8 @@ impl Batch {
 
 impl fmt::Debug for Batch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let done = self
-            .items
-            .iter()
-            .filter(|i| LazyResponse::is_ready(&i.response))
-            .count();
         f.debug_struct("Batch")
-            .field("requests", &self.items.len())
-            .field("done", &done)
+            .field("progress", &self.progress())
             .finish()
     }
 }

@@ -185,6 +185,19 @@ pub enum Error {
     #[error("the request was cancelled before it was sent")]
     Cancelled,
 
+    /// The worker pool's bounded queue was full: at once with [`WhenFull::Fail`], or for
+    /// all of [`WhenFull::Block`]'s timeout. Nothing was sent.
+    ///
+    /// [`WhenFull::Fail`]: crate::WhenFull::Fail
+    /// [`WhenFull::Block`]: crate::WhenFull::Block
+    #[error("the request queue is full ({capacity} waiting; waited {waited:?})")]
+    QueueFull {
+        /// The queue's capacity.
+        capacity: usize,
+        /// How long the submitting thread waited for room.
+        waited: Duration,
+    },
+
     /// The [`Http`](crate::Http) was shut down before the request could be queued or run.
     #[error("the Http client is shut down")]
     Closed,

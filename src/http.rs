@@ -20,7 +20,7 @@ use crate::cache::{Cache, FileCache};
 use crate::caching;
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
-use crate::pool::{self, Job, ThreadName, WorkerPool};
+use crate::pool::{self, Job, ThreadName, WhenFull, WorkerPool};
 use crate::proxy::ProxyInfo;
 use crate::redirect::{self, Policy};
 use crate::request::Prepared;
@@ -100,6 +100,7 @@ struct Core {
 pub struct HttpBuilder {
     workers: usize,
     pool: Option<WorkerPool>,
+    queue: Option<(usize, WhenFull)>,
     timeout: Duration,
     connect_timeout: Duration,
     max_body_size: u64,
@@ -133,6 +134,7 @@ impl Default for HttpBuilder {
         HttpBuilder {
             workers: DEFAULT_WORKERS,
             pool: None,
+            queue: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
@@ -171,6 +173,23 @@ impl HttpBuilder {
     /// ```
     pub fn pool(mut self, pool: WorkerPool) -> Self {
         self.pool = Some(pool);
+        self
+    }
+
+    /// Bounds this client's queue to `capacity` requests waiting for a worker; a request
+    /// that finds it full waits or fails as `when_full` says (see [`WorkerPool::bounded`]).
+    /// The queue is unbounded by default. A shared pool is bounded where it is made, so
+    /// this together with [`pool`](Self::pool) is refused by `build()`.
+    ///
+    /// ```
+    /// use asynchttp::{Http, WhenFull};
+    ///
+    /// let http = Http::builder().workers(8).queue_limit(100, WhenFull::Fail).build()?;
+    /// assert_eq!(http.pool().capacity(), Some(100));
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn queue_limit(mut self, capacity: usize, when_full: WhenFull) -> Self {
+        self.queue = Some((capacity, when_full));
         self
     }
 
@@ -425,7 +444,20 @@ impl HttpBuilder {
             });
         }
         let owns_pool = self.pool.is_none();
-        let pool = self.pool.unwrap_or_else(|| WorkerPool::new(self.workers));
+        let pool = match (self.pool, self.queue) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Init {
+                    reason: "queue_limit applies to a client's own pool; bound a shared \
+                             pool with WorkerPool::bounded"
+                        .to_owned(),
+                });
+            }
+            (Some(pool), None) => pool,
+            (None, None) => WorkerPool::new(self.workers),
+            (None, Some((capacity, when_full))) => {
+                WorkerPool::bounded(self.workers, capacity, when_full)
+            }
+        };
         let connections = pool.size();
         let connect_timeout = self.connect_timeout.min(self.timeout);
         if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
@@ -867,7 +899,9 @@ impl Http {
             location,
         };
         if let (true, None, Some(cache)) = (plain, &prepared.callback, &core.cache) {
-            if let Some(exchange) = caching::fresh(cache.as_ref(), &prepared) {
+            let started = Instant::now();
+            if let Some(mut exchange) = caching::fresh(cache.as_ref(), &prepared) {
+                exchange.response.elapsed = started.elapsed();
                 log::debug!(
                     "[{}] req={id} {method} {} answered from the cache",
                     ThreadName,
@@ -1035,6 +1069,9 @@ where
                 Err(failed.error)
             }
         });
+        if let Ok(exchange) = &mut result {
+            exchange.response.elapsed = started.elapsed();
+        }
         if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 callback(&mut exchange.response, &mut exchange.content)

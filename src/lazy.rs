@@ -23,8 +23,11 @@ pub(crate) struct Origin {
     pub(crate) location: &'static Location<'static>,
 }
 
+/// Called with a slot's outcome once it is set (a batch counting its progress).
+pub(crate) type Watcher<T> = dyn Fn(&Result<T, Error>) + Send + Sync;
+
 /// What a slot's waiters share under its lock.
-struct Waiting {
+struct Waiting<T> {
     /// The queued job, so that a wait on a worker thread can run it there instead of
     /// waiting for a worker that may never be free. Dropped on fill, which frees the job's
     /// memory at once.
@@ -33,13 +36,15 @@ struct Waiting {
     waiters: usize,
     /// Told this slot's index once it is filled (a batch reading in completion order).
     observers: Vec<(flume::Sender<usize>, usize)>,
+    /// Shared by every slot of a batch: one pointer here, no allocation per request.
+    watcher: Option<Arc<Watcher<T>>>,
 }
 
 /// The outcome of a request, set once.
 pub(crate) struct Slot<T> {
     value: OnceCell<Result<T, Error>>,
     /// The lock that `ready` waits with.
-    waiting: Mutex<Waiting>,
+    waiting: Mutex<Waiting<T>>,
     ready: Condvar,
     origin: Origin,
 }
@@ -52,6 +57,7 @@ impl<T> Slot<T> {
                 task: None,
                 waiters: 0,
                 observers: Vec::new(),
+                watcher: None,
             }),
             ready: Condvar::new(),
             origin,
@@ -77,9 +83,13 @@ impl<T> Slot<T> {
             let task = waiting.task.take();
             let wake = waiting.waiters > 0;
             let observers = std::mem::take(&mut waiting.observers);
+            let watcher = waiting.watcher.take();
             drop(waiting);
             if wake {
                 self.ready.notify_all();
+            }
+            if let (Some(watcher), Some(outcome)) = (watcher, self.value.get()) {
+                watcher(outcome);
             }
             for (observer, index) in observers {
                 let _ = observer.send(index); // a dropped iterator stops listening
@@ -99,7 +109,19 @@ impl<T> Slot<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Waiting> {
+    /// Calls `watcher` with the outcome once this slot is filled (at once if it is).
+    pub(crate) fn watch(&self, watcher: Arc<Watcher<T>>) {
+        let mut waiting = self.lock();
+        match self.value.get() {
+            Some(outcome) => {
+                drop(waiting);
+                watcher(outcome);
+            }
+            None => waiting.watcher = Some(watcher),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiting<T>> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -452,6 +474,10 @@ impl LazyResponse {
 
     pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
         self.slot.observe(observer, index);
+    }
+
+    pub(crate) fn watch(&self, watcher: Arc<Watcher<Exchange>>) {
+        self.slot.watch(watcher);
     }
 
     /// Blocks until done; the stored error itself, if the request failed.

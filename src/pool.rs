@@ -13,7 +13,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -77,12 +77,15 @@ impl<J: Job> Runnable for JobCell<J> {
 }
 
 thread_local! {
-    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+    /// The id of the pool this thread works for; 0 on any other thread.
+    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
 }
+
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// True on a thread of any asynchttp worker pool.
 pub(crate) fn on_worker_thread() -> bool {
-    ON_WORKER.with(Cell::get)
+    WORKER_OF.with(Cell::get) != 0
 }
 
 /// Formats as the current thread's name, for log lines.
@@ -116,14 +119,32 @@ pub struct WorkerPool {
     handle: Arc<PoolHandle>,
 }
 
+/// What a request submitted to a full bounded queue does; see [`WorkerPool::bounded`].
+///
+/// Either way a request that finds no room fails with [`Error::QueueFull`] and is never
+/// sent; its pair is ready at once, so a batch can retry it later with
+/// [`Batch::retry_exceptions`](crate::Batch::retry_exceptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenFull {
+    /// The submitting thread waits for room up to this long, then the request fails. A
+    /// worker of the same pool never waits (it could be waiting on itself): for it, a full
+    /// queue fails the request at once.
+    Block(Duration),
+    /// The request fails at once: the caller sheds load instead of waiting.
+    Fail,
+}
+
 struct PoolHandle {
     sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
     shared: Arc<Shared>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// The queue's capacity and what a full queue does; `None` when unbounded.
+    bound: Option<(usize, WhenFull)>,
 }
 
 /// What the workers hold: never the sender, never the handle.
 struct Shared {
+    id: u64,
     receiver: flume::Receiver<Arc<Task>>,
     size: usize,
     live: AtomicUsize,
@@ -138,19 +159,59 @@ impl WorkerPool {
     /// assert_eq!((pool.size(), pool.workers()), (1, 0));
     /// ```
     pub fn new(size: usize) -> Self {
-        let (sender, receiver) = flume::unbounded();
+        WorkerPool::with_queue(size, flume::unbounded(), None)
+    }
+
+    /// A pool of up to `size` workers whose queue holds at most `capacity` requests (at
+    /// least 1) waiting for a worker. A request that finds the queue full waits for room or
+    /// fails at once, as `when_full` says; it then fails with [`Error::QueueFull`].
+    ///
+    /// This bounds the memory that queued requests take when a producer is faster than the
+    /// network. Requests answered from the cache at once never enter the queue.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use asynchttp::{WhenFull, WorkerPool};
+    ///
+    /// let pool = WorkerPool::bounded(8, 1_000, WhenFull::Block(Duration::from_secs(5)));
+    /// assert_eq!(pool.capacity(), Some(1_000));
+    /// assert_eq!(WorkerPool::new(8).capacity(), None);
+    /// ```
+    pub fn bounded(size: usize, capacity: usize, when_full: WhenFull) -> Self {
+        let capacity = capacity.max(1);
+        WorkerPool::with_queue(size, flume::bounded(capacity), Some((capacity, when_full)))
+    }
+
+    fn with_queue(
+        size: usize,
+        (sender, receiver): (flume::Sender<Arc<Task>>, flume::Receiver<Arc<Task>>),
+        bound: Option<(usize, WhenFull)>,
+    ) -> Self {
         WorkerPool {
             handle: Arc::new(PoolHandle {
                 sender: Mutex::new(Some(sender)),
                 shared: Arc::new(Shared {
+                    id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
                     receiver,
                     size: size.max(1),
                     live: AtomicUsize::new(0),
                     idle: AtomicUsize::new(0),
                 }),
                 workers: Mutex::new(Vec::new()),
+                bound,
             }),
         }
+    }
+
+    /// How many requests the queue holds at most; `None` when it is unbounded.
+    ///
+    /// ```
+    /// use asynchttp::{WhenFull, WorkerPool};
+    ///
+    /// assert_eq!(WorkerPool::bounded(2, 0, WhenFull::Fail).capacity(), Some(1));
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.handle.bound.map(|(capacity, _)| capacity)
     }
 
     /// The most workers this pool runs at once.
@@ -183,23 +244,65 @@ impl WorkerPool {
     /// Queues a task, starting a worker if the idle ones cannot take it. A task that cannot
     /// be queued, or never could run, is failed.
     pub(crate) fn submit(&self, task: Arc<Task>) {
-        let refused = {
+        let full = {
             let sender = self
                 .handle
                 .sender
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            match sender.as_ref() {
-                Some(sender) => sender.send(task).err().map(|e| e.into_inner()),
-                None => Some(task),
+            let Some(sender) = sender.as_ref() else {
+                task.fail(Error::Closed);
+                return;
+            };
+            match sender.try_send(task) {
+                Ok(()) => None,
+                Err(flume::TrySendError::Full(task)) => Some((sender.clone(), task)),
+                Err(flume::TrySendError::Disconnected(task)) => {
+                    task.fail(Error::Closed);
+                    return;
+                }
             }
         };
-        match refused {
-            Some(task) => {
-                task.fail(Error::Closed);
+        // The lock is released before waiting for room, so shutdown and other submitters
+        // are never held up by a full queue.
+        if let Some((sender, task)) = full {
+            if let Err((task, error)) = self.wait_for_room(&sender, task) {
+                task.fail(error);
+                return;
             }
-            None => self.handle.spawn_if_needed(),
         }
+        self.handle.spawn_if_needed();
+    }
+
+    /// Queues a task that found the queue full, as the pool's [`WhenFull`] says.
+    fn wait_for_room(
+        &self,
+        sender: &flume::Sender<Arc<Task>>,
+        task: Arc<Task>,
+    ) -> Result<(), (Arc<Task>, Error)> {
+        let (capacity, when_full) = self.handle.bound.expect("only a bounded queue is full");
+        let on_own_worker = WORKER_OF.with(Cell::get) == self.handle.shared.id;
+        let patience = match when_full {
+            WhenFull::Block(patience) if !on_own_worker => patience,
+            _ => Duration::ZERO,
+        };
+        let started = Instant::now();
+        if !patience.is_zero() {
+            // Workers must be running for room to appear.
+            self.handle.spawn_if_needed();
+            match sender.send_timeout(task, patience) {
+                Ok(()) => return Ok(()),
+                Err(flume::SendTimeoutError::Disconnected(task)) => {
+                    return Err((task, Error::Closed));
+                }
+                Err(flume::SendTimeoutError::Timeout(task)) => {
+                    let waited = started.elapsed();
+                    return Err((task, Error::QueueFull { capacity, waited }));
+                }
+            }
+        }
+        let waited = Duration::ZERO;
+        Err((task, Error::QueueFull { capacity, waited }))
     }
 
     /// Stops taking work, lets the workers drain the queue, and joins them, unless called on
@@ -293,7 +396,7 @@ impl Drop for PoolHandle {
 }
 
 fn work(shared: &Shared) {
-    ON_WORKER.with(|w| w.set(true));
+    WORKER_OF.with(|w| w.set(shared.id));
     while let Some(task) = next_task(shared) {
         // The job catches callback panics itself; this keeps the worker alive through any
         // other panic, and the job's promise still fills its slot as it unwinds.
@@ -332,6 +435,7 @@ impl fmt::Debug for WorkerPool {
             .field("size", &self.size())
             .field("workers", &self.workers())
             .field("queued", &self.queued())
+            .field("capacity", &self.capacity())
             .finish()
     }
 }

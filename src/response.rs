@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
+use std::time::Duration;
 
 /// An HTTP response, shaped like httplib2's `Response` dict.
 ///
@@ -31,6 +32,11 @@ pub struct Response {
     pub from_cache: bool,
     /// The final URL, without userinfo.
     pub url: String,
+    /// How long the request took on its worker, from its start to the whole body read,
+    /// across redirects and cache revalidation (as requests' `Response.elapsed`, which
+    /// stops at the headers). Time waiting in the queue does not count. Near zero for a
+    /// fresh cache hit; zero for a response made with [`Response::new`].
+    pub elapsed: Duration,
     /// Common names are static: no allocation for them in every response.
     headers: Vec<(Cow<'static, str>, String)>,
 }
@@ -57,6 +63,7 @@ impl Response {
             previous: None,
             from_cache: false,
             url: String::new(),
+            elapsed: Duration::ZERO,
             headers: all,
         }
     }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use asynchttp::Progress;
+
 use crate::support::*;
 
 #[test]
@@ -113,4 +115,104 @@ fn a_queued_request_can_be_cancelled_and_a_running_one_finishes() {
     assert_eq!(wait(&running).unwrap().status, 200);
     drop(http); // drains the queue
     assert_eq!(server.hits(), 1, "the cancelled request was never sent");
+}
+
+#[test]
+fn progress_counts_done_failed_and_bytes() {
+    let server = Server::start(|req| match req.url.as_str() {
+        "/missing" => Reply::new(404, "gone"),
+        _ => Reply::ok("12345"),
+    });
+    let http = Http::new();
+    let batch = http.batch([
+        server.url("/a"),
+        server.url("/b"),
+        closed_port_url(),
+        server.url("/missing"),
+    ]);
+    batch.join_all();
+    let progress = batch.progress();
+    assert_eq!(
+        progress,
+        Progress {
+            total: 4,
+            done: 4,
+            failed: 1,
+            bytes: 5 + 5 + 4,
+        }
+    );
+    assert_eq!(
+        progress.succeeded(),
+        3,
+        "a 404 is a response, not a failure"
+    );
+    assert!(progress.is_complete());
+    assert_eq!(
+        batch.retry_exceptions().progress().total,
+        1,
+        "a retry counts its own requests"
+    );
+}
+
+#[test]
+fn wait_progress_wakes_as_each_request_finishes() {
+    let server = Server::start(|req| {
+        let ms: u64 = req.url[1..].parse().unwrap();
+        Reply::ok("x").delay(Duration::from_millis(ms))
+    });
+    let http = Http::builder().workers(2).build().unwrap();
+    let batch = http.batch([server.url("/50"), server.url("/1500")]);
+    let start = batch.progress();
+    assert_eq!((start.total, start.done), (2, 0));
+    // Nothing finishes within a millisecond: the wait ends at its timeout, unchanged.
+    let unchanged = batch.wait_progress(&start, Duration::from_millis(1));
+    assert_eq!(unchanged.done, 0);
+    let first = batch.wait_progress(&start, BOUND);
+    assert_eq!((first.done, first.failed, first.bytes), (1, 0, 1));
+    let last = batch.wait_progress(&first, BOUND);
+    assert!(last.is_complete());
+    assert_eq!(last.bytes, 2);
+    // A complete batch never blocks.
+    assert_eq!(batch.wait_progress(&last, BOUND), last);
+}
+
+#[test]
+fn cancel_stops_what_is_queued_and_progress_counts_it_failed() {
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(300)));
+    let http = Http::builder().workers(1).build().unwrap();
+    let batch = http.batch([
+        Request::get(server.url("/runs")),
+        Request::get(server.url("/queued/1")),
+        Request::get(server.url("/queued/2")),
+        Request::new("BAD METHOD", server.url("/refused")),
+    ]);
+    eventually("the first request started", || server.hits() == 1);
+    assert_eq!(batch.cancel(), 2, "the two queued requests");
+    assert_eq!(batch.cancel(), 0, "nothing left to cancel");
+    batch.join_all();
+    let p = batch.progress();
+    assert_eq!((p.total, p.done, p.failed), (4, 4, 3));
+    let errors: Vec<&Error> = batch.exceptions().map(|(_, e)| e).collect();
+    assert!(matches!(
+        errors[..],
+        [
+            Error::Cancelled,
+            Error::Cancelled,
+            Error::InvalidRequest { .. }
+        ]
+    ));
+    drop(http);
+    assert_eq!(server.hits(), 1, "only the running request was sent");
+}
+
+#[test]
+fn elapsed_is_the_time_on_the_worker() {
+    let server = Server::start(|_| Reply::ok("x").delay(Duration::from_millis(120)));
+    let http = Http::new();
+    let (response, _) = http.request(&server.url("/slow"));
+    let elapsed = wait(&response).unwrap().elapsed;
+    assert!(
+        elapsed >= Duration::from_millis(120) && elapsed < BOUND,
+        "{elapsed:?}"
+    );
 }

@@ -11,6 +11,7 @@ mod json;
 mod keepalive;
 mod pool;
 mod proxies;
+mod queue;
 mod redirects;
 mod support;
 mod tls;
