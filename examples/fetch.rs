@@ -1,0 +1,311 @@
+//! Fetches many URLs at once and sums them up: a batch, its progress, and its results.
+//!
+//! ```sh
+//! cargo run --example fetch -- -w 16 https://example.com/ https://example.org/
+//! cargo run --example fetch -- -w 32 -i urls.txt -o bodies/
+//! cat urls.txt | cargo run --example fetch
+//! ```
+//!
+//! On a terminal a progress bar runs on stderr; otherwise each finished request is one
+//! line on stdout. Either way it ends with a summary: status counts, failures with their
+//! reasons, p50/p99 latency (the time each request took on its worker) and requests per
+//! second. The exit status is 0 when every request got a response (of any status), 1 when
+//! some failed, 2 for bad arguments.
+
+use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::{self, BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use asynchttp::{Error, Http, LazyContent, LazyResponse, Request};
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+
+const USAGE: &str = "\
+usage: fetch [-w WORKERS] [-t SECONDS] [-i FILE] [-o DIR] [URL...]
+
+  -w, --workers N     requests at once (default 8)
+  -t, --timeout S     seconds one request may take (default 30)
+  -i, --input FILE    read URLs from FILE, one per line; - is stdin
+  -o, --output DIR    write each body into DIR
+  -h, --help          this text
+
+With no URL and no --input, URLs are read from stdin. Blank lines and lines
+starting with # are skipped.";
+
+/// Failures listed one by one in the summary; the rest are counted.
+const LISTED_FAILURES: usize = 20;
+
+struct Options {
+    workers: usize,
+    timeout: Duration,
+    urls: Vec<String>,
+    output: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("fetch: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = &options.output {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("fetch: cannot create {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
+    let http = match Http::builder()
+        .workers(options.workers)
+        .timeout(options.timeout)
+        .build()
+    {
+        Ok(http) => http,
+        Err(e) => {
+            eprintln!("fetch: {}", e.chain());
+            return ExitCode::from(2);
+        }
+    };
+    let summary = run(&http, &options);
+    summary.print();
+    if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `Ok(None)` when help was asked for.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        workers: 8,
+        timeout: Duration::from_secs(30),
+        urls: Vec::new(),
+        output: None,
+    };
+    let mut input = None;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "-w" | "--workers" => {
+                options.workers = match value(&arg)?.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err("--workers takes a whole number of at least 1".into()),
+                }
+            }
+            "-t" | "--timeout" => {
+                let seconds = value(&arg)?;
+                options.timeout = seconds
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .filter(|t| !t.is_zero())
+                    .ok_or(format!("--timeout takes seconds above 0, not {seconds:?}"))?;
+            }
+            "-i" | "--input" => input = Some(value(&arg)?),
+            "-o" | "--output" => options.output = Some(PathBuf::from(value(&arg)?)),
+            flag if flag.starts_with('-') && flag.len() > 1 => {
+                return Err(format!("unknown option {flag}"));
+            }
+            _ => options.urls.push(arg),
+        }
+    }
+    let from = match input.as_deref() {
+        Some("-") => Some(None),
+        Some(file) => Some(Some(file)),
+        None if options.urls.is_empty() => Some(None),
+        None => None,
+    };
+    if let Some(file) = from {
+        options.urls.extend(read_urls(file)?);
+    }
+    if options.urls.is_empty() {
+        return Err("no URLs given".into());
+    }
+    Ok(Some(options))
+}
+
+/// URLs from a file, or from stdin for `None`.
+fn read_urls(file: Option<&str>) -> Result<Vec<String>, String> {
+    let reader: Box<dyn BufRead> = match file {
+        Some(path) => match std::fs::File::open(path) {
+            Ok(f) => Box::new(io::BufReader::new(f)),
+            Err(e) => return Err(format!("cannot read {path}: {e}")),
+        },
+        None if io::stdin().is_terminal() => {
+            return Err("no URLs given (and stdin is a terminal)".into());
+        }
+        None => Box::new(io::stdin().lock()),
+    };
+    let mut urls = Vec::new();
+    for line in reader.lines() {
+        let line = line.map_err(|e| format!("cannot read the URL list: {e}"))?;
+        let line = line.trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            urls.push(line.to_owned());
+        }
+    }
+    Ok(urls)
+}
+
+#[derive(Default)]
+struct Summary {
+    total: usize,
+    bytes: u64,
+    wall: Duration,
+    statuses: BTreeMap<u16, usize>,
+    /// Time on the worker of each request that got a response.
+    latencies: Vec<Duration>,
+    /// The URL and the reason.
+    failures: Vec<(String, String)>,
+}
+
+fn run(http: &Http, options: &Options) -> Summary {
+    let started = Instant::now();
+    let batch = http.batch(options.urls.iter().map(Request::get));
+    let bar = io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(batch.len() as u64);
+        let style = ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}",
+        )
+        .expect("a valid template");
+        bar.set_style(style.progress_chars("=> "));
+        bar
+    });
+    let mut summary = Summary {
+        total: batch.len(),
+        ..Summary::default()
+    };
+    for (request, response, content) in batch.as_completed() {
+        let url = request.uri();
+        let line = match record(&mut summary, url, response, content, options) {
+            Ok(line) => line,
+            Err(reason) => {
+                let line = format!("ERR {url}: {reason}");
+                summary.failures.push((url.to_owned(), reason));
+                line
+            }
+        };
+        match &bar {
+            Some(bar) => {
+                let p = batch.progress();
+                bar.set_message(format!("{} failed, {}", p.failed, HumanBytes(p.bytes)));
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    summary.wall = started.elapsed();
+    summary.bytes = batch.progress().bytes;
+    summary
+}
+
+/// Counts one finished request and writes its body; its line, or why it failed.
+fn record(
+    summary: &mut Summary,
+    url: &str,
+    response: &LazyResponse,
+    content: &LazyContent,
+    options: &Options,
+) -> Result<String, String> {
+    let failed = |e: Error| e.chain();
+    let response = LazyResponse::wait(response).map_err(failed)?;
+    let body = LazyContent::wait(content).map_err(failed)?;
+    *summary.statuses.entry(response.status).or_default() += 1;
+    summary.latencies.push(response.elapsed);
+    if let Some(dir) = &options.output {
+        let path = dir.join(file_name(url));
+        std::fs::write(&path, body).map_err(|e| {
+            format!(
+                "got {}, cannot write {}: {e}",
+                response.status,
+                path.display()
+            )
+        })?;
+    }
+    Ok(format!(
+        "{} {url} {} {:.1} ms",
+        response.status,
+        HumanBytes(body.len() as u64),
+        response.elapsed.as_secs_f64() * 1e3
+    ))
+}
+
+/// A file name for a URL's body: its portable characters, and a hash of the whole URL when
+/// they are cut short or changed, so that different URLs never share a file.
+fn file_name(url: &str) -> String {
+    let bare = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let mut name: String = bare
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
+            _ => '_',
+        })
+        .take(96)
+        .collect();
+    if name != bare || name.starts_with('.') {
+        let mut hasher = DefaultHasher::new();
+        url.hash(&mut hasher);
+        name = format!("{name}-{:016x}", hasher.finish());
+    }
+    name
+}
+
+impl Summary {
+    fn print(&self) {
+        let secs = self.wall.as_secs_f64();
+        println!(
+            "\nfetched {} URLs in {secs:.2} s: {:.1} requests/s, {}",
+            self.total,
+            self.total as f64 / secs.max(1e-9),
+            HumanBytes(self.bytes)
+        );
+        let statuses: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(status, n)| format!("{status} x {n}"))
+            .collect();
+        println!(
+            "statuses: {}",
+            if statuses.is_empty() {
+                "none".to_owned()
+            } else {
+                statuses.join(", ")
+            }
+        );
+        let mut latencies = self.latencies.clone();
+        latencies.sort_unstable();
+        if let (Some(p50), Some(p99)) = (percentile(&latencies, 50), percentile(&latencies, 99)) {
+            println!(
+                "latency: p50 {:.1} ms, p99 {:.1} ms",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3
+            );
+        }
+        println!("failed: {}", self.failures.len());
+        for (url, reason) in self.failures.iter().take(LISTED_FAILURES) {
+            println!("  {url}: {reason}");
+        }
+        if self.failures.len() > LISTED_FAILURES {
+            println!("  ... and {} more", self.failures.len() - LISTED_FAILURES);
+        }
+    }
+}
+
+/// The nearest-rank percentile of sorted values.
+fn percentile(sorted: &[Duration], pct: usize) -> Option<Duration> {
+    let rank = (sorted.len() * pct).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}

@@ -1,0 +1,217 @@
+//! `examples/fetch.rs` run as a user runs it, against a loopback server: URLs from
+//! arguments, a file and stdin; bodies written to a directory; the summary; exit codes.
+
+#[path = "it/support.rs"]
+mod support;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{BOUND, Reply, Server, closed_port_url};
+
+/// The example's binary, brought up to date once: `cargo test` has built it, but
+/// `cargo test --test fetch_cli` alone does not.
+fn fetch_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps/<test>");
+        let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+        build.args(["build", "--quiet", "--example", "fetch"]);
+        // What cargo set for this test, not what the user set: inherited, it would look
+        // like a changed environment to build scripts and rebuild the whole tree.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let per_test = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ];
+            if per_test.iter().any(|prefix| name.starts_with(prefix))
+                || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name)
+            {
+                build.env_remove(&*name);
+            }
+        }
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let built = build.status().expect("run cargo build");
+        assert!(built.success(), "cargo build --example fetch failed");
+        profile_dir
+            .join("examples")
+            .join(format!("fetch{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs fetch with `args` and `stdin`, within the bound.
+fn fetch(args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(fetch_binary())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fetch");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let feeder = thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes()); // an early exit closes the pipe
+    });
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > BOUND {
+            let _ = child.kill();
+            panic!("fetch {args:?} did not finish within {BOUND:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    feeder.join().unwrap();
+    Run {
+        code: status.code(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+fn server() -> Server {
+    Server::start(|req| match req.url.as_str() {
+        "/missing" => Reply::new(404, "no such page"),
+        url => Reply::ok(format!("body of {url}")),
+    })
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("asynchttp-fetch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn urls_from_arguments_give_a_line_each_and_a_summary() {
+    let server = server();
+    let (a, missing, refused) = (server.url("/a"), server.url("/missing"), closed_port_url());
+    let run = fetch(&["-w", "4", &a, &missing, &refused], "");
+    assert_eq!(run.code, Some(1), "a failure exits 1\n{}", run.stderr);
+    let out = &run.stdout;
+    // Not a terminal: one plain line per request, no progress bar.
+    assert!(out.contains(&format!("200 {a} 10 B ")), "{out}");
+    assert!(out.contains(&format!("404 {missing} 12 B ")), "{out}");
+    assert!(
+        out.contains(&format!("ERR {refused}: could not connect to 127.0.0.1:")),
+        "{out}"
+    );
+    assert!(!run.stderr.contains('\r'), "no bar drawn: {:?}", run.stderr);
+    // The summary.
+    assert!(out.contains("fetched 3 URLs in "), "{out}");
+    assert!(out.contains(" requests/s, 22 B"), "{out}");
+    assert!(out.contains("statuses: 200 x 1, 404 x 1\n"), "{out}");
+    assert!(
+        out.contains("latency: p50 ") && out.contains(" ms, p99 "),
+        "{out}"
+    );
+    assert!(out.contains("failed: 1\n"), "{out}");
+    assert!(
+        out.contains(&format!("  {refused}: could not connect")),
+        "failures listed with their reasons: {out}"
+    );
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn urls_from_a_file_with_bodies_written_to_a_directory() {
+    let server = server();
+    let dir = temp_dir("out");
+    let list = temp_dir("list");
+    let urls: Vec<String> = (0..30).map(|i| server.url(&format!("/page/{i}"))).collect();
+    let text = format!("# a comment\n\n{}\n", urls.join("\n"));
+    std::fs::write(&list, text).unwrap();
+    let run = fetch(
+        &[
+            "--workers",
+            "8",
+            "--input",
+            list.to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("statuses: 200 x 30\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("failed: 0\n"));
+    let mut bodies: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    bodies.sort();
+    let mut expected: Vec<String> = (0..30).map(|i| format!("body of /page/{i}")).collect();
+    expected.sort();
+    assert_eq!(bodies, expected, "one file per URL, each with its body");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&list).unwrap();
+}
+
+#[test]
+fn urls_from_stdin_when_none_are_given() {
+    let server = server();
+    let input = format!("{}\n{}\n", server.url("/one"), server.url("/two"));
+    for args in [&[][..], &["-i", "-"][..]] {
+        let run = fetch(args, &input);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains("fetched 2 URLs"), "{}", run.stdout);
+    }
+    assert_eq!(server.hits(), 4);
+}
+
+#[test]
+fn bad_arguments_exit_2_with_the_usage() {
+    for (args, message) in [
+        (&["-w", "0", "http://127.0.0.1:1/"][..], "--workers takes"),
+        (
+            &["-t", "soon", "http://127.0.0.1:1/"][..],
+            "--timeout takes",
+        ),
+        (&["--verbose"][..], "unknown option --verbose"),
+        (&["-i", "/no/such/list"][..], "cannot read /no/such/list"),
+        (&[][..], "no URLs given"),
+    ] {
+        let run = fetch(args, "");
+        assert_eq!(run.code, Some(2), "{args:?}");
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("usage: fetch"), "{args:?}");
+    }
+    let help = fetch(&["--help"], "");
+    assert_eq!(help.code, Some(0));
+    assert!(help.stdout.starts_with("usage: fetch"));
+}
