@@ -77,25 +77,27 @@ impl<T> Slot<T> {
 
     /// Sets the outcome; a second call is ignored.
     pub(crate) fn fill(&self, result: Result<T, Error>) {
-        if self.value.set(result).is_ok() {
-            // Taking the lock orders this after any waiter's check of `value`.
-            let mut waiting = self.lock();
-            let task = waiting.task.take();
-            let wake = waiting.waiters > 0;
-            let observers = std::mem::take(&mut waiting.observers);
-            let watcher = waiting.watcher.take();
-            drop(waiting);
-            if wake {
-                self.ready.notify_all();
-            }
-            if let (Some(watcher), Some(outcome)) = (watcher, self.value.get()) {
-                watcher(outcome);
-            }
-            for (observer, index) in observers {
-                let _ = observer.send(index); // a dropped iterator stops listening
-            }
-            drop(task);
+        // Under the lock, so that a watcher counts the outcome before anyone can see it:
+        // a batch joined is a batch fully counted.
+        let mut waiting = self.lock();
+        if self.is_filled() {
+            return;
         }
+        if let Some(watcher) = waiting.watcher.take() {
+            watcher(&result);
+        }
+        let _ = self.value.set(result); // the lock makes this the only set
+        let task = waiting.task.take();
+        let wake = waiting.waiters > 0;
+        let observers = std::mem::take(&mut waiting.observers);
+        drop(waiting);
+        if wake {
+            self.ready.notify_all();
+        }
+        for (observer, index) in observers {
+            let _ = observer.send(index); // a dropped iterator stops listening
+        }
+        drop(task);
     }
 
     /// Sends `index` to `observer` once this slot is filled (at once if it is).

@@ -124,3 +124,34 @@ fn b7_gzip_bomb_memory_stays_near_the_limit() {
         limit >> 20
     );
 }
+
+/// Resets the peak (VmHWM) to the current RSS, so that a peak read later is this test's.
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM (Linux 4.0+)");
+}
+
+#[test]
+fn a_large_batch_peaks_at_its_request_state() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    const REQUESTS: usize = 20_000;
+    let server = Server::start(|_| Reply::ok("small"));
+    let http = Http::builder().workers(8).build().unwrap();
+    let url = server.url("/small");
+    let urls = |n: usize| (0..n).map(|i| format!("{url}?i={i}"));
+    // Warm-up: workers, connections and allocator arenas in use before the baseline.
+    http.batch(urls(512)).join_all();
+    reset_peak_rss();
+    let before = peak_rss();
+    let batch = http.batch(urls(REQUESTS));
+    batch.join_all();
+    let progress = batch.progress();
+    assert_eq!((progress.done, progress.failed), (REQUESTS, 0));
+    assert_eq!(progress.bytes, 5 * REQUESTS as u64);
+    let per_request = peak_rss().saturating_sub(before) / REQUESTS as u64;
+    // Every result is kept by the batch, about 1.5 KB each; a thread, a buffer or a
+    // connection per request would cost many times more.
+    assert!(
+        per_request < 4096,
+        "peak RSS grew by {per_request} bytes per request"
+    );
+}

@@ -216,3 +216,16 @@ fn elapsed_is_the_time_on_the_worker() {
         "{elapsed:?}"
     );
 }
+
+#[test]
+fn a_joined_batch_is_fully_counted() {
+    let server = Server::start(|_| Reply::ok("x"));
+    let http = Http::builder().workers(4).build().unwrap();
+    for round in 0..50 {
+        let batch = http.batch((0..20).map(|i| server.url(&format!("/{round}/{i}"))));
+        batch.join_all();
+        assert_eq!(batch.progress().done, 20, "round {round}");
+        let last = batch.as_completed().last().map(|(_, r, _)| r);
+        assert!(last.is_some_and(LazyResponse::is_ready));
+    }
+}
