@@ -858,7 +858,7 @@ impl Http {
     /// then answers it right here, without a worker.
     fn submit<T, F>(
         &self,
-        mut req: Request,
+        req: Request,
         location: &'static Location<'static>,
         plain: bool,
         finish: F,
@@ -869,8 +869,9 @@ impl Http {
     {
         let core = &self.handle.core;
         let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
-        let method = shown_method(&req.method);
+        let method = shown_method(req.method.clone());
         let refused = |url: String, error: Error| {
+            let url: Arc<str> = Arc::from(url);
             log::debug!(
                 "[{}] req={id} refused {method} {url}: {}",
                 ThreadName,
@@ -887,15 +888,21 @@ impl Http {
         if core.closed.load(Ordering::Acquire) {
             return refused(uri::redact(&req.uri), Error::Closed);
         }
-        let raw_uri = std::mem::take(&mut req.uri);
+        let raw_uri = req.uri.clone();
         let prepared = match req.prepare(&raw_uri) {
             Ok(prepared) => prepared,
             Err(e) => return refused(uri::redact(&raw_uri), e),
         };
+        // The parsed URL is most often the text given: the origin then shares it.
+        let url = if prepared.url.as_str() == &*raw_uri {
+            raw_uri
+        } else {
+            Arc::from(prepared.url.as_str())
+        };
         let origin = Origin {
             id,
             method: method.clone(),
-            url: prepared.url.to_string(),
+            url,
             location,
         };
         if let (true, None, Some(cache)) = (plain, &prepared.callback, &core.cache) {
@@ -928,15 +935,12 @@ impl Http {
     }
 }
 
-/// The method as messages show it: a standard one without an allocation, any other with
-/// control characters escaped (it may be a refused injection attempt).
-fn shown_method(method: &str) -> Cow<'static, str> {
-    const STANDARD: [&str; 9] = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
-    ];
-    match STANDARD.iter().find(|m| **m == method) {
-        Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(method.escape_debug().to_string()),
+/// The method as messages show it: a standard one (static, see `Request::new`) as it is,
+/// any other with control characters escaped (it may be a refused injection attempt).
+fn shown_method(method: Cow<'static, str>) -> Cow<'static, str> {
+    match method {
+        Cow::Borrowed(standard) => Cow::Borrowed(standard),
+        Cow::Owned(other) => Cow::Owned(other.escape_debug().to_string()),
     }
 }
 
@@ -1097,6 +1101,14 @@ where
                 prepared.method,
                 e.chain()
             ),
+        }
+        // The response keeps the URL's own text, made when the request was queued, instead
+        // of a copy made here: the copy would leave that text's memory a hole in the
+        // submitting thread's heap, which the worker's heap cannot reuse.
+        if let Ok(exchange) = &mut result {
+            if exchange.response.url == prepared.url.as_str() {
+                exchange.response.url = String::from(prepared.url);
+            }
         }
         promise.fulfil(result.and_then(finish));
     }

@@ -19,7 +19,8 @@ pub(crate) struct Origin {
     pub(crate) id: u64,
     pub(crate) method: Cow<'static, str>,
     /// The URL without userinfo (never accepted) and, in logs, without its query.
-    pub(crate) url: String,
+    /// Shared with the request's own URI when they are the same text.
+    pub(crate) url: Arc<str>,
     pub(crate) location: &'static Location<'static>,
 }
 

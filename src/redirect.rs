@@ -112,7 +112,9 @@ pub(crate) fn fetch(
             None => req.url.clone(),
         });
         if let Some(asked_for) = &asked_for {
-            req.authorization = credentials.preemptive(&req.method, &req.url, asked_for);
+            req.authorization = credentials
+                .preemptive(&req.method, &req.url, asked_for)
+                .map(Box::new);
         }
         let mut sent = send(req);
         if let Ok(head) = &sent {
@@ -220,7 +222,9 @@ fn authenticate(
         };
         let mut stale_retried = false;
         loop {
-            req.authorization = credentials.header(&attempt, &req.method, &req.url);
+            req.authorization = credentials
+                .header(&attempt, &req.method, &req.url)
+                .map(Box::new);
             drop(transport::skim(head, REDIRECT_BODY_CAP));
             head = send(req)?;
             if head.response.status != 401 {

@@ -1,6 +1,8 @@
 //! A request as the caller describes it, and its validation before anything is queued.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use isahc::http::{HeaderName, HeaderValue, Method};
@@ -30,8 +32,10 @@ pub(crate) type Callback =
 /// assert_eq!(req.uri(), "http://127.0.0.1:8080/doc");
 /// ```
 pub struct Request {
-    pub(crate) method: String,
-    pub(crate) uri: String,
+    /// A standard method is static: no allocation for it in the request or its copies.
+    pub(crate) method: Cow<'static, str>,
+    /// Shared with the batch's copy of the request and with the slot's origin.
+    pub(crate) uri: Arc<str>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
     pub(crate) redirections: u32,
@@ -72,8 +76,8 @@ impl Request {
     /// ```
     pub fn new(method: impl Into<String>, uri: impl Into<String>) -> Self {
         Request {
-            method: method.into(),
-            uri: uri.into(),
+            method: static_method(method.into()),
+            uri: Arc::from(uri.into()),
             headers: Vec::new(),
             body: Vec::new(),
             redirections: DEFAULT_REDIRECTIONS,
@@ -233,6 +237,17 @@ impl Request {
     }
 }
 
+/// A standard method as a static string, any other as given.
+fn static_method(method: String) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    match STANDARD.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method),
+    }
+}
+
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| Error::invalid(format!("bad header name {name:?}")))?;
@@ -272,7 +287,9 @@ pub(crate) struct Prepared {
     pub(crate) url: Url,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// Made from the client's credentials for the URL of this hop.
-    pub(crate) authorization: Option<HeaderValue>,
+    /// Boxed: it is set on a worker, per hop, and most requests have none; inline it
+    /// would make every queued request 32 bytes larger.
+    pub(crate) authorization: Option<Box<HeaderValue>>,
     /// This hop's own TLS configuration, when it needs one (a client certificate).
     /// Boxed: a TLS configuration is large, and almost every request has none.
     pub(crate) tls: Option<Box<isahc::tls::TlsConfig>>,
@@ -289,8 +306,8 @@ pub(crate) struct Prepared {
 mod tests {
     use super::*;
 
-    fn prepare(mut req: Request) -> Result<Prepared, Error> {
-        let uri = std::mem::take(&mut req.uri);
+    fn prepare(req: Request) -> Result<Prepared, Error> {
+        let uri = req.uri.clone();
         req.prepare(&uri)
     }
 

@@ -38,7 +38,8 @@ pub struct Response {
     /// fresh cache hit; zero for a response made with [`Response::new`].
     pub elapsed: Duration,
     /// Common names are static: no allocation for them in every response.
-    headers: Vec<(Cow<'static, str>, String)>,
+    /// The value of `"status"` for a common code is static too.
+    headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
 }
 
 impl Response {
@@ -55,7 +56,7 @@ impl Response {
     /// A new response with room for `headers` more headers than `"status"`.
     pub(crate) fn with_room(status: u16, headers: usize) -> Self {
         let mut all = Vec::with_capacity(headers + 1);
-        all.push((Cow::Borrowed("status"), status.to_string()));
+        all.push((Cow::Borrowed("status"), status_text(status)));
         Response {
             status,
             reason: http_reason(status).to_owned(),
@@ -77,7 +78,7 @@ impl Response {
     /// assert_eq!(r.get("last-modified"), None);
     /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.position(name).map(|i| self.headers[i].1.as_str())
+        self.position(name).map(|i| &*self.headers[i].1)
     }
 
     /// True if the header is present.
@@ -101,7 +102,7 @@ impl Response {
     /// assert_eq!(all, [("status", "200"), ("content-type", "text/plain")]);
     /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers.iter().map(|(k, v)| (&**k, v.as_str()))
+        self.headers.iter().map(|(k, v)| (&**k, &**v))
     }
 
     /// Sets a header, replacing any value it had. The name is stored lower-cased.
@@ -113,7 +114,7 @@ impl Response {
     /// assert_eq!(&r["X-COUNT"], "2");
     /// ```
     pub fn insert(&mut self, name: &str, value: impl Into<String>) {
-        let value = value.into();
+        let value = Cow::Owned(value.into());
         match self.position(name) {
             Some(i) => self.headers[i].1 = value,
             None => self.headers.push((lowered(name), value)),
@@ -129,18 +130,21 @@ impl Response {
     /// assert!(!r.contains_key("x-temp"));
     /// ```
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.position(name).map(|i| self.headers.remove(i).1)
+        self.position(name)
+            .map(|i| self.headers.remove(i).1.into_owned())
     }
 
     /// Adds a received header, joining a repeated one with `", "`.
     pub(crate) fn append(&mut self, name: &str, value: &str) {
         match self.position(name) {
             Some(i) => {
-                let joined = &mut self.headers[i].1;
+                let joined = self.headers[i].1.to_mut();
                 joined.push_str(", ");
                 joined.push_str(value);
             }
-            None => self.headers.push((lowered(name), value.to_owned())),
+            None => self
+                .headers
+                .push((lowered(name), Cow::Owned(value.to_owned()))),
         }
     }
 
@@ -148,6 +152,30 @@ impl Response {
         self.headers
             .iter()
             .position(|(k, _)| k.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A status as text; a common one without an allocation.
+fn status_text(status: u16) -> Cow<'static, str> {
+    const COMMON: [(u16, &str); 14] = [
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (206, "206"),
+        (301, "301"),
+        (302, "302"),
+        (303, "303"),
+        (304, "304"),
+        (307, "307"),
+        (308, "308"),
+        (400, "400"),
+        (404, "404"),
+        (500, "500"),
+        (503, "503"),
+    ];
+    match COMMON.iter().find(|(code, _)| *code == status) {
+        Some((_, text)) => Cow::Borrowed(text),
+        None => Cow::Owned(status.to_string()),
     }
 }
 

@@ -95,7 +95,7 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
         builder = builder.tls_config(TlsConfig::clone(tls));
     }
     if let Some(authorization) = &req.authorization {
-        builder = builder.header(header::AUTHORIZATION, authorization.clone());
+        builder = builder.header(header::AUTHORIZATION, HeaderValue::clone(authorization));
     }
     if req.defaults.user_agent {
         builder = builder.header(header::USER_AGENT, limits.user_agent.clone());
@@ -119,8 +119,9 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
         .map_err(|e| send_error(e, req, timeout))?;
 
     let (parts, body) = response.into_parts();
-    // Room for every header received and the two httplib2 adds.
-    let mut out = Response::with_room(parts.status.as_u16(), parts.headers.keys_len() + 2);
+    // Room for every header received and the one httplib2 adds (content-location);
+    // `with_room` adds the room for "status".
+    let mut out = Response::with_room(parts.status.as_u16(), parts.headers.keys_len() + 1);
     out.version = match parts.version {
         Version::HTTP_09 | Version::HTTP_10 => 10,
         Version::HTTP_2 => 20,
