@@ -47,6 +47,10 @@ const SLOW_DELAY: Duration = Duration::from_millis(1);
 /// One `Http::batch` of this many distinct URLs, to `/small`.
 const BATCH: usize = 100_000;
 const BATCH_WORKERS: usize = 8;
+/// The queue's bound in the second batch run.
+const BATCH_QUEUE: usize = 1_000;
+/// A batch keeps every result; this is what its peak may add per request.
+const TARGET_BATCH_BYTES: f64 = 2048.0;
 /// What `/small` answers: the batch's memory is then the requests' and responses' own.
 const SMALL_BODY: &[u8] = b"small";
 /// asynchttp's defaults, copied to the baseline so both sides put the same bytes and
@@ -71,8 +75,9 @@ fn main() {
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--batch-phase") {
-        let url = args.get(i + 1).expect("--batch-phase <url>");
-        batch_phase(url);
+        let url = args.get(i + 1).expect("--batch-phase <url> [bounded]");
+        let bounded = args.get(i + 2).is_some_and(|a| a == "bounded");
+        batch_phase(url, bounded);
         return;
     }
     // `cargo bench --bench overhead -- latency memory` runs only those sections.
@@ -162,8 +167,10 @@ fn main() {
     }
     if wants("batch") {
         eprintln!("batch...");
-        let b = run_batch_child(&server.url("/small"));
+        let b = run_batch_child(&server.url("/small"), false);
         let secs = b.wall_us as f64 / 1e6;
+        let per_request =
+            |b: &BatchRss| (b.peak_kib.saturating_sub(b.baseline_kib) * 1024) as f64 / BATCH as f64;
         println!(
             "batch of 100,000 ({BATCH_WORKERS} workers): {secs:.2} s, {:.0} req/s \
              (http.batch returned after {:.2} s, with {} still queued)",
@@ -176,7 +183,7 @@ fn main() {
              ((peak - baseline) / {BATCH})",
             mib(b.baseline_kib),
             mib(b.peak_kib),
-            (b.peak_kib.saturating_sub(b.baseline_kib) * 1024) as f64 / BATCH as f64,
+            per_request(&b),
         );
         println!(
             "  RSS {:.1} MiB right after submitting; peak {:.1} MiB when the queue had \
@@ -193,6 +200,21 @@ fn main() {
             b.ok == BATCH && b.failed == 0,
             "every request of the batch must succeed"
         );
+        verdicts.push((
+            format!("batch peak < {TARGET_BATCH_BYTES} bytes per request"),
+            per_request(&b) < TARGET_BATCH_BYTES,
+        ));
+        let q = run_batch_child(&server.url("/small"), true);
+        println!(
+            "  with queue_limit({BATCH_QUEUE}, Block): {:.2} s, peak {:.1} MiB, ~{:.0} bytes \
+             per request; {}/{BATCH} succeeded, {} failed",
+            q.wall_us as f64 / 1e6,
+            mib(q.peak_kib),
+            per_request(&q),
+            q.ok,
+            q.failed
+        );
+        assert!(q.ok == BATCH && q.failed == 0, "every request must succeed");
     }
     let elapsed = started.elapsed();
     // Other processes on the machine disturb these figures; say how much they ran.
@@ -553,7 +575,7 @@ struct Rss {
 }
 
 fn run_rss_child(url: &str) -> Rss {
-    let text = run_child("--rss-phase", url);
+    let text = run_child(&["--rss-phase", url]);
     let field = |name: &str| field(&text, name);
     Rss {
         baseline_kib: field("baseline"),
@@ -566,10 +588,11 @@ fn run_rss_child(url: &str) -> Rss {
 }
 
 /// This bench run again as a child, in `phase`: what it printed.
-fn run_child(phase: &str, url: &str) -> String {
+fn run_child(args: &[&str]) -> String {
+    let phase = args[0];
     let exe = std::env::current_exe().expect("current exe");
     let output = Command::new(exe)
-        .args([phase, url])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("run {phase}: {e}"));
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -650,8 +673,9 @@ struct BatchRss {
     failed: usize,
 }
 
-fn run_batch_child(url: &str) -> BatchRss {
-    let text = run_child("--batch-phase", url);
+fn run_batch_child(url: &str, bounded: bool) -> BatchRss {
+    let queue = if bounded { "bounded" } else { "unbounded" };
+    let text = run_child(&["--batch-phase", url, queue]);
     let field = |name: &str| field(&text, name);
     BatchRss {
         baseline_kib: field("baseline"),
@@ -669,8 +693,18 @@ fn run_batch_child(url: &str) -> BatchRss {
 }
 
 /// The child: a warmed-up client, then one batch of `BATCH` distinct URLs, joined.
-fn batch_phase(url: &str) {
-    let http = asynchttp_client(BATCH_WORKERS);
+/// With `bounded`, the queue holds `BATCH_QUEUE` requests and `batch()` waits for room.
+fn batch_phase(url: &str, bounded: bool) {
+    let http = if bounded {
+        let when_full = asynchttp::WhenFull::Block(TIMEOUT);
+        Http::builder()
+            .workers(BATCH_WORKERS)
+            .queue_limit(BATCH_QUEUE, when_full)
+            .build()
+            .expect("asynchttp client")
+    } else {
+        asynchttp_client(BATCH_WORKERS)
+    };
     // Made as the batch takes them, so the caller holds no URLs of its own.
     let urls = |n: usize| (0..n).map(move |i| format!("{url}?i={i}"));
     let outcomes = |batch: &asynchttp::Batch| {
