@@ -24,7 +24,7 @@ fn busy(
 
 #[test]
 fn a_full_queue_fails_fast_and_sends_nothing() {
-    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(300)));
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(500)));
     let http = Http::builder()
         .workers(1)
         .queue_limit(2, WhenFull::Fail)
@@ -53,7 +53,7 @@ fn a_full_queue_fails_fast_and_sends_nothing() {
 
 #[test]
 fn a_full_queue_blocks_the_submitter_until_there_is_room() {
-    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(200)));
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(500)));
     let http = Http::builder()
         .workers(1)
         .queue_limit(1, WhenFull::Block(BOUND))
@@ -142,7 +142,7 @@ fn a_shared_pool_is_bounded_where_it_is_made() {
         .build();
     assert!(matches!(refused, Err(Error::Init { .. })));
 
-    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(300)));
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(500)));
     let one = Http::builder().pool(pool.clone()).build().unwrap();
     let two = Http::builder().pool(pool.clone()).build().unwrap();
     let (running, _) = one.request(&server.url("/running"));
@@ -189,4 +189,49 @@ fn queue_full_requests_of_a_batch_can_be_retried() {
         left = left.retry_exceptions();
     }
     assert_eq!(left.exceptions().count(), 0, "every request got through");
+}
+
+#[test]
+fn p6_ten_thousand_requests_on_a_bounded_queue_shed_at_once_and_open_few_sockets() {
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(500)));
+    let http = Http::builder()
+        .workers(8)
+        .queue_limit(1_000, WhenFull::Fail)
+        .build()
+        .unwrap();
+    let pairs: Vec<_> = (0..10_000)
+        .map(|i| http.request(&server.url(&format!("/{i}"))))
+        .collect();
+    let shed: Vec<_> = pairs
+        .iter()
+        .filter(|(response, _)| LazyResponse::is_ready(response))
+        .collect();
+    // The queue's 1,000, plus the few the workers took while the loop ran.
+    assert!(shed.len() >= 8_900, "only {} shed", shed.len());
+    assert!(shed.iter().all(|(r, _)| matches!(
+        error(r),
+        Error::QueueFull {
+            capacity: 1_000,
+            ..
+        }
+    )));
+    // The first 8 finish and the next start, on the same connections.
+    eventually("a second round started", || server.hits() > 8);
+    let cancelled = pairs
+        .iter()
+        .filter(|(response, _)| LazyResponse::cancel(response))
+        .count();
+    assert!(cancelled > 900, "{cancelled} cancelled");
+    drop(http); // finishes the running ones
+    assert!(
+        server.connections() <= 8,
+        "{} sockets for 8 workers",
+        server.connections()
+    );
+    let sent = server.hits();
+    assert_eq!(
+        sent + cancelled + shed.len(),
+        10_000,
+        "every request accounted for"
+    );
 }
