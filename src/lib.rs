@@ -24,8 +24,9 @@
 //! # How it works
 //!
 //! Each request is checked on the caller's thread (URL, method, headers); a bad one gives a
-//! pair that is already failed, and nothing is sent. A good one is queued on an unbounded
-//! [flume](https://docs.rs/flume) queue. Worker threads named `asynchttp-worker-<n>` are
+//! pair that is already failed, and nothing is sent. A good one is queued on a
+//! [flume](https://docs.rs/flume) queue, unbounded unless [`HttpBuilder::queue_limit`] or
+//! [`WorkerPool::bounded`] bounds it. Worker threads named `asynchttp-worker-<n>` are
 //! started on demand, up to the pool's size (5 by default, as asynchttp), and share one
 //! isahc (libcurl) client per [`Http`], so connections are kept alive and reused.
 //!
@@ -40,6 +41,16 @@
 //! kept-alive connections; any other method gets a fresh connection, so it is never sent
 //! twice. With a cache ([`HttpBuilder::cache`]), a GET whose entry is fresh is answered
 //! when it is made, from the cache, and its pair is ready at once.
+//!
+//! # Many requests at once
+//!
+//! [`Http::batch`] sends a list of requests and keeps them together, as requests-toolbelt's
+//! threaded pool: [`Batch::responses`], [`Batch::exceptions`], [`Batch::retry_exceptions`],
+//! [`Batch::as_completed`] (results in the order they finish) and [`Batch::progress`] (done,
+//! failed, total, bytes, counted as each request finishes). [`Http::map`] is toolbelt's
+//! `threaded.map`. A request still queued can be cancelled ([`LazyResponse::cancel`],
+//! [`Batch::cancel`]); one that a worker started runs to its end. `examples/fetch.rs` is a
+//! command-line fetcher built this way.
 //!
 //! # Errors and panics
 //!
@@ -87,7 +98,7 @@
 //! are done and the workers have been joined. Every pair is filled; none waits forever.
 //! Dropped on a worker thread (inside a callback), the client stops without waiting, since
 //! a worker cannot join itself. Dropping a pair early cancels nothing: the request still
-//! runs, as in httplib2.
+//! runs, as in httplib2; [`LazyResponse::cancel`] stops one that is still queued.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
