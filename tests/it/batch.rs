@@ -161,14 +161,15 @@ fn wait_progress_wakes_as_each_request_finishes() {
         Reply::ok("x").delay(Duration::from_millis(ms))
     });
     let http = Http::builder().workers(2).build().unwrap();
-    let batch = http.batch([server.url("/50"), server.url("/1500")]);
+    let batch = http.batch([server.url("/50"), server.url("/3000")]);
     let start = batch.progress();
     assert_eq!((start.total, start.done), (2, 0));
-    // Nothing finishes within a millisecond: the wait ends at its timeout, unchanged.
-    let unchanged = batch.wait_progress(&start, Duration::from_millis(1));
-    assert_eq!(unchanged.done, 0);
     let first = batch.wait_progress(&start, BOUND);
+    // Woken by the quick request, while the slow one still runs.
     assert_eq!((first.done, first.failed, first.bytes), (1, 0, 1));
+    // Nothing more finishes within a millisecond: the wait ends at its timeout, unchanged.
+    let unchanged = batch.wait_progress(&first, Duration::from_millis(1));
+    assert_eq!(unchanged, first);
     let last = batch.wait_progress(&first, BOUND);
     assert!(last.is_complete());
     assert_eq!(last.bytes, 2);
@@ -178,7 +179,7 @@ fn wait_progress_wakes_as_each_request_finishes() {
 
 #[test]
 fn cancel_stops_what_is_queued_and_progress_counts_it_failed() {
-    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(300)));
+    let server = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(1000)));
     let http = Http::builder().workers(1).build().unwrap();
     let batch = http.batch([
         Request::get(server.url("/runs")),
