@@ -286,23 +286,22 @@ impl WorkerPool {
             WhenFull::Block(patience) if !on_own_worker => patience,
             _ => Duration::ZERO,
         };
-        let started = Instant::now();
-        if !patience.is_zero() {
-            // Workers must be running for room to appear.
-            self.handle.spawn_if_needed();
-            match sender.send_timeout(task, patience) {
-                Ok(()) => return Ok(()),
-                Err(flume::SendTimeoutError::Disconnected(task)) => {
-                    return Err((task, Error::Closed));
-                }
-                Err(flume::SendTimeoutError::Timeout(task)) => {
-                    let waited = started.elapsed();
-                    return Err((task, Error::QueueFull { capacity, waited }));
-                }
-            }
+        if patience.is_zero() {
+            let waited = Duration::ZERO;
+            return Err((task, Error::QueueFull { capacity, waited }));
         }
-        let waited = Duration::ZERO;
-        Err((task, Error::QueueFull { capacity, waited }))
+        // Workers must be running for room to appear.
+        self.handle.spawn_if_needed();
+        let started = Instant::now();
+        sender
+            .send_timeout(task, patience)
+            .map_err(|refused| match refused {
+                flume::SendTimeoutError::Disconnected(task) => (task, Error::Closed),
+                flume::SendTimeoutError::Timeout(task) => {
+                    let waited = started.elapsed();
+                    (task, Error::QueueFull { capacity, waited })
+                }
+            })
     }
 
     /// Stops taking work, lets the workers drain the queue, and joins them, unless called on
