@@ -258,29 +258,43 @@ mod tests {
         assert_eq!(p.len(), 5);
     }
 
-    /// RELIABILITY.md R7: hostile headers of 100 KB parse within a time budget.
+    /// RELIABILITY.md R7: hostile headers parse in linear time. Proven by a ratio, not a
+    /// budget: four times the input may take about four times as long (a quadratic parser
+    /// would take sixteen), the best of several runs each, so a busy machine cannot fail it.
     #[test]
     fn hostile_headers_parse_in_linear_time() {
-        let n = 100 * 1024;
-        let inputs = [
-            "\u{a0}".repeat(n / 2),
-            format!("Basic {}", ",".repeat(n)),
-            format!("Digest realm=\"{}", "x".repeat(n)),
-            "Basic realm=x, ".repeat(n / 15),
-            " \t".repeat(n / 2),
-            "a=".repeat(n / 2),
-            "\"\\".repeat(n / 2),
-        ];
-        for input in &inputs {
-            let started = std::time::Instant::now();
-            let parsed = parse_challenges(input);
-            let _ = parse_params(input);
-            let took = started.elapsed();
-            assert!(parsed.len() <= MAX_ITEMS);
+        let inputs = |n: usize| {
+            [
+                "\u{a0}".repeat(n / 2),
+                format!("Basic {}", ",".repeat(n)),
+                format!("Digest realm=\"{}", "x".repeat(n)),
+                "Basic realm=x, ".repeat(n / 15),
+                " \t".repeat(n / 2),
+                "a=".repeat(n / 2),
+                "\"\\".repeat(n / 2),
+            ]
+        };
+        let best_of = |input: &str| {
+            (0..7)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    let parsed = parse_challenges(input);
+                    let _ = parse_params(input);
+                    assert!(parsed.len() <= MAX_ITEMS);
+                    started.elapsed()
+                })
+                .min()
+                .expect("seven runs")
+        };
+        let n = 64 * 1024;
+        for (small, large) in inputs(n).iter().zip(&inputs(4 * n)) {
+            let (t1, t4) = (best_of(small), best_of(large));
+            // The slack covers timer resolution when one run takes microseconds.
+            let bound = t1 * 10 + std::time::Duration::from_millis(2);
             assert!(
-                took < std::time::Duration::from_millis(50),
-                "{took:?} for {:?}",
-                &input[..20]
+                t4 < bound,
+                "{t4:?} for 4n against {t1:?} for n: {:?}",
+                &small[..20]
             );
         }
     }

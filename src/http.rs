@@ -18,6 +18,7 @@ use url::Url;
 use crate::auth::Credentials;
 use crate::cache::{Cache, FileCache};
 use crate::caching;
+use crate::deadline::{self, Deadline};
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
 use crate::pool::{self, Job, ThreadName, WhenFull, WorkerPool};
@@ -196,6 +197,11 @@ impl HttpBuilder {
     /// The total time one request may take, from the moment a worker starts it (time spent
     /// waiting in the queue does not count) until its body is read. Default 30 seconds.
     ///
+    /// It is one deadline for the whole request as it was made: every redirect hop, every
+    /// answer to a 401 and a cache revalidation share it. Zero is refused by `build()`;
+    /// less than a millisecond is rounded up to one (libcurl counts milliseconds), and more
+    /// than a year, up to `Duration::MAX`, is taken as a year.
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -209,6 +215,7 @@ impl HttpBuilder {
     }
 
     /// The time a connection may take to open, within the total timeout. Default 10 seconds.
+    /// Zero is refused by `build()`, less than a millisecond rounded up to one.
     ///
     /// ```
     /// use std::time::Duration;
@@ -423,7 +430,7 @@ impl HttpBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Init`] if `workers` is 0, the timeout is zero, the `ca_certs` file does not
+    /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
     /// exist, or the transport cannot be set up.
     ///
     /// # Examples
@@ -438,7 +445,8 @@ impl HttpBuilder {
                 reason: "workers must be at least 1".to_owned(),
             });
         }
-        if self.timeout.is_zero() {
+        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::Init {
                 reason: "the timeout must be more than zero".to_owned(),
             });
@@ -459,7 +467,7 @@ impl HttpBuilder {
             }
         };
         let connections = pool.size();
-        let connect_timeout = self.connect_timeout.min(self.timeout);
+        let connect_timeout = deadline::honoured(self.connect_timeout.min(self.timeout));
         if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
             return Err(Error::Init {
                 reason: format!("ca_certs: no file at {}", path.display()),
@@ -468,7 +476,7 @@ impl HttpBuilder {
         let client = transport::client(connections, connect_timeout, &self.tls, true)?;
         let core = Core {
             limits: Limits {
-                timeout: self.timeout,
+                timeout: self.timeout.min(deadline::LONGEST),
                 proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
                 max_body_size: self.max_body_size,
                 user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t']))
@@ -1043,6 +1051,7 @@ where
             prepared.method
         );
         let started = Instant::now();
+        let deadline = Deadline::start(prepared.timeout.unwrap_or(core.limits.timeout));
         let client_for = |method: &Method| core.client_for(method);
         let tls_for = |url: &Url| {
             let certificate = core.certificates.for_url(url)?;
@@ -1054,6 +1063,7 @@ where
             limits: &core.limits,
             policy: &core.redirects,
             credentials: &core.credentials,
+            deadline,
         };
         let fetched = match &core.cache {
             Some(cache) => caching::fetch(

@@ -141,7 +141,9 @@ impl<T> Slot<T> {
         if let Some(done) = self.get() {
             return Some(done);
         }
-        if pool::on_worker_thread() {
+        // Only an untimed wait runs the request here: a timed one must return within its
+        // timeout, and the request could take longer than that.
+        if deadline.is_none() && pool::on_worker_thread() {
             let task = self.lock().task.as_ref().and_then(Weak::upgrade);
             if let Some(task) = task {
                 task.run();
@@ -299,6 +301,9 @@ macro_rules! lazy_accessors {
         }
 
         /// Like [`wait`](Self::wait), but gives up after `timeout` and returns `None`.
+        /// `Duration::ZERO` polls. It returns within its timeout on every thread: on a
+        /// worker (in a callback) it never runs the awaited request itself, as an untimed
+        /// `wait` there does.
         ///
         /// # Examples
         ///

@@ -68,7 +68,8 @@
 //! A callback that panics fails only its own request ([`Error::Callback`]); the worker goes
 //! on. A callback that waits on another request of the same client never deadlocks for want
 //! of a free worker: a wait made on a worker thread runs the awaited request right there if
-//! no worker has started it yet. Two callbacks that wait on each other's requests still
+//! no worker has started it yet. Only an untimed wait does that: `wait_timeout` returns
+//! within its timeout, on any thread, and never runs a request itself. Two callbacks that wait on each other's requests still
 //! deadlock, as any two threads that wait on each other do.
 //!
 //! # Logging
@@ -110,6 +111,7 @@ mod cache;
 mod cache_entry;
 mod caching;
 mod challenge;
+mod deadline;
 mod decode;
 mod error;
 mod forced;

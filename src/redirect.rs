@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::auth::Credentials;
 use crate::challenge::{Challenge, parse_challenges};
+use crate::deadline::Deadline;
 use crate::lazy::Exchange;
 use crate::pool::ThreadName;
 use crate::request::Prepared;
@@ -74,6 +75,8 @@ pub(crate) struct Session<'a> {
     pub(crate) limits: &'a Limits,
     pub(crate) policy: &'a Policy,
     pub(crate) credentials: &'a Credentials,
+    /// Shared by every exchange of the request: hops, 401 retries, revalidation.
+    pub(crate) deadline: Deadline,
 }
 
 pub(crate) fn fetch(
@@ -87,6 +90,7 @@ pub(crate) fn fetch(
         limits,
         policy,
         credentials,
+        deadline,
     } = *session;
     // The URL the caller asked for and its headers, kept once a redirect changes `req`.
     let mut first: Option<(Url, Vec<(HeaderName, HeaderValue)>)> = None;
@@ -102,7 +106,8 @@ pub(crate) fn fetch(
             })
         };
         let send = |req: &Prepared| {
-            client_for(&req.method).and_then(|client| transport::send(&client, limits, req))
+            client_for(&req.method)
+                .and_then(|client| transport::send(&client, limits, req, &deadline))
         };
         req.tls = tls_for(&req.url);
         // The caller's own Authorization header wins over credentials.
@@ -141,7 +146,7 @@ pub(crate) fn fetch(
             .map(str::to_owned);
         // A 300 without a Location is a plain response: the choices are in its body.
         if !policy.follows(&req.method, status) || (status == 300 && location.is_none()) {
-            return match transport::read(head, limits, req) {
+            return match transport::read(head, limits, req, &deadline) {
                 Ok(mut exchange) => {
                     exchange.response.previous = previous;
                     Ok(exchange)

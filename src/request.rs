@@ -133,7 +133,10 @@ impl Request {
         self
     }
 
-    /// A timeout for this request instead of the [`Http`](crate::Http)'s.
+    /// A timeout for this request instead of the [`Http`](crate::Http)'s: one deadline for
+    /// the whole request, as [`HttpBuilder::timeout`](crate::HttpBuilder::timeout) describes.
+    /// A zero timeout is refused: the pair fails with [`Error::InvalidRequest`] and nothing
+    /// is sent.
     ///
     /// ```
     /// use std::time::Duration;
@@ -205,6 +208,10 @@ impl Request {
     pub(crate) fn prepare(self, uri: &str) -> Result<Prepared, Error> {
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
+        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid("the timeout must be more than zero"));
+        }
         let url = uri::parse(uri)?;
         let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {

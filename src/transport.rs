@@ -11,6 +11,7 @@ use isahc::http::{self, HeaderValue, Method, Version, header};
 use isahc::tls::TlsConfig;
 use isahc::{Body, HttpClient};
 
+use crate::deadline::Deadline;
 use crate::decode::{self, ReadError};
 use crate::lazy::Exchange;
 use crate::proxy::ProxyInfo;
@@ -21,6 +22,7 @@ use crate::{Error, Response, uri};
 /// Settings every exchange needs.
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
+    /// A request's whole budget, unless it sets its own; see [`Deadline`].
     pub(crate) timeout: Duration,
     pub(crate) proxy: ProxyInfo,
     pub(crate) max_body_size: u64,
@@ -79,9 +81,15 @@ pub(crate) struct Head {
     body: Body,
 }
 
-/// Sends one request and waits for the head of its response.
-pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Result<Head, Error> {
-    let timeout = req.timeout.unwrap_or(limits.timeout);
+/// Sends one request and waits for the head of its response, within what is left of the
+/// request's deadline (the exchange's body is read within it too).
+pub(crate) fn send(
+    client: &HttpClient,
+    limits: &Limits,
+    req: &Prepared,
+    deadline: &Deadline,
+) -> Result<Head, Error> {
+    let timeout = deadline.left()?;
     let mut builder = http::Request::builder()
         .method(req.method.clone())
         .uri(req.url.as_str())
@@ -116,7 +124,7 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
         .map_err(|e| Error::invalid(e.to_string()))?;
     let response = client
         .send(request)
-        .map_err(|e| send_error(e, req, timeout))?;
+        .map_err(|e| send_error(e, req, deadline))?;
 
     let (parts, body) = response.into_parts();
     // Room for every header received and the one httplib2 adds (content-location);
@@ -146,16 +154,20 @@ pub(crate) fn send(client: &HttpClient, limits: &Limits, req: &Prepared) -> Resu
 }
 
 /// Reads and decodes the whole body of a response.
-pub(crate) fn read(head: Head, limits: &Limits, req: &Prepared) -> Result<Exchange, Error> {
+pub(crate) fn read(
+    head: Head,
+    limits: &Limits,
+    req: &Prepared,
+    deadline: &Deadline,
+) -> Result<Exchange, Error> {
     let Head {
         response: mut out,
         body,
     } = head;
-    let timeout = req.timeout.unwrap_or(limits.timeout);
     let content = if req.method == Method::HEAD {
         Vec::new()
     } else {
-        read_body(body, &mut out, req, limits, timeout)?
+        read_body(body, &mut out, req, limits, deadline)?
     };
     if matches!(out.status, 200 | 203)
         && is_safe(&req.method)
@@ -183,7 +195,7 @@ fn read_body(
     response: &mut Response,
     req: &Prepared,
     limits: &Limits,
-    timeout: Duration,
+    deadline: &Deadline,
 ) -> Result<Vec<u8>, Error> {
     let limit = limits.max_body_size;
     let expected = response
@@ -210,7 +222,7 @@ fn read_body(
         ReadError::Transport { received, error } => {
             let error = isahc::Error::from(error);
             if error.kind() == ErrorKind::Timeout {
-                Error::Timeout { after: timeout }
+                deadline.expired()
             } else {
                 Error::BodyIncomplete {
                     received,
@@ -230,7 +242,7 @@ fn read_body(
     Ok(content)
 }
 
-fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
+fn send_error(e: isahc::Error, req: &Prepared, deadline: &Deadline) -> Error {
     let code = curl_code(&e);
     let source = Arc::new(e);
     match source.kind() {
@@ -258,7 +270,7 @@ fn send_error(e: isahc::Error, req: &Prepared, timeout: Duration) -> Error {
             authority: uri::authority(&req.url),
             source,
         },
-        ErrorKind::Timeout => Error::Timeout { after: timeout },
+        ErrorKind::Timeout => deadline.expired(),
         ErrorKind::BadServerCertificate
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine

@@ -206,8 +206,16 @@ fn p6_ten_thousand_requests_on_a_bounded_queue_shed_at_once_and_open_few_sockets
         .iter()
         .filter(|(response, _)| LazyResponse::is_ready(response))
         .collect();
-    // The queue's 1,000, plus the few the workers took while the loop ran.
-    assert!(shed.len() >= 8_900, "only {} shed", shed.len());
+    // Every request not shed is in the queue (1,000 at most) or was taken by a worker: one
+    // of the 8 running now, or one the server has already seen. A slow machine only makes
+    // the loop take longer, and the workers take more.
+    let taken = server.hits() + 8;
+    assert!(
+        shed.len() + 1_000 + taken >= 10_000,
+        "only {} shed, {taken} taken at most",
+        shed.len()
+    );
+    assert!(shed.len() >= 5_000, "only {} shed", shed.len());
     assert!(shed.iter().all(|(r, _)| matches!(
         error(r),
         Error::QueueFull {
