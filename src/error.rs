@@ -122,11 +122,20 @@ pub enum Error {
         /// The decoder's error, if any.
         #[source]
         source: Option<Arc<io::Error>>,
+        /// The response whose body could not be decoded, as it arrived (its body is not
+        /// kept). [`HttpBuilder::force_exception_to_status_code`] turns it into a 500.
+        ///
+        /// [`HttpBuilder::force_exception_to_status_code`]: crate::HttpBuilder::force_exception_to_status_code
+        response: Option<Box<Response>>,
     },
 
     /// The body, counted after decompression, is larger than
-    /// [`HttpBuilder::max_body_size`](crate::HttpBuilder::max_body_size).
-    #[error("response body is larger than the limit of {limit} bytes")]
+    /// [`HttpBuilder::max_body_size`](crate::HttpBuilder::max_body_size), or its
+    /// `Content-Length` announces more than that.
+    #[error(
+        "response body is larger than max_body_size, {limit} bytes \
+         (raise it with HttpBuilder::max_body_size)"
+    )]
     BodyTooLarge {
         /// The limit in bytes.
         limit: u64,

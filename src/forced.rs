@@ -10,6 +10,8 @@ use crate::{Error, Response};
 ///
 /// - An error that carries a response (the redirect errors): that response, status 500,
 ///   the error as its reason, its own body and `previous` chain.
+/// - A body that could not be decompressed: the response as it came, status 500, the error
+///   as its reason, an empty body (the undecodable bytes are not kept).
 /// - A timeout: 408 `Request Timeout`, body `Request Timeout`.
 /// - Anything else: 400 `Bad Request`, the error's text as the body.
 pub(crate) fn as_status(failed: Failed) -> Result<Exchange, Error> {
@@ -32,6 +34,20 @@ pub(crate) fn as_status(failed: Failed) -> Result<Exchange, Error> {
             response.status = 500;
             response.reason = reason;
             return Ok(Exchange { response, content });
+        }
+        // As httplib2's FailedToDecompressContent: the response as it came, status 500.
+        Error::Decompress {
+            response: Some(response),
+            ..
+        } => {
+            let mut response = *response;
+            response.status = 500;
+            response.reason = reason;
+            response.previous = previous;
+            return Ok(Exchange {
+                response,
+                content: Vec::new(),
+            });
         }
         Error::Callback { .. } | Error::Closed => return Err(error),
         Error::Timeout { .. } => synthetic(408, "Request Timeout", b"Request Timeout".to_vec()),

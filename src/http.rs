@@ -308,7 +308,8 @@ impl HttpBuilder {
     }
 
     /// Turn failures into synthetic responses, as httplib2's flag does: a timeout becomes
-    /// 408, a redirect error 500 (with the redirect's body and `previous` chain), any other
+    /// 408, a redirect error 500 (with the redirect's body and `previous` chain), a body
+    /// that cannot be decompressed 500 (with the response's headers), any other
     /// transport failure 400 with the error as its body. Callback errors, and requests
     /// refused before they were queued, stay errors. Default false.
     ///

@@ -288,6 +288,7 @@ pub(crate) fn target(base: &Url, location: &str) -> Result<Url, String> {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.set_fragment(None);
+    uri::sendable(&url)?;
     Ok(url)
 }
 

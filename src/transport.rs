@@ -198,27 +198,32 @@ fn read_body(
     deadline: &Deadline,
 ) -> Result<Vec<u8>, Error> {
     let limit = limits.max_body_size;
-    let expected = response
-        .get(header::CONTENT_LENGTH.as_str())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let expected = match response.get(header::CONTENT_LENGTH.as_str()) {
+        None => None,
+        Some(value) => match content_length(value) {
+            Length::Bytes(n) => Some(n),
+            // libcurl reads such a length as none and takes whatever arrives before the
+            // connection closes: a truncated body would pass for a whole one.
+            Length::Overflow => return Err(Error::BodyTooLarge { limit }),
+            Length::Invalid => None,
+        },
+    };
     let encoding = response
         .get(header::CONTENT_ENCODING.as_str())
         .map(str::to_owned);
-    let layers = decode::layers(encoding.as_deref(), req.asked_encoding).map_err(|reason| {
-        Error::Decompress {
-            encoding: encoding.clone().unwrap_or_default(),
-            source: Some(Arc::new(io::Error::other(reason))),
-        }
-    })?;
+    let undecodable = |source: io::Error, response: &Response| Error::Decompress {
+        encoding: encoding.clone().unwrap_or_default(),
+        source: Some(Arc::new(source)),
+        response: Some(Box::new(response.clone())),
+    };
+    let layers = decode::layers(encoding.as_deref(), req.asked_encoding)
+        .map_err(|reason| undecodable(io::Error::other(reason), response))?;
     if layers == 0 && expected.is_some_and(|n| n > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
     let content = decode::read_all(body, layers, limit, expected).map_err(|e| match e {
         ReadError::TooLarge => Error::BodyTooLarge { limit },
-        ReadError::Decode(e) => Error::Decompress {
-            encoding: encoding.clone().unwrap_or_default(),
-            source: Some(Arc::new(e)),
-        },
+        ReadError::Decode(e) => undecodable(e, response),
         ReadError::Transport { received, error } => {
             let error = isahc::Error::from(error);
             if error.kind() == ErrorKind::Timeout {
@@ -240,6 +245,34 @@ fn read_body(
         response.insert("content-length", content.len().to_string());
     }
     Ok(content)
+}
+
+/// What a `Content-Length` says.
+#[derive(Debug, PartialEq, Eq)]
+enum Length {
+    Bytes(u64),
+    /// Digits only, more than any body can be.
+    Overflow,
+    /// Not a length at all: read the body to its end, as libcurl does.
+    Invalid,
+}
+
+/// Reads a `Content-Length`, repeated lines joined with ", " included: they must agree.
+fn content_length(value: &str) -> Length {
+    let mut seen = None;
+    for part in value.split(',').map(str::trim) {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Length::Invalid;
+        }
+        let Ok(n) = part.parse::<u64>() else {
+            return Length::Overflow;
+        };
+        if seen.is_some_and(|m| m != n) {
+            return Length::Invalid;
+        }
+        seen = Some(n);
+    }
+    seen.map_or(Length::Invalid, Length::Bytes)
 }
 
 fn send_error(e: isahc::Error, req: &Prepared, deadline: &Deadline) -> Error {
@@ -283,6 +316,26 @@ fn send_error(e: isahc::Error, req: &Prepared, deadline: &Deadline) -> Error {
 fn curl_code(e: &isahc::Error) -> Option<u32> {
     let source = std::error::Error::source(e)?;
     source.downcast_ref::<curl::Error>().map(curl::Error::code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_lengths() {
+        assert_eq!(content_length("42"), Length::Bytes(42));
+        assert_eq!(content_length(" 7 , 7"), Length::Bytes(7));
+        assert_eq!(content_length("7, 8"), Length::Invalid);
+        assert_eq!(content_length("-1"), Length::Invalid);
+        assert_eq!(content_length("0x10"), Length::Invalid);
+        assert_eq!(content_length(""), Length::Invalid);
+        assert_eq!(content_length("99999999999999999999999"), Length::Overflow);
+        assert_eq!(
+            content_length("18446744073709551615"),
+            Length::Bytes(u64::MAX)
+        );
+    }
 }
 
 /// libcurl error codes that isahc folds into broader kinds.

@@ -52,7 +52,17 @@ pub(crate) fn parse(uri: &str) -> Result<Url, Error> {
     let mut url = Url::parse(&format!("{scheme}://{authority}{target}"))
         .map_err(|e| Error::invalid(format!("bad URL: {e}")))?;
     url.set_fragment(None);
+    sendable(&url).map_err(Error::invalid)?;
     Ok(url)
+}
+
+/// Refuses a URL the transport cannot put on a request line (the `http` crate's `Uri`
+/// holds at most 64 KiB), so that it fails here, before anything is sent, and not on the
+/// worker.
+pub(crate) fn sendable(url: &Url) -> Result<(), String> {
+    isahc::http::Uri::try_from(url.as_str())
+        .map(drop)
+        .map_err(|e| format!("the URL cannot be sent ({} bytes): {e}", url.as_str().len()))
 }
 
 /// `host:port` of a URL, the port always explicit.

@@ -6,6 +6,7 @@ mod batch;
 mod cache_store;
 mod caching;
 mod deadlines;
+mod error_kinds;
 mod faults;
 #[cfg(feature = "json")]
 mod json;
