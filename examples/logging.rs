@@ -13,16 +13,16 @@ use asynchttp::{Http, LazyResponse};
 use support::{Reply, Server, closed_port_url};
 
 fn main() {
+    // asynchttp's messages start with the thread's name already: the format adds time,
+    // level and target, and no thread name of its own.
     env_logger::Builder::from_default_env()
         .format(|f, record| {
-            let thread = std::thread::current();
             writeln!(
                 f,
-                "{} {:<5} {:<20} {:<16} {}",
+                "{} {:<5} {:<20} {}",
                 f.timestamp_micros(),
                 record.level(),
                 record.target(),
-                thread.name().unwrap_or("unnamed"),
                 record.args()
             )
         })
@@ -35,7 +35,12 @@ fn main() {
         .collect();
     let (refused, _) = http.request(&closed_port_url());
     for (response, content) in &pairs {
-        println!("{} {content}", response.status);
+        // The id is the req= of the request's log lines.
+        println!(
+            "req={} {} {content}",
+            LazyResponse::id(response),
+            response.status
+        );
     }
     // The error surfaces here, and the log says where the request was made.
     if let Err(e) = LazyResponse::wait(&refused) {

@@ -934,6 +934,7 @@ impl Http {
         );
         let task = pool::task(RequestJob {
             pending: Pending::start(core),
+            queued: Instant::now(),
             prepared,
             promise: Promise::new(slot.clone()),
             finish,
@@ -1026,6 +1027,8 @@ impl Drop for Pending {
 /// A request on its way through a worker.
 struct RequestJob<T, F> {
     pending: Pending,
+    /// When it entered the queue: the finished line tells time queued from time worked.
+    queued: Instant,
     prepared: Prepared,
     promise: Promise<T>,
     finish: F,
@@ -1039,6 +1042,7 @@ where
     fn run(self) {
         let RequestJob {
             pending,
+            queued,
             mut prepared,
             promise,
             finish,
@@ -1052,6 +1056,7 @@ where
             prepared.method
         );
         let started = Instant::now();
+        let waited = started.duration_since(queued);
         let deadline = Deadline::start(prepared.timeout.unwrap_or(core.limits.timeout));
         let client_for = |method: &Method| core.client_for(method);
         let tls_for = |url: &Url| {
@@ -1100,14 +1105,15 @@ where
         let elapsed = started.elapsed();
         match &result {
             Ok(exchange) => log::debug!(
-                "[{}] req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?}",
+                "[{}] req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
+                 (queued {waited:?})",
                 ThreadName,
                 prepared.method,
                 exchange.response.status,
                 exchange.content.len()
             ),
             Err(e) => log::debug!(
-                "[{}] req={id} failed {} {shown_url} after {elapsed:?}: {}",
+                "[{}] req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
                 ThreadName,
                 prepared.method,
                 e.chain()

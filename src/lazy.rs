@@ -284,6 +284,22 @@ macro_rules! lazy_accessors {
             this.slot.wait_logged().map($project)
         }
 
+        /// The request's id, as log lines show it (`req=<id>`): find a request in the log.
+        /// Ids are unique in a process and grow in the order requests were made.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use asynchttp::{Error, Http, Lazy, LazyContent, LazyResponse, Request};
+        ///
+        /// let http = Http::new();
+        #[doc = $setup]
+        #[doc = concat!("assert!(", $name, "::id(&x) > 0);")]
+        /// ```
+        pub fn id(this: &Self) -> u64 {
+            this.slot.origin.id
+        }
+
         /// True once the request is done (ok or failed). Never blocks.
         ///
         /// # Examples

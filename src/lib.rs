@@ -76,12 +76,17 @@
 //!
 //! Through the [`log`](https://docs.rs/log) crate, under targets that start with
 //! `asynchttp`, so `RUST_LOG=asynchttp=debug` shows everything with `env_logger`. Every line
-//! about a request carries `req=<id>` and the name of the thread that wrote it:
+//! about a request carries `req=<id>` ([`LazyResponse::id`] gives it for a pair), and every
+//! message starts with the name of the thread that wrote it, in brackets, so that any
+//! logger shows it, env_logger's default format included. A format that prints thread
+//! names itself would print them twice; `examples/logging.rs` shows one that does not. The
+//! `finished` line gives the time on the worker and the time spent queued before it, so a
+//! request that was slow only because others were ahead of it shows as such:
 //!
 //! ```text
 //! [main] req=7 queued GET http://127.0.0.1:8080/get
 //! [asynchttp-worker-2] req=7 started GET http://127.0.0.1:8080/get
-//! [asynchttp-worker-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 312µs
+//! [asynchttp-worker-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 312µs (queued 41µs)
 //! ```
 //!
 //! | level | what |

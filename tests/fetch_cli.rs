@@ -11,45 +11,12 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{BOUND, Reply, Server, closed_port_url};
+use support::{BOUND, Reply, Server, closed_port_url, example_binary};
 
-/// The example's binary, brought up to date once: `cargo test` has built it, but
-/// `cargo test --test fetch_cli` alone does not.
+/// The example's binary, brought up to date once.
 fn fetch_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps/<test>");
-        let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-        build.args(["build", "--quiet", "--example", "fetch"]);
-        // What cargo set for this test, not what the user set: inherited, it would look
-        // like a changed environment to build scripts and rebuild the whole tree.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            let per_test = [
-                "CARGO_PKG_",
-                "CARGO_MANIFEST_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-            ];
-            if per_test.iter().any(|prefix| name.starts_with(prefix))
-                || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name)
-            {
-                build.env_remove(&*name);
-            }
-        }
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let built = build.status().expect("run cargo build");
-        assert!(built.success(), "cargo build --example fetch failed");
-        profile_dir
-            .join("examples")
-            .join(format!("fetch{}", std::env::consts::EXE_SUFFIX))
-    })
+    BINARY.get_or_init(|| example_binary("fetch"))
 }
 
 struct Run {

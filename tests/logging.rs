@@ -86,6 +86,12 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
     let finished = find(" finished ");
     assert!(finished.contains("[asynchttp-worker-"), "{finished}");
     assert!(finished.contains("-> 200 (10 bytes) in "), "{finished}");
+    assert!(finished.contains(" (queued "), "{finished}");
+    assert_eq!(
+        LazyResponse::id(&response).to_string(),
+        id,
+        "the pair's id is the log's"
+    );
     for line in LINES.lock().unwrap().iter() {
         for secret in ["query-secret", "body-secret", "header-secret"] {
             assert!(!line.contains(secret), "{line}");
@@ -116,4 +122,25 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
         surfaced.contains("error surfaced at tests/logging.rs:"),
         "{surfaced}"
     );
+}
+
+/// The logging example's format adds no thread name of its own: each line names its thread
+/// once, from the message.
+#[test]
+fn the_logging_example_names_each_thread_once() {
+    let output = std::process::Command::new(example_binary("logging"))
+        .env("RUST_LOG", "asynchttp=debug")
+        .output()
+        .expect("run the logging example");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<_> = stderr.lines().filter(|l| l.contains(" req=")).collect();
+    assert!(lines.len() >= 10, "{stderr}");
+    for line in &lines {
+        let names = line.matches("[asynchttp-worker-").count() + line.matches("[main]").count();
+        let bare = line.matches(" asynchttp-worker-").count() + line.matches(" main ").count();
+        assert_eq!((names, bare), (1, 0), "{line}");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("req="), "{stdout}");
 }

@@ -560,3 +560,42 @@ impl Drop for Socks5 {
         }
     }
 }
+
+/// An example's binary, built for the profile of the running test: `cargo test` has built
+/// it, but `cargo test --test <name>` alone does not.
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    use std::path::Path;
+    use std::process::Command;
+
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+    build.args(["build", "--quiet", "--example", name]);
+    // What cargo set for this test, not what the user set: inherited, it would look like a
+    // changed environment to build scripts and rebuild the whole tree.
+    for (var, _) in std::env::vars_os() {
+        let var = var.to_string_lossy();
+        let per_test = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ];
+        if per_test.iter().any(|prefix| var.starts_with(prefix))
+            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*var)
+        {
+            build.env_remove(&*var);
+        }
+    }
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let built = build.status().expect("run cargo build");
+    assert!(built.success(), "cargo build --example {name} failed");
+    profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
