@@ -181,9 +181,12 @@ pub enum Error {
         source: Option<Arc<dyn StdError + Send + Sync>>,
     },
 
-    /// The body is not the JSON that was asked for (with the `json` feature).
-    #[error("the body is not the JSON expected")]
+    /// The body is not the JSON that was asked for (with the `json` feature). The status
+    /// says whether the server meant it as a success: an error page is often not JSON.
+    #[error("the body of the {status} response is not the JSON expected")]
     Json {
+        /// The status of the response whose body this is.
+        status: u16,
         /// serde_json's error, with the line and column.
         #[source]
         source: Arc<serde_json::Error>,
@@ -220,6 +223,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error of a body that is not the JSON expected.
+    #[cfg(feature = "json")]
+    pub(crate) fn json(status: u16, source: serde_json::Error) -> Self {
+        Error::Json {
+            status,
+            source: Arc::new(source),
+        }
+    }
+
     /// This error and all its sources on one line, separated by `": "`.
     ///
     /// ```

@@ -651,27 +651,62 @@ impl Http {
 
     /// Sends a request and decodes its body as JSON on the worker (with the `json`
     /// feature), as requests-futures users attach parsed JSON in a background callback.
-    /// A body that is not a `T` fails with [`Error::Json`].
+    /// A body that is not a `T` fails with [`Error::Json`], which gives the response's
+    /// status: a 404 or a 500 page is seldom the JSON expected. The body is decoded
+    /// whatever the status, since many APIs answer errors in JSON; use
+    /// [`send_json_with_response`](Self::send_json_with_response) to see the status of a
+    /// success too.
     ///
     /// ```no_run
     /// # #[cfg(feature = "json")] {
-    /// use asynchttp::{Http, Request};
+    /// use asynchttp::{Error, Http, Lazy, Request};
     ///
     /// let http = Http::new();
     /// let items = http.send_json::<Vec<String>>(Request::get("http://127.0.0.1:8080/items"));
-    /// println!("{} items", items.len());
+    /// match Lazy::wait(&items) {
+    ///     Ok(items) => println!("{} items", items.len()),
+    ///     Err(Error::Json { status, .. }) => println!("a {status} answer, not JSON"),
+    ///     Err(e) => println!("failed: {e}"),
+    /// }
     /// # }
     /// ```
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     #[track_caller]
     pub fn send_json<T>(&self, req: Request) -> Lazy<T>
     where
         T: serde::de::DeserializeOwned + Send + Sync + 'static,
     {
         let decode = |exchange: Exchange| {
-            serde_json::from_slice(&exchange.content).map_err(|e| Error::Json {
-                source: Arc::new(e),
-            })
+            serde_json::from_slice(&exchange.content)
+                .map_err(|e| Error::json(exchange.response.status, e))
+        };
+        Lazy::new(self.submit(req, Location::caller(), false, decode))
+    }
+
+    /// As [`send_json`](Self::send_json), and keeps the response beside the value: its
+    /// status and headers (a `Link` to the next page, a rate limit) are often wanted too.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")] {
+    /// use asynchttp::{Http, Request};
+    ///
+    /// let http = Http::new();
+    /// let page = http.send_json_with_response::<Vec<String>>(Request::get("http://127.0.0.1:8080/items"));
+    /// let (response, items) = &*page;
+    /// println!("{}: {} items, next {:?}", response.status, items.len(), response.get("link"));
+    /// # }
+    /// ```
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    #[track_caller]
+    pub fn send_json_with_response<T>(&self, req: Request) -> Lazy<(Response, T)>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        let decode = |exchange: Exchange| match serde_json::from_slice(&exchange.content) {
+            Ok(value) => Ok((exchange.response, value)),
+            Err(e) => Err(Error::json(exchange.response.status, e)),
         };
         Lazy::new(self.submit(req, Location::caller(), false, decode))
     }

@@ -419,12 +419,12 @@ impl LazyContent {
     /// # Ok::<(), asynchttp::Error>(())
     /// ```
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     #[track_caller]
     pub fn json<T: serde::de::DeserializeOwned>(this: &Self) -> Result<T, Error> {
-        let body = LazyContent::wait(this)?;
-        serde_json::from_slice(body).map_err(|e| Error::Json {
-            source: std::sync::Arc::new(e),
-        })
+        let exchange = this.slot.wait_logged()?;
+        serde_json::from_slice(&exchange.content)
+            .map_err(|e| Error::json(exchange.response.status, e))
     }
 }
 

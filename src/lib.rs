@@ -106,6 +106,7 @@
 //! a worker cannot join itself. Dropping a pair early cancels nothing: the request still
 //! runs, as in httplib2; [`LazyResponse::cancel`] stops one that is still queued.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]

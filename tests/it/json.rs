@@ -13,7 +13,10 @@ struct Item {
 fn json_server() -> Server {
     Server::start(|req| match req.url.as_str() {
         "/items" => Reply::ok(r#"[{"id": 1, "name": "one"}, {"id": 2, "name": "two"}]"#)
-            .header("Content-Type", "application/json"),
+            .header("Content-Type", "application/json")
+            .header("Link", "</items?page=2>; rel=\"next\""),
+        "/gone" => Reply::new(404, "<h1>Not Found</h1>"),
+        "/broken" => Reply::new(500, "Internal Server Error"),
         _ => Reply::ok("not json"),
     })
 }
@@ -46,5 +49,42 @@ fn send_json_decodes_on_the_worker() {
     assert!(matches!(
         Lazy::wait_timeout(&bad, BOUND).unwrap(),
         Err(Error::Json { .. })
+    ));
+}
+
+#[test]
+fn a_json_error_tells_the_status_of_the_answer() {
+    let server = json_server();
+    let http = Http::new();
+    for (path, code) in [("/gone", 404), ("/broken", 500), ("/text", 200)] {
+        let on_worker = http.send_json::<Vec<Item>>(Request::get(server.url(path)));
+        let e = Lazy::wait_timeout(&on_worker, BOUND).unwrap().unwrap_err();
+        assert!(
+            matches!(e, Error::Json { status, .. } if status == code),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains(&code.to_string()), "{e}");
+        let (_, content) = http.request(&server.url(path));
+        let e = LazyContent::json::<Vec<Item>>(&content).unwrap_err();
+        assert!(
+            matches!(e, Error::Json { status, .. } if status == code),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn send_json_with_response_keeps_the_response_beside_the_value() {
+    let server = json_server();
+    let http = Http::new();
+    let page = http.send_json_with_response::<Vec<Item>>(Request::get(server.url("/items")));
+    let (response, items) = Lazy::wait_timeout(&page, BOUND).unwrap().unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.get("link"), Some("</items?page=2>; rel=\"next\""));
+    assert_eq!(items.len(), 2);
+    let gone = http.send_json_with_response::<Vec<Item>>(Request::get(server.url("/gone")));
+    assert!(matches!(
+        Lazy::wait_timeout(&gone, BOUND).unwrap(),
+        Err(Error::Json { status: 404, .. })
     ));
 }
