@@ -123,3 +123,39 @@ fn p7_two_thousand_requests_to_one_host_use_at_most_one_connection_per_worker() 
     );
     assert_eq!(server.hits(), 2000);
 }
+
+/// Answers each connection's first request with "first", writes a response nobody asked
+/// for 300 ms later, then answers the next request on the connection with "second".
+fn unsolicited_server() -> RawServer {
+    RawServer::start(|s| {
+        send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        send(
+            s,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nunsolicited",
+        );
+        if !read_head(s).is_empty() {
+            send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+        }
+    })
+}
+
+/// libcurl checks an idle connection before reuse once it has been idle a second: the
+/// response nobody asked for is found then, the connection dropped, and the next request
+/// gets its own answer on a new one. (Within that first second libcurl does not look: see
+/// the README, "Where it differs".)
+#[test]
+fn a_response_nobody_asked_for_on_an_idle_connection_is_never_the_answer_after_a_second() {
+    let server = unsolicited_server();
+    let http = Http::builder().workers(1).build().unwrap();
+    assert_eq!(body(&http.request(&server.url("/a")).1), b"first");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (response, content) = http.request(&server.url("/b"));
+    assert_eq!(wait(&response).unwrap().status, 200);
+    assert_eq!(
+        body(&content),
+        b"first",
+        "the second request on a fresh connection"
+    );
+    assert_eq!(server.connections(), 2);
+}
