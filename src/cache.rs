@@ -141,12 +141,13 @@ impl Cache for FileCache {
             std::process::id(),
             NEXT_TEMP.fetch_add(1, Ordering::Relaxed)
         ));
-        let written = (|| {
-            // No fsync: an entry cut short by a crash fails its checksum and reads as a miss.
-            let mut file = fs::File::create(&temp)?;
-            file.write_all(&frame(value))?;
+        // Whatever is already at the temporary name is not ours: an error, left in place.
+        let mut file = create_new(&temp)?;
+        // No fsync: an entry cut short by a crash fails its checksum and reads as a miss.
+        let written = file.write_all(&frame(value)).and_then(|()| {
+            drop(file);
             fs::rename(&temp, &path)
-        })();
+        });
         if written.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -288,6 +289,15 @@ fn kind_of(kind: &fs::FileType) -> &'static str {
     } else {
         "not a regular file"
     }
+}
+
+/// Creates a file that did not exist: an existing name, a symbolic link included (even
+/// one to nowhere), is an error and is never followed.
+fn create_new(path: &Path) -> io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// A file name for a key: up to 32 portable characters of it after the scheme, a `-`, and
@@ -464,6 +474,25 @@ mod tests {
             assert_eq!(fs::read(&precious).unwrap(), b"keep me");
             assert!(fs::symlink_metadata(cache.path(KEY)).unwrap().is_file());
             assert_eq!(cache.get(KEY).as_deref(), Some(&b"new entry"[..]));
+        }
+
+        #[test]
+        fn a_temporary_file_is_never_opened_through_a_link() {
+            let (dir, outside) = (TempDir::new("temp-link"), TempDir::new("temp-link-outside"));
+            let precious = outside.0.join("precious");
+            fs::write(&precious, b"keep me").unwrap();
+            let temp = dir.0.join(".planted.tmp");
+            for target in [precious.clone(), outside.0.join("nothing")] {
+                let _ = fs::remove_file(&temp);
+                symlink(&target, &temp).unwrap();
+                let refused = create_new(&temp).map(drop).unwrap_err();
+                assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+            }
+            assert_eq!(fs::read(&precious).unwrap(), b"keep me");
+            assert!(
+                is_gone(&outside.0.join("nothing")),
+                "nothing made through the link"
+            );
         }
     }
 
