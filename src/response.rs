@@ -236,6 +236,25 @@ impl Response {
         }
     }
 
+    /// Sets a header to these values, as if received on one field line each; with no
+    /// values, nothing changes.
+    pub(crate) fn insert_all<'v>(&mut self, name: &str, values: impl IntoIterator<Item = &'v str>) {
+        let mut values = values.into_iter();
+        if let Some(first) = values.next() {
+            self.insert(name, first);
+            for value in values {
+                self.append(name, value);
+            }
+        }
+    }
+
+    /// Every header as received, `(name, value)` for each field line: a repeated name
+    /// once per line, at the place it was first received. `"status"` first.
+    pub(crate) fn field_lines(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers()
+            .flat_map(move |(name, _)| self.get_all(name).map(move |value| (name, value)))
+    }
+
     /// The lengths of the values of a header received more than once.
     fn lengths(&self, name: &str) -> Option<&[usize]> {
         self.repeated
@@ -402,6 +421,31 @@ mod tests {
             r.get_all("content-type").collect::<Vec<_>>(),
             ["text/plain"]
         );
+    }
+
+    #[test]
+    fn field_lines_and_insert_all() {
+        let mut r = Response::new(200);
+        r.append("vary", "a");
+        r.append("x-one", "1");
+        r.append("Vary", "b");
+        let lines: Vec<_> = r.field_lines().collect();
+        assert_eq!(
+            lines,
+            [
+                ("status", "200"),
+                ("vary", "a"),
+                ("vary", "b"),
+                ("x-one", "1")
+            ]
+        );
+        let mut copy = Response::new(200);
+        copy.insert_all("x-one", r.get_all("vary"));
+        copy.insert_all("vary", r.get_all("x-one"));
+        copy.insert_all("absent", r.get_all("absent"));
+        assert_eq!(copy.get_all("x-one").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(copy.get_all("vary").collect::<Vec<_>>(), ["1"]);
+        assert!(!copy.contains_key("absent"));
     }
 
     #[derive(Debug, Clone)]
