@@ -4,12 +4,15 @@
 //! [`FileCache`] is safe to share between workers and processes: an entry is written to a
 //! temporary file and renamed into place, so a reader sees the old entry or the new one,
 //! never half of one; each file carries a checksum, so a truncated, corrupt or foreign
-//! file reads as a miss, and is deleted.
+//! file reads as a miss, and is deleted. Only regular files are read: on Unix a symbolic
+//! link, a FIFO or a directory under an entry's name is a miss, opened without following
+//! the link and without waiting for a FIFO's writer, so a lookup never blocks on the
+//! directory and never serves a file from outside it.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -38,6 +41,13 @@ pub trait Cache: Send + Sync {
 /// File names are made from the key: its portable characters, then a SHA-256 of the whole
 /// key, so any URL maps to a name inside the directory, at most 100 bytes long, and
 /// distinct keys to distinct files.
+///
+/// Only regular files are entries. On Unix an entry's file is opened without following a
+/// symbolic link and without waiting for a FIFO's writer, so a lookup, which for a fresh
+/// GET runs on the thread that calls [`Http::request`](crate::Http::request), never blocks
+/// on the directory and never serves a file from outside it. A link, a FIFO or another
+/// special file under an entry's name is a miss and is deleted (the name, never what a
+/// link points to); a directory there is a miss and is left alone.
 ///
 /// ```
 /// use asynchttp::{Cache, FileCache};
@@ -94,7 +104,24 @@ impl FileCache {
 impl Cache for FileCache {
     fn get(&self, key: &str) -> Option<Vec<u8>> {
         let path = self.path(key);
-        let bytes = fs::read(&path).ok()?;
+        let bytes = match read_entry(&path) {
+            Found::Bytes(bytes) => bytes,
+            Found::Nothing => return None,
+            Found::Directory => {
+                // Removing it could remove files that are not ours.
+                log::warn!("cache: {} is a directory, not an entry", path.display());
+                return None;
+            }
+            Found::Other(what) => {
+                log::warn!(
+                    "cache: {} is {what}, not an entry; deleting it",
+                    path.display()
+                );
+                // Unlinks the name only: a link's target is never touched.
+                let _ = fs::remove_file(&path);
+                return None;
+            }
+        };
         match unframe(&bytes) {
             Some(value) => Some(value.to_vec()),
             None => {
@@ -114,12 +141,13 @@ impl Cache for FileCache {
             std::process::id(),
             NEXT_TEMP.fetch_add(1, Ordering::Relaxed)
         ));
-        let written = (|| {
-            // No fsync: an entry cut short by a crash fails its checksum and reads as a miss.
-            let mut file = fs::File::create(&temp)?;
-            file.write_all(&frame(value))?;
+        // Whatever is already at the temporary name is not ours: an error, left in place.
+        let mut file = create_new(&temp)?;
+        // No fsync: an entry cut short by a crash fails its checksum and reads as a miss.
+        let written = file.write_all(&frame(value)).and_then(|()| {
+            drop(file);
             fs::rename(&temp, &path)
-        })();
+        });
         if written.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -175,6 +203,101 @@ impl Cache for MemoryCache {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.remove(key);
     }
+}
+
+/// What is under an entry's name.
+enum Found {
+    /// A regular file, read whole.
+    Bytes(Vec<u8>),
+    /// No file, or one that cannot be opened or read (permissions, I/O): a plain miss.
+    Nothing,
+    /// A directory.
+    Directory,
+    /// Something else that is not a regular file, e.g. `"a symbolic link"`.
+    Other(&'static str),
+}
+
+/// Reads the regular file at `path`; anything else is not read at all.
+fn read_entry(path: &Path) -> Found {
+    let mut file = match open_entry(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Found::Nothing,
+        // A link refused by O_NOFOLLOW fails with an errno that differs between systems
+        // (ELOOP, EMLINK, EFTYPE), a socket with ENXIO; the name itself, looked at without
+        // following, says what it is.
+        Err(_) => {
+            return match fs::symlink_metadata(path) {
+                Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                    Found::Other(kind_of(&meta.file_type()))
+                }
+                _ => Found::Nothing,
+            };
+        }
+    };
+    // The opened file's own metadata: the name may have been replaced since the open.
+    let Ok(meta) = file.metadata() else {
+        return Found::Nothing;
+    };
+    if meta.is_dir() {
+        return Found::Directory;
+    }
+    if !meta.is_file() {
+        return Found::Other(kind_of(&meta.file_type()));
+    }
+    let mut bytes = Vec::new();
+    // Room for the whole file at once when the allocator grants it, as `fs::read` does.
+    let _ = bytes.try_reserve_exact(usize::try_from(meta.len()).unwrap_or(0));
+    match file.read_to_end(&mut bytes) {
+        Ok(_) => Found::Bytes(bytes),
+        Err(_) => Found::Nothing,
+    }
+}
+
+/// Opens an entry's file for reading without following a symbolic link, and without
+/// waiting: a FIFO's open would otherwise block until some writer opened it. On a regular
+/// file O_NONBLOCK changes nothing.
+#[cfg(unix)]
+fn open_entry(path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_entry(path: &Path) -> io::Result<fs::File> {
+    fs::File::open(path)
+}
+
+fn kind_of(kind: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Creates a file that did not exist: an existing name, a symbolic link included (even
+/// one to nowhere), is an error and is never followed.
+fn create_new(path: &Path) -> io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// A file name for a key: up to 32 portable characters of it after the scheme, a `-`, and
@@ -235,6 +358,142 @@ mod tests {
         assert_eq!(name.len(), "examplecomabcde-".len() + 64);
         assert_ne!(file_name("http://h/a"), file_name("http://h/A"));
         assert_ne!(file_name("http://h/a?"), file_name("http://h/a"));
+    }
+
+    /// Files under an entry's name that are not regular files (Unix: links, FIFOs).
+    #[cfg(unix)]
+    mod not_regular {
+        use std::os::unix::fs::symlink;
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        use super::*;
+
+        /// A directory of this test's own, removed at the end.
+        struct TempDir(PathBuf);
+
+        impl TempDir {
+            fn new(name: &str) -> TempDir {
+                let dir = std::env::temp_dir()
+                    .join(format!("asynchttp-unit-{name}-{}", std::process::id()));
+                let _ = fs::remove_dir_all(&dir);
+                fs::create_dir_all(&dir).unwrap();
+                TempDir(dir)
+            }
+        }
+
+        impl Drop for TempDir {
+            fn drop(&mut self) {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+        }
+
+        const KEY: &str = "http://127.0.0.1/entry";
+
+        /// A valid entry for `KEY` in a directory of its own, with this value.
+        fn entry_elsewhere(dir: &TempDir, value: &[u8]) -> PathBuf {
+            let other = FileCache::new(&dir.0).unwrap();
+            other.set(KEY, value).unwrap();
+            other.path(KEY)
+        }
+
+        fn is_gone(path: &Path) -> bool {
+            fs::symlink_metadata(path).is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+        }
+
+        #[test]
+        fn a_link_to_a_valid_entry_elsewhere_is_a_miss_and_only_the_link_goes() {
+            let (dir, outside) = (TempDir::new("link"), TempDir::new("link-outside"));
+            let target = entry_elsewhere(&outside, b"not from this cache");
+            let cache = FileCache::new(&dir.0).unwrap();
+            symlink(&target, cache.path(KEY)).unwrap();
+            assert_eq!(cache.get(KEY), None);
+            assert!(is_gone(&cache.path(KEY)), "the link is deleted");
+            let other = FileCache::new(&outside.0).unwrap();
+            assert_eq!(
+                other.get(KEY).as_deref(),
+                Some(&b"not from this cache"[..]),
+                "its target is untouched"
+            );
+        }
+
+        #[test]
+        fn a_dangling_link_or_a_link_to_a_directory_is_a_miss() {
+            let (dir, outside) = (TempDir::new("dangling"), TempDir::new("dangling-outside"));
+            let cache = FileCache::new(&dir.0).unwrap();
+            for target in [outside.0.join("nothing"), outside.0.clone()] {
+                symlink(&target, cache.path(KEY)).unwrap();
+                assert_eq!(cache.get(KEY), None);
+                assert!(is_gone(&cache.path(KEY)));
+            }
+            assert!(outside.0.is_dir());
+        }
+
+        #[test]
+        fn a_fifo_is_a_miss_at_once_and_is_deleted() {
+            let dir = TempDir::new("fifo");
+            let cache = FileCache::new(&dir.0).unwrap();
+            let path = cache.path(KEY);
+            let made = std::process::Command::new("mkfifo").arg(&path).status();
+            assert!(made.unwrap().success(), "mkfifo");
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || tx.send(cache.get(KEY)));
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(got) => assert_eq!(got, None),
+                Err(_) => {
+                    // Lets the blocked reader go (opening the writing end pairs with it),
+                    // so the thread ends with the test.
+                    std::thread::spawn(move || fs::OpenOptions::new().write(true).open(path));
+                    panic!("get blocked on a FIFO");
+                }
+            }
+            assert!(is_gone(&path), "the FIFO is deleted");
+        }
+
+        #[test]
+        fn a_directory_is_a_miss_and_is_left_alone() {
+            let dir = TempDir::new("dir");
+            let cache = FileCache::new(&dir.0).unwrap();
+            fs::create_dir(cache.path(KEY)).unwrap();
+            fs::write(cache.path(KEY).join("someone's"), b"file").unwrap();
+            assert_eq!(cache.get(KEY), None);
+            assert_eq!(
+                fs::read(cache.path(KEY).join("someone's")).unwrap(),
+                b"file"
+            );
+        }
+
+        #[test]
+        fn set_replaces_a_link_at_the_entry_name_not_its_target() {
+            let (dir, outside) = (TempDir::new("set-link"), TempDir::new("set-link-outside"));
+            let precious = outside.0.join("precious");
+            fs::write(&precious, b"keep me").unwrap();
+            let cache = FileCache::new(&dir.0).unwrap();
+            symlink(&precious, cache.path(KEY)).unwrap();
+            cache.set(KEY, b"new entry").unwrap();
+            assert_eq!(fs::read(&precious).unwrap(), b"keep me");
+            assert!(fs::symlink_metadata(cache.path(KEY)).unwrap().is_file());
+            assert_eq!(cache.get(KEY).as_deref(), Some(&b"new entry"[..]));
+        }
+
+        #[test]
+        fn a_temporary_file_is_never_opened_through_a_link() {
+            let (dir, outside) = (TempDir::new("temp-link"), TempDir::new("temp-link-outside"));
+            let precious = outside.0.join("precious");
+            fs::write(&precious, b"keep me").unwrap();
+            let temp = dir.0.join(".planted.tmp");
+            for target in [precious.clone(), outside.0.join("nothing")] {
+                let _ = fs::remove_file(&temp);
+                symlink(&target, &temp).unwrap();
+                let refused = create_new(&temp).map(drop).unwrap_err();
+                assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+            }
+            assert_eq!(fs::read(&precious).unwrap(), b"keep me");
+            assert!(
+                is_gone(&outside.0.join("nothing")),
+                "nothing made through the link"
+            );
+        }
     }
 
     proptest::proptest! {

@@ -1,16 +1,24 @@
 //! One cached response as bytes: what a [`Cache`](crate::Cache) stores under a URL.
 //!
-//! `"AHE1"`, the length of a JSON head (little-endian `u32`), the head (the response's
+//! `"AHE2"`, the length of a JSON head (little-endian `u32`), the head (the response's
 //! status, reason, URL and headers, and the freshness policy of `http-cache-semantics`),
 //! then the decoded body. Parsing never trusts the length beyond the bytes at hand and
 //! never panics: a damaged entry is simply not an entry.
+//!
+//! The head's headers are field lines: a header received more than once is there once per
+//! line, so a response from the cache keeps its values apart as the original did
+//! ([`Response::get_all`]). Entries of the first format, `"AHE1"`, held each header once,
+//! its values joined; they still read, each header as one line. A reader that knows only
+//! `"AHE1"` takes an `"AHE2"` entry for a damaged one: a miss, never values run together.
 
 use http_cache_semantics::CachePolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::Response;
 
-const MAGIC: &[u8; 4] = b"AHE1";
+const MAGIC: &[u8; 4] = b"AHE2";
+/// The first format: the same head, but a header repeated on the wire held once, joined.
+const MAGIC_JOINED: &[u8; 4] = b"AHE1";
 
 /// A stored response: enough to answer a request without the network, or to revalidate.
 #[derive(Debug, Clone)]
@@ -27,6 +35,7 @@ struct Head {
     reason: String,
     version: u8,
     url: String,
+    /// One pair per field line (one per header in `"AHE1"` entries), `"status"` left out.
     headers: Vec<(String, String)>,
     policy: CachePolicy,
 }
@@ -40,7 +49,7 @@ impl Entry {
             url: self.response.url.clone(),
             headers: self
                 .response
-                .headers()
+                .field_lines()
                 .filter(|(k, _)| *k != "status")
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
@@ -57,7 +66,9 @@ impl Entry {
 
     /// The entry in `bytes`, or `None` for anything that is not a whole entry of ours.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Entry> {
-        let rest = bytes.strip_prefix(MAGIC)?;
+        let rest = bytes
+            .strip_prefix(MAGIC)
+            .or_else(|| bytes.strip_prefix(MAGIC_JOINED))?;
         let (len, rest) = rest.split_at_checked(4)?;
         let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
         let (json, body) = rest.split_at_checked(len)?;
@@ -68,7 +79,10 @@ impl Entry {
         response.url = head.url;
         response.from_cache = true;
         for (name, value) in &head.headers {
-            response.insert(name, value.as_str());
+            // The status is the head's own; a line named "status" is not a header.
+            if !name.eq_ignore_ascii_case("status") {
+                response.append(name, value);
+            }
         }
         Some(Entry {
             response,
@@ -122,6 +136,64 @@ mod tests {
     }
 
     #[test]
+    fn repeated_headers_stay_apart() {
+        let mut e = entry();
+        for cookie in [
+            "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT",
+            "b=2",
+            "c=3; Expires=Thu, 22 Oct 2026 07:28:00 GMT",
+        ] {
+            e.response.append("Set-Cookie", cookie);
+        }
+        e.response.append("x-after", "1");
+        let bytes = e.to_bytes();
+        assert!(
+            !bytes.starts_with(MAGIC_JOINED),
+            "a reader of joined entries takes this one for damage"
+        );
+        let back = Entry::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            back.response.get_all("set-cookie").collect::<Vec<_>>(),
+            e.response.get_all("set-cookie").collect::<Vec<_>>()
+        );
+        assert_eq!(
+            back.response.get("set-cookie"),
+            e.response.get("set-cookie")
+        );
+        assert!(back.response.headers().eq(e.response.headers()));
+    }
+
+    #[test]
+    fn entries_of_the_joined_format_still_read() {
+        let head = Head {
+            status: 200,
+            reason: "OK".to_owned(),
+            version: 11,
+            url: "http://h/a".to_owned(),
+            headers: vec![
+                ("content-type".to_owned(), "text/plain".to_owned()),
+                ("set-cookie".to_owned(), "a=1, b=2".to_owned()),
+            ],
+            policy: policy(),
+        };
+        let json = serde_json::to_vec(&head).unwrap();
+        let mut bytes = MAGIC_JOINED.to_vec();
+        bytes.extend_from_slice(&u32::try_from(json.len()).unwrap().to_le_bytes());
+        bytes.extend_from_slice(&json);
+        bytes.extend_from_slice(b"old body");
+        let back = Entry::from_bytes(&bytes).unwrap();
+        assert_eq!(back.body, b"old body");
+        assert_eq!(back.response.get("set-cookie"), Some("a=1, b=2"));
+        assert_eq!(
+            back.response.get_all("set-cookie").collect::<Vec<_>>(),
+            ["a=1, b=2"],
+            "joined when stored: one value"
+        );
+        assert_eq!(back.response.get("content-type"), Some("text/plain"));
+        assert!(back.response.from_cache);
+    }
+
+    #[test]
     fn damaged_entries_are_none() {
         let bytes = entry().to_bytes();
         assert!(Entry::from_bytes(&bytes[..6]).is_none());
@@ -154,22 +226,29 @@ mod tests {
             }
         }
 
-        /// Headers with any printable values survive the round trip.
+        /// Headers with any printable values, set or repeated, survive the round trip,
+        /// their values apart as they were.
         #[test]
         fn any_headers_round_trip(
-            values in proptest::collection::vec(("[a-z][a-z0-9-]{0,12}", "[ -~]{0,40}"), 0..8),
+            values in proptest::collection::vec(("[a-d]|[a-z][a-z0-9-]{0,12}", "[ -~]{0,40}", proptest::bool::ANY), 0..12),
             body in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
         ) {
             let mut e = entry();
-            for (k, v) in &values {
-                e.response.insert(k, v.as_str());
+            for (k, v, repeat) in &values {
+                if *repeat {
+                    e.response.append(k, v);
+                } else {
+                    e.response.insert(k, v.as_str());
+                }
             }
             e.body = body.clone();
             let back = Entry::from_bytes(&e.to_bytes()).unwrap();
             proptest::prop_assert_eq!(back.body, body);
-            for (k, _) in &values {
+            for (k, _, _) in &values {
                 proptest::prop_assert_eq!(back.response.get(k), e.response.get(k));
+                proptest::prop_assert!(back.response.get_all(k).eq(e.response.get_all(k)));
             }
+            proptest::prop_assert!(back.response.headers().eq(e.response.headers()));
         }
     }
 }

@@ -152,9 +152,10 @@ fn fetch_get(
                 entry.policy.after_response(&request, &answer, now)
             {
                 let mut response = entry.response;
-                for (name, value) in exchange.response.headers() {
+                for (name, _) in exchange.response.headers() {
                     if !NOT_MERGED.contains(&name) && !name.starts_with('-') {
-                        response.insert(name, value);
+                        // Each of the 304's lines, so a repeated header stays apart.
+                        response.insert_all(name, exchange.response.get_all(name));
                     }
                 }
                 response.previous = exchange.response.previous.take();
@@ -324,11 +325,12 @@ fn request_of(req: &Prepared) -> http::Request<()> {
     request
 }
 
-/// A response as the cache rules see it: its real headers, not httplib2's added keys.
+/// A response as the cache rules see it: its real headers, line by line as received, not
+/// httplib2's added keys.
 fn response_of(response: &Response) -> http::Response<()> {
     let mut out = http::Response::new(());
     *out.status_mut() = http::StatusCode::from_u16(response.status).unwrap_or(http::StatusCode::OK);
-    for (name, value) in response.headers() {
+    for (name, value) in response.field_lines() {
         if name == "status" || name.starts_with('-') {
             continue;
         }

@@ -8,7 +8,9 @@ use std::time::Duration;
 /// An HTTP response, shaped like httplib2's `Response` dict.
 ///
 /// Header names are case-insensitive and reported lower-cased; repeated headers are joined
-/// with `", "`. The key `"status"` holds the status as text, as in httplib2.
+/// with `", "` by [`get`](Response::get), and kept apart by
+/// [`get_all`](Response::get_all). The key `"status"` holds the status as text, as in
+/// httplib2.
 ///
 /// ```
 /// let mut r = asynchttp::Response::new(200);
@@ -40,7 +42,19 @@ pub struct Response {
     /// Common names are static: no allocation for them in every response.
     /// The value of `"status"` for a common code is static too.
     headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    /// For each name received more than once, the length of each of its values in the
+    /// joined text, in order: `get_all` cuts them back out, so the text is never kept
+    /// twice. `None` unless a header was repeated: boxed, it adds 8 bytes to a response
+    /// and no allocation in the common case.
+    repeated: Option<Box<Repeated>>,
 }
+
+/// `(name, length of each value)` for each header received more than once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Repeated(Vec<(Cow<'static, str>, Vec<usize>)>);
+
+/// What joins the values of a repeated header, as httplib2 does.
+const SEPARATOR: &str = ", ";
 
 impl Response {
     /// A response with this status, its standard reason phrase, and only the `"status"` key.
@@ -66,6 +80,7 @@ impl Response {
             url: String::new(),
             elapsed: Duration::ZERO,
             headers: all,
+            repeated: None,
         }
     }
 
@@ -81,6 +96,51 @@ impl Response {
         self.position(name).map(|i| &*self.headers[i].1)
     }
 
+    /// Each value of a header, as received on its own field line, in order: what
+    /// [`get`](Response::get) gives joined with `", "`, kept apart. Use it for a header
+    /// whose values may themselves contain commas, such as `Set-Cookie` with an
+    /// `Expires` date, where the joined text cannot be split back.
+    ///
+    /// A header received once gives its one value, one set with
+    /// [`insert`](Response::insert) the value set, and an absent one nothing.
+    ///
+    /// ```
+    /// let mut r = asynchttp::Response::new(200);
+    /// // Two Set-Cookie lines, as a server sends them; each date holds a comma, so the
+    /// // joined text cannot be split back at commas.
+    /// r.append("Set-Cookie", "id=a3fWa; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
+    /// r.append("Set-Cookie", "lang=en; Expires=Thu, 22 Oct 2026 07:28:00 GMT");
+    /// assert_eq!(
+    ///     r.get("set-cookie"),
+    ///     Some("id=a3fWa; Expires=Wed, 21 Oct 2026 07:28:00 GMT, lang=en; Expires=Thu, 22 Oct 2026 07:28:00 GMT")
+    /// );
+    /// let cookies: Vec<&str> = r.get_all("set-cookie").collect();
+    /// assert_eq!(
+    ///     cookies,
+    ///     [
+    ///         "id=a3fWa; Expires=Wed, 21 Oct 2026 07:28:00 GMT",
+    ///         "lang=en; Expires=Thu, 22 Oct 2026 07:28:00 GMT",
+    ///     ]
+    /// );
+    /// assert_eq!(r.get_all("status").collect::<Vec<_>>(), ["200"]);
+    /// assert_eq!(r.get_all("etag").next(), None);
+    /// ```
+    pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + use<'a> {
+        let joined = self.get(name);
+        // A header seen once is its whole text; a repeated one, its values cut out of it.
+        let (whole, lengths) = match self.lengths(name) {
+            Some(lengths) => (None, lengths),
+            None => (joined, &[][..]),
+        };
+        let joined = joined.unwrap_or_default();
+        let cut = lengths.iter().scan(0, move |start, &len| {
+            let value = joined.get(*start..*start + len)?;
+            *start += len + SEPARATOR.len();
+            Some(value)
+        });
+        whole.into_iter().chain(cut)
+    }
+
     /// True if the header is present.
     ///
     /// ```
@@ -93,7 +153,8 @@ impl Response {
     }
 
     /// All headers as `(name, value)`, names lower-cased, in the order received, `"status"`
-    /// first.
+    /// first. A repeated header comes once, its values joined as [`get`](Response::get)
+    /// gives them.
     ///
     /// ```
     /// let mut r = asynchttp::Response::new(200);
@@ -105,7 +166,8 @@ impl Response {
         self.headers.iter().map(|(k, v)| (&**k, &**v))
     }
 
-    /// Sets a header, replacing any value it had. The name is stored lower-cased.
+    /// Sets a header, replacing any value it had (every line of a repeated one). The name
+    /// is stored lower-cased.
     ///
     /// ```
     /// let mut r = asynchttp::Response::new(200);
@@ -116,7 +178,10 @@ impl Response {
     pub fn insert(&mut self, name: &str, value: impl Into<String>) {
         let value = Cow::Owned(value.into());
         match self.position(name) {
-            Some(i) => self.headers[i].1 = value,
+            Some(i) => {
+                self.headers[i].1 = value;
+                self.forget_repeats(name);
+            }
             None => self.headers.push((lowered(name), value)),
         }
     }
@@ -130,21 +195,83 @@ impl Response {
     /// assert!(!r.contains_key("x-temp"));
     /// ```
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.position(name)
-            .map(|i| self.headers.remove(i).1.into_owned())
+        let i = self.position(name)?;
+        self.forget_repeats(name);
+        Some(self.headers.remove(i).1.into_owned())
     }
 
-    /// Adds a received header, joining a repeated one with `", "`.
-    pub(crate) fn append(&mut self, name: &str, value: &str) {
+    /// Adds a value to a header as another field line, as a repeated header is received:
+    /// [`get`](Response::get) gives it after the others, joined with `", "`, and
+    /// [`get_all`](Response::get_all) gives it apart. A header not yet present is added,
+    /// its name lower-cased.
+    ///
+    /// ```
+    /// let mut r = asynchttp::Response::new(200);
+    /// r.append("Vary", "Accept");
+    /// r.append("vary", "Accept-Encoding");
+    /// assert_eq!(r.get("vary"), Some("Accept, Accept-Encoding"));
+    /// assert_eq!(r.get_all("vary").collect::<Vec<_>>(), ["Accept", "Accept-Encoding"]);
+    /// ```
+    pub fn append(&mut self, name: &str, value: &str) {
+        // Where each value ends in the joined text is noted only from the second value on.
         match self.position(name) {
             Some(i) => {
-                let joined = self.headers[i].1.to_mut();
-                joined.push_str(", ");
+                let (key, joined) = &mut self.headers[i];
+                let before = joined.len();
+                let joined = joined.to_mut();
+                joined.push_str(SEPARATOR);
                 joined.push_str(value);
+                let repeated = &mut self
+                    .repeated
+                    .get_or_insert_with(|| Box::new(Repeated(Vec::new())))
+                    .0;
+                match repeated.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, lengths)) => lengths.push(value.len()),
+                    None => repeated.push((key.clone(), vec![before, value.len()])),
+                }
             }
             None => self
                 .headers
                 .push((lowered(name), Cow::Owned(value.to_owned()))),
+        }
+    }
+
+    /// Sets a header to these values, as if received on one field line each; with no
+    /// values, nothing changes.
+    pub(crate) fn insert_all<'v>(&mut self, name: &str, values: impl IntoIterator<Item = &'v str>) {
+        let mut values = values.into_iter();
+        if let Some(first) = values.next() {
+            self.insert(name, first);
+            for value in values {
+                self.append(name, value);
+            }
+        }
+    }
+
+    /// Every header as received, `(name, value)` for each field line: a repeated name
+    /// once per line, at the place it was first received. `"status"` first.
+    pub(crate) fn field_lines(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers()
+            .flat_map(move |(name, _)| self.get_all(name).map(move |value| (name, value)))
+    }
+
+    /// The lengths of the values of a header received more than once.
+    fn lengths(&self, name: &str) -> Option<&[usize]> {
+        self.repeated
+            .as_ref()?
+            .0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, lengths)| lengths.as_slice())
+    }
+
+    /// Called when a header's joined text is replaced or removed.
+    fn forget_repeats(&mut self, name: &str) {
+        if let Some(repeated) = &mut self.repeated {
+            repeated.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            if repeated.0.is_empty() {
+                self.repeated = None;
+            }
         }
     }
 
@@ -242,6 +369,7 @@ mod tests {
         r.append("Set-Cookie", "a=1");
         r.append("set-cookie", "b=2");
         assert_eq!(r.get("SET-COOKIE"), Some("a=1, b=2"));
+        assert_eq!(r.get_all("Set-Cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
         let names: Vec<_> = r.headers().map(|(k, _)| k).collect();
         assert_eq!(names, ["status", "set-cookie"]);
         assert_eq!(r.reason, "Not Found");
@@ -257,6 +385,130 @@ mod tests {
         assert_eq!(&r["x-a"], "2");
         assert_eq!(r.remove("X-A").as_deref(), Some("2"));
         assert!(!r.contains_key("x-a"));
+    }
+
+    #[test]
+    fn insert_and_remove_keep_get_all_in_step() {
+        let mut r = Response::new(200);
+        for cookie in ["a=1, x", "b=2", ""] {
+            r.append("set-cookie", cookie);
+        }
+        assert_eq!(
+            r.get_all("set-cookie").collect::<Vec<_>>(),
+            ["a=1, x", "b=2", ""]
+        );
+        r.insert("Set-Cookie", "c=3, d=4");
+        assert_eq!(r.get_all("set-cookie").collect::<Vec<_>>(), ["c=3, d=4"]);
+        r.append("set-cookie", "e=5");
+        assert_eq!(
+            r.get_all("set-cookie").collect::<Vec<_>>(),
+            ["c=3, d=4", "e=5"]
+        );
+        assert_eq!(r.remove("SET-COOKIE").as_deref(), Some("c=3, d=4, e=5"));
+        assert_eq!(r.get_all("set-cookie").next(), None);
+        r.append("set-cookie", "f=6");
+        assert_eq!(r.get_all("set-cookie").collect::<Vec<_>>(), ["f=6"]);
+        assert!(r.repeated.is_none());
+    }
+
+    #[test]
+    fn a_header_seen_once_allocates_no_side_list() {
+        let mut r = Response::new(200);
+        r.append("content-type", "text/plain");
+        r.insert("etag", "\"v1\"");
+        assert!(r.repeated.is_none());
+        assert_eq!(
+            r.get_all("content-type").collect::<Vec<_>>(),
+            ["text/plain"]
+        );
+    }
+
+    #[test]
+    fn field_lines_and_insert_all() {
+        let mut r = Response::new(200);
+        r.append("vary", "a");
+        r.append("x-one", "1");
+        r.append("Vary", "b");
+        let lines: Vec<_> = r.field_lines().collect();
+        assert_eq!(
+            lines,
+            [
+                ("status", "200"),
+                ("vary", "a"),
+                ("vary", "b"),
+                ("x-one", "1")
+            ]
+        );
+        let mut copy = Response::new(200);
+        copy.insert_all("x-one", r.get_all("vary"));
+        copy.insert_all("vary", r.get_all("x-one"));
+        copy.insert_all("absent", r.get_all("absent"));
+        assert_eq!(copy.get_all("x-one").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(copy.get_all("vary").collect::<Vec<_>>(), ["1"]);
+        assert!(!copy.contains_key("absent"));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Append(usize, String),
+        Insert(usize, String),
+        Remove(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let value = "[ -~]{0,16}";
+        prop_oneof![
+            3 => (0usize..3, value).prop_map(|(n, v)| Op::Append(n, v)),
+            1 => (0usize..3, value).prop_map(|(n, v)| Op::Insert(n, v)),
+            1 => (0usize..3).prop_map(Op::Remove),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any mix of appends, inserts and removes, with names in any case and values
+        /// that may hold the separator: `get` is the values joined, `get_all` the values,
+        /// as a plain list of lines says.
+        #[test]
+        fn get_and_get_all_follow_every_change(ops in proptest::collection::vec(op(), 0..40)) {
+            const NAMES: [[&str; 2]; 3] = [["Set-Cookie", "set-cookie"], ["X-A", "x-a"], ["VARY", "Vary"]];
+            let mut r = Response::new(200);
+            let mut model: Vec<(usize, Vec<String>)> = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                let spelling = |n: usize| NAMES[n][i % 2];
+                match op {
+                    Op::Append(n, v) => {
+                        r.append(spelling(*n), v);
+                        match model.iter_mut().find(|(m, _)| m == n) {
+                            Some((_, values)) => values.push(v.clone()),
+                            None => model.push((*n, vec![v.clone()])),
+                        }
+                    }
+                    Op::Insert(n, v) => {
+                        r.insert(spelling(*n), v.as_str());
+                        match model.iter_mut().find(|(m, _)| m == n) {
+                            Some((_, values)) => *values = vec![v.clone()],
+                            None => model.push((*n, vec![v.clone()])),
+                        }
+                    }
+                    Op::Remove(n) => {
+                        let expected = model.iter().position(|(m, _)| m == n).map(|at| model.remove(at).1.join(", "));
+                        proptest::prop_assert_eq!(r.remove(spelling(*n)), expected);
+                    }
+                }
+            }
+            for (n, [name, _]) in NAMES.iter().enumerate() {
+                let values = model.iter().find(|(m, _)| *m == n).map(|(_, v)| v.clone()).unwrap_or_default();
+                proptest::prop_assert_eq!(r.get_all(name).collect::<Vec<_>>(), values.clone());
+                let joined = (!values.is_empty()).then(|| values.join(", "));
+                proptest::prop_assert_eq!(r.get(name), joined.as_deref());
+            }
+            let names: Vec<_> = r.headers().map(|(k, _)| k.to_owned()).collect();
+            let expected: Vec<_> = std::iter::once("status".to_owned())
+                .chain(model.iter().map(|(n, _)| NAMES[*n][1].to_ascii_lowercase()))
+                .collect();
+            proptest::prop_assert_eq!(names, expected);
+        }
     }
 
     #[test]

@@ -138,6 +138,21 @@ fn repeated_headers_are_joined() {
 }
 
 #[test]
+fn repeated_headers_stay_apart_in_get_all() {
+    let server = Server::start(|_| with_cookies(Reply::ok("x")).header("X-Once", "a, b"));
+    let http = Http::new();
+    let (response, _) = http.request(&server.url("/"));
+    let response = wait(&response).unwrap();
+    assert_eq!(response.get_all("Set-Cookie").collect::<Vec<_>>(), COOKIES);
+    assert_eq!(
+        response.get("set-cookie"),
+        Some(COOKIES.join(", ").as_str())
+    );
+    assert_eq!(response.get_all("x-once").collect::<Vec<_>>(), ["a, b"]);
+    assert_eq!(response.get_all("x-absent").count(), 0);
+}
+
+#[test]
 fn error_statuses_are_responses() {
     let server =
         Server::start(|req| Reply::new(if req.url == "/missing" { 404 } else { 500 }, "no"));

@@ -64,6 +64,53 @@ fn a_stale_entry_is_revalidated_and_a_304_served_from_the_cache() {
 }
 
 #[test]
+fn a_cached_response_keeps_repeated_headers_apart() {
+    let server = Server::start(|_| {
+        with_cookies(Reply::ok("with cookies")).header("Cache-Control", "max-age=600")
+    });
+    let (http, _) = cached_http();
+    let (first, _) = get(&http, &server.url("/cookies"));
+    assert_eq!(first.get_all("set-cookie").collect::<Vec<_>>(), COOKIES);
+    let (second, content) = get(&http, &server.url("/cookies"));
+    assert!(second.from_cache);
+    assert_eq!(content, b"with cookies");
+    assert_eq!(second.get_all("set-cookie").collect::<Vec<_>>(), COOKIES);
+    assert_eq!(second.get("set-cookie"), first.get("set-cookie"));
+    assert_eq!(server.hits(), 1);
+}
+
+#[test]
+fn a_304s_repeated_headers_stay_apart_in_the_merged_response() {
+    let server = Server::start(|req| match req.header("if-none-match") {
+        // Fresh for ten minutes from now on: the next request is answered by the merged entry.
+        Some("\"v1\"") => with_cookies(Reply::new(304, ""))
+            .header("ETag", "\"v1\"")
+            .header("Cache-Control", "max-age=600"),
+        _ => Reply::ok("version 1")
+            .header("ETag", "\"v1\"")
+            .header("Set-Cookie", "old=1; Expires=Mon, 19 Oct 2026 07:28:00 GMT")
+            .header("Cache-Control", "max-age=0"),
+    });
+    let (http, _) = cached_http();
+    get(&http, &server.url("/etag"));
+    let (second, content) = get(&http, &server.url("/etag"));
+    assert!(second.from_cache);
+    assert_eq!(content, b"version 1");
+    assert_eq!(second.get_all("set-cookie").collect::<Vec<_>>(), COOKIES);
+    let (third, content) = get(&http, &server.url("/etag"));
+    assert_eq!(server.hits(), 2, "the merged entry is fresh");
+    assert_eq!(
+        (third.from_cache, content.as_slice()),
+        (true, &b"version 1"[..])
+    );
+    assert_eq!(
+        third.get_all("set-cookie").collect::<Vec<_>>(),
+        COOKIES,
+        "as stored after the merge"
+    );
+}
+
+#[test]
 fn no_store_is_not_stored() {
     let server =
         Server::start(|_| Reply::ok("secret").header("Cache-Control", "no-store, max-age=600"));

@@ -3,6 +3,8 @@
 mod auth;
 mod basics;
 mod batch;
+#[cfg(unix)]
+mod cache_files;
 mod cache_store;
 mod caching;
 mod deadlines;

@@ -19,6 +19,20 @@ use hyper::service::service_fn;
 /// Every wait in a test is bounded by this.
 pub const BOUND: Duration = Duration::from_secs(20);
 
+/// Three Set-Cookie values whose dates hold commas: joined, they cannot be split back.
+pub const COOKIES: [&str; 3] = [
+    "id=a3fWa; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Path=/",
+    "lang=en; Expires=Thu, 22 Oct 2026 07:28:00 GMT",
+    "theme=dark; Expires=Fri, 23 Oct 2026 07:28:00 GMT; HttpOnly",
+];
+
+/// `reply` with one Set-Cookie line for each of [`COOKIES`].
+pub fn with_cookies(reply: Reply) -> Reply {
+    COOKIES
+        .iter()
+        .fold(reply, |reply, cookie| reply.header("Set-Cookie", cookie))
+}
+
 pub fn init_logging() {
     let _ = env_logger::builder().is_test(true).try_init();
 }
