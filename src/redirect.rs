@@ -1,6 +1,8 @@
 //! Following redirects as httplib2 does, in our own loop, with an origin policy for
 //! credentials that httplib2 and isahc's own redirect following lack.
 
+use std::time::Duration;
+
 use isahc::HttpClient;
 use isahc::http::{HeaderName, HeaderValue, Method, header};
 use isahc::tls::TlsConfig;
@@ -111,12 +113,17 @@ pub(crate) fn fetch(
             Some((url, _)) => url.clone(),
             None => req.url.clone(),
         });
+        // How long a Digest request may wait for its nonce (see `Credentials`).
+        let patience = req.timeout.unwrap_or(limits.timeout);
+        let mut flight = None;
         if let Some(asked_for) = &asked_for {
-            req.authorization = credentials
-                .preemptive(&req.method, &req.url, asked_for)
-                .map(Box::new);
+            let (value, used) = credentials.preemptive(&req.method, &req.url, asked_for, patience);
+            req.authorization = value.map(Box::new);
+            flight = used;
         }
         let mut sent = send(req);
+        // The response is here: others may use the nonce again.
+        drop(flight);
         if let Ok(head) = &sent {
             if let Some(info) = head.response.get("authentication-info") {
                 credentials.next_nonce(&req.url, info);
@@ -125,7 +132,7 @@ pub(crate) fn fetch(
         if let Some(asked_for) = &asked_for {
             if sent.as_ref().is_ok_and(|h| h.response.status == 401) {
                 let head = sent.expect("checked above");
-                sent = authenticate(&send, credentials, req, asked_for, head);
+                sent = authenticate(&send, credentials, req, asked_for, head, patience);
             }
         }
         let head = match sent {
@@ -203,14 +210,16 @@ pub(crate) fn fetch(
 }
 
 /// Answers a 401 with the credentials that apply to this URL, each scheme it offers tried
-/// once (a stale Digest nonce once more), until one is accepted. Returns the first
-/// response that is not a 401, or the last 401.
+/// once, a Digest answer again while its 401s leave the password in doubt (see
+/// [`Credentials::retry`]), until one is accepted. Returns the first response that is not a
+/// 401, or the last 401.
 fn authenticate(
     send: &dyn Fn(&Prepared) -> Result<Head, Error>,
     credentials: &Credentials,
     req: &mut Prepared,
     asked_for: &Url,
     mut head: Head,
+    patience: Duration,
 ) -> Result<Head, Error> {
     let mut tried = Vec::new();
     loop {
@@ -220,23 +229,22 @@ fn authenticate(
         else {
             return Ok(head);
         };
-        let mut stale_retried = false;
         loop {
-            req.authorization = credentials
-                .header(&attempt, &req.method, &req.url)
-                .map(Box::new);
+            // The 401's body goes first: an answer may wait for its nonce.
             drop(transport::skim(head, REDIRECT_BODY_CAP));
+            let (value, flight) = credentials.header(&attempt, &req.method, &req.url, patience);
+            req.authorization = value.map(Box::new);
             head = send(req)?;
             if head.response.status != 401 {
+                drop(flight);
                 let info = head.response.get("authentication-info");
                 credentials.accept(attempt, &req.url, info);
                 return Ok(head);
             }
-            let again = challenges_of(&head.response);
-            if stale_retried || !Credentials::refresh_stale(&mut attempt, &again) {
+            let challenges = challenges_of(&head.response);
+            if !credentials.retry(&mut attempt, flight, &challenges) {
                 break;
             }
-            stale_retried = true;
         }
     }
 }
