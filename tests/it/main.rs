@@ -5,6 +5,7 @@ mod basics;
 mod batch;
 mod cache_store;
 mod caching;
+mod digest_race;
 mod faults;
 #[cfg(feature = "json")]
 mod json;
