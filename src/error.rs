@@ -53,11 +53,15 @@ pub enum Error {
         source: Arc<isahc::Error>,
     },
 
-    /// No connection could be made: refused or unreachable.
-    #[error("could not connect to {authority}")]
+    /// No connection could be made: refused or unreachable. Through a proxy, it is the
+    /// proxy that could not be reached (a proxy that refused the tunnel is
+    /// [`Error::Proxy`]).
+    #[error("could not connect to {authority}{}", via_suffix(.proxy.as_deref()))]
     Connect {
         /// `host:port` of the server.
         authority: String,
+        /// `host:port` of the proxy the request went through, if any.
+        proxy: Option<String>,
         /// The transport's error.
         #[source]
         source: Arc<isahc::Error>,
@@ -72,8 +76,17 @@ pub enum Error {
     },
 
     /// The TLS handshake or certificate verification failed.
-    #[error("TLS failure")]
+    ///
+    /// `Display` gives the reason when libcurl gave one: `TLS failure: invalid peer
+    /// certificate: UnknownIssuer` for a certificate from an unknown CA, `...: NotValidForName`
+    /// for one of another host, `...: Expired`, or `TLS failure: received fatal alert:
+    /// ProtocolVersion` for a server below the minimum version.
+    #[error("TLS failure{}", reason_suffix(.reason.as_deref()))]
     Tls {
+        /// What libcurl said went wrong, when it could be learnt: isahc keeps only the
+        /// error code, so the handshake is made once more (without sending anything) to
+        /// read it.
+        reason: Option<String>,
         /// The transport's error.
         #[source]
         source: Arc<isahc::Error>,
@@ -220,6 +233,29 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+
+    /// The proxy would not open a tunnel to the server: it answered the `CONNECT` of an
+    /// https request with an error status (407 when it wants credentials, or other ones;
+    /// 502 when it could not reach the server), or a SOCKS proxy refused. Nothing reached
+    /// the server.
+    ///
+    /// ```text
+    /// the proxy 127.0.0.1:3128 refused the tunnel to example.com:443: 407 Proxy Authentication Required
+    /// ```
+    ///
+    /// A proxy that cannot be reached at all is [`Error::Connect`].
+    #[error("the proxy {proxy} refused the tunnel to {target}{}", status_suffix(*.status))]
+    Proxy {
+        /// `host:port` of the proxy.
+        proxy: String,
+        /// `host:port` of the server the tunnel was for.
+        target: String,
+        /// The status of the proxy's answer to the `CONNECT`; `None` for a SOCKS proxy.
+        status: Option<u16>,
+        /// The transport's error.
+        #[source]
+        source: Arc<isahc::Error>,
+    },
 }
 
 impl Error {
@@ -286,6 +322,30 @@ impl Error {
     }
 }
 
+fn via_suffix(proxy: Option<&str>) -> String {
+    proxy
+        .map(|p| format!(" through the proxy {p}"))
+        .unwrap_or_default()
+}
+
+fn reason_suffix(reason: Option<&str>) -> String {
+    reason.map(|r| format!(": {r}")).unwrap_or_default()
+}
+
+/// `: 407 Proxy Authentication Required`, the reason phrase being the standard one.
+fn status_suffix(status: Option<u16>) -> String {
+    let Some(status) = status else {
+        return String::new();
+    };
+    let phrase = isahc::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason());
+    match phrase {
+        Some(phrase) => format!(": {status} {phrase}"),
+        None => format!(": {status}"),
+    }
+}
+
 fn expected_suffix(expected: Option<u64>) -> String {
     match expected {
         Some(n) => format!(" of {n}"),
@@ -303,6 +363,47 @@ mod tests {
             std::mem::size_of::<Error>() <= 96,
             "{}",
             std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn tls_and_proxy_failures_say_why() {
+        let source = Arc::new(isahc::Error::from(io::Error::other("refused")));
+        let tls = |reason: Option<&str>| Error::Tls {
+            reason: reason.map(str::to_owned),
+            source: source.clone(),
+        };
+        assert_eq!(tls(None).to_string(), "TLS failure");
+        assert_eq!(
+            tls(Some("invalid peer certificate: UnknownIssuer")).to_string(),
+            "TLS failure: invalid peer certificate: UnknownIssuer"
+        );
+        let proxy = |status| Error::Proxy {
+            proxy: "127.0.0.1:3128".to_owned(),
+            target: "origin.test:443".to_owned(),
+            status,
+            source: source.clone(),
+        };
+        assert_eq!(
+            proxy(Some(407)).to_string(),
+            "the proxy 127.0.0.1:3128 refused the tunnel to origin.test:443: 407 Proxy Authentication Required"
+        );
+        assert_eq!(
+            proxy(Some(599)).to_string(),
+            "the proxy 127.0.0.1:3128 refused the tunnel to origin.test:443: 599"
+        );
+        assert_eq!(
+            proxy(None).to_string(),
+            "the proxy 127.0.0.1:3128 refused the tunnel to origin.test:443"
+        );
+        let connect = Error::Connect {
+            authority: "origin.test:443".to_owned(),
+            proxy: Some("127.0.0.1:3128".to_owned()),
+            source: source.clone(),
+        };
+        assert_eq!(
+            connect.to_string(),
+            "could not connect to origin.test:443 through the proxy 127.0.0.1:3128"
         );
     }
 

@@ -484,6 +484,7 @@ impl HttpBuilder {
                     .map_err(|_| Error::Init {
                         reason: "control character in the user agent".to_owned(),
                     })?,
+                tls: self.tls.clone(),
             },
             cache: match self.cache {
                 None => None,

@@ -62,8 +62,8 @@
 //! it again, nothing is retried. `Debug` never blocks.
 //!
 //! HTTP error statuses (404, 500, ...) are responses, not errors. [`Error`] lists what can
-//! fail: connection, timeout, TLS, a truncated or oversized body, a bad encoding, a
-//! callback's error or panic.
+//! fail: connection, a proxy's refusal, timeout, TLS, a truncated or oversized body, a bad
+//! encoding, a callback's error or panic.
 //!
 //! A callback that panics fails only its own request ([`Error::Callback`]); the worker goes
 //! on. A callback that waits on another request of the same client never deadlocks for want
@@ -119,6 +119,7 @@ mod caching;
 mod challenge;
 mod deadline;
 mod decode;
+mod diagnose;
 mod error;
 mod forced;
 mod http;

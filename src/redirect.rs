@@ -116,12 +116,17 @@ pub(crate) fn fetch(
             Some((url, _)) => url.clone(),
             None => req.url.clone(),
         });
+        let mut flight = None;
         if let Some(asked_for) = &asked_for {
-            req.authorization = credentials
-                .preemptive(&req.method, &req.url, asked_for)
-                .map(Box::new);
+            // A Digest request waits for its nonce (see `Credentials`) within its deadline.
+            let patience = deadline.left().unwrap_or_default();
+            let (value, used) = credentials.preemptive(&req.method, &req.url, asked_for, patience);
+            req.authorization = value.map(Box::new);
+            flight = used;
         }
         let mut sent = send(req);
+        // The response is here: others may use the nonce again.
+        drop(flight);
         if let Ok(head) = &sent {
             if let Some(info) = head.response.get("authentication-info") {
                 credentials.next_nonce(&req.url, info);
@@ -130,7 +135,7 @@ pub(crate) fn fetch(
         if let Some(asked_for) = &asked_for {
             if sent.as_ref().is_ok_and(|h| h.response.status == 401) {
                 let head = sent.expect("checked above");
-                sent = authenticate(&send, credentials, req, asked_for, head);
+                sent = authenticate(&send, credentials, req, asked_for, head, &deadline);
             }
         }
         let head = match sent {
@@ -208,14 +213,16 @@ pub(crate) fn fetch(
 }
 
 /// Answers a 401 with the credentials that apply to this URL, each scheme it offers tried
-/// once (a stale Digest nonce once more), until one is accepted. Returns the first
-/// response that is not a 401, or the last 401.
+/// once, a Digest answer again while its 401s leave the password in doubt (see
+/// [`Credentials::retry`]), until one is accepted. Returns the first response that is not a
+/// 401, or the last 401.
 fn authenticate(
     send: &dyn Fn(&Prepared) -> Result<Head, Error>,
     credentials: &Credentials,
     req: &mut Prepared,
     asked_for: &Url,
     mut head: Head,
+    deadline: &Deadline,
 ) -> Result<Head, Error> {
     let mut tried = Vec::new();
     loop {
@@ -225,23 +232,23 @@ fn authenticate(
         else {
             return Ok(head);
         };
-        let mut stale_retried = false;
         loop {
-            req.authorization = credentials
-                .header(&attempt, &req.method, &req.url)
-                .map(Box::new);
+            // The 401's body goes first: an answer may wait for its nonce.
             drop(transport::skim(head, REDIRECT_BODY_CAP));
+            let patience = deadline.left().unwrap_or_default();
+            let (value, flight) = credentials.header(&attempt, &req.method, &req.url, patience);
+            req.authorization = value.map(Box::new);
             head = send(req)?;
             if head.response.status != 401 {
+                drop(flight);
                 let info = head.response.get("authentication-info");
                 credentials.accept(attempt, &req.url, info);
                 return Ok(head);
             }
-            let again = challenges_of(&head.response);
-            if stale_retried || !Credentials::refresh_stale(&mut attempt, &again) {
+            let challenges = challenges_of(&head.response);
+            if !credentials.retry(&mut attempt, flight, &challenges) {
                 break;
             }
-            stale_retried = true;
         }
     }
 }

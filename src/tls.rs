@@ -49,6 +49,36 @@ impl TlsSettings {
         }
         builder.build()
     }
+
+    /// The server verification of [`TlsSettings::config`] on a bare libcurl handle, for a
+    /// failed handshake made again (see `diagnose`): the CA file, or else the roots isahc
+    /// uses by default in its rustls build (`SSL_CERT_FILE`, else the platform's), the
+    /// minimum version and the checks. No client certificate: the server's is checked first.
+    pub(crate) fn configure(&self, easy: &mut curl::easy::Easy) -> Result<(), curl::Error> {
+        let mut options = curl::easy::SslOpt::new();
+        let file = self.ca_certs.clone().or_else(|| {
+            std::env::var_os("SSL_CERT_FILE")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        match file {
+            Some(path) => easy.cainfo(path)?,
+            None => {
+                options.native_ca(true);
+            }
+        }
+        easy.ssl_options(&options)?;
+        easy.ssl_verify_peer(!self.insecure)?;
+        easy.ssl_verify_host(!self.insecure)?;
+        if let Some(version) = self.min_version {
+            let min = match version {
+                TlsVersion::Tls12 => curl::easy::SslVersion::Tlsv12,
+                TlsVersion::Tls13 => curl::easy::SslVersion::Tlsv13,
+            };
+            easy.ssl_min_max_version(min, curl::easy::SslVersion::Default)?;
+        }
+        Ok(())
+    }
 }
 
 /// A client certificate and its key (PEM files), for one host.

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
-use isahc::http::{self, HeaderValue, Method, Version, header};
+use isahc::http::{self, HeaderValue, Method, Uri, Version, header};
 use isahc::tls::TlsConfig;
 use isahc::{Body, HttpClient};
 
 use crate::deadline::Deadline;
 use crate::decode::{self, ReadError};
+use crate::diagnose;
 use crate::lazy::Exchange;
 use crate::proxy::ProxyInfo;
 use crate::request::Prepared;
@@ -28,6 +29,8 @@ pub(crate) struct Limits {
     pub(crate) max_body_size: u64,
     /// Cloning it shares its bytes: no allocation per request.
     pub(crate) user_agent: HeaderValue,
+    /// How the client verifies servers, for a failed handshake made again (see `diagnose`).
+    pub(crate) tls: TlsSettings,
 }
 
 /// Idempotent methods (RFC 9110 §9.2.2): sent again without harm if a reused connection
@@ -124,7 +127,7 @@ pub(crate) fn send(
         .map_err(|e| Error::invalid(e.to_string()))?;
     let response = client
         .send(request)
-        .map_err(|e| send_error(e, req, deadline))?;
+        .map_err(|e| send_error(e, limits, req, deadline))?;
 
     let (parts, body) = response.into_parts();
     // Room for every header received and the one httplib2 adds (content-location);
@@ -275,13 +278,26 @@ fn content_length(value: &str) -> Length {
     seen.map_or(Length::Invalid, Length::Bytes)
 }
 
-fn send_error(e: isahc::Error, req: &Prepared, deadline: &Deadline) -> Error {
+fn send_error(e: isahc::Error, limits: &Limits, req: &Prepared, deadline: &Deadline) -> Error {
     let code = curl_code(&e);
     let source = Arc::new(e);
     match source.kind() {
         _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
         // isahc files a failed handshake under "connection failed".
-        _ if code == Some(curl_codes::SSL_CONNECT) => Error::Tls { source },
+        _ if code == Some(curl_codes::SSL_CONNECT) => Error::Tls {
+            reason: tls_reason(code, limits, req, deadline),
+            source,
+        },
+        // A SOCKS proxy refused (isahc: "unknown").
+        _ if code == Some(curl_codes::PROXY) => match limits.proxy.for_url(&req.url) {
+            Some(proxy) => Error::Proxy {
+                proxy: proxy_authority(&proxy),
+                target: uri::authority(&req.url),
+                status: None,
+                source,
+            },
+            None => Error::Transport { source },
+        },
         // The connection broke after it was made, before the response was whole: a reset
         // while sending or receiving, an empty reply, or framing that broke in the head.
         _ if matches!(
@@ -299,17 +315,84 @@ fn send_error(e: isahc::Error, req: &Prepared, deadline: &Deadline) -> Error {
             host: req.url.host_str().unwrap_or_default().to_owned(),
             source,
         },
-        ErrorKind::ConnectionFailed => Error::Connect {
-            authority: uri::authority(&req.url),
-            source,
+        ErrorKind::ConnectionFailed => match refused_tunnel(code, limits, req, deadline) {
+            Some((proxy, status)) => Error::Proxy {
+                proxy,
+                target: uri::authority(&req.url),
+                status: Some(status),
+                source,
+            },
+            None => Error::Connect {
+                authority: uri::authority(&req.url),
+                proxy: limits.proxy.for_url(&req.url).map(|p| proxy_authority(&p)),
+                source,
+            },
         },
         ErrorKind::Timeout => deadline.expired(),
         ErrorKind::BadServerCertificate
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine
-        | ErrorKind::InvalidTlsConfiguration => Error::Tls { source },
+        | ErrorKind::InvalidTlsConfiguration => Error::Tls {
+            reason: tls_reason(code, limits, req, deadline),
+            source,
+        },
         _ => Error::Transport { source },
     }
+}
+
+/// Why a handshake failed, in libcurl's words, for a server certificate that did not verify
+/// or a handshake that broke off; `None` if the second look does not meet the same failure.
+/// A request with a client certificate of its own is looked at again only for the server's
+/// certificate: the second look sends none, so a broken handshake could break differently.
+fn tls_reason(
+    code: Option<u32>,
+    limits: &Limits,
+    req: &Prepared,
+    deadline: &Deadline,
+) -> Option<String> {
+    let code = code?;
+    let server_certificate = code == curl_codes::PEER_FAILED_VERIFICATION;
+    if !(server_certificate || (code == curl_codes::SSL_CONNECT && req.tls.is_none())) {
+        return None;
+    }
+    let proxy = limits.proxy.for_url(&req.url);
+    // Within the request's own deadline: no time left, no second look.
+    let timeout = deadline.left().ok()?;
+    let seen = diagnose::connect_again(&req.url, proxy.as_ref(), &limits.tls, timeout)?;
+    if seen.code != code {
+        return None;
+    }
+    seen.detail
+}
+
+/// The proxy (`host:port`) and the status it answered an https request's `CONNECT` with,
+/// when that status refused the tunnel: libcurl reports it as a failed connection, as it
+/// does a proxy that is down, and isahc keeps neither its text nor the status.
+fn refused_tunnel(
+    code: Option<u32>,
+    limits: &Limits,
+    req: &Prepared,
+    deadline: &Deadline,
+) -> Option<(String, u16)> {
+    if code != Some(curl_codes::COULDNT_CONNECT) || req.url.scheme() != "https" {
+        return None;
+    }
+    // Only an http proxy tunnels with CONNECT; plain http goes through it as a request,
+    // and a refusal of that is a response.
+    let proxy = limits
+        .proxy
+        .for_url(&req.url)
+        .filter(|p| p.scheme_str() == Some("http"))?;
+    let timeout = deadline.left().ok()?;
+    let seen = diagnose::connect_again(&req.url, Some(&proxy), &limits.tls, timeout)?;
+    let status = seen.proxy_status.filter(|s| !(200..300).contains(s))?;
+    (seen.code == curl_codes::COULDNT_CONNECT).then(|| (proxy_authority(&proxy), status))
+}
+
+/// `host:port` of a proxy, with libcurl's default port when the URL has none.
+fn proxy_authority(proxy: &Uri) -> String {
+    let host = proxy.host().unwrap_or_default();
+    format!("{host}:{}", proxy.port_u16().unwrap_or(1080))
 }
 
 /// The libcurl error code behind an isahc error, where isahc kept it as the source.
@@ -340,9 +423,13 @@ mod tests {
 
 /// libcurl error codes that isahc folds into broader kinds.
 mod curl_codes {
+    pub(super) const COULDNT_CONNECT: u32 = 7;
     pub(super) const SSL_CONNECT: u32 = 35;
     pub(super) const GOT_NOTHING: u32 = 52;
     pub(super) const SEND_ERROR: u32 = 55;
     pub(super) const RECV_ERROR: u32 = 56;
+    pub(super) const PEER_FAILED_VERIFICATION: u32 = 60;
+    /// A proxy handshake failed: SOCKS (or HAProxy).
+    pub(super) const PROXY: u32 = 97;
     pub(super) const TOO_LARGE: u32 = 100;
 }

@@ -8,6 +8,7 @@ mod cache_files;
 mod cache_store;
 mod caching;
 mod deadlines;
+mod digest_race;
 mod error_kinds;
 mod faults;
 #[cfg(feature = "json")]
@@ -15,7 +16,9 @@ mod json;
 mod keepalive;
 mod pool;
 mod proxies;
+mod proxy_refusal;
 mod queue;
 mod redirects;
 mod support;
 mod tls;
+mod tls_reasons;

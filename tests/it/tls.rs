@@ -24,9 +24,11 @@ impl Pki {
     pub fn new(name: &str) -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // A name of its own: a CA named as the trusted one would fail on its signature, not
+        // as an unknown issuer.
         params
             .distinguished_name
-            .push(DnType::CommonName, "asynchttp test CA");
+            .push(DnType::CommonName, format!("asynchttp test CA {name}"));
         let key = KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
         let dir = std::env::temp_dir().join(format!("asynchttp-tls-{name}-{}", std::process::id()));

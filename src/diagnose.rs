@@ -1,0 +1,121 @@
+//! libcurl's own account of a failed connection.
+//!
+//! isahc keeps only the libcurl code of a failed transfer, not the text libcurl wrote for it,
+//! and one code covers failures a caller needs told apart: an unknown CA and a certificate
+//! for another host are both 60, a proxy that is down and one that answered the `CONNECT`
+//! with 407 are both 7. So the connection is made once more with libcurl alone, up to the
+//! point where it is made (`CONNECT_ONLY`: no request is sent, nothing reaches the server),
+//! to read libcurl's text and the proxy's answer to the `CONNECT`. Only failures of the
+//! handshake or the tunnel are looked at again, and the result is used only if the same
+//! failure comes back.
+
+use std::time::Duration;
+
+use isahc::http::Uri;
+use url::Url;
+
+use crate::tls::TlsSettings;
+
+/// The longest the second look takes, whatever the request's timeout.
+const LOOK_LIMIT: Duration = Duration::from_secs(5);
+
+/// What the second connection ran into.
+#[derive(Debug)]
+pub(crate) struct Diagnosis {
+    /// libcurl's code for it.
+    pub(crate) code: u32,
+    /// libcurl's text for it, such as `CONNECT tunnel failed, response 407`, without the
+    /// name of a C function it may start with.
+    pub(crate) detail: Option<String>,
+    /// The status the proxy answered the `CONNECT` with, if it answered.
+    pub(crate) proxy_status: Option<u16>,
+}
+
+/// Connects to `url` again as the failed request did (through `proxy`, verifying as `tls`
+/// says), within `timeout` and [`LOOK_LIMIT`]. `None` if the connection was made this time,
+/// or libcurl could not be set up.
+pub(crate) fn connect_again(
+    url: &Url,
+    proxy: Option<&Uri>,
+    tls: &TlsSettings,
+    timeout: Duration,
+) -> Option<Diagnosis> {
+    let limit = timeout.min(LOOK_LIMIT);
+    let mut easy = curl::easy::Easy::new();
+    let setup = (|| {
+        easy.url(url.as_str())?;
+        easy.connect_only(true)?;
+        easy.connect_timeout(limit)?;
+        easy.timeout(limit)?;
+        // As isahc: an empty proxy also keeps libcurl from reading proxy variables.
+        easy.proxy(&proxy.map(Uri::to_string).unwrap_or_default())?;
+        tls.configure(&mut easy)
+    })();
+    if let Err(e) = setup {
+        log::debug!("second look at a failed connection not set up: {e}");
+        return None;
+    }
+    let error = easy.perform().err()?;
+    let proxy_status = easy
+        .http_connectcode()
+        .ok()
+        .and_then(|code| u16::try_from(code).ok())
+        .filter(|code| *code != 0);
+    Some(Diagnosis {
+        code: error.code(),
+        detail: error.extra_description().map(without_function_name),
+        proxy_status,
+    })
+}
+
+/// libcurl's TLS texts can start with the function that failed
+/// (`rustls_connection_process_new_packets: invalid peer certificate: UnknownIssuer`),
+/// which tells a reader nothing.
+fn without_function_name(text: &str) -> String {
+    match text.split_once(": ") {
+        Some((name, rest))
+            if name.contains('_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+        {
+            rest.to_owned()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_are_dropped_from_the_text() {
+        assert_eq!(
+            without_function_name(
+                "rustls_connection_process_new_packets: invalid peer certificate: UnknownIssuer"
+            ),
+            "invalid peer certificate: UnknownIssuer"
+        );
+        for kept in [
+            "CONNECT tunnel failed, response 407",
+            "SSL certificate problem: unable to get local issuer certificate",
+            "Failed to connect to 127.0.0.1 port 9 after 0 ms: Could not connect to server",
+        ] {
+            assert_eq!(without_function_name(kept), kept);
+        }
+    }
+
+    /// A port with nothing listening: the code libcurl gives isahc, and its text.
+    #[test]
+    fn a_refused_connection_is_described() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("https://{}/", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let seen =
+            connect_again(&url, None, &TlsSettings::default(), Duration::from_secs(10)).unwrap();
+        assert_eq!(seen.code, 7, "{seen:?}");
+        assert!(seen.detail.is_some_and(|d| !d.is_empty()));
+        assert_eq!(seen.proxy_status, None);
+    }
+}
