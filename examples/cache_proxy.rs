@@ -157,7 +157,8 @@ async fn forward(
 }
 
 /// The client's response as one for the caller: the headers received (or stored), less
-/// hop-by-hop ones and the keys httplib2 adds.
+/// hop-by-hop ones and the keys httplib2 adds. A body the client decoded has lost its
+/// `Content-Encoding` (kept as `-content-encoding`), so it goes out as it is now.
 fn reply(
     response: &Response,
     content: Vec<u8>,
@@ -172,10 +173,6 @@ fn reply(
             // httplib2 adds content-location (the request's URL) to a 200 without one.
             || (name == "content-location" && response.get(name) == Some(target));
         if added || HOP_BY_HOP.contains(&name) || dropped.iter().any(|d| d == name) {
-            continue;
-        }
-        // The body is handed over decoded.
-        if name == "content-encoding" {
             continue;
         }
         for value in response.get_all(name) {

@@ -16,8 +16,8 @@ use once_cell::sync::OnceCell;
 use url::Url;
 
 use crate::auth::Credentials;
+use crate::cache::flow;
 use crate::cache::{Cache, FileCache};
-use crate::caching;
 use crate::deadline::{self, Deadline};
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
@@ -952,7 +952,7 @@ impl Http {
         };
         if let (true, None, Some(cache)) = (plain, &prepared.callback, &core.cache) {
             let started = Instant::now();
-            if let Some(mut exchange) = caching::fresh(cache.as_ref(), &prepared) {
+            if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
                 exchange.response.elapsed = started.elapsed();
                 log::debug!(
                     "[{}] req={id} {method} {} answered from the cache",
@@ -1099,6 +1099,10 @@ where
             let certificate = core.certificates.for_url(url)?;
             Some(Box::new(core.tls.config(Some(&certificate))))
         };
+        let cached = |hop: &Prepared| {
+            let cache = core.cache.as_ref()?;
+            flow::hop(cache.as_ref(), hop)
+        };
         let session = redirect::Session {
             client_for: &client_for,
             tls_for: &tls_for,
@@ -1106,15 +1110,22 @@ where
             policy: &core.redirects,
             credentials: &core.credentials,
             deadline,
+            cached: &cached,
         };
+        let mut refresh = None;
         let fetched = match &core.cache {
-            Some(cache) => caching::fetch(
+            Some(cache) => flow::fetch(
                 cache.as_ref(),
                 core.ignore_etag,
                 &session,
                 &mut prepared,
                 id,
-            ),
+            )
+            .map(|through| {
+                refresh = through.refresh;
+                through.exchange
+            }),
+            None if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
             None => redirect::fetch(&session, &mut prepared, id),
         };
         let shown_url = uri::without_query(&prepared.url);
@@ -1164,6 +1175,15 @@ where
             }
         }
         promise.fulfil(result.and_then(finish));
+        // A stale answer given within stale-while-revalidate: the caller has it; this
+        // worker now refreshes the entry, with a deadline of its own.
+        if let (Some(req), Some(cache)) = (refresh, &core.cache) {
+            let session = redirect::Session {
+                deadline: Deadline::start(req.timeout.unwrap_or(core.limits.timeout)),
+                ..session
+            };
+            flow::refresh(cache.as_ref(), core.ignore_etag, &session, req, id);
+        }
     }
 
     fn fail(self, error: Error) {

@@ -114,8 +114,6 @@
 mod auth;
 mod batch;
 mod cache;
-mod cache_entry;
-mod caching;
 mod challenge;
 mod deadline;
 mod decode;

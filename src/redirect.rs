@@ -77,6 +77,8 @@ pub(crate) struct Session<'a> {
     pub(crate) credentials: &'a Credentials,
     /// Shared by every exchange of the request: hops, 401 retries, revalidation.
     pub(crate) deadline: Deadline,
+    /// A fresh stored answer for a hop after the first, when the client has a cache.
+    pub(crate) cached: &'a dyn Fn(&Prepared) -> Option<Exchange>,
 }
 
 pub(crate) fn fetch(
@@ -91,6 +93,7 @@ pub(crate) fn fetch(
         policy,
         credentials,
         deadline,
+        cached,
     } = *session;
     // The URL the caller asked for and its headers, kept once a redirect changes `req`.
     let mut first: Option<(Url, Vec<(HeaderName, HeaderValue)>)> = None;
@@ -109,6 +112,12 @@ pub(crate) fn fetch(
             client_for(&req.method)
                 .and_then(|client| transport::send(&client, limits, req, &deadline))
         };
+        if previous.is_some() {
+            if let Some(mut exchange) = cached(req) {
+                exchange.response.previous = previous;
+                return Ok(exchange);
+            }
+        }
         req.tls = tls_for(&req.url);
         // The caller's own Authorization header wins over credentials.
         let own_authorization = req.headers.iter().any(|(k, _)| k == header::AUTHORIZATION);

@@ -151,13 +151,18 @@ fn only_if_cached_without_an_entry_is_a_504_and_no_request() {
 }
 
 #[test]
-fn a_range_request_bypasses_the_cache() {
+fn a_range_is_answered_from_a_complete_entry() {
     let server = Server::start(|_| Reply::ok("whole").header("Cache-Control", "max-age=600"));
     let (http, _) = cached_http();
     get(&http, &server.url("/r"));
-    let (response, _) = http.request_with(&server.url("/r"), "GET", "", &[("Range", "bytes=0-1")]);
-    assert!(!wait(&response).unwrap().from_cache);
-    assert_eq!(server.hits(), 2);
+    let (response, content) =
+        http.request_with(&server.url("/r"), "GET", "", &[("Range", "bytes=0-1")]);
+    let response = wait(&response).unwrap();
+    assert!(response.from_cache);
+    assert_eq!(response.status, 206);
+    assert_eq!(response.get("content-range"), Some("bytes 0-1/5"));
+    assert_eq!(body(&content), b"wh");
+    assert_eq!(server.hits(), 1);
 }
 
 #[test]
@@ -226,21 +231,28 @@ fn vary_is_honoured() {
 }
 
 #[test]
-fn c5_failed_and_partial_responses_are_never_stored() {
+fn c5_partial_responses_are_never_stored_and_errors_only_when_fresh() {
     let truncated = RawServer::start(|s| {
         send(
             s,
             b"HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 100\r\n\r\nshort",
         );
     });
-    let server_error =
-        Server::start(|_| Reply::new(500, "broken").header("Cache-Control", "max-age=600"));
+    let server_error = Server::start(|req| match req.url.as_str() {
+        "/fresh" => Reply::new(500, "broken").header("Cache-Control", "max-age=600"),
+        _ => Reply::new(500, "broken").header("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+    });
     let (http, store) = cached_http();
     assert!(LazyResponse::wait(&http.request(&truncated.url("/")).0).is_err());
     assert!(store.get(&truncated.url("/")).is_none());
-    assert_eq!(get(&http, &server_error.url("/")).0.status, 500);
-    get(&http, &server_error.url("/"));
-    assert_eq!(server_error.hits(), 2);
+    // A 500 is no heuristic status: stored only when the server gives it a lifetime.
+    assert_eq!(get(&http, &server_error.url("/plain")).0.status, 500);
+    assert!(!get(&http, &server_error.url("/plain")).0.from_cache);
+    assert_eq!(get(&http, &server_error.url("/fresh")).0.status, 500);
+    let (again, content) = get(&http, &server_error.url("/fresh"));
+    assert_eq!((again.status, again.from_cache), (500, true));
+    assert_eq!(content, b"broken");
+    assert_eq!(server_error.hits(), 3);
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod basics;
 mod batch;
 #[cfg(unix)]
 mod cache_files;
+mod cache_rfc;
 mod cache_store;
 mod caching;
 mod deadlines;

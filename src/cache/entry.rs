@@ -1,31 +1,35 @@
 //! One cached response as bytes: what a [`Cache`](crate::Cache) stores under a URL.
 //!
-//! `"AHE2"`, the length of a JSON head (little-endian `u32`), the head (the response's
-//! status, reason, URL and headers, and the freshness policy of `http-cache-semantics`),
-//! then the decoded body. Parsing never trusts the length beyond the bytes at hand and
-//! never panics: a damaged entry is simply not an entry.
+//! `"AHE3"`, the length of a JSON head (little-endian `u32`), the head (the response's
+//! status, reason, URL and headers, when it was fetched, and the request's values of the
+//! headers its `Vary` names), then the decoded body. Parsing never trusts the length
+//! beyond the bytes at hand and never panics: a damaged entry is simply not an entry.
 //!
 //! The head's headers are field lines: a header received more than once is there once per
 //! line, so a response from the cache keeps its values apart as the original did
-//! ([`Response::get_all`]). Entries of the first format, `"AHE1"`, held each header once,
-//! its values joined; they still read, each header as one line. A reader that knows only
-//! `"AHE1"` takes an `"AHE2"` entry for a damaged one: a miss, never values run together.
+//! ([`Response::get_all`]). Entries of the earlier formats, `"AHE1"` and `"AHE2"`, kept
+//! another crate's freshness state instead of the fetch times; they read as misses, and
+//! the next response stored replaces them.
 
-use http_cache_semantics::CachePolicy;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde::{Deserialize, Serialize};
 
+use super::policy::Fetched;
 use crate::Response;
 
-const MAGIC: &[u8; 4] = b"AHE2";
-/// The first format: the same head, but a header repeated on the wire held once, joined.
-const MAGIC_JOINED: &[u8; 4] = b"AHE1";
+const MAGIC: &[u8; 4] = b"AHE3";
 
 /// A stored response: enough to answer a request without the network, or to revalidate.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) response: Response,
-    pub(crate) policy: CachePolicy,
     pub(crate) body: Vec<u8>,
+    /// When it was fetched: its age is reckoned from these.
+    pub(crate) fetched: Fetched,
+    /// The request's value of each header the response's `Vary` names (`None`: absent),
+    /// names lower-cased: a later request matches only with the same values.
+    pub(crate) vary: Vec<(String, Option<String>)>,
 }
 
 /// The JSON part of an entry.
@@ -35,9 +39,12 @@ struct Head {
     reason: String,
     version: u8,
     url: String,
-    /// One pair per field line (one per header in `"AHE1"` entries), `"status"` left out.
+    /// One pair per field line, `"status"` left out.
     headers: Vec<(String, String)>,
-    policy: CachePolicy,
+    /// Milliseconds since the Unix epoch.
+    request_time: u64,
+    response_time: u64,
+    vary: Vec<(String, Option<String>)>,
 }
 
 impl Entry {
@@ -53,7 +60,9 @@ impl Entry {
                 .filter(|(k, _)| *k != "status")
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
-            policy: self.policy.clone(),
+            request_time: millis(self.fetched.request_time),
+            response_time: millis(self.fetched.response_time),
+            vary: self.vary.clone(),
         };
         let json = serde_json::to_vec(&head).expect("an entry's head always serialises");
         let mut bytes = Vec::with_capacity(8 + json.len() + self.body.len());
@@ -66,9 +75,7 @@ impl Entry {
 
     /// The entry in `bytes`, or `None` for anything that is not a whole entry of ours.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Entry> {
-        let rest = bytes
-            .strip_prefix(MAGIC)
-            .or_else(|| bytes.strip_prefix(MAGIC_JOINED))?;
+        let rest = bytes.strip_prefix(MAGIC)?;
         let (len, rest) = rest.split_at_checked(4)?;
         let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
         let (json, body) = rest.split_at_checked(len)?;
@@ -86,26 +93,35 @@ impl Entry {
         }
         Some(Entry {
             response,
-            policy: head.policy,
             body: body.to_vec(),
+            fetched: Fetched {
+                request_time: time(head.request_time),
+                response_time: time(head.response_time),
+            },
+            vary: head.vary,
         })
     }
+
+    /// True if an entry of the earlier formats: not readable, but not damage either.
+    pub(crate) fn is_older_format(bytes: &[u8]) -> bool {
+        bytes.starts_with(b"AHE1") || bytes.starts_with(b"AHE2")
+    }
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn time(millis: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_millis(millis))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn policy() -> CachePolicy {
-        let req = isahc::http::Request::get("http://h/a").body(()).unwrap();
-        let res = isahc::http::Response::builder()
-            .status(200)
-            .header("cache-control", "max-age=600")
-            .header("etag", "\"v1\"")
-            .body(())
-            .unwrap();
-        CachePolicy::new(&req, &res)
-    }
 
     fn entry() -> Entry {
         let mut response = Response::new(200);
@@ -113,10 +129,18 @@ mod tests {
         response.insert("content-type", "text/plain");
         response.insert("etag", "\"v1\"");
         response.insert("-content-encoding", "gzip");
+        let now = SystemTime::now();
         Entry {
             response,
-            policy: policy(),
             body: b"the body".to_vec(),
+            fetched: Fetched {
+                request_time: now - Duration::from_millis(1500),
+                response_time: now,
+            },
+            vary: vec![
+                ("accept-language".to_owned(), Some("en".to_owned())),
+                ("x-absent".to_owned(), None),
+            ],
         }
     }
 
@@ -130,9 +154,15 @@ mod tests {
         assert_eq!(back.response.get("-content-encoding"), Some("gzip"));
         assert_eq!(&back.response["status"], "200");
         assert!(back.response.from_cache);
-        assert!(back.policy.is_storable());
-        let now = std::time::SystemTime::now();
-        assert!(back.policy.time_to_live(now) > std::time::Duration::from_secs(500));
+        let e = entry();
+        assert_eq!(back.vary, e.vary);
+        for (a, b) in [
+            (back.fetched.request_time, e.fetched.request_time),
+            (back.fetched.response_time, e.fetched.response_time),
+        ] {
+            let apart = a.duration_since(b).unwrap_or_else(|e| e.duration());
+            assert!(apart < Duration::from_millis(1), "{apart:?}");
+        }
     }
 
     #[test]
@@ -147,10 +177,6 @@ mod tests {
         }
         e.response.append("x-after", "1");
         let bytes = e.to_bytes();
-        assert!(
-            !bytes.starts_with(MAGIC_JOINED),
-            "a reader of joined entries takes this one for damage"
-        );
         let back = Entry::from_bytes(&bytes).unwrap();
         assert_eq!(
             back.response.get_all("set-cookie").collect::<Vec<_>>(),
@@ -164,33 +190,14 @@ mod tests {
     }
 
     #[test]
-    fn entries_of_the_joined_format_still_read() {
-        let head = Head {
-            status: 200,
-            reason: "OK".to_owned(),
-            version: 11,
-            url: "http://h/a".to_owned(),
-            headers: vec![
-                ("content-type".to_owned(), "text/plain".to_owned()),
-                ("set-cookie".to_owned(), "a=1, b=2".to_owned()),
-            ],
-            policy: policy(),
-        };
-        let json = serde_json::to_vec(&head).unwrap();
-        let mut bytes = MAGIC_JOINED.to_vec();
-        bytes.extend_from_slice(&u32::try_from(json.len()).unwrap().to_le_bytes());
-        bytes.extend_from_slice(&json);
-        bytes.extend_from_slice(b"old body");
-        let back = Entry::from_bytes(&bytes).unwrap();
-        assert_eq!(back.body, b"old body");
-        assert_eq!(back.response.get("set-cookie"), Some("a=1, b=2"));
-        assert_eq!(
-            back.response.get_all("set-cookie").collect::<Vec<_>>(),
-            ["a=1, b=2"],
-            "joined when stored: one value"
-        );
-        assert_eq!(back.response.get("content-type"), Some("text/plain"));
-        assert!(back.response.from_cache);
+    fn entries_of_the_earlier_formats_are_misses() {
+        let mut older = entry().to_bytes();
+        for magic in [b"AHE1", b"AHE2"] {
+            older[..4].copy_from_slice(magic);
+            assert!(Entry::from_bytes(&older).is_none());
+            assert!(Entry::is_older_format(&older));
+        }
+        assert!(!Entry::is_older_format(&entry().to_bytes()));
     }
 
     #[test]

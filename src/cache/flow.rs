@@ -1,0 +1,641 @@
+//! A request's way through the cache (HTTPLIB2.md §c.4, RFC 9111), by method:
+//!
+//! - `GET`: a stored response that matches the request (its URL, and the headers its
+//!   `Vary` names) answers it while fresh, with its current `Age`; within
+//!   `stale-while-revalidate` it answers too, and the worker refreshes it after handing the
+//!   answer over; otherwise it is validated with its `ETag` and `Last-Modified`, and a `304`
+//!   that describes it updates it and answers `200` from it. A storable response replaces
+//!   it. A `Range` is answered from a complete stored response.
+//! - `HEAD`: answered by a fresh `GET` entry; a `HEAD` response about the stored one
+//!   updates its header fields.
+//! - Unsafe methods: sent (with httplib2's `If-Match` for `PUT` and `PATCH`), then, if the
+//!   response is not an error, the URL is invalidated, and so are its `Location` and
+//!   `Content-Location` on the same origin. A `POST` response that names its own URL in
+//!   `Content-Location`, with explicit freshness, answers later `GET`s.
+//!
+//! The rules themselves are in [`policy`](super::policy); this file only applies them.
+
+use std::time::SystemTime;
+
+use isahc::http::{self, HeaderName, HeaderValue, Method};
+use url::Url;
+
+use super::entry::Entry;
+use super::policy::{self, Directives, Fetched, Usable};
+use super::range::{self, Answer};
+use super::storage::Cache;
+use crate::Response;
+use crate::lazy::Exchange;
+use crate::pool::ThreadName;
+use crate::redirect::{self, Failed, Session};
+use crate::request::Prepared;
+use crate::transport::is_safe;
+use crate::uri;
+
+/// What the cache gives back for a request: the answer, and, when the answer was a stale
+/// response served within `stale-while-revalidate`, the request that refreshes it, for the
+/// worker to send once the caller has its answer.
+pub(crate) struct Through {
+    pub(crate) exchange: Exchange,
+    pub(crate) refresh: Option<Prepared>,
+}
+
+impl From<Exchange> for Through {
+    fn from(exchange: Exchange) -> Self {
+        Through {
+            exchange,
+            refresh: None,
+        }
+    }
+}
+
+/// Sends `req` through `cache`: answered from it, revalidated against it, or fetched and
+/// stored in it.
+pub(crate) fn fetch(
+    cache: &dyn Cache,
+    ignore_etag: bool,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Through, Box<Failed>> {
+    if !is_safe(&req.method) {
+        return unsafe_method(cache, ignore_etag, session, req, id).map(Through::from);
+    }
+    if req.method == Method::HEAD {
+        return head(cache, session, req, id).map(Through::from);
+    }
+    if req.method != Method::GET {
+        return redirect::fetch(session, req, id).map(Through::from);
+    }
+    if has(req, "range") {
+        return ranged(cache, session, req, id).map(Through::from);
+    }
+    let jumped = match session.policy.follows(&Method::GET, 301) {
+        true => follow_permanent_redirects(cache, req),
+        false => None,
+    };
+    let mut result = get(cache, ignore_etag, session, req, id);
+    if let Ok(through) = &mut result {
+        let response = &mut through.exchange.response;
+        remember_permanent_redirects(cache, response.previous.as_deref());
+        append_oldest(&mut response.previous, jumped);
+    }
+    result
+}
+
+/// The answer to `req` if a fresh entry gives it as it stands: a plain GET whose entry is
+/// fresh for it. Anything else is the worker's to decide. Runs on the caller's thread.
+pub(crate) fn fresh(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
+    if req.method != Method::GET || has(req, "range") {
+        return None;
+    }
+    let entry = Entry::from_bytes(&cache.get(req.url.as_str())?)?;
+    // A stored redirect is followed or not by the worker, as the client's policy says.
+    if entry.response.contains_key("location") {
+        return None;
+    }
+    let now = SystemTime::now();
+    fresh_for(&entry, req, now).then(|| answer(entry, now))
+}
+
+/// The answer to a redirect's next hop if a fresh entry gives it: how each hop of a chain
+/// is looked up in the cache, as its first request is. A stored redirect is not taken
+/// here: the loop asks for it, so it is followed with the loop's own checks.
+pub(crate) fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
+    let exchange = fresh(cache, req)?;
+    log::debug!(
+        "[{}] {} fresh in the cache",
+        ThreadName,
+        uri::without_query(&req.url)
+    );
+    Some(exchange)
+}
+
+/// Refreshes a stale entry served within `stale-while-revalidate`; the caller already has
+/// its answer, so the outcome is only logged.
+pub(crate) fn refresh(
+    cache: &dyn Cache,
+    ignore_etag: bool,
+    session: &Session<'_>,
+    mut req: Prepared,
+    id: u64,
+) {
+    // The stale window is over for this request: what it fetches is stored.
+    req.headers.push((
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=0"),
+    ));
+    match get(cache, ignore_etag, session, &mut req, id) {
+        Ok(through) => log::debug!(
+            "[{}] req={id} refreshed {} in the background -> {}",
+            ThreadName,
+            uri::without_query(&req.url),
+            through.exchange.response.status
+        ),
+        Err(failed) => log::debug!(
+            "[{}] req={id} could not refresh {} in the background: {}",
+            ThreadName,
+            uri::without_query(&req.url),
+            failed.error
+        ),
+    }
+}
+
+/// A GET through the cache, once permanent redirects are followed.
+fn get(
+    cache: &dyn Cache,
+    ignore_etag: bool,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Through, Box<Failed>> {
+    let key = req.url.to_string();
+    let wanted = directives(req);
+    let entry = load(cache, &key).filter(|entry| matches_vary(entry, req));
+    let now = SystemTime::now();
+    let mut validating = None;
+    if let Some(entry) = entry {
+        // httplib2: only-if-cached takes any stored response, fresh or not.
+        let usable = match wanted.has("only-if-cached") {
+            true => Usable::Fresh,
+            false => policy::usable(&entry.response, &entry.fetched, &wanted, now),
+        };
+        match usable {
+            Usable::Fresh => {
+                log::debug!("[{}] req={id} fresh in the cache", ThreadName);
+                return Ok(answer(entry, now).into());
+            }
+            Usable::StaleWhileRevalidate => {
+                log::debug!(
+                    "[{}] req={id} stale in the cache, within stale-while-revalidate",
+                    ThreadName
+                );
+                return Ok(Through {
+                    exchange: answer(entry, now),
+                    refresh: Some(again(req)),
+                });
+            }
+            Usable::Revalidate => validating = Some(entry),
+        }
+    }
+    if validating.is_none() && wanted.has("only-if-cached") {
+        return Ok(gateway_timeout(&req.url).into());
+    }
+    // A caller's own conditional request is theirs: its 304 goes back to them as it is.
+    let own_conditional = has(req, "if-none-match") || has(req, "if-modified-since");
+    let mut added = Vec::new();
+    if let (Some(entry), false) = (&validating, own_conditional) {
+        for (name, value) in policy::validators(&entry.response, ignore_etag) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                let name = HeaderName::from_static(name);
+                added.push(name.clone());
+                req.headers.push((name, value));
+            }
+        }
+    }
+    let request_time = SystemTime::now();
+    let mut exchange = redirect::fetch(session, req, id)?;
+    let fetched = Fetched {
+        request_time,
+        response_time: SystemTime::now(),
+    };
+    if let (Some(mut entry), 304, false) = (validating, exchange.response.status, added.is_empty())
+    {
+        if policy::describes(&exchange.response, &entry.response) {
+            policy::update(&mut entry.response, &exchange.response);
+            entry.response.previous = exchange.response.previous.take();
+            entry.fetched = fetched;
+            store(cache, &key, &entry);
+            return Ok(answer(entry, fetched.response_time).into());
+        }
+        // A 304 about another response than ours: ask again, without our validators.
+        cache.delete(&key);
+        req.headers.retain(|(name, _)| !added.contains(name));
+        return get(cache, ignore_etag, session, req, id);
+    }
+    keep(cache, req, &exchange, fetched);
+    Ok(exchange.into())
+}
+
+/// Stores a response to a GET when it may be stored; otherwise forgets what was stored for
+/// its URL, which it replaces.
+fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched) {
+    // After redirects, the entry is for the URL that answered: `req` is the last request.
+    let key = req.url.as_str();
+    let authorized = has(req, "authorization") || req.authorization.is_some();
+    let response = &exchange.response;
+    // A caller's own 304 has nothing to store; a hop answered from the cache is stored.
+    if response.status == 304 || response.from_cache {
+        return;
+    }
+    if !policy::storable(req.method.as_str(), &directives(req), authorized, response) {
+        cache.delete(key);
+        return;
+    }
+    let entry = Entry {
+        response: stored(response),
+        body: exchange.content.clone(),
+        fetched,
+        vary: vary_values(response, req),
+    };
+    store(cache, key, &entry);
+}
+
+/// A GET with `Range`: from a complete fresh entry when there is one; otherwise sent, and
+/// a complete response (a server that ignored the range) is stored.
+fn ranged(
+    cache: &dyn Cache,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Exchange, Box<Failed>> {
+    let key = req.url.to_string();
+    let now = SystemTime::now();
+    let entry = load(cache, &key).filter(|entry| {
+        entry.response.status == 200 && !has(req, "if-range") && fresh_for(entry, req, now)
+    });
+    if let Some(entry) = entry {
+        let range = header(req, "range").unwrap_or_default();
+        let whole = entry.body.len();
+        let mut exchange = answer(entry, now);
+        match range::answer(&range, whole) {
+            Answer::Partial {
+                range,
+                content_range,
+            } => {
+                exchange.content = exchange.content[range].to_vec();
+                as_status(&mut exchange.response, 206);
+                exchange.response.insert("content-range", content_range);
+            }
+            Answer::Unsatisfiable { content_range } => {
+                exchange.content.clear();
+                as_status(&mut exchange.response, 416);
+                exchange.response.insert("content-range", content_range);
+            }
+            Answer::Whole => {}
+        }
+        let length = exchange.content.len().to_string();
+        exchange.response.insert("content-length", length);
+        log::debug!("[{}] req={id} range answered from the cache", ThreadName);
+        return Ok(exchange);
+    }
+    let request_time = SystemTime::now();
+    let exchange = redirect::fetch(session, req, id)?;
+    if exchange.response.status == 200 {
+        let fetched = Fetched {
+            request_time,
+            response_time: SystemTime::now(),
+        };
+        keep(cache, req, &exchange, fetched);
+    }
+    Ok(exchange)
+}
+
+/// A HEAD: a fresh GET entry answers it (httplib2 shares one entry); otherwise it is
+/// sent, and a response about the stored one updates its header fields (RFC 9111 §4.3.5).
+fn head(
+    cache: &dyn Cache,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Exchange, Box<Failed>> {
+    let key = req.url.to_string();
+    let now = SystemTime::now();
+    let entry = load(cache, &key).filter(|entry| matches_vary(entry, req));
+    if let Some(entry) = entry.as_ref().filter(|entry| fresh_for(entry, req, now)) {
+        let mut exchange = answer(entry.clone(), now);
+        exchange.content.clear();
+        return Ok(exchange);
+    }
+    let exchange = redirect::fetch(session, req, id)?;
+    if let Some(mut entry) = entry {
+        let validated = exchange.response.contains_key("etag")
+            || exchange.response.contains_key("last-modified");
+        if exchange.response.status == 200
+            && validated
+            && policy::describes(&exchange.response, &entry.response)
+        {
+            policy::update(&mut entry.response, &exchange.response);
+            entry.fetched.response_time = SystemTime::now();
+            store(cache, &key, &entry);
+        }
+    }
+    Ok(exchange)
+}
+
+/// An unsafe method: sent, then the URLs it may have changed are invalidated.
+fn unsafe_method(
+    cache: &dyn Cache,
+    ignore_etag: bool,
+    session: &Session<'_>,
+    req: &mut Prepared,
+    id: u64,
+) -> Result<Exchange, Box<Failed>> {
+    let key = req.url.to_string();
+    // httplib2's optimistic concurrency: PUT and PATCH only change what was read.
+    let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
+    if optimistic && !ignore_etag && !has(req, "if-match") {
+        let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
+        if let Some(value) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            req.headers.push((http::header::IF_MATCH, value));
+        }
+    }
+    let request_time = SystemTime::now();
+    let result = redirect::fetch(session, req, id);
+    let exchange = match result {
+        Ok(exchange) => exchange,
+        Err(failed) => {
+            // Whether the change was made is unknown: what was stored may be out of date.
+            cache.delete(&key);
+            return Err(failed);
+        }
+    };
+    // RFC 9111 §4.4: a non-error response means the resource may have changed.
+    let response = &exchange.response;
+    if response.status < 400 {
+        cache.delete(&key);
+        for name in ["location", "content-location"] {
+            if let Some(url) = response.get(name).and_then(|l| req.url.join(l).ok()) {
+                if redirect::same_origin(&url, &req.url) {
+                    cache.delete(url.as_str());
+                }
+            }
+        }
+        post_answers_get(cache, req, &exchange, request_time);
+    }
+    Ok(exchange)
+}
+
+/// RFC 9111 §4: a POST response whose `Content-Location` is its own URL, with explicit
+/// freshness, is a response to a GET of that URL.
+fn post_answers_get(
+    cache: &dyn Cache,
+    req: &Prepared,
+    exchange: &Exchange,
+    request_time: SystemTime,
+) {
+    let response = &exchange.response;
+    let names_itself = response
+        .get("content-location")
+        .and_then(|l| req.url.join(l).ok())
+        .is_some_and(|url| url == req.url);
+    let cc = Directives::of(response);
+    let explicit = cc.seconds("max-age").is_some() || response.contains_key("expires");
+    if req.method != Method::POST || !names_itself || !explicit {
+        return;
+    }
+    let authorized = has(req, "authorization") || req.authorization.is_some();
+    if !matches!(response.status, 200 | 203)
+        || !policy::storable("GET", &directives(req), authorized, response)
+    {
+        return;
+    }
+    let entry = Entry {
+        response: stored(response),
+        body: exchange.content.clone(),
+        fetched: Fetched {
+            request_time,
+            response_time: SystemTime::now(),
+        },
+        vary: vary_values(response, req),
+    };
+    store(cache, req.url.as_str(), &entry);
+}
+
+/// httplib2's cached permanent redirects: while the entry for the request's URL is a
+/// 301 or 308 still in force, go straight to its target without asking. Returns the redirects
+/// taken, newest first, marked as from the cache.
+fn follow_permanent_redirects(cache: &dyn Cache, req: &mut Prepared) -> Option<Box<Response>> {
+    let mut chain: Option<Box<Response>> = None;
+    let wanted = directives(req);
+    while req.redirections > 0 {
+        let Some(entry) = load(cache, req.url.as_str()) else {
+            break;
+        };
+        let now = SystemTime::now();
+        let fresh = policy::usable(&entry.response, &entry.fetched, &wanted, now) == Usable::Fresh;
+        if !matches!(entry.response.status, 301 | 308) || !(fresh || permanent(&entry.response)) {
+            break;
+        }
+        let Some(target) = entry
+            .response
+            .get("location")
+            .and_then(|l| Url::parse(l).ok())
+        else {
+            break;
+        };
+        let mut hop = answer(entry, now).response;
+        hop.previous = chain.take();
+        chain = Some(Box::new(hop));
+        req.url = target;
+        req.redirections -= 1;
+    }
+    chain
+}
+
+/// A permanent redirect that says nothing of its lifetime is taken as permanent, as
+/// httplib2 and browsers take it; one with `max-age`, `Expires` or `no-cache` lasts as long
+/// as those say.
+fn permanent(response: &Response) -> bool {
+    let cc = Directives::of(response);
+    !cc.has("no-cache") && cc.seconds("max-age").is_none() && !response.contains_key("expires")
+}
+
+/// Stores the 301 and 308 responses of a chain that may be stored, under the URLs that
+/// gave them.
+fn remember_permanent_redirects(cache: &dyn Cache, mut hop: Option<&Response>) {
+    while let Some(response) = hop {
+        let url = response.get("content-location");
+        let storable = policy::storable("GET", &Directives::default(), false, response)
+            && !response.from_cache;
+        if let (true, Some(url), true, true) = (
+            matches!(response.status, 301 | 308),
+            url,
+            response.contains_key("location"),
+            storable,
+        ) {
+            let now = SystemTime::now();
+            let entry = Entry {
+                response: stored(response),
+                body: Vec::new(),
+                fetched: Fetched {
+                    request_time: now,
+                    response_time: now,
+                },
+                vary: Vec::new(),
+            };
+            store(cache, url, &entry);
+        }
+        hop = response.previous.as_deref();
+    }
+}
+
+/// Puts `older` at the end of a `previous` chain.
+fn append_oldest(chain: &mut Option<Box<Response>>, older: Option<Box<Response>>) {
+    match chain {
+        Some(response) => append_oldest(&mut response.previous, older),
+        None => *chain = older,
+    }
+}
+
+/// A stored response as an answer: marked as from the cache, with its current `Age`
+/// (RFC 9111 §5.1), replacing the `Age` it was received with.
+fn answer(entry: Entry, now: SystemTime) -> Exchange {
+    let age = policy::age(&entry.response, &entry.fetched, now);
+    let mut response = entry.response;
+    response.from_cache = true;
+    response.insert("age", age.as_secs().to_string());
+    Exchange {
+        response,
+        content: entry.body,
+    }
+}
+
+/// A response as stored: without the redirects that led to it, and without the fields
+/// that describe one connection.
+fn stored(response: &Response) -> Response {
+    let mut stored = response.clone();
+    stored.previous = None;
+    stored.from_cache = true;
+    for name in policy::connection_names(response)
+        .iter()
+        .map(String::as_str)
+        .chain(policy::NOT_STORED)
+    {
+        stored.remove(name);
+    }
+    stored
+}
+
+/// The request's values of the headers that the response's `Vary` names.
+fn vary_values(response: &Response, req: &Prepared) -> Vec<(String, Option<String>)> {
+    response
+        .get_all("vary")
+        .flat_map(|line| line.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            let value = header(req, &name);
+            (name, value)
+        })
+        .collect()
+}
+
+/// True if the entry answers `req` now without asking: chosen by the same values, and
+/// fresh for the request's directives.
+fn fresh_for(entry: &Entry, req: &Prepared, now: SystemTime) -> bool {
+    matches_vary(entry, req)
+        && policy::usable(&entry.response, &entry.fetched, &directives(req), now) == Usable::Fresh
+}
+
+/// True if `req` has the values the stored response was chosen by (RFC 9111 §4.1):
+/// compared with runs of spaces and the spaces around commas set aside.
+fn matches_vary(entry: &Entry, req: &Prepared) -> bool {
+    let normal = |v: &Option<String>| {
+        v.as_deref().map(|v| {
+            v.split(',')
+                .map(|part| part.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    };
+    entry
+        .vary
+        .iter()
+        .all(|(name, value)| normal(&header(req, name)) == normal(value))
+}
+
+/// The status of a response made from a stored one, with its own reason phrase.
+fn as_status(response: &mut Response, status: u16) {
+    let made = Response::new(status);
+    response.status = status;
+    response.reason = made.reason;
+    response.insert("status", status.to_string());
+}
+
+fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
+    let bytes = cache.get(key)?;
+    let entry = Entry::from_bytes(&bytes);
+    if entry.is_none() {
+        if !Entry::is_older_format(&bytes) {
+            log::warn!("cache: the entry for {key} is damaged; deleting it");
+        }
+        cache.delete(key);
+    }
+    entry
+}
+
+fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
+    if let Err(e) = cache.set(key, &entry.to_bytes()) {
+        log::warn!("cache: could not store {key}: {e}");
+    }
+}
+
+fn has(req: &Prepared, name: &str) -> bool {
+    req.headers.iter().any(|(k, _)| k.as_str() == name)
+}
+
+/// A request header's value, its lines joined as a list; `None` when absent.
+fn header(req: &Prepared, name: &str) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.as_str().eq_ignore_ascii_case(name))
+        .filter_map(|(_, v)| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// The request's `Cache-Control`, or `Pragma: no-cache` when it has none (RFC 9111 §5.4).
+fn directives(req: &Prepared) -> Directives {
+    let lines = |name: &str| -> Vec<&str> {
+        req.headers
+            .iter()
+            .filter(|(k, _)| k.as_str() == name)
+            .filter_map(|(_, v)| v.to_str().ok())
+            .collect()
+    };
+    let cache_control = lines("cache-control");
+    if cache_control.is_empty() {
+        let pragma = Directives::parse(lines("pragma"));
+        if pragma.has("no-cache") {
+            return Directives::parse(["no-cache"]);
+        }
+    }
+    Directives::parse(cache_control)
+}
+
+/// The request that refreshes a stale entry: the same GET, without the caller's body,
+/// callback or per-hop state.
+fn again(req: &Prepared) -> Prepared {
+    Prepared {
+        method: Method::GET,
+        url: req.url.clone(),
+        headers: req.headers.clone(),
+        authorization: None,
+        tls: None,
+        defaults: req.defaults,
+        body: Vec::new(),
+        asked_encoding: req.asked_encoding,
+        redirections: req.redirections,
+        timeout: req.timeout,
+        callback: None,
+    }
+}
+
+/// True if the request asks for a stored response only (`only-if-cached`).
+pub(crate) fn only_if_cached(req: &Prepared) -> bool {
+    directives(req).has("only-if-cached")
+}
+
+/// httplib2's answer to `only-if-cached` without an entry (or without a cache): 504,
+/// empty, nothing sent.
+pub(crate) fn gateway_timeout(url: &Url) -> Exchange {
+    let mut response = Response::new(504);
+    response.url = url.to_string();
+    response.insert("content-length", "0");
+    Exchange {
+        response,
+        content: Vec::new(),
+    }
+}
