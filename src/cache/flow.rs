@@ -74,7 +74,7 @@ pub(crate) fn fetch(
         true => follow_permanent_redirects(cache, req),
         false => None,
     };
-    let mut result = get(cache, ignore_etag, session, req, id);
+    let mut result = get(cache, ignore_etag, session, req, id, false);
     if let Ok(through) = &mut result {
         let response = &mut through.exchange.response;
         remember_permanent_redirects(cache, response.previous.as_deref());
@@ -120,12 +120,7 @@ pub(crate) fn refresh(
     mut req: Prepared,
     id: u64,
 ) {
-    // The stale window is over for this request: what it fetches is stored.
-    req.headers.push((
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("max-age=0"),
-    ));
-    match get(cache, ignore_etag, session, &mut req, id) {
+    match get(cache, ignore_etag, session, &mut req, id, true) {
         Ok(through) => log::debug!(
             "[{}] req={id} refreshed {} in the background -> {}",
             ThreadName,
@@ -141,13 +136,15 @@ pub(crate) fn refresh(
     }
 }
 
-/// A GET through the cache, once permanent redirects are followed.
+/// A GET through the cache, once permanent redirects are followed. `refreshing`: the
+/// background refresh of a stale entry, which always asks the server.
 fn get(
     cache: &dyn Cache,
     ignore_etag: bool,
     session: &Session<'_>,
     req: &mut Prepared,
     id: u64,
+    refreshing: bool,
 ) -> Result<Through, Box<Failed>> {
     let key = req.url.to_string();
     let wanted = directives(req);
@@ -156,9 +153,10 @@ fn get(
     let mut validating = None;
     if let Some(entry) = entry {
         // httplib2: only-if-cached takes any stored response, fresh or not.
-        let usable = match wanted.has("only-if-cached") {
-            true => Usable::Fresh,
-            false => policy::usable(&entry.response, &entry.fetched, &wanted, now),
+        let usable = match (refreshing, wanted.has("only-if-cached")) {
+            (true, _) => Usable::Revalidate,
+            (false, true) => Usable::Fresh,
+            (false, false) => policy::usable(&entry.response, &entry.fetched, &wanted, now),
         };
         match usable {
             Usable::Fresh => {
@@ -211,7 +209,7 @@ fn get(
         // A 304 about another response than ours: ask again, without our validators.
         cache.delete(&key);
         req.headers.retain(|(name, _)| !added.contains(name));
-        return get(cache, ignore_etag, session, req, id);
+        return get(cache, ignore_etag, session, req, id, refreshing);
     }
     keep(cache, req, &exchange, fetched);
     Ok(exchange.into())

@@ -609,3 +609,44 @@ fn only_if_cached_without_a_cache_is_504() {
     assert!(content.is_empty());
     assert_eq!(server.hits(), 0);
 }
+
+#[test]
+fn post_naming_itself_in_content_location_answers_later_gets() {
+    let server = Server::start(|req| match req.method.as_str() {
+        "POST" => Reply::ok("made")
+            .header("Cache-Control", LONG)
+            .header("Content-Location", "/thing"),
+        _ => Reply::ok("fetched"),
+    });
+    let http = cached_http();
+    let url = server.url("/thing");
+    let (posted, _) = fetch(&http, Request::new("POST", url.as_str()).body("x"));
+    assert_eq!(posted.status, 200);
+    let (response, text) = get(&http, &url);
+    assert_eq!((response.from_cache, text.as_str()), (true, "made"));
+    assert_eq!(server.hits(), 1, "the GET asked nothing");
+}
+
+#[test]
+fn a_head_response_about_the_stored_one_updates_its_headers() {
+    let server = Server::start(|req| {
+        let version = if req.method == "HEAD" { "2" } else { "1" };
+        Reply::ok("body")
+            .header("Cache-Control", "max-age=1")
+            .header("ETag", "\"same\"")
+            .header("X-Version", version)
+    });
+    let http = cached_http();
+    let url = server.url("/h");
+    get(&http, &url);
+    thread::sleep(Duration::from_millis(1100)); // stale: the HEAD goes to the server
+    let (head, _) = http.head(&url);
+    assert_eq!(wait(&head).unwrap().get("x-version"), Some("2"));
+    let (response, text) = get_with(&http, &url, "Cache-Control", "max-stale");
+    assert!(response.from_cache);
+    assert_eq!(
+        (response.get("x-version"), text.as_str()),
+        (Some("2"), "body")
+    );
+    assert_eq!(server.hits(), 2, "GET, HEAD; the last GET from the cache");
+}
