@@ -323,9 +323,10 @@ impl HttpBuilder {
         self
     }
 
-    /// Cache responses in this directory, as httplib2's `Http(".cache")` does: fresh
-    /// entries are answered without the network, stale ones revalidated, and an unsafe
-    /// method invalidates its URL's entry. A GET whose entry is fresh is answered on the
+    /// Cache responses in this directory, as httplib2's `Http(".cache")` does, by RFC
+    /// 9111's rules for a private cache: fresh entries are answered without the network,
+    /// stale ones revalidated (or, within `stale-while-revalidate`, answered and refreshed
+    /// afterwards), and an unsafe method's response invalidates its URL's entry. A GET whose entry is fresh is answered on the
     /// thread that makes it (one small file read) and its pair is ready at once. A directory
     /// that cannot be used turns caching off with one warning in the log; requests still
     /// work.
