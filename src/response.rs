@@ -352,7 +352,7 @@ impl fmt::Display for Response {
     }
 }
 
-fn http_reason(status: u16) -> &'static str {
+pub(crate) fn http_reason(status: u16) -> &'static str {
     isahc::http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())

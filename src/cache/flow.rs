@@ -29,6 +29,7 @@ use crate::lazy::Exchange;
 use crate::pool::ThreadName;
 use crate::redirect::{self, Failed, Session};
 use crate::request::Prepared;
+use crate::response::http_reason;
 use crate::transport::is_safe;
 use crate::uri;
 
@@ -220,23 +221,21 @@ fn get(
 fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched) {
     // After redirects, the entry is for the URL that answered: `req` is the last request.
     let key = req.url.as_str();
-    let authorized = has(req, "authorization") || req.authorization.is_some();
     let response = &exchange.response;
     // A caller's own 304 has nothing to store; a hop answered from the cache is stored.
     if response.status == 304 || response.from_cache {
         return;
     }
-    if !policy::storable(req.method.as_str(), &directives(req), authorized, response) {
+    if !policy::storable(
+        req.method.as_str(),
+        &directives(req),
+        authorized(req),
+        response,
+    ) {
         cache.delete(key);
         return;
     }
-    let entry = Entry {
-        response: stored(response),
-        body: exchange.content.clone(),
-        fetched,
-        vary: vary_values(response, req),
-    };
-    store(cache, key, &entry);
+    store(cache, key, &new_entry(req, exchange, fetched));
 }
 
 /// A GET with `Range`: from a complete fresh entry when there is one; otherwise sent, and
@@ -382,22 +381,16 @@ fn post_answers_get(
     if req.method != Method::POST || !names_itself || !explicit {
         return;
     }
-    let authorized = has(req, "authorization") || req.authorization.is_some();
     if !matches!(response.status, 200 | 203)
-        || !policy::storable("GET", &directives(req), authorized, response)
+        || !policy::storable("GET", &directives(req), authorized(req), response)
     {
         return;
     }
-    let entry = Entry {
-        response: stored(response),
-        body: exchange.content.clone(),
-        fetched: Fetched {
-            request_time,
-            response_time: SystemTime::now(),
-        },
-        vary: vary_values(response, req),
+    let fetched = Fetched {
+        request_time,
+        response_time: SystemTime::now(),
     };
-    store(cache, req.url.as_str(), &entry);
+    store(cache, req.url.as_str(), &new_entry(req, exchange, fetched));
 }
 
 /// httplib2's cached permanent redirects: while the entry for the request's URL is a
@@ -489,6 +482,21 @@ fn answer(entry: Entry, now: SystemTime) -> Exchange {
     }
 }
 
+/// The entry that stores the response to `req`.
+fn new_entry(req: &Prepared, exchange: &Exchange, fetched: Fetched) -> Entry {
+    Entry {
+        response: stored(&exchange.response),
+        body: exchange.content.clone(),
+        fetched,
+        vary: vary_values(&exchange.response, req),
+    }
+}
+
+/// True if the request carries credentials: its response is for that user only.
+fn authorized(req: &Prepared) -> bool {
+    has(req, "authorization") || req.authorization.is_some()
+}
+
 /// A response as stored: without the redirects that led to it, and without the fields
 /// that describe one connection.
 fn stored(response: &Response) -> Response {
@@ -545,9 +553,8 @@ fn matches_vary(entry: &Entry, req: &Prepared) -> bool {
 
 /// The status of a response made from a stored one, with its own reason phrase.
 fn as_status(response: &mut Response, status: u16) {
-    let made = Response::new(status);
     response.status = status;
-    response.reason = made.reason;
+    response.reason = http_reason(status).to_owned();
     response.insert("status", status.to_string());
 }
 
