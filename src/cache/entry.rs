@@ -146,7 +146,8 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let bytes = entry().to_bytes();
+        let e = entry();
+        let bytes = e.to_bytes();
         let back = Entry::from_bytes(&bytes).unwrap();
         assert_eq!(back.body, b"the body");
         assert_eq!(back.response.status, 200);
@@ -154,7 +155,6 @@ mod tests {
         assert_eq!(back.response.get("-content-encoding"), Some("gzip"));
         assert_eq!(&back.response["status"], "200");
         assert!(back.response.from_cache);
-        let e = entry();
         assert_eq!(back.vary, e.vary);
         for (a, b) in [
             (back.fetched.request_time, e.fetched.request_time),
