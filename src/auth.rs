@@ -9,7 +9,7 @@
 //! a refusal from a verdict on the password, and the answer sent again goes out alone.
 
 use std::fmt::Write as _;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -19,15 +19,16 @@ use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use crate::challenge::{Challenge, parse_params};
-use crate::redirect::same_origin;
+use crate::origin::{self, Domain, same_origin};
+use crate::sync;
 
 /// One credential as added.
 #[derive(Clone)]
 struct Credential {
     name: String,
     password: String,
-    /// Lower-cased `host` or `host:port`; empty for "the origin the caller asked for".
-    domain: String,
+    /// Unnamed for "the origin the caller asked for".
+    domain: Domain,
 }
 
 /// A credential accepted by a server, kept to be sent up front next time.
@@ -230,7 +231,7 @@ impl Drop for InFlight<'_> {
 
 impl Credentials {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.state)
     }
 
     /// Counts a Digest request with `nonce` going out. One sent `alone` waits until no
@@ -241,10 +242,7 @@ impl Credentials {
         let deadline = Instant::now() + patience.min(NONCE_WAIT);
         let left = || deadline.saturating_duration_since(Instant::now());
         let wait = |state, busy: &dyn Fn(&mut State) -> bool| {
-            self.answered
-                .wait_timeout_while(state, left(), |s| busy(s))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0
+            sync::wait_timeout_while(&self.answered, state, left(), busy)
         };
         let mut state = wait(self.lock(), &|s| s.held(nonce));
         // Still held after the wait: this one goes as any other.
@@ -267,7 +265,7 @@ impl Credentials {
         self.lock().credentials.push(Credential {
             name: name.to_owned(),
             password: password.to_owned(),
-            domain: domain.trim().to_ascii_lowercase(),
+            domain: Domain::new(domain),
         });
     }
 
@@ -293,7 +291,7 @@ impl Credentials {
         patience: Duration,
     ) -> (Option<HeaderValue>, Option<InFlight<'_>>) {
         let state = self.lock();
-        let origin = origin_of(url);
+        let origin = origin::key(url);
         let Some(best) = state
             .accepted
             .iter()
@@ -423,7 +421,7 @@ impl Credentials {
         }
         let path = url.path();
         let path_prefix = path[..path.rfind('/').map_or(0, |i| i + 1)].to_owned();
-        let origin = origin_of(url);
+        let origin = origin::key(url);
         let mut state = self.lock();
         state
             .accepted
@@ -438,7 +436,7 @@ impl Credentials {
 
     /// A response to a pre-emptive Digest request may carry a `nextnonce`.
     pub(crate) fn next_nonce(&self, url: &Url, authentication_info: &str) {
-        let origin = origin_of(url);
+        let origin = origin::key(url);
         let mut state = self.lock();
         for accepted in state.accepted.iter_mut().filter(|a| a.origin == origin) {
             if let Scheme::Digest(digest) = &mut accepted.scheme {
@@ -460,24 +458,10 @@ fn adopt_next_nonce(state: &mut DigestState, info: &str) {
 /// Whether a credential may be sent to `url`: its own domain, or, with no domain, only the
 /// origin of the URL the caller asked for (never a host a redirect led to).
 fn applies(credential: &Credential, url: &Url, asked_for: &Url) -> bool {
-    if credential.domain.is_empty() {
+    if credential.domain.is_unnamed() {
         return same_origin(url, asked_for);
     }
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let with_port = url
-        .port_or_known_default()
-        .map(|p| format!("{host}:{p}"))
-        .unwrap_or_default();
-    credential.domain == host || credential.domain == with_port
-}
-
-fn origin_of(url: &Url) -> String {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or(0)
-    )
+    credential.domain.names(url)
 }
 
 fn scheme_name(scheme: &Scheme) -> &'static str {
@@ -619,7 +603,7 @@ mod tests {
         let credential = Credential {
             name: "Mufasa".to_owned(),
             password: "Circle of Life".to_owned(),
-            domain: String::new(),
+            domain: Domain::new(""),
         };
         let challenge = &parse_challenges(
             r#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#,
@@ -667,7 +651,7 @@ mod tests {
         let c = Credential {
             name: "a".to_owned(),
             password: "b".to_owned(),
-            domain: String::new(),
+            domain: Domain::new(""),
         };
         let asked = Url::parse("http://a.example/").unwrap();
         assert!(applies(
@@ -686,7 +670,7 @@ mod tests {
             &asked
         ));
         let scoped = Credential {
-            domain: "b.example:8080".to_owned(),
+            domain: Domain::new("b.example:8080"),
             ..c
         };
         assert!(applies(
@@ -896,7 +880,7 @@ mod tests {
         let c = Credential {
             name: "alice".to_owned(),
             password: "s3cret".to_owned(),
-            domain: String::new(),
+            domain: Domain::new(""),
         };
         let url = Url::parse("http://h/").unwrap();
         let value = authorization(&c, &Scheme::Basic, None, &Method::GET, &url).unwrap();

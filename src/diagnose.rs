@@ -14,6 +14,7 @@ use std::time::Duration;
 use isahc::http::Uri;
 use url::Url;
 
+use crate::logs;
 use crate::tls::TlsSettings;
 
 /// The longest the second look takes, whatever the request's timeout.
@@ -52,7 +53,7 @@ pub(crate) fn connect_again(
         tls.configure(&mut easy)
     })();
     if let Err(e) = setup {
-        log::debug!("second look at a failed connection not set up: {e}");
+        logs::debug!("second look at a failed connection not set up: {e}");
         return None;
     }
     let error = easy.perform().err()?;

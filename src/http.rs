@@ -21,10 +21,12 @@ use crate::cache::{Cache, FileCache};
 use crate::deadline::{self, Deadline};
 use crate::forced;
 use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
-use crate::pool::{self, Job, ThreadName, WhenFull, WorkerPool};
+use crate::logs;
+use crate::pool::{self, Job, WhenFull, WorkerPool};
 use crate::proxy::ProxyInfo;
 use crate::redirect::{self, Policy};
 use crate::request::Prepared;
+use crate::sync;
 use crate::tls::{Certificates, TlsSettings, TlsVersion};
 use crate::transport::{self, Limits};
 use crate::{Error, Request, Response, uri};
@@ -493,7 +495,7 @@ impl HttpBuilder {
                 Some(CacheChoice::Dir(dir)) => match FileCache::new(&dir) {
                     Ok(files) => Some(Arc::new(files) as Arc<dyn Cache>),
                     Err(e) => {
-                        log::warn!(
+                        logs::warning!(
                             "cache: {} cannot be used ({e}); caching is off",
                             dir.display()
                         );
@@ -805,9 +807,9 @@ impl Http {
             Ok(fresh) => {
                 // The old client, and its connections, go when its last request finishes.
                 *core.client.write().unwrap_or_else(PoisonError::into_inner) = fresh;
-                log::debug!("[{}] idle connections closed", ThreadName);
+                logs::debug!("idle connections closed");
             }
-            Err(e) => log::warn!("[{}] close: {}", ThreadName, e.chain()),
+            Err(e) => logs::warning!("close: {}", e.chain()),
         }
     }
 
@@ -918,11 +920,7 @@ impl Http {
         let method = shown_method(req.method.clone());
         let refused = |url: String, error: Error| {
             let url: Arc<str> = Arc::from(url);
-            log::debug!(
-                "[{}] req={id} refused {method} {url}: {}",
-                ThreadName,
-                error.chain()
-            );
+            logs::debug!("req={id} refused {method} {url}: {}", error.chain());
             let origin = Origin {
                 id,
                 method: method.clone(),
@@ -955,18 +953,16 @@ impl Http {
             let started = Instant::now();
             if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
                 exchange.response.elapsed = started.elapsed();
-                log::debug!(
-                    "[{}] req={id} {method} {} answered from the cache",
-                    ThreadName,
+                logs::debug!(
+                    "req={id} {method} {} answered from the cache",
                     uri::without_query(&prepared.url)
                 );
                 return Slot::filled(origin, finish(exchange));
             }
         }
         let slot = Slot::new(origin);
-        log::debug!(
-            "[{}] req={id} queued {method} {}",
-            ThreadName,
+        logs::debug!(
+            "req={id} queued {method} {}",
             uri::without_query(&prepared.url)
         );
         let task = pool::task(RequestJob {
@@ -995,10 +991,10 @@ impl Handle {
     fn shutdown(&self) {
         let core = &self.core;
         if !core.closed.swap(true, Ordering::AcqRel) {
-            log::debug!("[{}] shutting down", ThreadName);
+            logs::debug!("shutting down");
         }
         if !crate::pool::on_worker_thread() {
-            let mut pending = core.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = sync::lock(&core.pending);
             while *pending > 0 {
                 pending = core
                     .drained
@@ -1042,18 +1038,14 @@ struct Pending(Arc<Core>);
 
 impl Pending {
     fn start(core: &Arc<Core>) -> Self {
-        *core.pending.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        *sync::lock(&core.pending) += 1;
         Pending(core.clone())
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        let mut pending = self
-            .0
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut pending = sync::lock(&self.0.pending);
         *pending -= 1;
         if *pending == 0 {
             self.0.drained.notify_all();
@@ -1087,11 +1079,7 @@ where
         let core = &pending.0;
         let id = promise.origin().id;
         let shown_url = uri::without_query(&prepared.url);
-        log::debug!(
-            "[{}] req={id} started {} {shown_url}",
-            ThreadName,
-            prepared.method
-        );
+        logs::debug!("req={id} started {} {shown_url}", prepared.method);
         let started = Instant::now();
         let waited = started.duration_since(queued);
         let deadline = Deadline::start(prepared.timeout.unwrap_or(core.limits.timeout));
@@ -1152,17 +1140,15 @@ where
         }
         let elapsed = started.elapsed();
         match &result {
-            Ok(exchange) => log::debug!(
-                "[{}] req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
+            Ok(exchange) => logs::debug!(
+                "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
                  (queued {waited:?})",
-                ThreadName,
                 prepared.method,
                 exchange.response.status,
                 exchange.content.len()
             ),
-            Err(e) => log::debug!(
-                "[{}] req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
-                ThreadName,
+            Err(e) => logs::debug!(
+                "req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
                 prepared.method,
                 e.chain()
             ),
@@ -1188,11 +1174,7 @@ where
     }
 
     fn fail(self, error: Error) {
-        log::debug!(
-            "[{}] req={} not run: {error}",
-            ThreadName,
-            self.promise.origin().id
-        );
+        logs::debug!("req={} not run: {error}", self.promise.origin().id);
         self.promise.fulfil(Err(error));
     }
 }

@@ -5,12 +5,14 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
 
+use crate::logs;
 use crate::pool::{self, Task};
+use crate::sync;
 use crate::{Error, Response};
 
 /// What a request is, for messages: where it was made and what it asked for.
@@ -125,7 +127,7 @@ impl<T> Slot<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Waiting<T>> {
-        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.waiting)
     }
 
     pub(crate) fn is_filled(&self) -> bool {
@@ -157,14 +159,8 @@ impl<T> Slot<T> {
             };
             guard.waiters += 1;
             guard = match left {
-                None => self
-                    .ready
-                    .wait(guard)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(left) => {
-                    let woken = self.ready.wait_timeout(guard, left);
-                    woken.unwrap_or_else(PoisonError::into_inner).0
-                }
+                None => sync::wait(&self.ready, guard),
+                Some(left) => sync::wait_timeout(&self.ready, guard, left).0,
             };
             guard.waiters -= 1;
         }
@@ -177,9 +173,8 @@ impl<T> Slot<T> {
         let result = self.wait_until(None).expect("no deadline");
         if let Err(e) = &result {
             let o = &self.origin;
-            log::debug!(
-                "[{}] req={} error surfaced at {}: {} (request made at {})",
-                pool::ThreadName,
+            logs::debug!(
+                "req={} error surfaced at {}: {} (request made at {})",
                 o.id,
                 Location::caller(),
                 e.chain(),

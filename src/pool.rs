@@ -14,11 +14,13 @@ use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::logs;
+use crate::sync;
 
 /// Work for a worker: run it, or fail it without running.
 pub(crate) trait Job: Send {
@@ -51,10 +53,7 @@ pub(crate) fn task(job: impl Job + 'static) -> Arc<Task> {
 
 impl<J: Job> JobCell<J> {
     fn take(&self) -> Option<J> {
-        self.job
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
+        sync::lock(&self.job).take()
     }
 }
 
@@ -86,15 +85,6 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// True on a thread of any asynchttp worker pool.
 pub(crate) fn on_worker_thread() -> bool {
     WORKER_OF.with(Cell::get) != 0
-}
-
-/// Formats as the current thread's name, for log lines.
-pub(crate) struct ThreadName;
-
-impl fmt::Display for ThreadName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(thread::current().name().unwrap_or("unnamed"))
-    }
 }
 
 /// A pool of worker threads that several [`Http`](crate::Http)s can share, as a
@@ -245,11 +235,7 @@ impl WorkerPool {
     /// be queued, or never could run, is failed.
     pub(crate) fn submit(&self, task: Arc<Task>) {
         let full = {
-            let sender = self
-                .handle
-                .sender
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let sender = sync::lock(&self.handle.sender);
             let Some(sender) = sender.as_ref() else {
                 task.fail(Error::Closed);
                 return;
@@ -333,15 +319,12 @@ impl PoolHandle {
             .spawn(move || work(&worker));
         match spawned {
             Ok(handle) => {
-                log::debug!("[{}] started {name}", ThreadName);
-                self.workers
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(handle);
+                logs::debug!("started {name}");
+                sync::lock(&self.workers).push(handle);
             }
             Err(e) => {
                 shared.live.fetch_sub(1, Ordering::AcqRel);
-                log::error!("[{}] could not start {name}: {e}", ThreadName);
+                logs::error!("could not start {name}: {e}");
                 if shared.live.load(Ordering::Acquire) > 0 {
                     return; // the running workers will get to it
                 }
@@ -356,33 +339,21 @@ impl PoolHandle {
     }
 
     fn shutdown(&self) {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let sender = sync::lock(&self.sender).take();
         if sender.is_none() {
             return;
         }
         drop(sender);
-        let workers =
-            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        let workers = std::mem::take(&mut *sync::lock(&self.workers));
         if on_worker_thread() {
-            log::debug!(
-                "[{}] pool stopping; workers finish the queue alone",
-                ThreadName
-            );
+            logs::debug!("pool stopping; workers finish the queue alone");
             return;
         }
-        log::debug!(
-            "[{}] pool stopping; joining {} workers",
-            ThreadName,
-            workers.len()
-        );
+        logs::debug!("pool stopping; joining {} workers", workers.len());
         for worker in workers {
             let name = worker.thread().name().unwrap_or("unnamed").to_owned();
             if worker.join().is_err() {
-                log::error!("[{}] {name} exited by panic", ThreadName);
+                logs::error!("{name} exited by panic");
             }
         }
     }
@@ -400,11 +371,11 @@ fn work(shared: &Shared) {
         // The job catches callback panics itself; this keeps the worker alive through any
         // other panic, and the job's promise still fills its slot as it unwinds.
         if catch_unwind(AssertUnwindSafe(|| task.run())).is_err() {
-            log::error!("[{}] a request panicked outside its callback", ThreadName);
+            logs::error!("a request panicked outside its callback");
         }
     }
     shared.live.fetch_sub(1, Ordering::AcqRel);
-    log::debug!("[{}] worker stopped", ThreadName);
+    logs::debug!("worker stopped");
 }
 
 /// How long an idle worker polls the queue before it sleeps. A caller that waits on each

@@ -1,11 +1,12 @@
 //! A batch's progress: counted as each request finishes, read without touching the
 //! requests.
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::lazy::Exchange;
+use crate::sync;
 
 /// How far a [`Batch`](crate::Batch) has got: a snapshot, counted as each request finishes.
 ///
@@ -74,7 +75,7 @@ impl Tally {
     }
 
     fn lock(&self) -> MutexGuard<'_, Counts> {
-        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.counts)
     }
 
     /// Sets the number of requests, once they are all submitted.
@@ -119,11 +120,7 @@ impl Tally {
                 None => Duration::MAX,
             };
             counts.waiters += 1;
-            counts = self
-                .changed
-                .wait_timeout(counts, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            counts = sync::wait_timeout(&self.changed, counts, left).0;
             counts.waiters -= 1;
         }
     }

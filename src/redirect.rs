@@ -10,7 +10,8 @@ use crate::auth::Credentials;
 use crate::challenge::{Challenge, parse_challenges};
 use crate::deadline::Deadline;
 use crate::lazy::Exchange;
-use crate::pool::ThreadName;
+use crate::logs;
+use crate::origin::same_origin;
 use crate::request::Prepared;
 use crate::transport::{self, Head, Limits, is_safe};
 use crate::{Error, Response, uri};
@@ -201,9 +202,8 @@ pub(crate) fn fetch(
             return Err(failed(error, None, &req.url));
         }
         left -= 1;
-        log::debug!(
-            "[{}] req={id} {status} redirects to {}",
-            ThreadName,
+        logs::debug!(
+            "req={id} {status} redirects to {}",
             uri::without_query(&next)
         );
         let (method, keep_body) = method_after(status, &req.method);
@@ -306,13 +306,6 @@ pub(crate) fn target(base: &Url, location: &str) -> Result<Url, String> {
     url.set_fragment(None);
     uri::sendable(&url)?;
     Ok(url)
-}
-
-/// Same scheme, host and port (the default port made explicit).
-pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host() == b.host()
-        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// The method of the request that follows a redirect, and whether the body goes along.
@@ -450,14 +443,5 @@ mod tests {
             let kept_custom = sent.iter().filter(|(n, _)| n == "x-custom").count();
             proptest::prop_assert_eq!(kept_custom, names.iter().filter(|n| *n == "x-custom").count());
         }
-    }
-
-    #[test]
-    fn origins_compare_scheme_host_and_port() {
-        let a = url("http://h/");
-        assert!(same_origin(&a, &url("http://h:80/x")));
-        assert!(!same_origin(&a, &url("https://h/")));
-        assert!(!same_origin(&a, &url("http://h:81/")));
-        assert!(!same_origin(&a, &url("http://g/")));
     }
 }

@@ -2,10 +2,13 @@
 //! `tls_minimum_version`) and its client certificates (`add_certificate`).
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
+use crate::sync;
 use isahc::tls::{Identity, PrivateKey, ProtocolVersion, TlsConfig, TrustStore};
 use url::Url;
+
+use crate::origin::Domain;
 
 /// The lowest TLS version a connection may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +89,8 @@ impl TlsSettings {
 pub(crate) struct ClientCertificate {
     key: PathBuf,
     cert: PathBuf,
-    /// Lower-cased `host` or `host:port`; empty for any host.
-    domain: String,
+    /// Unnamed for any host.
+    domain: Domain,
 }
 
 /// The client certificates added to an `Http`; the first that matches a host is used.
@@ -98,14 +101,11 @@ pub(crate) struct Certificates {
 
 impl Certificates {
     pub(crate) fn add(&self, key: PathBuf, cert: PathBuf, domain: &str) {
-        self.all
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(ClientCertificate {
-                key,
-                cert,
-                domain: domain.trim().to_ascii_lowercase(),
-            });
+        sync::lock(&self.all).push(ClientCertificate {
+            key,
+            cert,
+            domain: Domain::new(domain),
+        });
     }
 
     /// The certificate for an https URL, if one was added for its host.
@@ -113,13 +113,9 @@ impl Certificates {
         if url.scheme() != "https" {
             return None;
         }
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let with_port = format!("{host}:{}", url.port_or_known_default().unwrap_or(443));
-        self.all
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        sync::lock(&self.all)
             .iter()
-            .find(|c| c.domain.is_empty() || c.domain == host || c.domain == with_port)
+            .find(|c| c.domain.is_unnamed() || c.domain.names(url))
             .cloned()
     }
 }

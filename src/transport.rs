@@ -18,7 +18,7 @@ use crate::lazy::Exchange;
 use crate::proxy::ProxyInfo;
 use crate::request::Prepared;
 use crate::tls::TlsSettings;
-use crate::{Error, Response, uri};
+use crate::{Error, Response, origin};
 
 /// Settings every exchange needs.
 #[derive(Debug, Clone)]
@@ -292,7 +292,7 @@ fn send_error(e: isahc::Error, limits: &Limits, req: &Prepared, deadline: &Deadl
         _ if code == Some(curl_codes::PROXY) => match limits.proxy.for_url(&req.url) {
             Some(proxy) => Error::Proxy {
                 proxy: proxy_authority(&proxy),
-                target: uri::authority(&req.url),
+                target: origin::authority(&req.url),
                 status: None,
                 source,
             },
@@ -318,12 +318,12 @@ fn send_error(e: isahc::Error, limits: &Limits, req: &Prepared, deadline: &Deadl
         ErrorKind::ConnectionFailed => match refused_tunnel(code, limits, req, deadline) {
             Some((proxy, status)) => Error::Proxy {
                 proxy,
-                target: uri::authority(&req.url),
+                target: origin::authority(&req.url),
                 status: Some(status),
                 source,
             },
             None => Error::Connect {
-                authority: uri::authority(&req.url),
+                authority: origin::authority(&req.url),
                 proxy: limits.proxy.for_url(&req.url).map(|p| proxy_authority(&p)),
                 source,
             },

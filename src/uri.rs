@@ -65,15 +65,6 @@ pub(crate) fn sendable(url: &Url) -> Result<(), String> {
         .map_err(|e| format!("the URL cannot be sent ({} bytes): {e}", url.as_str().len()))
 }
 
-/// `host:port` of a URL, the port always explicit.
-pub(crate) fn authority(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port_or_known_default() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
-}
-
 /// The caller's URI for messages about a request that was refused: userinfo removed,
 /// control characters escaped.
 pub(crate) fn redact(raw: &str) -> String {
@@ -157,7 +148,6 @@ mod tests {
     #[test]
     fn authority_and_query_helpers() {
         let url = parse("https://h/p?secret=1").unwrap();
-        assert_eq!(authority(&url), "h:443");
         assert_eq!(without_query(&url), "https://h/p");
     }
 }

@@ -26,7 +26,8 @@ use super::range::{self, Answer};
 use super::storage::Cache;
 use crate::Response;
 use crate::lazy::Exchange;
-use crate::pool::ThreadName;
+use crate::logs;
+use crate::origin;
 use crate::redirect::{self, Failed, Session};
 use crate::request::Prepared;
 use crate::response::http_reason;
@@ -104,11 +105,7 @@ pub(crate) fn fresh(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
 /// here: the loop asks for it, so it is followed with the loop's own checks.
 pub(crate) fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
     let exchange = fresh(cache, req)?;
-    log::debug!(
-        "[{}] {} fresh in the cache",
-        ThreadName,
-        uri::without_query(&req.url)
-    );
+    logs::debug!("{} fresh in the cache", uri::without_query(&req.url));
     Some(exchange)
 }
 
@@ -122,15 +119,13 @@ pub(crate) fn refresh(
     id: u64,
 ) {
     match get(cache, ignore_etag, session, &mut req, id, true) {
-        Ok(through) => log::debug!(
-            "[{}] req={id} refreshed {} in the background -> {}",
-            ThreadName,
+        Ok(through) => logs::debug!(
+            "req={id} refreshed {} in the background -> {}",
             uri::without_query(&req.url),
             through.exchange.response.status
         ),
-        Err(failed) => log::debug!(
-            "[{}] req={id} could not refresh {} in the background: {}",
-            ThreadName,
+        Err(failed) => logs::debug!(
+            "req={id} could not refresh {} in the background: {}",
             uri::without_query(&req.url),
             failed.error
         ),
@@ -161,14 +156,11 @@ fn get(
         };
         match usable {
             Usable::Fresh => {
-                log::debug!("[{}] req={id} fresh in the cache", ThreadName);
+                logs::debug!("req={id} fresh in the cache");
                 return Ok(answer(entry, now).into());
             }
             Usable::StaleWhileRevalidate => {
-                log::debug!(
-                    "[{}] req={id} stale in the cache, within stale-while-revalidate",
-                    ThreadName
-                );
+                logs::debug!("req={id} stale in the cache, within stale-while-revalidate");
                 return Ok(Through {
                     exchange: answer(entry, now),
                     refresh: Some(again(req)),
@@ -273,7 +265,7 @@ fn ranged(
         }
         let length = exchange.content.len().to_string();
         exchange.response.insert("content-length", length);
-        log::debug!("[{}] req={id} range answered from the cache", ThreadName);
+        logs::debug!("req={id} range answered from the cache");
         return Ok(exchange);
     }
     let request_time = SystemTime::now();
@@ -353,7 +345,7 @@ fn unsafe_method(
         cache.delete(&key);
         for name in ["location", "content-location"] {
             if let Some(url) = response.get(name).and_then(|l| req.url.join(l).ok()) {
-                if redirect::same_origin(&url, &req.url) {
+                if origin::same_origin(&url, &req.url) {
                     cache.delete(url.as_str());
                 }
             }
@@ -563,7 +555,7 @@ fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
     let entry = Entry::from_bytes(&bytes);
     if entry.is_none() {
         if !Entry::is_older_format(&bytes) {
-            log::warn!("cache: the entry for {key} is damaged; deleting it");
+            logs::warning!("cache: the entry for {key} is damaged; deleting it");
         }
         cache.delete(key);
     }
@@ -572,7 +564,7 @@ fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
 
 fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
     if let Err(e) = cache.set(key, &entry.to_bytes()) {
-        log::warn!("cache: could not store {key}: {e}");
+        logs::warning!("cache: could not store {key}: {e}");
     }
 }
 

@@ -14,9 +14,11 @@ use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 
+use crate::logs;
+use crate::sync;
 use sha2::{Digest as _, Sha256};
 
 /// Storage for cached responses, by key (httplib2's `cache` object: `get`, `set`,
@@ -109,11 +111,11 @@ impl Cache for FileCache {
             Found::Nothing => return None,
             Found::Directory => {
                 // Removing it could remove files that are not ours.
-                log::warn!("cache: {} is a directory, not an entry", path.display());
+                logs::warning!("cache: {} is a directory, not an entry", path.display());
                 return None;
             }
             Found::Other(what) => {
-                log::warn!(
+                logs::warning!(
                     "cache: {} is {what}, not an entry; deleting it",
                     path.display()
                 );
@@ -125,7 +127,7 @@ impl Cache for FileCache {
         match unframe(&bytes) {
             Some(value) => Some(value.to_vec()),
             None => {
-                log::warn!("cache: {} is damaged; deleting it", path.display());
+                logs::warning!("cache: {} is damaged; deleting it", path.display());
                 let _ = fs::remove_file(&path);
                 None
             }
@@ -189,18 +191,18 @@ impl MemoryCache {
 
 impl Cache for MemoryCache {
     fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = sync::lock(&self.entries);
         entries.get(key).cloned()
     }
 
     fn set(&self, key: &str, value: &[u8]) -> io::Result<()> {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = sync::lock(&self.entries);
         entries.insert(key.to_owned(), value.to_vec());
         Ok(())
     }
 
     fn delete(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = sync::lock(&self.entries);
         entries.remove(key);
     }
 }
