@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::lazy::{Exchange, Watcher};
+use crate::exchange::Exchange;
+use crate::lazy::Watcher;
 use crate::progress::Tally;
 use crate::{Error, Http, LazyContent, LazyResponse, Progress, Request, Response};
 

@@ -157,6 +157,10 @@ pub enum Error {
     /// The connection ended or broke after it was made, before the whole response arrived:
     /// an empty reply, a reset, a truncated body, broken chunked framing. The partial body
     /// is never handed out.
+    ///
+    /// A request whose method is not idempotent (POST, PATCH) that met a kept-alive
+    /// connection closed before any byte of the answer fails so too, after 0 bytes: the
+    /// server may have acted on it, so it is not sent again.
     #[error("response body ended early after {received} bytes{}", expected_suffix(*.expected))]
     BodyIncomplete {
         /// Body bytes received on the wire before the failure (0 if it broke in the head).

@@ -1,8 +1,8 @@
 //! httplib2's `force_exception_to_status_code`: a failure on the worker becomes a
 //! synthetic response instead of an error.
 
-use crate::lazy::Exchange;
-use crate::redirect::Failed;
+use crate::exchange::Exchange;
+use crate::exchange::Failed;
 use crate::{Error, Response};
 
 /// The response httplib2 would make of `failed`, or the error itself for failures that are

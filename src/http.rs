@@ -1,43 +1,17 @@
-//! `Http`, its builder, and how a request becomes a job on the pool.
+//! [`Http`], the public client: the calls that make requests, the credentials and
+//! certificates it adds, and how it stops. What happens to a request is in `run.rs`.
 
-use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use isahc::HttpClient;
-use isahc::http::HeaderValue;
-use isahc::http::Method;
-use once_cell::sync::OnceCell;
-use url::Url;
-
-use crate::auth::Credentials;
-use crate::cache::flow;
-use crate::cache::{Cache, FileCache};
-use crate::deadline::{self, Deadline};
-use crate::forced;
-use crate::lazy::{self, Exchange, Lazy, LazyContent, LazyResponse, Origin, Promise, Slot};
-use crate::logs;
-use crate::pool::{self, Job, WhenFull, WorkerPool};
-use crate::proxy::ProxyInfo;
-use crate::redirect::{self, Policy};
-use crate::request::Prepared;
-use crate::sync;
-use crate::tls::{Certificates, TlsSettings, TlsVersion};
-use crate::transport::{self, Limits};
-use crate::{Error, Request, Response, uri};
-
-/// asynchttp's default number of workers.
-const DEFAULT_WORKERS: usize = 5;
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_MAX_BODY_SIZE: u64 = 100 << 20;
-
-static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+use crate::client::Client;
+use crate::exchange::Exchange;
+use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot};
+use crate::pool::{self, WorkerPool};
+use crate::{Error, Request, Response, logs, run};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
 /// and blocks only when its result is read.
@@ -58,505 +32,22 @@ pub struct Http {
 
 /// What the user-facing clones share; dropping it shuts the client down.
 struct Handle {
-    core: Arc<Core>,
+    client: Arc<Client>,
     pool: WorkerPool,
+    /// A shared pool is stopped by its last user, not by this client.
     owns_pool: bool,
 }
 
-/// What jobs share with the clones.
-struct Core {
-    limits: Limits,
-    cache: Option<Arc<dyn Cache>>,
-    ignore_etag: bool,
-    credentials: Credentials,
-    tls: TlsSettings,
-    certificates: Certificates,
-    redirects: Policy,
-    force_exception_to_status_code: bool,
-    connections: usize,
-    connect_timeout: Duration,
-    /// Keeps connections alive, for idempotent methods.
-    client: RwLock<HttpClient>,
-    /// Never reuses a connection, for the other methods; made on first use.
-    unpooled: OnceCell<HttpClient>,
-    closed: AtomicBool,
-    pending: Mutex<usize>,
-    drained: Condvar,
-}
-
-/// Configures an [`Http`]; get one from [`Http::builder`].
-///
-/// ```
-/// use std::time::Duration;
-///
-/// let http = asynchttp::Http::builder()
-///     .workers(8)
-///     .timeout(Duration::from_secs(5))
-///     .max_body_size(10 << 20)
-///     .user_agent("my-tool/1.0")
-///     .build()?;
-/// # drop(http);
-/// # Ok::<(), asynchttp::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until build() is called"]
-pub struct HttpBuilder {
-    workers: usize,
-    pool: Option<WorkerPool>,
-    queue: Option<(usize, WhenFull)>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    max_body_size: u64,
-    user_agent: String,
-    redirects: Policy,
-    force_exception_to_status_code: bool,
-    tls: TlsSettings,
-    proxy: Option<ProxyInfo>,
-    cache: Option<CacheChoice>,
-    ignore_etag: bool,
-}
-
-/// Where the builder's cache comes from.
-#[derive(Clone)]
-enum CacheChoice {
-    Dir(PathBuf),
-    Store(Arc<dyn Cache>),
-}
-
-impl fmt::Debug for CacheChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CacheChoice::Dir(dir) => write!(f, "Dir({})", dir.display()),
-            CacheChoice::Store(_) => f.write_str("Store(..)"),
-        }
-    }
-}
-
-impl Default for HttpBuilder {
-    fn default() -> Self {
-        HttpBuilder {
-            workers: DEFAULT_WORKERS,
-            pool: None,
-            queue: None,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_size: DEFAULT_MAX_BODY_SIZE,
-            user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
-            redirects: Policy::default(),
-            force_exception_to_status_code: false,
-            tls: TlsSettings::default(),
-            proxy: None,
-            cache: None,
-            ignore_etag: false,
-        }
-    }
-}
-
-impl HttpBuilder {
-    /// The number of worker threads, started on demand (default 5, as asynchttp). Also the
-    /// connection limit, in total and per host.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().workers(8).build()?;
-    /// assert_eq!(http.pool().size(), 8);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n;
-        self
-    }
-
-    /// Runs requests on a shared [`WorkerPool`] instead of a pool of this client's own.
-    ///
-    /// ```
-    /// let pool = asynchttp::WorkerPool::new(4);
-    /// let http = asynchttp::Http::builder().pool(pool.clone()).build()?;
-    /// assert_eq!(http.pool().size(), 4);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn pool(mut self, pool: WorkerPool) -> Self {
-        self.pool = Some(pool);
-        self
-    }
-
-    /// Bounds this client's queue to `capacity` requests waiting for a worker; a request
-    /// that finds it full waits or fails as `when_full` says (see [`WorkerPool::bounded`]).
-    /// The queue is unbounded by default. A shared pool is bounded where it is made, so
-    /// this together with [`pool`](Self::pool) is refused by `build()`.
-    ///
-    /// ```
-    /// use asynchttp::{Http, WhenFull};
-    ///
-    /// let http = Http::builder().workers(8).queue_limit(100, WhenFull::Fail).build()?;
-    /// assert_eq!(http.pool().capacity(), Some(100));
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn queue_limit(mut self, capacity: usize, when_full: WhenFull) -> Self {
-        self.queue = Some((capacity, when_full));
-        self
-    }
-
-    /// The total time one request may take, from the moment a worker starts it (time spent
-    /// waiting in the queue does not count) until its body is read. Default 30 seconds.
-    ///
-    /// It is one deadline for the whole request as it was made: every redirect hop, every
-    /// answer to a 401 and a cache revalidation share it. Zero is refused by `build()`;
-    /// less than a millisecond is rounded up to one (libcurl counts milliseconds), and more
-    /// than a year, up to `Duration::MAX`, is taken as a year.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let http = asynchttp::Http::builder().timeout(Duration::from_secs(5)).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The time a connection may take to open, within the total timeout. Default 10 seconds.
-    /// Zero is refused by `build()`, less than a millisecond rounded up to one.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let http = asynchttp::Http::builder().connect_timeout(Duration::from_secs(2)).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The largest body accepted, counted after decompression; a larger one fails with
-    /// [`Error::BodyTooLarge`]. Default 100 MiB.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().max_body_size(1 << 20).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn max_body_size(mut self, bytes: u64) -> Self {
-        self.max_body_size = bytes;
-        self
-    }
-
-    /// The `User-Agent` sent when a request sets none. Default `asynchttp/<version>`.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().user_agent("my-crawler/1.0").build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn user_agent(mut self, agent: &str) -> Self {
-        self.user_agent = agent.to_owned();
-        self
-    }
-
-    /// Whether redirects are followed at all (default true, as httplib2).
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().follow_redirects(false).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn follow_redirects(mut self, follow: bool) -> Self {
-        self.redirects.follow = follow;
-        self
-    }
-
-    /// Also follow redirects of unsafe methods (POST, PUT, DELETE, ...) with 301, 302 and
-    /// 307; default false, as httplib2. 303 and 308 are followed for any method.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().follow_all_redirects(true).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn follow_all_redirects(mut self, follow: bool) -> Self {
-        self.redirects.follow_all = follow;
-        self
-    }
-
-    /// The statuses treated as redirects (httplib2's `redirect_codes`); default 300, 301,
-    /// 302, 303, 307 and 308.
-    ///
-    /// ```
-    /// // Follow everything but 301.
-    /// let http = asynchttp::Http::builder().redirect_codes([300, 302, 303, 307, 308]).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn redirect_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
-        self.redirects.codes = codes.into_iter().collect();
-        self
-    }
-
-    /// Send `Authorization`, `Cookie` and `Proxy-Authorization` headers to the other
-    /// origins a redirect leads to. Default false: they go only to the origin (scheme, host
-    /// and port) of the URL the request was made for.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().forward_authorization_headers(true).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn forward_authorization_headers(mut self, forward: bool) -> Self {
-        self.redirects.forward_authorization = forward;
-        self
-    }
-
-    /// Turn failures into synthetic responses, as httplib2's flag does: a timeout becomes
-    /// 408, a redirect error 500 (with the redirect's body and `previous` chain), a body
-    /// that cannot be decompressed 500 (with the response's headers), any other
-    /// transport failure 400 with the error as its body. Callback errors, and requests
-    /// refused before they were queued, stay errors. Default false.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().force_exception_to_status_code(true).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn force_exception_to_status_code(mut self, force: bool) -> Self {
-        self.force_exception_to_status_code = force;
-        self
-    }
-
-    /// Cache responses in this directory, as httplib2's `Http(".cache")` does, by RFC
-    /// 9111's rules for a private cache: fresh entries are answered without the network,
-    /// stale ones revalidated (or, within `stale-while-revalidate`, answered and refreshed
-    /// afterwards), and an unsafe method's response invalidates its URL's entry. A GET whose entry is fresh is answered on the
-    /// thread that makes it (one small file read) and its pair is ready at once. A directory
-    /// that cannot be used turns caching off with one warning in the log; requests still
-    /// work.
-    ///
-    /// ```no_run
-    /// let http = asynchttp::Http::builder().cache(".cache").build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn cache(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.cache = Some(CacheChoice::Dir(dir.into()));
-        self
-    }
-
-    /// Cache responses in any [`Cache`], such as a [`MemoryCache`](crate::MemoryCache) or
-    /// one shared by several clients.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use asynchttp::{Http, MemoryCache};
-    ///
-    /// let http = Http::builder().cache_store(Arc::new(MemoryCache::new())).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn cache_store(mut self, store: Arc<dyn Cache>) -> Self {
-        self.cache = Some(CacheChoice::Store(store));
-        self
-    }
-
-    /// Never send a cached `ETag` back: no `If-None-Match` when revalidating and no
-    /// `If-Match` on PUT and PATCH (httplib2's `ignore_etag`). Default false.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().cache_store(std::sync::Arc::new(asynchttp::MemoryCache::new())).ignore_etag(true).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn ignore_etag(mut self, ignore: bool) -> Self {
-        self.ignore_etag = ignore;
-        self
-    }
-
-    /// The proxies requests go through (httplib2's `proxy_info`). By default
-    /// [`ProxyInfo::from_environment`], read when the client is built; loopback hosts
-    /// always go direct. [`ProxyInfo::none`] turns proxies off.
-    ///
-    /// ```
-    /// use asynchttp::{Http, ProxyInfo};
-    ///
-    /// let direct = Http::builder().proxy_info(ProxyInfo::none()).build()?;
-    /// # drop(direct);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn proxy_info(mut self, proxy: ProxyInfo) -> Self {
-        self.proxy = Some(proxy);
-        self
-    }
-
-    /// Trust the CA certificates in this PEM file instead of the platform's roots
-    /// (httplib2's `ca_certs`).
-    ///
-    /// ```no_run
-    /// let http = asynchttp::Http::builder().ca_certs("/etc/my-ca.pem").build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn ca_certs(mut self, path: impl Into<PathBuf>) -> Self {
-        self.tls.ca_certs = Some(path.into());
-        self
-    }
-
-    /// Accept any server certificate, for any host (httplib2's
-    /// `disable_ssl_certificate_validation`). Only for testing: anyone on the path can
-    /// then read and change the traffic. Default false.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().disable_ssl_certificate_validation(true).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn disable_ssl_certificate_validation(mut self, disable: bool) -> Self {
-        self.tls.insecure = disable;
-        self
-    }
-
-    /// The lowest TLS version to accept (httplib2's `tls_minimum_version`). By default the
-    /// TLS library's own minimum, TLS 1.2.
-    ///
-    /// ```
-    /// use asynchttp::{Http, TlsVersion};
-    ///
-    /// let http = Http::builder().tls_minimum_version(TlsVersion::Tls13).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn tls_minimum_version(mut self, version: TlsVersion) -> Self {
-        self.tls.min_version = Some(version);
-        self
-    }
-
-    /// Builds the client. No worker starts until the first request.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
-    /// exist, or the transport cannot be set up.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let refused = asynchttp::Http::builder().workers(0).build();
-    /// assert!(matches!(refused, Err(asynchttp::Error::Init { .. })));
-    /// ```
-    pub fn build(self) -> Result<Http, Error> {
-        if self.workers == 0 && self.pool.is_none() {
-            return Err(Error::Init {
-                reason: "workers must be at least 1".to_owned(),
-            });
-        }
-        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
-        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::Init {
-                reason: "the timeout must be more than zero".to_owned(),
-            });
-        }
-        let owns_pool = self.pool.is_none();
-        let pool = match (self.pool, self.queue) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Init {
-                    reason: "queue_limit applies to a client's own pool; bound a shared \
-                             pool with WorkerPool::bounded"
-                        .to_owned(),
-                });
-            }
-            (Some(pool), None) => pool,
-            (None, None) => WorkerPool::new(self.workers),
-            (None, Some((capacity, when_full))) => {
-                WorkerPool::bounded(self.workers, capacity, when_full)
-            }
-        };
-        let connections = pool.size();
-        let connect_timeout = deadline::honoured(self.connect_timeout.min(self.timeout));
-        if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
-            return Err(Error::Init {
-                reason: format!("ca_certs: no file at {}", path.display()),
-            });
-        }
-        let client = transport::client(connections, connect_timeout, &self.tls, true)?;
-        let core = Core {
-            limits: Limits {
-                timeout: self.timeout.min(deadline::LONGEST),
-                proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
-                max_body_size: self.max_body_size,
-                user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t']))
-                    .map_err(|_| Error::Init {
-                        reason: "control character in the user agent".to_owned(),
-                    })?,
-                tls: self.tls.clone(),
-            },
-            cache: match self.cache {
-                None => None,
-                Some(CacheChoice::Store(store)) => Some(store),
-                Some(CacheChoice::Dir(dir)) => match FileCache::new(&dir) {
-                    Ok(files) => Some(Arc::new(files) as Arc<dyn Cache>),
-                    Err(e) => {
-                        logs::warning!(
-                            "cache: {} cannot be used ({e}); caching is off",
-                            dir.display()
-                        );
-                        None
-                    }
-                },
-            },
-            ignore_etag: self.ignore_etag,
-            credentials: Credentials::default(),
-            tls: self.tls,
-            certificates: Certificates::default(),
-            redirects: self.redirects,
-            force_exception_to_status_code: self.force_exception_to_status_code,
-            connections,
-            connect_timeout,
-            client: RwLock::new(client),
-            unpooled: OnceCell::new(),
-            closed: AtomicBool::new(false),
-            pending: Mutex::new(0),
-            drained: Condvar::new(),
-        };
-        Ok(Http {
+impl Http {
+    /// A client running its requests on `pool`.
+    pub(crate) fn start(client: Client, pool: WorkerPool, owns_pool: bool) -> Self {
+        Http {
             handle: Arc::new(Handle {
-                core: Arc::new(core),
+                client: Arc::new(client),
                 pool,
                 owns_pool,
             }),
-        })
-    }
-}
-
-impl Http {
-    /// A client with 5 workers and the defaults of [`HttpBuilder`].
-    ///
-    /// # Panics
-    ///
-    /// If the transport cannot be set up; [`Http::builder`] returns that as an error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let http = asynchttp::Http::new();
-    /// assert_eq!(http.pool().size(), 5);
-    /// ```
-    #[allow(clippy::new_without_default)] // building can fail; no silent Default
-    pub fn new() -> Self {
-        match Http::builder().build() {
-            Ok(http) => http,
-            Err(e) => panic!("asynchttp: {}", e.chain()),
         }
-    }
-
-    /// A builder for a configured client.
-    ///
-    /// ```
-    /// let http = asynchttp::Http::builder().workers(2).build()?;
-    /// # drop(http);
-    /// # Ok::<(), asynchttp::Error>(())
-    /// ```
-    pub fn builder() -> HttpBuilder {
-        HttpBuilder::default()
     }
 
     /// A GET request; returns the pair at once.
@@ -802,15 +293,7 @@ impl Http {
     /// assert!(!http.is_shut_down());
     /// ```
     pub fn close(&self) {
-        let core = &self.handle.core;
-        match transport::client(core.connections, core.connect_timeout, &core.tls, true) {
-            Ok(fresh) => {
-                // The old client, and its connections, go when its last request finishes.
-                *core.client.write().unwrap_or_else(PoisonError::into_inner) = fresh;
-                logs::debug!("idle connections closed");
-            }
-            Err(e) => logs::warning!("close: {}", e.chain()),
-        }
+        self.handle.client.transport.close();
     }
 
     /// Adds a user name and password, as httplib2's `add_credentials`: when a server answers
@@ -828,7 +311,7 @@ impl Http {
     /// http.add_credentials("bob", "hunter2", "api.example.com");
     /// ```
     pub fn add_credentials(&self, name: &str, password: &str, domain: &str) {
-        self.handle.core.credentials.add(name, password, domain);
+        self.handle.client.credentials.add(name, password, domain);
     }
 
     /// Adds a client certificate (PEM files of the private key and the certificate) for
@@ -845,9 +328,8 @@ impl Http {
         cert_path: impl Into<PathBuf>,
         domain: &str,
     ) {
-        let core = &self.handle.core;
-        core.certificates
-            .add(key_path.into(), cert_path.into(), domain);
+        let transport = &self.handle.client.transport;
+        transport.add_certificate(key_path.into(), cert_path.into(), domain);
     }
 
     /// Forgets every credential, and every authorization servers accepted.
@@ -858,7 +340,7 @@ impl Http {
     /// http.clear_credentials();
     /// ```
     pub fn clear_credentials(&self) {
-        self.handle.core.credentials.clear();
+        self.handle.client.credentials.clear();
     }
 
     /// Stops the client, for every clone: later requests fail with [`Error::Closed`], queued
@@ -889,7 +371,7 @@ impl Http {
     /// assert!(http.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.handle.core.closed.load(Ordering::Acquire)
+        self.handle.client.gate.is_closed()
     }
 
     /// The pool this client runs on.
@@ -902,8 +384,6 @@ impl Http {
         &self.handle.pool
     }
 
-    /// `plain` is true for the pair, whose outcome needs no user code: a fresh cache entry
-    /// then answers it right here, without a worker.
     fn submit<T, F>(
         &self,
         req: Request,
@@ -915,92 +395,26 @@ impl Http {
         T: Send + Sync + 'static,
         F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
     {
-        let core = &self.handle.core;
-        let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
-        let method = shown_method(req.method.clone());
-        let refused = |url: String, error: Error| {
-            let url: Arc<str> = Arc::from(url);
-            logs::debug!("req={id} refused {method} {url}: {}", error.chain());
-            let origin = Origin {
-                id,
-                method: method.clone(),
-                url,
-                location,
-            };
-            Slot::filled(origin, Err(error))
-        };
-        if core.closed.load(Ordering::Acquire) {
-            return refused(uri::redact(&req.uri), Error::Closed);
-        }
-        let raw_uri = req.uri.clone();
-        let prepared = match req.prepare(&raw_uri) {
-            Ok(prepared) => prepared,
-            Err(e) => return refused(uri::redact(&raw_uri), e),
-        };
-        // The parsed URL is most often the text given: the origin then shares it.
-        let url = if prepared.url.as_str() == &*raw_uri {
-            raw_uri
-        } else {
-            Arc::from(prepared.url.as_str())
-        };
-        let origin = Origin {
-            id,
-            method: method.clone(),
-            url,
+        run::submit(
+            &self.handle.client,
+            &self.handle.pool,
+            req,
             location,
-        };
-        if let (true, None, Some(cache)) = (plain, &prepared.callback, &core.cache) {
-            let started = Instant::now();
-            if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
-                exchange.response.elapsed = started.elapsed();
-                logs::debug!(
-                    "req={id} {method} {} answered from the cache",
-                    uri::without_query(&prepared.url)
-                );
-                return Slot::filled(origin, finish(exchange));
-            }
-        }
-        let slot = Slot::new(origin);
-        logs::debug!(
-            "req={id} queued {method} {}",
-            uri::without_query(&prepared.url)
-        );
-        let task = pool::task(RequestJob {
-            pending: Pending::start(core),
-            queued: Instant::now(),
-            prepared,
-            promise: Promise::new(slot.clone()),
+            plain,
             finish,
-        });
-        slot.attach(&task);
-        self.handle.pool.submit(task);
-        slot
-    }
-}
-
-/// The method as messages show it: a standard one (static, see `Request::new`) as it is,
-/// any other with control characters escaped (it may be a refused injection attempt).
-fn shown_method(method: Cow<'static, str>) -> Cow<'static, str> {
-    match method {
-        Cow::Borrowed(standard) => Cow::Borrowed(standard),
-        Cow::Owned(other) => Cow::Owned(other.escape_debug().to_string()),
+        )
     }
 }
 
 impl Handle {
     fn shutdown(&self) {
-        let core = &self.core;
-        if !core.closed.swap(true, Ordering::AcqRel) {
+        let gate = &self.client.gate;
+        if gate.close() {
             logs::debug!("shutting down");
         }
-        if !crate::pool::on_worker_thread() {
-            let mut pending = sync::lock(&core.pending);
-            while *pending > 0 {
-                pending = core
-                    .drained
-                    .wait(pending)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
+        // A worker would wait for itself.
+        if !pool::on_worker_thread() {
+            gate.wait_drained();
         }
         if self.owns_pool {
             self.pool.shutdown();
@@ -1014,176 +428,11 @@ impl Drop for Handle {
     }
 }
 
-impl Core {
-    /// The client for a request with this method: the pooled one for idempotent methods,
-    /// else the one that opens a fresh connection every time.
-    fn client_for(&self, method: &Method) -> Result<HttpClient, Error> {
-        if transport::is_idempotent(method) {
-            return Ok(self
-                .client
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone());
-        }
-        self.unpooled
-            .get_or_try_init(|| {
-                transport::client(self.connections, self.connect_timeout, &self.tls, false)
-            })
-            .cloned()
-    }
-}
-
-/// Counts a request as pending on its client from submission until its job is gone.
-struct Pending(Arc<Core>);
-
-impl Pending {
-    fn start(core: &Arc<Core>) -> Self {
-        *sync::lock(&core.pending) += 1;
-        Pending(core.clone())
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        let mut pending = sync::lock(&self.0.pending);
-        *pending -= 1;
-        if *pending == 0 {
-            self.0.drained.notify_all();
-        }
-    }
-}
-
-/// A request on its way through a worker.
-struct RequestJob<T, F> {
-    pending: Pending,
-    /// When it entered the queue: the finished line tells time queued from time worked.
-    queued: Instant,
-    prepared: Prepared,
-    promise: Promise<T>,
-    finish: F,
-}
-
-impl<T, F> Job for RequestJob<T, F>
-where
-    T: Send + Sync + 'static,
-    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
-{
-    fn run(self) {
-        let RequestJob {
-            pending,
-            queued,
-            mut prepared,
-            promise,
-            finish,
-        } = self;
-        let core = &pending.0;
-        let id = promise.origin().id;
-        let shown_url = uri::without_query(&prepared.url);
-        logs::debug!("req={id} started {} {shown_url}", prepared.method);
-        let started = Instant::now();
-        let waited = started.duration_since(queued);
-        let deadline = Deadline::start(prepared.timeout.unwrap_or(core.limits.timeout));
-        let client_for = |method: &Method| core.client_for(method);
-        let tls_for = |url: &Url| {
-            let certificate = core.certificates.for_url(url)?;
-            Some(Box::new(core.tls.config(Some(&certificate))))
-        };
-        let cached = |hop: &Prepared| {
-            let cache = core.cache.as_ref()?;
-            flow::hop(cache.as_ref(), hop)
-        };
-        let session = redirect::Session {
-            client_for: &client_for,
-            tls_for: &tls_for,
-            limits: &core.limits,
-            policy: &core.redirects,
-            credentials: &core.credentials,
-            deadline,
-            cached: &cached,
-        };
-        let mut refresh = None;
-        let fetched = match &core.cache {
-            Some(cache) => flow::fetch(
-                cache.as_ref(),
-                core.ignore_etag,
-                &session,
-                &mut prepared,
-                id,
-            )
-            .map(|through| {
-                refresh = through.refresh;
-                through.exchange
-            }),
-            None if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
-            None => redirect::fetch(&session, &mut prepared, id),
-        };
-        let shown_url = uri::without_query(&prepared.url);
-        let mut result = fetched.or_else(|failed| {
-            if core.force_exception_to_status_code {
-                forced::as_status(*failed)
-            } else {
-                Err(failed.error)
-            }
-        });
-        if let Ok(exchange) = &mut result {
-            exchange.response.elapsed = started.elapsed();
-        }
-        if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                callback(&mut exchange.response, &mut exchange.content)
-            }));
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => result = Err(Error::from_callback(e)),
-                Err(panic) => result = Err(Error::callback_panicked(&*panic)),
-            }
-        }
-        let elapsed = started.elapsed();
-        match &result {
-            Ok(exchange) => logs::debug!(
-                "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
-                 (queued {waited:?})",
-                prepared.method,
-                exchange.response.status,
-                exchange.content.len()
-            ),
-            Err(e) => logs::debug!(
-                "req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
-                prepared.method,
-                e.chain()
-            ),
-        }
-        // The response keeps the URL's own text, made when the request was queued, instead
-        // of a copy made here: the copy would leave that text's memory a hole in the
-        // submitting thread's heap, which the worker's heap cannot reuse.
-        if let Ok(exchange) = &mut result {
-            if exchange.response.url == prepared.url.as_str() {
-                exchange.response.url = String::from(prepared.url);
-            }
-        }
-        promise.fulfil(result.and_then(finish));
-        // A stale answer given within stale-while-revalidate: the caller has it; this
-        // worker now refreshes the entry, with a deadline of its own.
-        if let (Some(req), Some(cache)) = (refresh, &core.cache) {
-            let session = redirect::Session {
-                deadline: Deadline::start(req.timeout.unwrap_or(core.limits.timeout)),
-                ..session
-            };
-            flow::refresh(cache.as_ref(), core.ignore_etag, &session, req, id);
-        }
-    }
-
-    fn fail(self, error: Error) {
-        logs::debug!("req={} not run: {error}", self.promise.origin().id);
-        self.promise.fulfil(Err(error));
-    }
-}
-
 impl fmt::Debug for Http {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Http")
             .field("pool", &self.handle.pool)
-            .field("timeout", &self.handle.core.limits.timeout)
+            .field("timeout", &self.handle.client.timeout)
             .field("shut_down", &self.is_shut_down())
             .finish()
     }

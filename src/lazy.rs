@@ -10,14 +10,16 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
 
+use crate::exchange::Exchange;
 use crate::logs;
 use crate::pool::{self, Task};
 use crate::sync;
 use crate::{Error, Response};
 
-/// What a request is, for messages: where it was made and what it asked for.
+/// Which request a slot is for, in messages: its id, what it asked for and the line of
+/// code that made it.
 #[derive(Debug)]
-pub(crate) struct Origin {
+pub(crate) struct Made {
     pub(crate) id: u64,
     pub(crate) method: Cow<'static, str>,
     /// The URL without userinfo (never accepted) and, in logs, without its query.
@@ -49,11 +51,11 @@ pub(crate) struct Slot<T> {
     /// The lock that `ready` waits with.
     waiting: Mutex<Waiting<T>>,
     ready: Condvar,
-    origin: Origin,
+    made: Made,
 }
 
 impl<T> Slot<T> {
-    pub(crate) fn new(origin: Origin) -> Arc<Self> {
+    pub(crate) fn new(made: Made) -> Arc<Self> {
         Arc::new(Slot {
             value: OnceCell::new(),
             waiting: Mutex::new(Waiting {
@@ -63,13 +65,13 @@ impl<T> Slot<T> {
                 watcher: None,
             }),
             ready: Condvar::new(),
-            origin,
+            made,
         })
     }
 
     /// A slot that is already filled; nothing will be queued for it.
-    pub(crate) fn filled(origin: Origin, result: Result<T, Error>) -> Arc<Self> {
-        let slot = Slot::new(origin);
+    pub(crate) fn filled(made: Made, result: Result<T, Error>) -> Arc<Self> {
+        let slot = Slot::new(made);
         slot.fill(result);
         slot
     }
@@ -172,7 +174,7 @@ impl<T> Slot<T> {
     fn wait_logged(&self) -> Result<&T, Error> {
         let result = self.wait_until(None).expect("no deadline");
         if let Err(e) = &result {
-            let o = &self.origin;
+            let o = &self.made;
             logs::debug!(
                 "req={} error surfaced at {}: {} (request made at {})",
                 o.id,
@@ -189,7 +191,7 @@ impl<T> Slot<T> {
         match self.wait_logged() {
             Ok(value) => value,
             Err(e) => {
-                let o = &self.origin;
+                let o = &self.made;
                 panic!(
                     "asynchttp: {} {} failed: {} (request made at {})",
                     o.method,
@@ -225,8 +227,8 @@ impl<T> Promise<T> {
         self.slot.fill(result);
     }
 
-    pub(crate) fn origin(&self) -> &Origin {
-        &self.slot.origin
+    pub(crate) fn made(&self) -> &Made {
+        &self.slot.made
     }
 }
 
@@ -243,12 +245,6 @@ impl<T> Drop for Promise<T> {
             self.slot.fill(Err(error));
         }
     }
-}
-
-/// A response and its body, as one request's outcome.
-pub(crate) struct Exchange {
-    pub(crate) response: Response,
-    pub(crate) content: Vec<u8>,
 }
 
 macro_rules! lazy_accessors {
@@ -292,7 +288,7 @@ macro_rules! lazy_accessors {
         #[doc = concat!("assert!(", $name, "::id(&x) > 0);")]
         /// ```
         pub fn id(this: &Self) -> u64 {
-            this.slot.origin.id
+            this.slot.made.id
         }
 
         /// True once the request is done (ok or failed). Never blocks.
@@ -555,7 +551,7 @@ impl<T: fmt::Display> fmt::Display for Lazy<T> {
 }
 
 fn debug_slot<T>(name: &str, slot: &Slot<T>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let o = &slot.origin;
+    let o = &slot.made;
     write!(
         f,
         "{name}(req={} {} {}: {})",

@@ -37,9 +37,9 @@
 //! and `Authorization`, `Cookie` and `Proxy-Authorization` never go to an origin other than
 //! the one the request was made for. Credentials ([`Http::add_credentials`]) answer 401
 //! challenges with Digest or Basic; TLS and proxies are set on the [`HttpBuilder`], proxies
-//! from the environment by default ([`ProxyInfo`]). Requests with idempotent methods share
-//! kept-alive connections; any other method gets a fresh connection, so it is never sent
-//! twice. With a cache ([`HttpBuilder::cache`]), a GET whose entry is fresh is answered
+//! from the environment by default ([`ProxyInfo`]). Requests of every method share kept-alive
+//! connections; one whose method is not idempotent (POST) is never sent twice: where
+//! libcurl would send it again, it fails instead. With a cache ([`HttpBuilder::cache`]), a GET whose entry is fresh is answered
 //! when it is made, from the cache, and its pair is ready at once.
 //!
 //! # Many requests at once
@@ -113,39 +113,41 @@
 
 mod auth;
 mod batch;
+mod builder;
 mod cache;
-mod challenge;
+mod client;
 mod deadline;
-mod decode;
-mod diagnose;
 mod error;
+mod exchange;
 mod forced;
 mod http;
 mod lazy;
 mod logs;
+mod method;
 mod origin;
 mod pool;
 mod progress;
-mod proxy;
 mod redirect;
 mod request;
 mod response;
+mod run;
+mod shutdown;
 mod sync;
-mod tls;
 mod transport;
 mod uri;
 
 pub use crate::batch::{Batch, BatchException, BatchResponse};
+pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::error::{BoxError, Error, Result};
-pub use crate::http::{Http, HttpBuilder};
+pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyResponse};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
-pub use crate::proxy::ProxyInfo;
 pub use crate::request::Request;
 pub use crate::response::Response;
-pub use crate::tls::TlsVersion;
+pub use crate::transport::proxy::ProxyInfo;
+pub use crate::transport::tls::TlsVersion;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -5,7 +5,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::lazy::Exchange;
+use crate::exchange::Exchange;
 use crate::sync;
 
 /// How far a [`Batch`](crate::Batch) has got: a snapshot, counted as each request finishes.

@@ -1,20 +1,17 @@
 //! Following redirects as httplib2 does, in our own loop, with an origin policy for
 //! credentials that httplib2 and isahc's own redirect following lack.
 
-use isahc::HttpClient;
-use isahc::http::{HeaderName, HeaderValue, Method, header};
-use isahc::tls::TlsConfig;
+use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
 use crate::auth::Credentials;
-use crate::challenge::{Challenge, parse_challenges};
 use crate::deadline::Deadline;
-use crate::lazy::Exchange;
-use crate::logs;
+use crate::exchange::{Exchange, Failed};
+use crate::method::is_safe;
 use crate::origin::same_origin;
 use crate::request::Prepared;
-use crate::transport::{self, Head, Limits, is_safe};
-use crate::{Error, Response, uri};
+use crate::transport::Transport;
+use crate::{Error, Response, logs, uri};
 
 /// httplib2's `REDIRECT_CODES`.
 pub(crate) const REDIRECT_CODES: [u16; 6] = [300, 301, 302, 303, 307, 308];
@@ -58,44 +55,37 @@ impl Policy {
     }
 }
 
-/// A request that failed on the worker, with the redirects that led to it.
-pub(crate) struct Failed {
-    pub(crate) error: Error,
-    pub(crate) previous: Option<Box<Response>>,
-    pub(crate) url: Url,
-}
-
-/// Sends `req`, following redirects as `policy` allows, and reads the final body.
-/// `req` is left as the last request sent.
-/// What the redirect loop needs of its client.
-pub(crate) struct Session<'a> {
-    /// The isahc client for a method (pooled for idempotent ones).
-    pub(crate) client_for: &'a dyn Fn(&Method) -> Result<HttpClient, Error>,
-    /// A TLS configuration for a URL that needs its own (a client certificate).
-    pub(crate) tls_for: &'a dyn Fn(&Url) -> Option<Box<TlsConfig>>,
-    pub(crate) limits: &'a Limits,
-    pub(crate) policy: &'a Policy,
+/// What following a request's redirects needs of its client.
+#[derive(Clone, Copy)]
+pub(crate) struct Network<'a> {
+    pub(crate) transport: &'a Transport,
     pub(crate) credentials: &'a Credentials,
-    /// Shared by every exchange of the request: hops, 401 retries, revalidation.
+    pub(crate) policy: &'a Policy,
+    /// Answers a hop after the first from the cache, when the client has one.
+    pub(crate) stored: Option<&'a dyn StoredHops>,
+    /// Shared by every exchange of the request: hops, 401 answers, revalidation.
     pub(crate) deadline: Deadline,
-    /// A fresh stored answer for a hop after the first, when the client has a cache.
-    pub(crate) cached: &'a dyn Fn(&Prepared) -> Option<Exchange>,
 }
 
+/// A cache as the redirect loop sees it: a fresh stored answer for a hop, if there is one.
+pub(crate) trait StoredHops {
+    fn hop(&self, req: &Prepared) -> Option<Exchange>;
+}
+
+/// Sends `req`, following redirects as the policy allows, and reads the final body.
+/// `req` is left as the last request sent.
 pub(crate) fn fetch(
-    session: &Session<'_>,
+    net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
-    let Session {
-        client_for,
-        tls_for,
-        limits,
-        policy,
+    let Network {
+        transport,
         credentials,
+        policy,
+        stored,
         deadline,
-        cached,
-    } = *session;
+    } = *net;
     // The URL the caller asked for and its headers, kept once a redirect changes `req`.
     let mut first: Option<(Url, Vec<(HeaderName, HeaderValue)>)> = None;
     let mut body_dropped = false;
@@ -109,46 +99,17 @@ pub(crate) fn fetch(
                 url: url.clone(),
             })
         };
-        let send = |req: &Prepared| {
-            client_for(&req.method)
-                .and_then(|client| transport::send(&client, limits, req, &deadline))
-        };
-        if previous.is_some() {
-            if let Some(mut exchange) = cached(req) {
+        if let (Some(_), Some(stored)) = (&previous, stored) {
+            if let Some(mut exchange) = stored.hop(req) {
                 exchange.response.previous = previous;
                 return Ok(exchange);
             }
         }
-        req.tls = tls_for(&req.url);
-        // The caller's own Authorization header wins over credentials.
-        let own_authorization = req.headers.iter().any(|(k, _)| k == header::AUTHORIZATION);
-        let asked_for = (!own_authorization && !credentials.is_empty()).then(|| match &first {
+        let asked_for = match &first {
             Some((url, _)) => url.clone(),
             None => req.url.clone(),
-        });
-        let mut flight = None;
-        if let Some(asked_for) = &asked_for {
-            // A Digest request waits for its nonce (see `Credentials`) within its deadline.
-            let patience = deadline.left().unwrap_or_default();
-            let (value, used) = credentials.preemptive(&req.method, &req.url, asked_for, patience);
-            req.authorization = value.map(Box::new);
-            flight = used;
-        }
-        let mut sent = send(req);
-        // The response is here: others may use the nonce again.
-        drop(flight);
-        if let Ok(head) = &sent {
-            if let Some(info) = head.response.get("authentication-info") {
-                credentials.next_nonce(&req.url, info);
-            }
-        }
-        if let Some(asked_for) = &asked_for {
-            if sent.as_ref().is_ok_and(|h| h.response.status == 401) {
-                let head = sent.expect("checked above");
-                sent = authenticate(&send, credentials, req, asked_for, head, &deadline);
-            }
-        }
-        let head = match sent {
+        };
+        let head = match credentials.send(transport, req, &asked_for, &deadline) {
             Ok(head) => head,
             Err(e) => return Err(failed(e, previous, &req.url)),
         };
@@ -161,7 +122,7 @@ pub(crate) fn fetch(
             .map(str::to_owned);
         // A 300 without a Location is a plain response: the choices are in its body.
         if !policy.follows(&req.method, status) || (status == 300 && location.is_none()) {
-            return match transport::read(head, limits, req, &deadline) {
+            return match transport.read(head, req, &deadline) {
                 Ok(mut exchange) => {
                     exchange.response.previous = previous;
                     Ok(exchange)
@@ -170,7 +131,7 @@ pub(crate) fn fetch(
             };
         }
         // The body of a redirect is not decoded: a bomb in it costs nothing.
-        let (mut response, content) = transport::skim(head, REDIRECT_BODY_CAP);
+        let (mut response, content) = head.skim(REDIRECT_BODY_CAP);
         response.insert("content-location", req.url.as_str());
         response.previous = previous.take();
         let Some(location) = location else {
@@ -219,51 +180,6 @@ pub(crate) fn fetch(
         req.url = next;
         previous = Some(Box::new(response));
     }
-}
-
-/// Answers a 401 with the credentials that apply to this URL, each scheme it offers tried
-/// once, a Digest answer again while its 401s leave the password in doubt (see
-/// [`Credentials::retry`]), until one is accepted. Returns the first response that is not a
-/// 401, or the last 401.
-fn authenticate(
-    send: &dyn Fn(&Prepared) -> Result<Head, Error>,
-    credentials: &Credentials,
-    req: &mut Prepared,
-    asked_for: &Url,
-    mut head: Head,
-    deadline: &Deadline,
-) -> Result<Head, Error> {
-    let mut tried = Vec::new();
-    loop {
-        let challenges = challenges_of(&head.response);
-        let Some(mut attempt) =
-            credentials.next_attempt(&challenges, &req.url, asked_for, &mut tried)
-        else {
-            return Ok(head);
-        };
-        loop {
-            // The 401's body goes first: an answer may wait for its nonce.
-            drop(transport::skim(head, REDIRECT_BODY_CAP));
-            let patience = deadline.left().unwrap_or_default();
-            let (value, flight) = credentials.header(&attempt, &req.method, &req.url, patience);
-            req.authorization = value.map(Box::new);
-            head = send(req)?;
-            if head.response.status != 401 {
-                drop(flight);
-                let info = head.response.get("authentication-info");
-                credentials.accept(attempt, &req.url, info);
-                return Ok(head);
-            }
-            let challenges = challenges_of(&head.response);
-            if !credentials.retry(&mut attempt, flight, &challenges) {
-                break;
-            }
-        }
-    }
-}
-
-fn challenges_of(response: &Response) -> Vec<Challenge> {
-    parse_challenges(response.get("www-authenticate").unwrap_or_default())
 }
 
 /// The caller's headers as a redirect's next request sends them: never the first URL's

@@ -233,7 +233,6 @@ impl Request {
             url,
             headers,
             authorization: None,
-            tls: None,
             defaults,
             body: self.body,
             asked_encoding,
@@ -297,9 +296,6 @@ pub(crate) struct Prepared {
     /// Boxed: it is set on a worker, per hop, and most requests have none; inline it
     /// would make every queued request 32 bytes larger.
     pub(crate) authorization: Option<Box<HeaderValue>>,
-    /// This hop's own TLS configuration, when it needs one (a client certificate).
-    /// Boxed: a TLS configuration is large, and almost every request has none.
-    pub(crate) tls: Option<Box<isahc::tls::TlsConfig>>,
     pub(crate) defaults: Defaults,
     pub(crate) body: Vec<u8>,
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.

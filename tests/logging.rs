@@ -80,7 +80,7 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
     };
     let thread = std::thread::current().name().unwrap().to_owned();
     assert!(find(" queued ").starts_with(&format!(
-        "DEBUG asynchttp::http [{thread}] req={id} queued POST http://"
+        "DEBUG asynchttp::run [{thread}] req={id} queued POST http://"
     )));
     assert!(find(" started ").contains("[asynchttp-worker-"));
     let finished = find(" finished ");

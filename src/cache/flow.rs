@@ -15,6 +15,7 @@
 //!
 //! The rules themselves are in [`policy`](super::policy); this file only applies them.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use isahc::http::{self, HeaderName, HeaderValue, Method};
@@ -25,13 +26,14 @@ use super::policy::{self, Directives, Fetched, Usable};
 use super::range::{self, Answer};
 use super::storage::Cache;
 use crate::Response;
-use crate::lazy::Exchange;
+use crate::exchange::Exchange;
+use crate::exchange::Failed;
 use crate::logs;
+use crate::method::is_safe;
 use crate::origin;
-use crate::redirect::{self, Failed, Session};
+use crate::redirect::{self, Network, StoredHops};
 use crate::request::Prepared;
 use crate::response::http_reason;
-use crate::transport::is_safe;
 use crate::uri;
 
 /// What the cache gives back for a request: the answer, and, when the answer was a stale
@@ -56,27 +58,27 @@ impl From<Exchange> for Through {
 pub(crate) fn fetch(
     cache: &dyn Cache,
     ignore_etag: bool,
-    session: &Session<'_>,
+    net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Through, Box<Failed>> {
     if !is_safe(&req.method) {
-        return unsafe_method(cache, ignore_etag, session, req, id).map(Through::from);
+        return unsafe_method(cache, ignore_etag, net, req, id).map(Through::from);
     }
     if req.method == Method::HEAD {
-        return head(cache, session, req, id).map(Through::from);
+        return head(cache, net, req, id).map(Through::from);
     }
     if req.method != Method::GET {
-        return redirect::fetch(session, req, id).map(Through::from);
+        return redirect::fetch(net, req, id).map(Through::from);
     }
     if has(req, "range") {
-        return ranged(cache, session, req, id).map(Through::from);
+        return ranged(cache, net, req, id).map(Through::from);
     }
-    let jumped = match session.policy.follows(&Method::GET, 301) {
+    let jumped = match net.policy.follows(&Method::GET, 301) {
         true => follow_permanent_redirects(cache, req),
         false => None,
     };
-    let mut result = get(cache, ignore_etag, session, req, id, false);
+    let mut result = get(cache, ignore_etag, net, req, id, false);
     if let Ok(through) = &mut result {
         let response = &mut through.exchange.response;
         remember_permanent_redirects(cache, response.previous.as_deref());
@@ -103,10 +105,17 @@ pub(crate) fn fresh(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
 /// The answer to a redirect's next hop if a fresh entry gives it: how each hop of a chain
 /// is looked up in the cache, as its first request is. A stored redirect is not taken
 /// here: the loop asks for it, so it is followed with the loop's own checks.
-pub(crate) fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
+fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
     let exchange = fresh(cache, req)?;
     logs::debug!("{} fresh in the cache", uri::without_query(&req.url));
     Some(exchange)
+}
+
+/// Each hop after the first of a redirect chain is looked up in the cache.
+impl StoredHops for Arc<dyn Cache> {
+    fn hop(&self, req: &Prepared) -> Option<Exchange> {
+        hop(self.as_ref(), req)
+    }
 }
 
 /// Refreshes a stale entry served within `stale-while-revalidate`; the caller already has
@@ -114,11 +123,11 @@ pub(crate) fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
 pub(crate) fn refresh(
     cache: &dyn Cache,
     ignore_etag: bool,
-    session: &Session<'_>,
+    net: &Network<'_>,
     mut req: Prepared,
     id: u64,
 ) {
-    match get(cache, ignore_etag, session, &mut req, id, true) {
+    match get(cache, ignore_etag, net, &mut req, id, true) {
         Ok(through) => logs::debug!(
             "req={id} refreshed {} in the background -> {}",
             uri::without_query(&req.url),
@@ -137,7 +146,7 @@ pub(crate) fn refresh(
 fn get(
     cache: &dyn Cache,
     ignore_etag: bool,
-    session: &Session<'_>,
+    net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
     refreshing: bool,
@@ -185,7 +194,7 @@ fn get(
         }
     }
     let request_time = SystemTime::now();
-    let mut exchange = redirect::fetch(session, req, id)?;
+    let mut exchange = redirect::fetch(net, req, id)?;
     let fetched = Fetched {
         request_time,
         response_time: SystemTime::now(),
@@ -202,7 +211,7 @@ fn get(
         // A 304 about another response than ours: ask again, without our validators.
         cache.delete(&key);
         req.headers.retain(|(name, _)| !added.contains(name));
-        return get(cache, ignore_etag, session, req, id, refreshing);
+        return get(cache, ignore_etag, net, req, id, refreshing);
     }
     keep(cache, req, &exchange, fetched);
     Ok(exchange.into())
@@ -234,7 +243,7 @@ fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched
 /// a complete response (a server that ignored the range) is stored.
 fn ranged(
     cache: &dyn Cache,
-    session: &Session<'_>,
+    net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
@@ -269,7 +278,7 @@ fn ranged(
         return Ok(exchange);
     }
     let request_time = SystemTime::now();
-    let exchange = redirect::fetch(session, req, id)?;
+    let exchange = redirect::fetch(net, req, id)?;
     if exchange.response.status == 200 {
         let fetched = Fetched {
             request_time,
@@ -284,7 +293,7 @@ fn ranged(
 /// sent, and a response about the stored one updates its header fields (RFC 9111 §4.3.5).
 fn head(
     cache: &dyn Cache,
-    session: &Session<'_>,
+    net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
@@ -296,7 +305,7 @@ fn head(
         exchange.content.clear();
         return Ok(exchange);
     }
-    let exchange = redirect::fetch(session, req, id)?;
+    let exchange = redirect::fetch(net, req, id)?;
     if let Some(mut entry) = entry {
         let validated = exchange.response.contains_key("etag")
             || exchange.response.contains_key("last-modified");
@@ -316,7 +325,7 @@ fn head(
 fn unsafe_method(
     cache: &dyn Cache,
     ignore_etag: bool,
-    session: &Session<'_>,
+    net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
@@ -330,7 +339,7 @@ fn unsafe_method(
         }
     }
     let request_time = SystemTime::now();
-    let result = redirect::fetch(session, req, id);
+    let result = redirect::fetch(net, req, id);
     let exchange = match result {
         Ok(exchange) => exchange,
         Err(failed) => {
@@ -610,7 +619,6 @@ fn again(req: &Prepared) -> Prepared {
         url: req.url.clone(),
         headers: req.headers.clone(),
         authorization: None,
-        tls: None,
         defaults: req.defaults,
         body: Vec::new(),
         asked_encoding: req.asked_encoding,

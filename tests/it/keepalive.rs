@@ -105,7 +105,45 @@ fn t4_a_post_is_never_replayed() {
             sent, 1,
             "{method} sent {sent} times: {lines:?} ({outcome:?})"
         );
+        // It went on the kept connection, and fails as an empty reply does, for the
+        // caller to decide.
+        assert!(
+            matches!(
+                wait(&response),
+                Err(Error::BodyIncomplete { received: 0, .. })
+            ),
+            "{method}: {outcome:?}"
+        );
     }
+}
+
+/// Every method keeps its connection alive: a body that libcurl cannot rewind is what
+/// keeps a non-idempotent request from being sent twice, not a fresh connection.
+#[test]
+fn requests_of_every_method_with_a_body_share_one_kept_connection() {
+    let server = Server::start(|_| Reply::ok("x"));
+    let http = Http::builder().workers(1).build().unwrap();
+    for method in ["POST", "PATCH", "PUT", "PROPPATCH", "GET"] {
+        for _ in 0..5 {
+            let (response, content) = http.request_with(&server.url("/"), method, "a=1", &[]);
+            assert_eq!(wait(&response).unwrap().status, 200, "{method}");
+            assert_eq!(body(&content), b"x");
+        }
+    }
+    assert_eq!(server.connections(), 1);
+    assert_eq!(server.hits(), 25);
+}
+
+/// With no body there is nothing for libcurl to fail to rewind: such a request goes on a
+/// connection of its own, closed after it.
+#[test]
+fn a_post_without_a_body_goes_on_a_fresh_connection() {
+    let server = Server::start(|_| Reply::ok("x"));
+    let http = Http::builder().workers(1).build().unwrap();
+    for _ in 0..3 {
+        assert_eq!(body(&http.post(&server.url("/"), "").1), b"x");
+    }
+    assert_eq!(server.connections(), 3);
 }
 
 #[test]

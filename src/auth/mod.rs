@@ -18,7 +18,10 @@ use md5::Md5;
 use sha2::{Digest as _, Sha256};
 use url::Url;
 
-use crate::challenge::{Challenge, parse_params};
+mod challenge;
+mod send;
+
+use self::challenge::{Challenge, parse_params};
 use crate::origin::{self, Domain, same_origin};
 use crate::sync;
 
@@ -594,8 +597,8 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::challenge::parse_challenges;
     use super::*;
-    use crate::challenge::parse_challenges;
 
     /// RFC 7616 §3.9.1's example, SHA-256 and MD5, with its cnonce.
     #[test]

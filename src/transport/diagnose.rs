@@ -14,8 +14,8 @@ use std::time::Duration;
 use isahc::http::Uri;
 use url::Url;
 
+use super::tls::TlsSettings;
 use crate::logs;
-use crate::tls::TlsSettings;
 
 /// The longest the second look takes, whatever the request's timeout.
 const LOOK_LIMIT: Duration = Duration::from_secs(5);

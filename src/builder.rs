@@ -1,0 +1,492 @@
+//! [`HttpBuilder`], and the ways to make an [`Http`]: its settings checked, its transport
+//! and client set up.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use isahc::http::HeaderValue;
+
+use crate::auth::Credentials;
+use crate::cache::{Cache, FileCache};
+use crate::client::Client;
+use crate::deadline;
+use crate::pool::{WhenFull, WorkerPool};
+use crate::redirect::Policy;
+use crate::shutdown::Gate;
+use crate::transport::proxy::ProxyInfo;
+use crate::transport::tls::{TlsSettings, TlsVersion};
+use crate::transport::{Settings, Transport};
+use crate::{Error, Http, logs};
+
+/// asynchttp's default number of workers.
+const DEFAULT_WORKERS: usize = 5;
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_MAX_BODY_SIZE: u64 = 100 << 20;
+
+impl Http {
+    /// A client with 5 workers and the defaults of [`HttpBuilder`].
+    ///
+    /// # Panics
+    ///
+    /// If the transport cannot be set up; [`Http::builder`] returns that as an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let http = asynchttp::Http::new();
+    /// assert_eq!(http.pool().size(), 5);
+    /// ```
+    #[allow(clippy::new_without_default)] // building can fail; no silent Default
+    pub fn new() -> Self {
+        match Http::builder().build() {
+            Ok(http) => http,
+            Err(e) => panic!("asynchttp: {}", e.chain()),
+        }
+    }
+
+    /// A builder for a configured client.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().workers(2).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn builder() -> HttpBuilder {
+        HttpBuilder::default()
+    }
+}
+
+/// Configures an [`Http`]; get one from [`Http::builder`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let http = asynchttp::Http::builder()
+///     .workers(8)
+///     .timeout(Duration::from_secs(5))
+///     .max_body_size(10 << 20)
+///     .user_agent("my-tool/1.0")
+///     .build()?;
+/// # drop(http);
+/// # Ok::<(), asynchttp::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct HttpBuilder {
+    workers: usize,
+    pool: Option<WorkerPool>,
+    queue: Option<(usize, WhenFull)>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body_size: u64,
+    user_agent: String,
+    redirects: Policy,
+    force_exception_to_status_code: bool,
+    tls: TlsSettings,
+    proxy: Option<ProxyInfo>,
+    cache: Option<CacheChoice>,
+    ignore_etag: bool,
+}
+
+/// Where the builder's cache comes from.
+#[derive(Clone)]
+enum CacheChoice {
+    Dir(PathBuf),
+    Store(Arc<dyn Cache>),
+}
+
+impl fmt::Debug for CacheChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheChoice::Dir(dir) => write!(f, "Dir({})", dir.display()),
+            CacheChoice::Store(_) => f.write_str("Store(..)"),
+        }
+    }
+}
+
+impl Default for HttpBuilder {
+    fn default() -> Self {
+        HttpBuilder {
+            workers: DEFAULT_WORKERS,
+            pool: None,
+            queue: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
+            redirects: Policy::default(),
+            force_exception_to_status_code: false,
+            tls: TlsSettings::default(),
+            proxy: None,
+            cache: None,
+            ignore_etag: false,
+        }
+    }
+}
+
+impl HttpBuilder {
+    /// The number of worker threads, started on demand (default 5, as asynchttp). Also the
+    /// connection limit, in total and per host.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().workers(8).build()?;
+    /// assert_eq!(http.pool().size(), 8);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
+    }
+
+    /// Runs requests on a shared [`WorkerPool`] instead of a pool of this client's own.
+    ///
+    /// ```
+    /// let pool = asynchttp::WorkerPool::new(4);
+    /// let http = asynchttp::Http::builder().pool(pool.clone()).build()?;
+    /// assert_eq!(http.pool().size(), 4);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn pool(mut self, pool: WorkerPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Bounds this client's queue to `capacity` requests waiting for a worker; a request
+    /// that finds it full waits or fails as `when_full` says (see [`WorkerPool::bounded`]).
+    /// The queue is unbounded by default. A shared pool is bounded where it is made, so
+    /// this together with [`pool`](Self::pool) is refused by `build()`.
+    ///
+    /// ```
+    /// use asynchttp::{Http, WhenFull};
+    ///
+    /// let http = Http::builder().workers(8).queue_limit(100, WhenFull::Fail).build()?;
+    /// assert_eq!(http.pool().capacity(), Some(100));
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn queue_limit(mut self, capacity: usize, when_full: WhenFull) -> Self {
+        self.queue = Some((capacity, when_full));
+        self
+    }
+
+    /// The total time one request may take, from the moment a worker starts it (time spent
+    /// waiting in the queue does not count) until its body is read. Default 30 seconds.
+    ///
+    /// It is one deadline for the whole request as it was made: every redirect hop, every
+    /// answer to a 401 and a cache revalidation share it. Zero is refused by `build()`;
+    /// less than a millisecond is rounded up to one (libcurl counts milliseconds), and more
+    /// than a year, up to `Duration::MAX`, is taken as a year.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let http = asynchttp::Http::builder().timeout(Duration::from_secs(5)).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time a connection may take to open, within the total timeout. Default 10 seconds.
+    /// Zero is refused by `build()`, less than a millisecond rounded up to one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let http = asynchttp::Http::builder().connect_timeout(Duration::from_secs(2)).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest body accepted, counted after decompression; a larger one fails with
+    /// [`Error::BodyTooLarge`]. Default 100 MiB.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().max_body_size(1 << 20).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// The `User-Agent` sent when a request sets none. Default `asynchttp/<version>`.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().user_agent("my-crawler/1.0").build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn user_agent(mut self, agent: &str) -> Self {
+        self.user_agent = agent.to_owned();
+        self
+    }
+
+    /// Whether redirects are followed at all (default true, as httplib2).
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().follow_redirects(false).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.redirects.follow = follow;
+        self
+    }
+
+    /// Also follow redirects of unsafe methods (POST, PUT, DELETE, ...) with 301, 302 and
+    /// 307; default false, as httplib2. 303 and 308 are followed for any method.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().follow_all_redirects(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn follow_all_redirects(mut self, follow: bool) -> Self {
+        self.redirects.follow_all = follow;
+        self
+    }
+
+    /// The statuses treated as redirects (httplib2's `redirect_codes`); default 300, 301,
+    /// 302, 303, 307 and 308.
+    ///
+    /// ```
+    /// // Follow everything but 301.
+    /// let http = asynchttp::Http::builder().redirect_codes([300, 302, 303, 307, 308]).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn redirect_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
+        self.redirects.codes = codes.into_iter().collect();
+        self
+    }
+
+    /// Send `Authorization`, `Cookie` and `Proxy-Authorization` headers to the other
+    /// origins a redirect leads to. Default false: they go only to the origin (scheme, host
+    /// and port) of the URL the request was made for.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().forward_authorization_headers(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn forward_authorization_headers(mut self, forward: bool) -> Self {
+        self.redirects.forward_authorization = forward;
+        self
+    }
+
+    /// Turn failures into synthetic responses, as httplib2's flag does: a timeout becomes
+    /// 408, a redirect error 500 (with the redirect's body and `previous` chain), a body
+    /// that cannot be decompressed 500 (with the response's headers), any other
+    /// transport failure 400 with the error as its body. Callback errors, and requests
+    /// refused before they were queued, stay errors. Default false.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().force_exception_to_status_code(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn force_exception_to_status_code(mut self, force: bool) -> Self {
+        self.force_exception_to_status_code = force;
+        self
+    }
+
+    /// Cache responses in this directory, as httplib2's `Http(".cache")` does, by RFC
+    /// 9111's rules for a private cache: fresh entries are answered without the network,
+    /// stale ones revalidated (or, within `stale-while-revalidate`, answered and refreshed
+    /// afterwards), and an unsafe method's response invalidates its URL's entry. A GET whose entry is fresh is answered on the
+    /// thread that makes it (one small file read) and its pair is ready at once. A directory
+    /// that cannot be used turns caching off with one warning in the log; requests still
+    /// work.
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::builder().cache(".cache").build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(CacheChoice::Dir(dir.into()));
+        self
+    }
+
+    /// Cache responses in any [`Cache`], such as a [`MemoryCache`](crate::MemoryCache) or
+    /// one shared by several clients.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use asynchttp::{Http, MemoryCache};
+    ///
+    /// let http = Http::builder().cache_store(Arc::new(MemoryCache::new())).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cache_store(mut self, store: Arc<dyn Cache>) -> Self {
+        self.cache = Some(CacheChoice::Store(store));
+        self
+    }
+
+    /// Never send a cached `ETag` back: no `If-None-Match` when revalidating and no
+    /// `If-Match` on PUT and PATCH (httplib2's `ignore_etag`). Default false.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().cache_store(std::sync::Arc::new(asynchttp::MemoryCache::new())).ignore_etag(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn ignore_etag(mut self, ignore: bool) -> Self {
+        self.ignore_etag = ignore;
+        self
+    }
+
+    /// The proxies requests go through (httplib2's `proxy_info`). By default
+    /// [`ProxyInfo::from_environment`], read when the client is built; loopback hosts
+    /// always go direct. [`ProxyInfo::none`] turns proxies off.
+    ///
+    /// ```
+    /// use asynchttp::{Http, ProxyInfo};
+    ///
+    /// let direct = Http::builder().proxy_info(ProxyInfo::none()).build()?;
+    /// # drop(direct);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn proxy_info(mut self, proxy: ProxyInfo) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// Trust the CA certificates in this PEM file instead of the platform's roots
+    /// (httplib2's `ca_certs`).
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::builder().ca_certs("/etc/my-ca.pem").build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn ca_certs(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.ca_certs = Some(path.into());
+        self
+    }
+
+    /// Accept any server certificate, for any host (httplib2's
+    /// `disable_ssl_certificate_validation`). Only for testing: anyone on the path can
+    /// then read and change the traffic. Default false.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().disable_ssl_certificate_validation(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn disable_ssl_certificate_validation(mut self, disable: bool) -> Self {
+        self.tls.insecure = disable;
+        self
+    }
+
+    /// The lowest TLS version to accept (httplib2's `tls_minimum_version`). By default the
+    /// TLS library's own minimum, TLS 1.2.
+    ///
+    /// ```
+    /// use asynchttp::{Http, TlsVersion};
+    ///
+    /// let http = Http::builder().tls_minimum_version(TlsVersion::Tls13).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn tls_minimum_version(mut self, version: TlsVersion) -> Self {
+        self.tls.min_version = Some(version);
+        self
+    }
+
+    /// Builds the client. No worker starts until the first request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
+    /// exist, or the transport cannot be set up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let refused = asynchttp::Http::builder().workers(0).build();
+    /// assert!(matches!(refused, Err(asynchttp::Error::Init { .. })));
+    /// ```
+    pub fn build(self) -> Result<Http, Error> {
+        if self.workers == 0 && self.pool.is_none() {
+            return Err(Error::Init {
+                reason: "workers must be at least 1".to_owned(),
+            });
+        }
+        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::Init {
+                reason: "the timeout must be more than zero".to_owned(),
+            });
+        }
+        let owns_pool = self.pool.is_none();
+        let pool = match (self.pool, self.queue) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Init {
+                    reason: "queue_limit applies to a client's own pool; bound a shared \
+                             pool with WorkerPool::bounded"
+                        .to_owned(),
+                });
+            }
+            (Some(pool), None) => pool,
+            (None, None) => WorkerPool::new(self.workers),
+            (None, Some((capacity, when_full))) => {
+                WorkerPool::bounded(self.workers, capacity, when_full)
+            }
+        };
+        let connections = pool.size();
+        let connect_timeout = deadline::honoured(self.connect_timeout.min(self.timeout));
+        if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
+            return Err(Error::Init {
+                reason: format!("ca_certs: no file at {}", path.display()),
+            });
+        }
+        let transport = Transport::new(Settings {
+            connections,
+            connect_timeout,
+            proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
+            max_body_size: self.max_body_size,
+            user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t'])).map_err(
+                |_| Error::Init {
+                    reason: "control character in the user agent".to_owned(),
+                },
+            )?,
+            tls: self.tls,
+        })?;
+        let client = Client {
+            transport,
+            credentials: Credentials::default(),
+            redirects: self.redirects,
+            cache: match self.cache {
+                None => None,
+                Some(CacheChoice::Store(store)) => Some(store),
+                Some(CacheChoice::Dir(dir)) => match FileCache::new(&dir) {
+                    Ok(files) => Some(Arc::new(files) as Arc<dyn Cache>),
+                    Err(e) => {
+                        logs::warning!(
+                            "cache: {} cannot be used ({e}); caching is off",
+                            dir.display()
+                        );
+                        None
+                    }
+                },
+            },
+            ignore_etag: self.ignore_etag,
+            force_exception_to_status_code: self.force_exception_to_status_code,
+            timeout: self.timeout.min(deadline::LONGEST),
+            gate: Gate::default(),
+        };
+        Ok(Http::start(client, pool, owns_pool))
+    }
+}

@@ -1,0 +1,260 @@
+//! The life of one request, in order. Everything a request goes through is called from
+//! here; each step lives in the module named beside it.
+//!
+//! On the caller's thread, in [`submit`]:
+//!
+//! 1. The request is checked and made ready to send ([`Request::prepare`]: method, URL,
+//!    headers). A bad one, or one made after shutdown, gives a pair already failed, and
+//!    nothing is queued.
+//! 2. A plain GET whose cache entry is fresh is answered from the cache
+//!    ([`flow::fresh`]); its pair is ready at once.
+//! 3. Anything else is counted on the client's shutdown gate and queued on the pool
+//!    ([`WorkerPool::submit`]); its pair waits on an empty slot.
+//!
+//! On a worker, in [`RequestJob::run`]:
+//!
+//! 4. The deadline starts: the whole request shares it from here.
+//! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
+//!    redirect loop ([`redirect::fetch`]) sends each hop with credentials
+//!    ([`Credentials::send`](crate::auth::Credentials), which answers 401s) over the
+//!    transport ([`Transport`](crate::transport::Transport): send, read, decode).
+//! 6. A failure becomes a status if the client forces exceptions to status codes
+//!    ([`forced`]).
+//! 7. The request's callback runs, its panic caught.
+//! 8. The `finished` or `failed` line is logged, and the slot is filled: every wait on
+//!    the pair returns.
+//! 9. A stale answer given within `stale-while-revalidate` is refreshed, on this worker,
+//!    after the caller has it ([`flow::refresh`]).
+//!
+//! The job's `fail` is the other end: a request the pool never ran (cancelled, or the pool
+//! stopped) has its slot filled with that error.
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::cache::flow;
+use crate::client::Client;
+use crate::exchange::Exchange;
+use crate::forced;
+use crate::lazy::{Made, Promise, Slot};
+use crate::pool::{self, Job, WorkerPool};
+use crate::redirect;
+use crate::request::Prepared;
+use crate::{Error, Request, logs, uri};
+
+static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Steps 1 to 3: checks `req`, answers it from the cache or queues it. `plain` is true
+/// for the pair, whose outcome needs no user code: a fresh cache entry then answers it
+/// right here, without a worker. `finish` turns the exchange into the slot's value.
+pub(crate) fn submit<T, F>(
+    client: &Arc<Client>,
+    pool: &WorkerPool,
+    req: Request,
+    location: &'static Location<'static>,
+    plain: bool,
+    finish: F,
+) -> Arc<Slot<T>>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+{
+    let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+    let method = shown_method(req.method.clone());
+    let refused = |url: String, error: Error| {
+        let url: Arc<str> = Arc::from(url);
+        logs::debug!("req={id} refused {method} {url}: {}", error.chain());
+        let made = Made {
+            id,
+            method: method.clone(),
+            url,
+            location,
+        };
+        Slot::filled(made, Err(error))
+    };
+    if client.gate.is_closed() {
+        return refused(uri::redact(&req.uri), Error::Closed);
+    }
+    // 1. Checked and made ready.
+    let raw_uri = req.uri.clone();
+    let prepared = match req.prepare(&raw_uri) {
+        Ok(prepared) => prepared,
+        Err(e) => return refused(uri::redact(&raw_uri), e),
+    };
+    // The parsed URL is most often the text given: the slot then shares it.
+    let url = if prepared.url.as_str() == &*raw_uri {
+        raw_uri
+    } else {
+        Arc::from(prepared.url.as_str())
+    };
+    let made = Made {
+        id,
+        method: method.clone(),
+        url,
+        location,
+    };
+    // 2. A fresh cache entry answers at once.
+    if let (true, None, Some(cache)) = (plain, &prepared.callback, &client.cache) {
+        let started = Instant::now();
+        if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
+            exchange.response.elapsed = started.elapsed();
+            logs::debug!(
+                "req={id} {method} {} answered from the cache",
+                uri::without_query(&prepared.url)
+            );
+            return Slot::filled(made, finish(exchange));
+        }
+    }
+    // 3. Queued.
+    let slot = Slot::new(made);
+    logs::debug!(
+        "req={id} queued {method} {}",
+        uri::without_query(&prepared.url)
+    );
+    let task = pool::task(RequestJob {
+        pending: Pending::start(client),
+        queued: Instant::now(),
+        prepared,
+        promise: Promise::new(slot.clone()),
+        finish,
+    });
+    slot.attach(&task);
+    pool.submit(task);
+    slot
+}
+
+/// The method as messages show it: a standard one (static, see `Request::new`) as it is,
+/// any other with control characters escaped (it may be a refused injection attempt).
+fn shown_method(method: Cow<'static, str>) -> Cow<'static, str> {
+    match method {
+        Cow::Borrowed(standard) => Cow::Borrowed(standard),
+        Cow::Owned(other) => Cow::Owned(other.escape_debug().to_string()),
+    }
+}
+
+/// A request counted on its client's shutdown gate from submission until its job is gone,
+/// run or not; it is also how the job reaches its client.
+struct Pending(Arc<Client>);
+
+impl Pending {
+    fn start(client: &Arc<Client>) -> Self {
+        client.gate.enter();
+        Pending(client.clone())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.gate.leave();
+    }
+}
+
+/// A request on its way through a worker.
+struct RequestJob<T, F> {
+    pending: Pending,
+    /// When it entered the queue: the finished line tells time queued from time worked.
+    queued: Instant,
+    prepared: Prepared,
+    promise: Promise<T>,
+    finish: F,
+}
+
+impl<T, F> Job for RequestJob<T, F>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+{
+    fn run(self) {
+        let RequestJob {
+            pending,
+            queued,
+            mut prepared,
+            promise,
+            finish,
+        } = self;
+        let client = &pending.0;
+        let id = promise.made().id;
+        logs::debug!(
+            "req={id} started {} {}",
+            prepared.method,
+            uri::without_query(&prepared.url)
+        );
+        // 4. The deadline.
+        let started = Instant::now();
+        let waited = started.duration_since(queued);
+        let net = client.network(client.deadline(prepared.timeout));
+        // 5. Through the cache, the redirect loop, credentials and the transport.
+        let mut refresh = None;
+        let fetched = match &client.cache {
+            Some(cache) => flow::fetch(cache.as_ref(), client.ignore_etag, &net, &mut prepared, id)
+                .map(|through| {
+                    refresh = through.refresh;
+                    through.exchange
+                }),
+            None if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
+            None => redirect::fetch(&net, &mut prepared, id),
+        };
+        // 6. A failure as a status, if the client wants one.
+        let mut result = fetched.or_else(|failed| {
+            if client.force_exception_to_status_code {
+                forced::as_status(*failed)
+            } else {
+                Err(failed.error)
+            }
+        });
+        if let Ok(exchange) = &mut result {
+            exchange.response.elapsed = started.elapsed();
+        }
+        // 7. The callback.
+        if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                callback(&mut exchange.response, &mut exchange.content)
+            }));
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(Error::from_callback(e)),
+                Err(panic) => result = Err(Error::callback_panicked(&*panic)),
+            }
+        }
+        // 8. Logged, and the slot filled.
+        let elapsed = started.elapsed();
+        let shown_url = uri::without_query(&prepared.url);
+        match &result {
+            Ok(exchange) => logs::debug!(
+                "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
+                 (queued {waited:?})",
+                prepared.method,
+                exchange.response.status,
+                exchange.content.len()
+            ),
+            Err(e) => logs::debug!(
+                "req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
+                prepared.method,
+                e.chain()
+            ),
+        }
+        // The response keeps the URL's own text, made when the request was queued, instead
+        // of a copy made here: the copy would leave that text's memory a hole in the
+        // submitting thread's heap, which the worker's heap cannot reuse.
+        if let Ok(exchange) = &mut result {
+            if exchange.response.url == prepared.url.as_str() {
+                exchange.response.url = String::from(prepared.url);
+            }
+        }
+        promise.fulfil(result.and_then(finish));
+        // 9. A stale answer given within stale-while-revalidate: the caller has it; this
+        // worker now refreshes the entry, with a deadline of its own.
+        if let (Some(req), Some(cache)) = (refresh, &client.cache) {
+            let net = client.network(client.deadline(req.timeout));
+            flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id);
+        }
+    }
+
+    fn fail(self, error: Error) {
+        logs::debug!("req={} not run: {error}", self.promise.made().id);
+        self.promise.fulfil(Err(error));
+    }
+}

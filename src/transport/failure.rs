@@ -1,0 +1,174 @@
+//! Every failure of an exchange, mapped to a typed [`Error`]. isahc folds libcurl's codes
+//! into broad kinds and keeps neither a failed handshake's reason nor the status a proxy
+//! refused a tunnel with, so those are learnt here, by the code and a second look
+//! ([`diagnose`]).
+
+use std::sync::Arc;
+
+use isahc::error::ErrorKind;
+use isahc::http::Uri;
+use url::Url;
+
+use super::Settings;
+use super::diagnose;
+use crate::deadline::Deadline;
+use crate::{Error, origin};
+
+/// What was being sent when it failed.
+#[derive(Clone, Copy)]
+pub(super) struct Sent<'a> {
+    pub(super) settings: &'a Settings,
+    pub(super) url: &'a Url,
+    /// The request had a client certificate of its own.
+    pub(super) own_certificate: bool,
+    pub(super) deadline: &'a Deadline,
+}
+
+/// The typed error for a request that failed before its response's head was whole.
+pub(super) fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
+    let Sent { settings, url, .. } = *sent;
+    let code = curl_code(&e);
+    let source = Arc::new(e);
+    match source.kind() {
+        _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
+        // isahc files a failed handshake under "connection failed".
+        _ if code == Some(curl_codes::SSL_CONNECT) => Error::Tls {
+            reason: tls_reason(code, sent),
+            source,
+        },
+        // A SOCKS proxy refused (isahc: "unknown").
+        _ if code == Some(curl_codes::PROXY) => match settings.proxy.for_url(url) {
+            Some(proxy) => Error::Proxy {
+                proxy: proxy_authority(&proxy),
+                target: origin::authority(url),
+                status: None,
+                source,
+            },
+            None => Error::Transport { source },
+        },
+        // The connection broke after it was made, before the response was whole: a reset
+        // while sending or receiving, an empty reply, or framing that broke in the head.
+        _ if matches!(
+            code,
+            Some(
+                curl_codes::SEND_ERROR
+                    | curl_codes::GOT_NOTHING
+                    | curl_codes::RECV_ERROR
+                    | curl_codes::SEND_FAIL_REWIND
+            )
+        ) =>
+        {
+            Error::BodyIncomplete {
+                received: 0,
+                expected: None,
+                source,
+            }
+        }
+        ErrorKind::NameResolution => Error::ServerNotFound {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            source,
+        },
+        ErrorKind::ConnectionFailed => match refused_tunnel(code, sent) {
+            Some((proxy, status)) => Error::Proxy {
+                proxy,
+                target: origin::authority(url),
+                status: Some(status),
+                source,
+            },
+            None => Error::Connect {
+                authority: origin::authority(url),
+                proxy: settings.proxy.for_url(url).map(|p| proxy_authority(&p)),
+                source,
+            },
+        },
+        ErrorKind::Timeout => sent.deadline.expired(),
+        ErrorKind::BadServerCertificate
+        | ErrorKind::BadClientCertificate
+        | ErrorKind::TlsEngine
+        | ErrorKind::InvalidTlsConfiguration => Error::Tls {
+            reason: tls_reason(code, sent),
+            source,
+        },
+        _ => Error::Transport { source },
+    }
+}
+
+/// Why a handshake failed, in libcurl's words, for a server certificate that did not verify
+/// or a handshake that broke off; `None` if the second look does not meet the same failure.
+/// A request with a client certificate of its own is looked at again only for the server's
+/// certificate: the second look sends none, so a broken handshake could break differently.
+fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
+    let Sent {
+        settings,
+        url,
+        own_certificate,
+        deadline,
+    } = *sent;
+    let code = code?;
+    let server_certificate = code == curl_codes::PEER_FAILED_VERIFICATION;
+    if !(server_certificate || (code == curl_codes::SSL_CONNECT && !own_certificate)) {
+        return None;
+    }
+    let proxy = settings.proxy.for_url(url);
+    // Within the request's own deadline: no time left, no second look.
+    let timeout = deadline.left().ok()?;
+    let seen = diagnose::connect_again(url, proxy.as_ref(), &settings.tls, timeout)?;
+    if seen.code != code {
+        return None;
+    }
+    seen.detail
+}
+
+/// The proxy (`host:port`) and the status it answered an https request's `CONNECT` with,
+/// when that status refused the tunnel: libcurl reports it as a failed connection, as it
+/// does a proxy that is down, and isahc keeps neither its text nor the status.
+fn refused_tunnel(code: Option<u32>, sent: &Sent<'_>) -> Option<(String, u16)> {
+    let Sent {
+        settings,
+        url,
+        deadline,
+        ..
+    } = *sent;
+    if code != Some(curl_codes::COULDNT_CONNECT) || url.scheme() != "https" {
+        return None;
+    }
+    // Only an http proxy tunnels with CONNECT; plain http goes through it as a request,
+    // and a refusal of that is a response.
+    let proxy = settings
+        .proxy
+        .for_url(url)
+        .filter(|p| p.scheme_str() == Some("http"))?;
+    let timeout = deadline.left().ok()?;
+    let seen = diagnose::connect_again(url, Some(&proxy), &settings.tls, timeout)?;
+    let status = seen.proxy_status.filter(|s| !(200..300).contains(s))?;
+    (seen.code == curl_codes::COULDNT_CONNECT).then(|| (proxy_authority(&proxy), status))
+}
+
+/// `host:port` of a proxy, with libcurl's default port when the URL has none.
+fn proxy_authority(proxy: &Uri) -> String {
+    let host = proxy.host().unwrap_or_default();
+    format!("{host}:{}", proxy.port_u16().unwrap_or(1080))
+}
+
+/// The libcurl error code behind an isahc error, where isahc kept it as the source.
+fn curl_code(e: &isahc::Error) -> Option<u32> {
+    let source = std::error::Error::source(e)?;
+    source.downcast_ref::<curl::Error>().map(curl::Error::code)
+}
+
+/// libcurl error codes that isahc folds into broader kinds.
+pub(super) mod curl_codes {
+    pub(super) const COULDNT_CONNECT: u32 = 7;
+    pub(super) const SSL_CONNECT: u32 = 35;
+    pub(super) const GOT_NOTHING: u32 = 52;
+    pub(super) const SEND_ERROR: u32 = 55;
+    pub(super) const RECV_ERROR: u32 = 56;
+    /// A request met a kept-alive connection that closed before any answer, and libcurl
+    /// could not send it again because its body cannot be rewound: see
+    /// [`Transport::send`](super::super::Transport::send).
+    pub(super) const SEND_FAIL_REWIND: u32 = 65;
+    pub(super) const PEER_FAILED_VERIFICATION: u32 = 60;
+    /// A proxy handshake failed: SOCKS (or HAProxy).
+    pub(super) const PROXY: u32 = 97;
+    pub(super) const TOO_LARGE: u32 = 100;
+}

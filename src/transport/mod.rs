@@ -1,0 +1,381 @@
+//! The transport: one request/response exchange over isahc (libcurl) at a time, its body
+//! read whole and decoded, every failure mapped to a typed [`Error`].
+//!
+//! A [`Transport`] owns the isahc clients of an `Http` and the settings they were made
+//! with: connection limits, TLS, proxies, client certificates, the body limit and the
+//! user agent. Everything above it (credentials, redirects, the cache) only says what to
+//! send.
+//!
+//! Connections are kept alive for every method. libcurl sends a request again, on a fresh
+//! connection, when a kept connection turns out to be closed before any byte of the
+//! answer came back; that is harmless for an idempotent method but could repeat an order.
+//! So the body of any other request is handed to libcurl as a stream it cannot rewind: it
+//! cannot send the request again, and the request fails instead
+//! ([`Error::BodyIncomplete`] after 0 bytes), for the caller to decide. Such a request
+//! without a body has nothing to rewind, so it goes on a connection of its own.
+
+mod decode;
+mod diagnose;
+mod failure;
+pub(crate) mod proxy;
+pub(crate) mod tls;
+
+use std::io::{self, Cursor, Read};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use isahc::error::ErrorKind;
+use isahc::http::{self, HeaderValue, Method, Version, header};
+use isahc::{Body, HttpClient};
+use once_cell::sync::OnceCell;
+
+use self::decode::ReadError;
+use self::failure::Sent;
+use self::proxy::ProxyInfo;
+use self::tls::{Certificates, TlsSettings};
+use crate::deadline::Deadline;
+use crate::exchange::Exchange;
+use crate::method::{is_idempotent, is_safe};
+use crate::request::Prepared;
+use crate::{Error, Response, logs, sync};
+
+/// What the transport is set up with, from the builder.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Connections at most, in total and per host.
+    pub(crate) connections: usize,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) proxy: ProxyInfo,
+    pub(crate) max_body_size: u64,
+    /// Cloning it shares its bytes: no allocation per request.
+    pub(crate) user_agent: HeaderValue,
+    /// How servers are verified; also for a failed handshake made again (see `diagnose`).
+    pub(crate) tls: TlsSettings,
+}
+
+/// The isahc clients of one `Http`, shared by its workers, and their settings.
+pub(crate) struct Transport {
+    settings: Settings,
+    certificates: Certificates,
+    /// Keeps connections alive; replaced by [`Transport::close`].
+    pooled: RwLock<HttpClient>,
+    /// Never reuses a connection, for requests that must not be sent twice and have no
+    /// body to refuse a rewind with; made on first use.
+    unpooled: OnceCell<HttpClient>,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: Settings) -> Result<Self, Error> {
+        let pooled = client(&settings, true)?;
+        Ok(Transport {
+            settings,
+            certificates: Certificates::default(),
+            pooled: RwLock::new(pooled),
+            unpooled: OnceCell::new(),
+        })
+    }
+
+    /// Closes idle kept-alive connections: later requests open new ones, requests in
+    /// flight finish on theirs (the old client goes when its last request finishes).
+    pub(crate) fn close(&self) {
+        match client(&self.settings, true) {
+            Ok(fresh) => {
+                *sync::write(&self.pooled) = fresh;
+                logs::debug!("idle connections closed");
+            }
+            Err(e) => logs::warning!("close: {}", e.chain()),
+        }
+    }
+
+    /// A client certificate for https requests to `domain`.
+    pub(crate) fn add_certificate(&self, key: PathBuf, cert: PathBuf, domain: &str) {
+        self.certificates.add(key, cert, domain);
+    }
+
+    /// Sends one request and waits for the head of its response, within what is left of
+    /// the request's deadline (the exchange's body is read within it too).
+    pub(crate) fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
+        let settings = &self.settings;
+        let timeout = deadline.left()?;
+        let mut builder = http::Request::builder()
+            .method(req.method.clone())
+            .uri(req.url.as_str())
+            .timeout(timeout);
+        for (name, value) in &req.headers {
+            builder = builder.header(name, value);
+        }
+        // Always set: no proxy also keeps libcurl from reading proxy variables on its own.
+        builder = builder.proxy(settings.proxy.for_url(&req.url));
+        let certificate = self.certificates.for_url(&req.url);
+        if let Some(certificate) = &certificate {
+            builder = builder.tls_config(settings.tls.config(Some(certificate)));
+        }
+        if let Some(authorization) = &req.authorization {
+            builder = builder.header(header::AUTHORIZATION, HeaderValue::clone(authorization));
+        }
+        if req.defaults.user_agent {
+            builder = builder.header(header::USER_AGENT, settings.user_agent.clone());
+        }
+        if req.defaults.accept_encoding {
+            builder = builder.header(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("gzip, deflate"),
+            );
+        }
+        let (client, body) = self.route(req);
+        let request = builder
+            .body(body)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let response = client.send(request).map_err(|e| {
+            let sent = Sent {
+                settings,
+                url: &req.url,
+                own_certificate: certificate.is_some(),
+                deadline,
+            };
+            failure::classify(e, &sent)
+        })?;
+        Ok(head(response, req))
+    }
+
+    /// The client a request goes through, and its body: see the module's docs.
+    fn route(&self, req: &Prepared) -> (HttpClient, Body) {
+        let pooled = || sync::read(&self.pooled).clone();
+        if is_idempotent(&req.method) {
+            let body = if req.body.is_empty() && !has_body_by_method(&req.method) {
+                Body::empty()
+            } else {
+                Body::from(req.body.clone())
+            };
+            return (pooled(), body);
+        }
+        if !req.body.is_empty() {
+            let length = req.body.len() as u64;
+            let once = Body::from_reader_sized(Cursor::new(req.body.clone()), length);
+            return (pooled(), once);
+        }
+        let unpooled = self
+            .unpooled
+            .get_or_try_init(|| client(&self.settings, false))
+            .cloned()
+            // A client that cannot be made now was made once already with these very
+            // settings (the pooled one): this does not happen, and the pooled one serves.
+            .unwrap_or_else(|_| pooled());
+        (unpooled, Body::from(Vec::new()))
+    }
+
+    /// Reads and decodes the whole body of a response.
+    pub(crate) fn read(
+        &self,
+        head: Head,
+        req: &Prepared,
+        deadline: &Deadline,
+    ) -> Result<Exchange, Error> {
+        read(head, self.settings.max_body_size, req, deadline)
+    }
+}
+
+/// Methods whose requests carry a body even when it is empty (`Content-Length: 0`).
+fn has_body_by_method(method: &Method) -> bool {
+    matches!(method.as_str(), "POST" | "PUT" | "PATCH")
+}
+
+/// Builds an isahc client with these settings. With `reuse` false, every connection is
+/// closed after its request.
+fn client(settings: &Settings, reuse: bool) -> Result<HttpClient, Error> {
+    let builder = HttpClient::builder().tls_config(settings.tls.config(None));
+    let builder = if reuse {
+        builder
+    } else {
+        builder.connection_cache_size(0)
+    };
+    builder
+        // Our own redirect loop decides what follows a 3xx: isahc's would leak credentials
+        // and resend POST bodies across origins.
+        .redirect_policy(RedirectPolicy::None)
+        // Decoding is ours, so the body limit counts decoded bytes.
+        .automatic_decompression(false)
+        .expect_continue(ExpectContinue::disabled())
+        .connect_timeout(settings.connect_timeout)
+        .max_connections(settings.connections)
+        .max_connections_per_host(settings.connections)
+        .build()
+        .map_err(|e| Error::Init {
+            reason: format!("HTTP client: {e}"),
+        })
+}
+
+/// A response whose head has arrived; its body is still on the wire.
+pub(crate) struct Head {
+    pub(crate) response: Response,
+    body: Body,
+}
+
+impl Head {
+    /// Reads up to `cap` raw bytes of a body that is not wanted (a redirect's, a 401's),
+    /// without decoding them; a body that fails or runs over is cut short, not an error.
+    pub(crate) fn skim(self, cap: u64) -> (Response, Vec<u8>) {
+        let Head { response, body } = self;
+        let mut raw = Vec::new();
+        let _ = body.take(cap).read_to_end(&mut raw);
+        (response, raw)
+    }
+}
+
+/// The head of isahc's response as httplib2 shows one.
+fn head(response: http::Response<Body>, req: &Prepared) -> Head {
+    let (parts, body) = response.into_parts();
+    // Room for every header received and the one httplib2 adds (content-location);
+    // `with_room` adds the room for "status".
+    let mut out = Response::with_room(parts.status.as_u16(), parts.headers.keys_len() + 1);
+    out.version = match parts.version {
+        Version::HTTP_09 | Version::HTTP_10 => 10,
+        Version::HTTP_2 => 20,
+        Version::HTTP_3 => 30,
+        _ => 11,
+    };
+    out.url = req.url.to_string();
+    for (name, value) in &parts.headers {
+        // As Python's http.client: header bytes are ISO-8859-1.
+        match value.to_str() {
+            Ok(ascii) => out.append(name.as_str(), ascii),
+            Err(_) => {
+                let latin1: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+                out.append(name.as_str(), &latin1);
+            }
+        }
+    }
+    Head {
+        response: out,
+        body,
+    }
+}
+
+/// Reads and decodes the whole body of a response.
+fn read(head: Head, limit: u64, req: &Prepared, deadline: &Deadline) -> Result<Exchange, Error> {
+    let Head {
+        response: mut out,
+        body,
+    } = head;
+    let content = if req.method == Method::HEAD {
+        Vec::new()
+    } else {
+        read_body(body, &mut out, req, limit, deadline)?
+    };
+    if matches!(out.status, 200 | 203)
+        && is_safe(&req.method)
+        && !out.contains_key("content-location")
+    {
+        out.insert("content-location", req.url.as_str());
+    }
+    Ok(Exchange {
+        response: out,
+        content,
+    })
+}
+
+fn read_body(
+    body: Body,
+    response: &mut Response,
+    req: &Prepared,
+    limit: u64,
+    deadline: &Deadline,
+) -> Result<Vec<u8>, Error> {
+    let expected = match response.get(header::CONTENT_LENGTH.as_str()) {
+        None => None,
+        Some(value) => match content_length(value) {
+            Length::Bytes(n) => Some(n),
+            // libcurl reads such a length as none and takes whatever arrives before the
+            // connection closes: a truncated body would pass for a whole one.
+            Length::Overflow => return Err(Error::BodyTooLarge { limit }),
+            Length::Invalid => None,
+        },
+    };
+    let encoding = response
+        .get(header::CONTENT_ENCODING.as_str())
+        .map(str::to_owned);
+    let undecodable = |source: io::Error, response: &Response| Error::Decompress {
+        encoding: encoding.clone().unwrap_or_default(),
+        source: Some(Arc::new(source)),
+        response: Some(Box::new(response.clone())),
+    };
+    let layers = decode::layers(encoding.as_deref(), req.asked_encoding)
+        .map_err(|reason| undecodable(io::Error::other(reason), response))?;
+    if layers == 0 && expected.is_some_and(|n| n > limit) {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    let content = decode::read_all(body, layers, limit, expected).map_err(|e| match e {
+        ReadError::TooLarge => Error::BodyTooLarge { limit },
+        ReadError::Decode(e) => undecodable(e, response),
+        ReadError::Transport { received, error } => {
+            let error = isahc::Error::from(error);
+            if error.kind() == ErrorKind::Timeout {
+                deadline.expired()
+            } else {
+                Error::BodyIncomplete {
+                    received,
+                    expected,
+                    source: Arc::new(error),
+                }
+            }
+        }
+    })?;
+    if layers > 0 {
+        // httplib2 keeps the original coding under "-content-encoding".
+        if let Some(coding) = response.remove("content-encoding") {
+            response.insert("-content-encoding", coding);
+        }
+        response.insert("content-length", content.len().to_string());
+    }
+    Ok(content)
+}
+
+/// What a `Content-Length` says.
+#[derive(Debug, PartialEq, Eq)]
+enum Length {
+    Bytes(u64),
+    /// Digits only, more than any body can be.
+    Overflow,
+    /// Not a length at all: read the body to its end, as libcurl does.
+    Invalid,
+}
+
+/// Reads a `Content-Length`, repeated lines joined with ", " included: they must agree.
+fn content_length(value: &str) -> Length {
+    let mut seen = None;
+    for part in value.split(',').map(str::trim) {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Length::Invalid;
+        }
+        let Ok(n) = part.parse::<u64>() else {
+            return Length::Overflow;
+        };
+        if seen.is_some_and(|m| m != n) {
+            return Length::Invalid;
+        }
+        seen = Some(n);
+    }
+    seen.map_or(Length::Invalid, Length::Bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_lengths() {
+        assert_eq!(content_length("42"), Length::Bytes(42));
+        assert_eq!(content_length(" 7 , 7"), Length::Bytes(7));
+        assert_eq!(content_length("7, 8"), Length::Invalid);
+        assert_eq!(content_length("-1"), Length::Invalid);
+        assert_eq!(content_length("0x10"), Length::Invalid);
+        assert_eq!(content_length(""), Length::Invalid);
+        assert_eq!(content_length("99999999999999999999999"), Length::Overflow);
+        assert_eq!(
+            content_length("18446744073709551615"),
+            Length::Bytes(u64::MAX)
+        );
+    }
+}
