@@ -31,6 +31,7 @@ pub enum Error {
     /// The request could not be built: a bad method, header name or value, or URL.
     /// Nothing was sent.
     #[error("invalid request: {reason}")]
+    #[non_exhaustive]
     InvalidRequest {
         /// What is wrong with it.
         reason: String,
@@ -38,6 +39,7 @@ pub enum Error {
 
     /// The URI has no scheme or no authority; httplib2's `RelativeURIError`. Nothing was sent.
     #[error("only absolute URIs are allowed, got {uri:?}")]
+    #[non_exhaustive]
     RelativeUri {
         /// The URI as the caller gave it.
         uri: String,
@@ -45,6 +47,7 @@ pub enum Error {
 
     /// The host name could not be resolved; httplib2's `ServerNotFoundError`.
     #[error("unable to find the server at {host}")]
+    #[non_exhaustive]
     ServerNotFound {
         /// The host that did not resolve.
         host: String,
@@ -57,6 +60,7 @@ pub enum Error {
     /// proxy that could not be reached (a proxy that refused the tunnel is
     /// [`Error::Proxy`]).
     #[error("could not connect to {authority}{}", via_suffix(.proxy.as_deref()))]
+    #[non_exhaustive]
     Connect {
         /// `host:port` of the server.
         authority: String,
@@ -70,6 +74,7 @@ pub enum Error {
     /// The request did not complete within its timeout, counted from the moment a worker
     /// started it.
     #[error("timed out after {after:?}")]
+    #[non_exhaustive]
     Timeout {
         /// The timeout that ran out.
         after: Duration,
@@ -82,6 +87,7 @@ pub enum Error {
     /// for one of another host, `...: Expired`, or `TLS failure: received fatal alert:
     /// ProtocolVersion` for a server below the minimum version.
     #[error("TLS failure{}", reason_suffix(.reason.as_deref()))]
+    #[non_exhaustive]
     Tls {
         /// What libcurl said went wrong, when it could be learnt: isahc keeps only the
         /// error code, so the handshake is made once more (without sending anything) to
@@ -94,52 +100,62 @@ pub enum Error {
 
     /// More redirects than the request allowed; httplib2's `RedirectLimit`.
     #[error("redirected more times than the limit of {limit}")]
+    #[non_exhaustive]
     RedirectLimit {
         /// The number of redirects allowed.
         limit: u32,
         /// The last redirect response, its `previous` chain attached.
-        response: Box<Response>,
+        response: Arc<Response>,
         /// Its body, undecoded.
-        content: Vec<u8>,
+        content: Arc<[u8]>,
     },
 
     /// A redirect status without a `Location` header; httplib2's `RedirectMissingLocation`.
     #[error("redirected but the response is missing a Location: header")]
+    #[non_exhaustive]
     RedirectMissingLocation {
         /// The redirect response, its `previous` chain attached.
-        response: Box<Response>,
+        response: Arc<Response>,
         /// Its body, undecoded.
-        content: Vec<u8>,
+        content: Arc<[u8]>,
     },
 
     /// A redirect to a URL that is not followed: a scheme other than http or https, or a
     /// `Location` that does not parse. Nothing was sent there.
     #[error("refused to follow the redirect to {location:?}: {reason}")]
+    #[non_exhaustive]
     RedirectRefused {
         /// The `Location` as the server sent it.
         location: String,
         /// Why it is not followed.
         reason: String,
         /// The redirect response.
-        response: Box<Response>,
+        response: Arc<Response>,
         /// Its body, undecoded.
-        content: Vec<u8>,
+        content: Arc<[u8]>,
     },
 
     /// The body claimed a `Content-Encoding` that could not be decoded;
     /// httplib2's `FailedToDecompressContent`.
-    #[error("content purported to be compressed with {encoding} but failed to decompress")]
+    #[error(
+        "content purported to be compressed with {encoding} but failed to decompress{}",
+        reason_suffix(.reason.as_deref())
+    )]
+    #[non_exhaustive]
     Decompress {
         /// The `Content-Encoding` of the response.
         encoding: String,
-        /// The decoder's error, if any.
+        /// Why it could not be decoded at all (a coding this crate does not decode), when
+        /// no decoder ran.
+        reason: Option<String>,
+        /// The decoder's own error, when one ran and failed on the bytes.
         #[source]
         source: Option<Arc<io::Error>>,
         /// The response whose body could not be decoded, as it arrived (its body is not
         /// kept). [`HttpBuilder::force_exception_to_status_code`] turns it into a 500.
         ///
         /// [`HttpBuilder::force_exception_to_status_code`]: crate::HttpBuilder::force_exception_to_status_code
-        response: Option<Box<Response>>,
+        response: Option<Arc<Response>>,
     },
 
     /// The body, counted after decompression, is larger than
@@ -149,6 +165,7 @@ pub enum Error {
         "response body is larger than max_body_size, {limit} bytes \
          (raise it with HttpBuilder::max_body_size)"
     )]
+    #[non_exhaustive]
     BodyTooLarge {
         /// The limit in bytes.
         limit: u64,
@@ -162,6 +179,7 @@ pub enum Error {
     /// connection closed before any byte of the answer fails so too, after 0 bytes: the
     /// server may have acted on it, so it is not sent again.
     #[error("response body ended early after {received} bytes{}", expected_suffix(*.expected))]
+    #[non_exhaustive]
     BodyIncomplete {
         /// Body bytes received on the wire before the failure (0 if it broke in the head).
         received: u64,
@@ -174,6 +192,7 @@ pub enum Error {
 
     /// The response headers are larger than the transport accepts.
     #[error("response headers are too large")]
+    #[non_exhaustive]
     HeadersTooLarge {
         /// The transport's error.
         #[source]
@@ -182,6 +201,7 @@ pub enum Error {
 
     /// Any other failure of the transport, such as a malformed response.
     #[error("transport failure")]
+    #[non_exhaustive]
     Transport {
         /// The transport's error.
         #[source]
@@ -190,6 +210,7 @@ pub enum Error {
 
     /// A callback or a `send_map` function returned an error or panicked.
     #[error("{message}")]
+    #[non_exhaustive]
     Callback {
         /// `"callback returned an error"`, or `"callback panicked: "` and the panic's message.
         message: String,
@@ -200,7 +221,10 @@ pub enum Error {
 
     /// The body is not the JSON that was asked for (with the `json` feature). The status
     /// says whether the server meant it as a success: an error page is often not JSON.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     #[error("the body of the {status} response is not the JSON expected")]
+    #[non_exhaustive]
     Json {
         /// The status of the response whose body this is.
         status: u16,
@@ -220,6 +244,7 @@ pub enum Error {
     /// [`WhenFull::Fail`]: crate::WhenFull::Fail
     /// [`WhenFull::Block`]: crate::WhenFull::Block
     #[error("the request queue is full ({capacity} waiting; waited {waited:?})")]
+    #[non_exhaustive]
     QueueFull {
         /// The queue's capacity.
         capacity: usize,
@@ -231,10 +256,22 @@ pub enum Error {
     #[error("the Http client is shut down")]
     Closed,
 
-    /// The client or a worker thread could not be set up.
+    /// The client could not be set up: a setting of the builder was refused, or the
+    /// transport could not be made.
     #[error("could not set up the client: {reason}")]
+    #[non_exhaustive]
     Init {
         /// What failed.
+        reason: String,
+    },
+
+    /// The worker could not run the request: no worker thread could be started, or the
+    /// worker panicked outside any callback (a defect of this crate; a callback's panic
+    /// is [`Error::Callback`]). Nothing more is known of whether it was sent.
+    #[error("the worker failed: {reason}")]
+    #[non_exhaustive]
+    Worker {
+        /// What happened to it.
         reason: String,
     },
 
@@ -249,6 +286,7 @@ pub enum Error {
     ///
     /// A proxy that cannot be reached at all is [`Error::Connect`].
     #[error("the proxy {proxy} refused the tunnel to {target}{}", status_suffix(*.status))]
+    #[non_exhaustive]
     Proxy {
         /// `host:port` of the proxy.
         proxy: String,
@@ -293,8 +331,13 @@ impl Error {
     /// ```
     /// use std::time::Duration;
     ///
-    /// assert!(asynchttp::Error::Timeout { after: Duration::from_secs(1) }.is_timeout());
+    /// // A server that takes the connection and never answers.
+    /// let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let http = asynchttp::Http::builder().timeout(Duration::from_millis(100)).build()?;
+    /// let (response, _) = http.request(&format!("http://{}/", silent.local_addr()?));
+    /// assert!(asynchttp::LazyResponse::wait(&response).unwrap_err().is_timeout());
     /// assert!(!asynchttp::Error::Closed.is_timeout());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })

@@ -1,6 +1,8 @@
 //! httplib2's `force_exception_to_status_code`: a failure on the worker becomes a
 //! synthetic response instead of an error.
 
+use std::sync::Arc;
+
 use crate::exchange::Exchange;
 use crate::exchange::Failed;
 use crate::{Error, Response};
@@ -29,10 +31,11 @@ pub(crate) fn as_status(failed: Failed) -> Result<Exchange, Error> {
         | Error::RedirectRefused {
             response, content, ..
         } => {
-            let mut response = *response;
+            let mut response = Arc::unwrap_or_clone(response);
             // As httplib2: the status becomes 500, the "status" key keeps the 3xx.
             response.status = 500;
             response.reason = reason;
+            let content = content.to_vec();
             return Ok(Exchange { response, content });
         }
         // As httplib2's FailedToDecompressContent: the response as it came, status 500.
@@ -40,7 +43,7 @@ pub(crate) fn as_status(failed: Failed) -> Result<Exchange, Error> {
             response: Some(response),
             ..
         } => {
-            let mut response = *response;
+            let mut response = Arc::unwrap_or_clone(response);
             response.status = 500;
             response.reason = reason;
             response.previous = previous;

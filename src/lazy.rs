@@ -236,8 +236,8 @@ impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
         if !self.slot.is_filled() {
             let error = if std::thread::panicking() {
-                Error::Init {
-                    reason: "the worker panicked while running this request".to_owned(),
+                Error::Worker {
+                    reason: "it panicked while running this request".to_owned(),
                 }
             } else {
                 Error::Closed

@@ -330,8 +330,8 @@ impl PoolHandle {
                 }
                 // No worker will ever run what is queued: fail it rather than hang.
                 while let Ok(task) = shared.receiver.try_recv() {
-                    task.fail(Error::Init {
-                        reason: format!("could not start a worker thread: {e}"),
+                    task.fail(Error::Worker {
+                        reason: format!("no worker thread could be started: {e}"),
                     });
                 }
             }

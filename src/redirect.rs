@@ -1,6 +1,8 @@
 //! Following redirects as httplib2 does, in our own loop, with an origin policy for
 //! credentials that httplib2 and isahc's own redirect following lack.
 
+use std::sync::Arc;
+
 use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
@@ -136,8 +138,8 @@ pub(crate) fn fetch(
         response.previous = previous.take();
         let Some(location) = location else {
             let error = Error::RedirectMissingLocation {
-                response: Box::new(response),
-                content,
+                response: Arc::new(response),
+                content: content.into(),
             };
             return Err(failed(error, None, &req.url));
         };
@@ -147,8 +149,8 @@ pub(crate) fn fetch(
                 let error = Error::RedirectRefused {
                     location,
                     reason,
-                    response: Box::new(response),
-                    content,
+                    response: Arc::new(response),
+                    content: content.into(),
                 };
                 return Err(failed(error, None, &req.url));
             }
@@ -157,8 +159,8 @@ pub(crate) fn fetch(
         if left == 0 {
             let error = Error::RedirectLimit {
                 limit: req.redirections,
-                response: Box::new(response),
-                content,
+                response: Arc::new(response),
+                content: content.into(),
             };
             return Err(failed(error, None, &req.url));
         }

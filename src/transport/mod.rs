@@ -296,19 +296,23 @@ fn read_body(
     let encoding = response
         .get(header::CONTENT_ENCODING.as_str())
         .map(str::to_owned);
-    let undecodable = |source: io::Error, response: &Response| Error::Decompress {
-        encoding: encoding.clone().unwrap_or_default(),
-        source: Some(Arc::new(source)),
-        response: Some(Box::new(response.clone())),
+    // Either no decoder could run (`reason`), or one ran and failed (`source`).
+    let undecodable = |reason: Option<String>, source: Option<io::Error>, response: &Response| {
+        Error::Decompress {
+            encoding: encoding.clone().unwrap_or_default(),
+            reason,
+            source: source.map(Arc::new),
+            response: Some(Arc::new(response.clone())),
+        }
     };
     let layers = decode::layers(encoding.as_deref(), req.asked_encoding)
-        .map_err(|reason| undecodable(io::Error::other(reason), response))?;
+        .map_err(|reason| undecodable(Some(reason), None, response))?;
     if layers == 0 && expected.is_some_and(|n| n > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
     let content = decode::read_all(body, layers, limit, expected).map_err(|e| match e {
         ReadError::TooLarge => Error::BodyTooLarge { limit },
-        ReadError::Decode(e) => undecodable(e, response),
+        ReadError::Decode(e) => undecodable(None, Some(e), response),
         ReadError::Transport { received, error } => {
             let error = isahc::Error::from(error);
             if error.kind() == ErrorKind::Timeout {

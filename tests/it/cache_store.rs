@@ -164,3 +164,43 @@ fn memory_cache_is_shared_between_threads() {
     cache.delete("k0");
     assert_eq!(cache.get("k0"), None);
 }
+
+/// A store that panics on every call.
+struct Exploding;
+
+impl Cache for Exploding {
+    fn get(&self, _: &str) -> Option<Vec<u8>> {
+        panic!("store broken")
+    }
+    fn set(&self, _: &str, _: &[u8]) -> std::io::Result<()> {
+        panic!("store broken")
+    }
+    fn delete(&self, _: &str) {
+        panic!("store broken")
+    }
+}
+
+/// A panic on the worker outside any callback (here the caller's own cache store) fails
+/// only that request, as a worker failure, not a setup error; the worker goes on.
+#[test]
+fn a_store_that_panics_fails_its_request_as_a_worker_failure() {
+    use crate::support::*;
+    let server = Server::start(|_| Reply::ok("x"));
+    let http = Http::builder()
+        .workers(1)
+        .cache_store(Arc::new(Exploding))
+        .build()
+        .unwrap();
+    // A POST does not read the store before it is sent, so it reaches the worker.
+    for _ in 0..2 {
+        let (response, _) = http.post(&server.url("/"), "a=1");
+        match wait(&response) {
+            Err(Error::Worker { reason, .. }) => assert!(reason.contains("panicked"), "{reason}"),
+            other => panic!("expected a worker failure, got {other:?}"),
+        }
+    }
+    // Its one worker lives on: a client without the store, on the same pool, is served.
+    let pool = http.pool().clone();
+    let plain = Http::builder().pool(pool).build().unwrap();
+    assert_eq!(body(&plain.request(&server.url("/")).1), b"x");
+}

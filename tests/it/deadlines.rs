@@ -34,7 +34,7 @@ fn redirect_hops_share_one_deadline() {
         .unwrap();
     let (response, _) = http.request(&server.url("/hop/0"));
     match error(&response) {
-        Error::Timeout { after } => assert_eq!(after, Duration::from_secs(1)),
+        Error::Timeout { after, .. } => assert_eq!(after, Duration::from_secs(1)),
         other => panic!(
             "expected the deadline to end the chain, got {}",
             other.chain()
@@ -87,7 +87,7 @@ fn sub_millisecond_timeouts_still_fire() {
     let (by_request, _) = Http::new().send(Request::get(server.url("/request")).timeout(tiny));
     for response in [&by_client, &by_request] {
         match error(response) {
-            Error::Timeout { after } => assert_eq!(after, tiny),
+            Error::Timeout { after, .. } => assert_eq!(after, tiny),
             other => panic!("expected a timeout, got {}", other.chain()),
         }
     }
@@ -107,7 +107,7 @@ fn zero_timeouts_are_refused_before_anything_is_sent() {
         "refused when it was made"
     );
     match error(&response) {
-        Error::InvalidRequest { reason } => assert!(reason.contains("timeout"), "{reason}"),
+        Error::InvalidRequest { reason, .. } => assert!(reason.contains("timeout"), "{reason}"),
         other => panic!("expected InvalidRequest, got {}", other.chain()),
     }
     assert_eq!(server.hits(), 0);

@@ -77,6 +77,7 @@ fn p1_panicking_callback_fails_only_its_request() {
         Error::Callback {
             message,
             source: None,
+            ..
         } => assert_eq!(message, "callback panicked: boom in callback"),
         other => panic!("expected Callback, got {}", other.chain()),
     }

@@ -34,7 +34,9 @@ fn a_full_queue_fails_fast_and_sends_nothing() {
     let (refused, refused_content) = http.request(&server.url("/refused"));
     assert!(LazyResponse::is_ready(&refused), "failed when submitted");
     match error(&refused) {
-        Error::QueueFull { capacity, waited } => {
+        Error::QueueFull {
+            capacity, waited, ..
+        } => {
             assert_eq!((capacity, waited), (2, Duration::ZERO));
         }
         other => panic!("expected QueueFull, got {other:?}"),
@@ -81,7 +83,9 @@ fn a_blocked_submitter_gives_up_after_its_timeout() {
     let (refused, _) = http.request(&server.url("/refused"));
     assert!(LazyResponse::is_ready(&refused));
     match error(&refused) {
-        Error::QueueFull { capacity, waited } => {
+        Error::QueueFull {
+            capacity, waited, ..
+        } => {
             assert_eq!(capacity, 1);
             assert!(waited >= patience, "gave up after {waited:?}");
         }
