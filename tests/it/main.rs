@@ -12,6 +12,7 @@ mod deadlines;
 mod digest_race;
 mod error_kinds;
 mod faults;
+mod http2;
 #[cfg(feature = "json")]
 mod json;
 mod keepalive;

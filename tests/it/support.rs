@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -67,6 +68,8 @@ pub fn error(r: &LazyResponse) -> Error {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
+    /// As hyper names it: `HTTP/1.1`, `HTTP/2.0`.
+    pub version: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -135,13 +138,48 @@ fn loopback_runtime(
 }
 
 /// A hyper server on 127.0.0.1:0 that records every request and counts connections.
+/// Over TLS it speaks HTTP/2 on a connection whose ALPN chose `h2`, HTTP/1.1 otherwise.
 pub struct Server {
     addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     connections: Arc<AtomicUsize>,
+    h2_connections: Arc<AtomicUsize>,
+    per_connection: Arc<Mutex<Vec<usize>>>,
+    refused: Arc<AtomicUsize>,
     handler_panicked: Arc<AtomicBool>,
     runtime: Option<tokio::runtime::Runtime>,
 }
+
+/// What a server's accept loop shares with its connections.
+#[derive(Clone)]
+struct Shared {
+    received: Arc<Mutex<Vec<Received>>>,
+    h2_connections: Arc<AtomicUsize>,
+    per_connection: Arc<Mutex<Vec<usize>>>,
+    refused: Arc<AtomicUsize>,
+    panicked: Arc<AtomicBool>,
+    handler: Arc<Handler>,
+    retire: Retire,
+}
+
+/// When a server retires a connection.
+#[derive(Clone, Copy, PartialEq)]
+enum Retire {
+    Never,
+    /// Once it has served this many requests, it closes gracefully: HTTP/1.1 after the
+    /// response, HTTP/2 with hyper's two GOAWAYs (the first with the highest stream id,
+    /// the second, a round trip later, with the last stream it processed), taking the
+    /// streams that arrive in between.
+    Gracefully(usize),
+    /// HTTP/2 only (h2 itself, not hyper): it serves this many streams, sends GOAWAY after
+    /// the last of them, and resets any later stream with REFUSED_STREAM, so that no
+    /// connection ever serves more (nginx's `http2_max_requests`, strictly).
+    Refusing(usize),
+}
+
+/// A connection's stream: TCP, or TLS over TCP.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 impl Server {
     pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
@@ -149,57 +187,72 @@ impl Server {
     }
 
     /// An https server when `tls` is given: its handshakes, failed ones included, count as
-    /// connections.
+    /// connections. HTTP/2 when `tls` offers `h2` over ALPN and the client takes it.
     pub fn with_tls(
         tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
         handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
     ) -> Server {
+        Server::spawn(tls, Retire::Never, handler)
+    }
+
+    /// As [`Server::with_tls`], but each connection is closed gracefully once it has
+    /// served `requests`: on HTTP/2 with GOAWAY, whose last stream id tells the client
+    /// which of its later streams were never processed.
+    pub fn closing_after(
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+        requests: usize,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        Server::spawn(tls, Retire::Gracefully(requests), handler)
+    }
+
+    /// An HTTP/2 server (h2 itself, not hyper; `tls` must offer `h2` alone) that serves
+    /// `requests` streams on each connection, sends GOAWAY after the last of them, and
+    /// refuses later streams with RST_STREAM(REFUSED_STREAM): they were never processed,
+    /// and a client may send them again on a new connection.
+    pub fn refusing_after(
+        tls: Arc<tokio_rustls::rustls::ServerConfig>,
+        requests: usize,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        Server::spawn(Some(tls), Retire::Refusing(requests), handler)
+    }
+
+    fn spawn(
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+        retire: Retire,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let (runtime, listener, addr) = loopback_runtime("test-server", 2);
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let handler_panicked = Arc::new(AtomicBool::new(false));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let state = (
-            received.clone(),
-            connections.clone(),
-            handler_panicked.clone(),
-        );
+        let shared = Shared {
+            received: Arc::new(Mutex::new(Vec::new())),
+            h2_connections: Arc::new(AtomicUsize::new(0)),
+            per_connection: Arc::new(Mutex::new(Vec::new())),
+            refused: Arc::new(AtomicUsize::new(0)),
+            panicked: Arc::new(AtomicBool::new(false)),
+            handler: Arc::new(handler),
+            retire,
+        };
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let mut server = Server {
+            addr,
+            received: shared.received.clone(),
+            connections: accepted.clone(),
+            h2_connections: shared.h2_connections.clone(),
+            per_connection: shared.per_connection.clone(),
+            refused: shared.refused.clone(),
+            handler_panicked: shared.panicked.clone(),
+            runtime: None,
+        };
         runtime.spawn(async move {
-            let (received, connections, panicked) = state;
             while let Ok((stream, _)) = listener.accept().await {
-                connections.fetch_add(1, Ordering::SeqCst);
-                let (received, handler, panicked) =
-                    (received.clone(), handler.clone(), panicked.clone());
-                let service = service_fn(move |req| {
-                    respond(req, received.clone(), handler.clone(), panicked.clone())
-                });
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let http1 = hyper::server::conn::http1::Builder::new();
-                    match acceptor {
-                        None => {
-                            let io = hyper_util::rt::TokioIo::new(stream);
-                            let _ = http1.serve_connection(io, service).await;
-                        }
-                        Some(acceptor) => {
-                            let Ok(tls) = acceptor.accept(stream).await else {
-                                return;
-                            };
-                            let io = hyper_util::rt::TokioIo::new(tls);
-                            let _ = http1.serve_connection(io, service).await;
-                        }
-                    }
-                });
+                accepted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(stream, acceptor.clone(), shared.clone()));
             }
         });
-        Server {
-            addr,
-            received,
-            connections,
-            handler_panicked,
-            runtime: Some(runtime),
-        }
+        server.runtime = Some(runtime);
+        server
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -222,6 +275,151 @@ impl Server {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+
+    /// Connections whose ALPN chose `h2`.
+    pub fn h2_connections(&self) -> usize {
+        self.h2_connections.load(Ordering::SeqCst)
+    }
+
+    /// Requests (HTTP/2 streams) served on each connection that got through its TLS
+    /// handshake, in the order they were accepted.
+    pub fn requests_per_connection(&self) -> Vec<usize> {
+        self.per_connection.lock().unwrap().clone()
+    }
+
+    /// Streams reset with REFUSED_STREAM by a [`Server::refusing_after`].
+    pub fn refused_streams(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
+}
+
+/// Serves one accepted connection until it ends, or until `shared.retire` closes it.
+async fn serve(
+    stream: tokio::net::TcpStream,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    shared: Shared,
+) {
+    let (io, h2): (Box<dyn Io>, bool) = match acceptor {
+        None => (Box::new(stream), false),
+        Some(acceptor) => {
+            let Ok(tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            (Box::new(tls), h2)
+        }
+    };
+    if h2 {
+        shared.h2_connections.fetch_add(1, Ordering::SeqCst);
+    }
+    let slot = {
+        let mut counts = shared.per_connection.lock().unwrap();
+        counts.push(0);
+        counts.len() - 1
+    };
+    if let (true, Retire::Refusing(requests)) = (h2, shared.retire) {
+        return serve_h2_refusing(io, shared, slot, requests).await;
+    }
+    let close_after = match shared.retire {
+        Retire::Never => None,
+        Retire::Gracefully(n) | Retire::Refusing(n) => Some(n),
+    };
+    let close = Arc::new(tokio::sync::Notify::new());
+    let service = {
+        let close = close.clone();
+        service_fn(move |req| {
+            let served = {
+                let mut counts = shared.per_connection.lock().unwrap();
+                counts[slot] += 1;
+                counts[slot]
+            };
+            if Some(served) == close_after {
+                close.notify_one();
+            }
+            respond(
+                req,
+                shared.received.clone(),
+                shared.handler.clone(),
+                shared.panicked.clone(),
+            )
+        })
+    };
+    let io = hyper_util::rt::TokioIo::new(io);
+    if h2 {
+        let builder =
+            hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+        let connection = builder.serve_connection(io, service);
+        closing_on(connection, &close, |c| c.graceful_shutdown()).await;
+    } else {
+        let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+        closing_on(connection, &close, |c| c.graceful_shutdown()).await;
+    }
+}
+
+/// [`Retire::Refusing`]: serves `requests` streams, then GOAWAY, and REFUSED_STREAM to any
+/// stream after them.
+async fn serve_h2_refusing(io: Box<dyn Io>, shared: Shared, slot: usize, requests: usize) {
+    let Ok(mut connection) = h2::server::handshake(io).await else {
+        return;
+    };
+    let mut accepted = 0;
+    // Polling `accept` drives the connection, the responses of the streams included.
+    while let Some(Ok((request, mut respond))) = connection.accept().await {
+        accepted += 1;
+        if accepted > requests {
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            shared.refused.fetch_add(1, Ordering::SeqCst);
+            continue;
+        }
+        shared.per_connection.lock().unwrap()[slot] += 1;
+        if accepted == requests {
+            connection.graceful_shutdown();
+        }
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let (parts, mut body) = request.into_parts();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = body.data().await {
+                let Ok(chunk) = chunk else { return };
+                let _ = body.flow_control().release_capacity(chunk.len());
+                bytes.extend_from_slice(&chunk);
+            }
+            let response = reply_to(
+                parts,
+                bytes,
+                &shared.received,
+                &*shared.handler,
+                &shared.panicked,
+            )
+            .await;
+            let (head, body) = response.into_parts();
+            let head = hyper::Response::from_parts(head, ());
+            let Ok(mut stream) = respond.send_response(head, body.is_empty()) else {
+                return;
+            };
+            if !body.is_empty() {
+                let _ = stream.send_data(Bytes::from(body), true);
+            }
+        });
+    }
+}
+
+/// Drives `connection` to its end, starting its graceful shutdown when `close` is notified.
+async fn closing_on<C: Future>(
+    connection: C,
+    close: &tokio::sync::Notify,
+    shut: impl FnOnce(Pin<&mut C>),
+) {
+    let mut connection = std::pin::pin!(connection);
+    let mut notified = std::pin::pin!(close.notified());
+    let mut shut = Some(shut);
+    std::future::poll_fn(|cx| {
+        if shut.is_some() && notified.as_mut().poll(cx).is_ready() {
+            (shut.take().unwrap())(connection.as_mut());
+        }
+        connection.as_mut().poll(cx)
+    })
+    .await;
 }
 
 async fn respond(
@@ -232,8 +430,21 @@ async fn respond(
 ) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes().to_vec();
+    let response = reply_to(parts, body, &received, &*handler, &panicked).await;
+    Ok(response.map(|body| Full::new(Bytes::from(body))))
+}
+
+/// Records a request, runs the handler on it and waits for its reply's delay.
+async fn reply_to(
+    parts: hyper::http::request::Parts,
+    body: Vec<u8>,
+    received: &Mutex<Vec<Received>>,
+    handler: &Handler,
+    panicked: &AtomicBool,
+) -> hyper::Response<Vec<u8>> {
     let seen = Received {
         method: parts.method.to_string(),
+        version: format!("{:?}", parts.version),
         url: parts.uri.to_string(),
         headers: parts
             .headers
@@ -258,7 +469,7 @@ async fn respond(
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let mut response = hyper::Response::new(Full::new(Bytes::from(reply.body)));
+    let mut response = hyper::Response::new(reply.body);
     *response.status_mut() = hyper::StatusCode::from_u16(reply.status).expect("status code");
     for (name, value) in &reply.headers {
         response.headers_mut().append(
@@ -266,7 +477,7 @@ async fn respond(
             hyper::header::HeaderValue::from_str(value).unwrap(),
         );
     }
-    Ok(response)
+    response
 }
 
 impl Drop for Server {

@@ -92,6 +92,22 @@ impl Pki {
         Server::with_tls(Some(Arc::new(config)), |_| Reply::ok("secure"))
     }
 
+    /// A server configuration for `names` (TLS 1.2 and 1.3) that offers `alpn` in its order
+    /// of preference: `["h2", "http/1.1"]` for a server that speaks HTTP/2.
+    pub fn config(&self, names: &[&str], alpn: &[&str]) -> Arc<ServerConfig> {
+        let (cert, key) = self.leaf(names, false);
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        Arc::new(config)
+    }
+
     /// PEM files of a client certificate from this CA: (key, cert).
     fn client_files(&self) -> (PathBuf, PathBuf) {
         let (cert, key) = self.leaf(&["client"], false);
