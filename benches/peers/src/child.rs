@@ -440,10 +440,18 @@ fn isahc_async(target: &Target, c: usize, requests: usize, all_at_once: bool) ->
 /// One `Agent` for every thread, its pool as large as the concurrency (its default keeps 3
 /// idle connections per host, which would make the others reconnect), no redirects, 4xx and
 /// 5xx as responses.
+///
+/// Its timeouts are set phase by phase, leaving out name resolution: ureq resolves the host
+/// on every request, even one that reuses a pooled connection, and a resolution with a
+/// timeout (which `timeout_global` would give it) runs on a thread spawned for it. For the
+/// IP address here resolving cannot block, and each phase that can is bounded.
 fn ureq_agent(c: usize) -> ureq::Agent {
     ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
         .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_send_request(Some(TIMEOUT))
+        .timeout_send_body(Some(TIMEOUT))
+        .timeout_recv_response(Some(TIMEOUT))
+        .timeout_recv_body(Some(TIMEOUT))
         .max_redirects(0)
         .http_status_as_error(false)
         .max_idle_connections(c)

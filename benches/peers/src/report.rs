@@ -292,6 +292,15 @@ fn thousands(x: f64) -> String {
     out
 }
 
+/// One decimal below 1,000, whole numbers with separators above.
+fn decimal(x: f64) -> String {
+    if x < 1000.0 {
+        format!("{x:.1}")
+    } else {
+        thousands(x)
+    }
+}
+
 fn ratio(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
 }
@@ -377,28 +386,28 @@ fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &
             if scenario.all_at_once {
                 let _ = writeln!(
                     md,
-                    "| {name} | {} | {:.2} | {} | {} | {} | {:.1} | {:.1} | {:.0} |",
+                    "| {name} | {} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
                     client.all_at_once_how(),
                     s.wall_us / 1e6,
                     thousands(s.requests * 1e6 / s.wall_us.max(1.0)),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
-                    s.cpu_us,
-                    s.peak_rss_kib / 1024.0,
+                    decimal(s.cpu_us),
+                    decimal(s.peak_rss_kib / 1024.0),
                     s.threads
                 );
             } else {
                 let _ = writeln!(
                     md,
-                    "| {name} | {} | {} | {} | {:.1} | {:.2} | {} | {} | {:.1} |",
+                    "| {name} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
                     thousands(s.requests * 1e6 / s.wall_us.max(1.0)),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
-                    s.cpu_us,
+                    decimal(s.cpu_us),
                     s.switches,
                     thousands(s.p50_us),
                     thousands(s.p99_us),
-                    s.peak_rss_kib / 1024.0
+                    decimal(s.peak_rss_kib / 1024.0)
                 );
             }
         }
