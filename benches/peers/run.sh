@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# asynchttp against its peers on nginx: installs what is missing, builds, measures, prints
+# the tables and writes them to results.md beside this script.
+#
+#   benches/peers/run.sh                  # 3 rounds of everything: 15 to 25 minutes on 2 cores
+#   benches/peers/run.sh --quick          # 1 round, a tenth of the requests: a minute or two
+#   benches/peers/run.sh --rounds 5 --scenarios seq,get-c8 --clients asynchttp,isahc,ureq
+#
+# Every argument goes to `asynchttp-peers run` (src/main.rs lists them). Needs root (or
+# nginx and python3-httplib2 already installed), cargo, and Debian's package archive.
+# nginx listens on 127.0.0.1 only, on a free port, from a temporary directory that is removed
+# at the end, with nginx itself.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+# The clients must reach nginx directly, whatever proxy the environment names.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+
+apt_updated=""
+apt_install() {
+    [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+    # No service may start on installing: an nginx on port 80 of every interface is not
+    # wanted, only ours on 127.0.0.1. policy-rc.d answering 101 forbids it (Debian's way).
+    local policy=/usr/sbin/policy-rc.d made_policy=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+    fi
+    local status=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+        >/dev/null || status=$?
+    [ -z "$made_policy" ] || rm -f "$policy"
+    return "$status"
+}
+
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+if [ ! -x "$nginx_bin" ]; then
+    echo "installing nginx..." >&2
+    apt_install nginx
+    nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+fi
+
+# Debian's python3, where python3-httplib2 installs (a python3 earlier in PATH may not see it).
+python=/usr/bin/python3
+if ! "$python" -c 'import httplib2' 2>/dev/null; then
+    echo "installing python3-httplib2..." >&2
+    apt_install python3-httplib2 || true
+fi
+python_args=()
+if "$python" -c 'import httplib2' 2>/dev/null; then
+    python_args=(--python "$python" --note "$("$python" httplib2_client.py --version)")
+else
+    echo "no httplib2 for $python: its column shows -" >&2
+fi
+
+echo "building..." >&2
+cargo build --release --quiet
+bin="$here/target/release/asynchttp-peers"
+
+tmp="$(mktemp -d)"
+nginx_pid=""
+stop() {
+    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
+        kill -QUIT "$nginx_pid" # graceful: the master ends its worker and itself
+        for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$nginx_pid" 2>/dev/null && kill -TERM "$nginx_pid"
+    fi
+    rm -rf "$tmp"
+}
+trap stop EXIT
+
+# nginx's workers run as nobody: they must be able to read the files.
+chmod 755 "$tmp"
+mkdir -m 755 "$tmp/www"
+printf 'hello' >"$tmp/www/5"
+head -c 100 /dev/zero | tr '\0' 'x' >"$tmp/www/100"
+head -c 65536 /dev/zero | tr '\0' 'x' >"$tmp/www/64k"
+head -c 1048576 /dev/zero | tr '\0' 'x' >"$tmp/www/1m"
+chmod 644 "$tmp"/www/*
+post_answer="$(head -c 100 /dev/zero | tr '\0' 'y')"
+
+start_nginx() {
+    local port="$1"
+    # One worker: the server never takes more than one of the two cores, so every client has
+    # the other, and the figures compare the clients rather than the server's share.
+    # keepalive_requests is large so that no connection is closed during a run.
+    cat >"$tmp/nginx.conf" <<CONF
+worker_processes 1;
+daemon on;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nodelay on;
+    open_file_cache max=64 inactive=300s;
+    keepalive_timeout 300s;
+    keepalive_requests 100000000;
+    client_body_temp_path $tmp/client_body;
+    proxy_temp_path $tmp/proxy;
+    fastcgi_temp_path $tmp/fastcgi;
+    uwsgi_temp_path $tmp/uwsgi;
+    scgi_temp_path $tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        root $tmp/www;
+        # return answers POST too, after reading and discarding the request body.
+        location = /post { return 200 "$post_answer"; }
+        location / { }
+    }
+}
+CONF
+    "$nginx_bin" -p "$tmp" -c "$tmp/nginx.conf"
+}
+
+# A free port can be taken by someone else before nginx binds it: try a few.
+port=""
+for _ in 1 2 3; do
+    candidate="$("$bin" free-port)"
+    if start_nginx "$candidate" 2>>"$tmp/start.log"; then port="$candidate"; break; fi
+done
+[ -n "$port" ] || { cat "$tmp/start.log" >&2; echo "nginx did not start" >&2; exit 1; }
+for _ in $(seq 50); do [ -s "$tmp/nginx.pid" ] && break; sleep 0.1; done
+nginx_pid="$(cat "$tmp/nginx.pid")"
+# Bounded wait for the port to accept connections (5 s).
+ready=""
+for _ in $(seq 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ready=1; break; fi
+    sleep 0.1
+done
+[ -n "$ready" ] || { cat "$tmp/error.log" >&2; echo "nginx is not answering on $port" >&2; exit 1; }
+
+nginx_version="$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
+echo "nginx $nginx_version on 127.0.0.1:$port" >&2
+"$bin" run --base "http://127.0.0.1:$port" --server-pid "$nginx_pid" "${python_args[@]}" \
+    --note "$nginx_version, 1 worker process, keep-alive, static files (sendfile) and \`return 200\` for POST" \
+    --note "run on $(date -u +%Y-%m-%d)" "$@"

@@ -1,0 +1,552 @@
+//! The parent: runs every (scenario, round, client) in a fresh child process, takes medians
+//! over the rounds, and writes the markdown tables.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::scenario::{Client, SCENARIOS, Scenario};
+
+/// What the parent was asked to do.
+pub struct Plan {
+    pub base: String,
+    pub rounds: usize,
+    pub quick: bool,
+    /// The Python with httplib2, or `None` for a column of "-".
+    pub python: Option<String>,
+    pub out: PathBuf,
+    /// Lines about the server and the day, from run.sh.
+    pub notes: Vec<String>,
+    pub clients: Vec<Client>,
+    pub scenarios: Vec<&'static Scenario>,
+    /// nginx's master process, whose CPU time (its workers') is told apart from the rest of
+    /// the machine's.
+    pub server_pid: Option<u32>,
+}
+
+/// No child may run longer than this: a stuck client costs a cell, not the run.
+const CHILD_DEADLINE: Duration = Duration::from_secs(300);
+const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/httplib2_client.py");
+
+/// One child's report.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sample {
+    requests: f64,
+    wall_us: f64,
+    cpu_us: f64,
+    switches: f64,
+    p50_us: f64,
+    p99_us: f64,
+    peak_rss_kib: f64,
+    threads: f64,
+}
+
+impl Sample {
+    fn parse(line: &str) -> Option<Sample> {
+        let field = |name: &str| -> Option<f64> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+        };
+        Some(Sample {
+            requests: field("requests")?,
+            wall_us: field("wall_us")?,
+            cpu_us: field("cpu_us")?,
+            switches: field("switches")?,
+            p50_us: field("p50_us")?,
+            p99_us: field("p99_us")?,
+            peak_rss_kib: field("peak_rss_kib")?,
+            threads: field("threads")?,
+        })
+    }
+
+    fn rate(&self) -> f64 {
+        self.requests * 1e6 / self.wall_us.max(1.0)
+    }
+}
+
+/// Every round's sample of each (scenario, client); `None` where the child failed.
+type Runs = HashMap<(&'static str, Client), Vec<Option<Sample>>>;
+
+pub fn run(plan: &Plan) -> Result<(), String> {
+    let started = Instant::now();
+    let load_before = Load::now(plan.server_pid);
+    let mut runs: Runs = HashMap::new();
+    let mut failures = Vec::new();
+    for scenario in &plan.scenarios {
+        let clients: Vec<Client> = plan
+            .clients
+            .iter()
+            .copied()
+            .filter(|&client| takes_part(plan, client, scenario))
+            .collect();
+        let requests = if plan.quick {
+            scenario.quick_requests
+        } else {
+            scenario.requests
+        };
+        for round in 0..plan.rounds {
+            // Rotated each round, so no client always follows the same one.
+            let mut order = clients.clone();
+            let shift = round % order.len().max(1);
+            order.rotate_left(shift);
+            for client in order {
+                let result = run_child(plan, client, scenario, requests);
+                let cell = runs.entry((scenario.id, client)).or_default();
+                match result {
+                    Ok(sample) => {
+                        eprintln!(
+                            "{:>11} round {} {:<12} {:>9.0} req/s  p50 {:>7.0} µs  {:>6.1} MiB",
+                            scenario.id,
+                            round + 1,
+                            client.id(),
+                            sample.rate(),
+                            sample.p50_us,
+                            sample.peak_rss_kib / 1024.0
+                        );
+                        cell.push(Some(sample));
+                    }
+                    Err(e) => {
+                        eprintln!("{} round {} {}: {e}", scenario.id, round + 1, client.id());
+                        failures.push(format!(
+                            "{}, round {}, {}: {e}",
+                            scenario.id,
+                            round + 1,
+                            client.id()
+                        ));
+                        cell.push(None);
+                    }
+                }
+            }
+        }
+    }
+    let took = started.elapsed();
+    let load = Load::now(plan.server_pid).since(&load_before, took);
+    let markdown = render(plan, &runs, &failures, took, &load);
+    print!("{markdown}");
+    std::fs::write(&plan.out, &markdown)
+        .map_err(|e| format!("write {}: {e}", plan.out.display()))?;
+    eprintln!("wrote {} ({:.0} s)", plan.out.display(), took.as_secs_f64());
+    Ok(())
+}
+
+/// httplib2 only runs GET scenarios, and only where Python has it.
+fn takes_part(plan: &Plan, client: Client, scenario: &Scenario) -> bool {
+    client != Client::Httplib2 || (plan.python.is_some() && !scenario.post)
+}
+
+/// One measurement in a fresh process: this binary's `child` command, or the Python script.
+fn run_child(
+    plan: &Plan,
+    client: Client,
+    scenario: &Scenario,
+    requests: usize,
+) -> Result<Sample, String> {
+    let mut command = match (client, &plan.python) {
+        (Client::Httplib2, Some(python)) => {
+            let mut command = Command::new(python);
+            command.arg(PYTHON_SCRIPT).args([
+                "--url",
+                &format!("{}{}", plan.base, scenario.path),
+                "--requests",
+                &requests.to_string(),
+                "--concurrency",
+                &scenario.concurrency.to_string(),
+                "--expect",
+                &scenario.response_len.to_string(),
+            ]);
+            if scenario.all_at_once {
+                command.arg("--keep");
+            }
+            command
+        }
+        _ => {
+            let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+            let mut command = Command::new(exe);
+            command.args([
+                "child",
+                "--client",
+                client.id(),
+                "--scenario",
+                scenario.id,
+                "--base",
+                &plan.base,
+                "--requests",
+                &requests.to_string(),
+            ]);
+            command
+        }
+    };
+    let output = output_within(&mut command, CHILD_DEADLINE)?;
+    Sample::parse(&output).ok_or_else(|| format!("no report in {output:?}"))
+}
+
+/// Runs `command` and returns its standard output, killing it after `deadline`. Its
+/// standard error goes to ours.
+pub fn output_within(command: &mut Command, deadline: Duration) -> Result<String, String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("start {command:?}: {e}"))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    // Read on a thread, so that the wait below can have a deadline without polling.
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let result = stdout.read_to_string(&mut text).map(|_| text);
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(read) => {
+            let status = child.wait().map_err(|e| format!("wait: {e}"))?;
+            let text = read.map_err(|e| format!("read output: {e}"))?;
+            if status.success() {
+                Ok(text)
+            } else {
+                Err(format!("{status}; output: {}", text.trim()))
+            }
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("killed after {} s", deadline.as_secs()))
+        }
+    }
+}
+
+// ---- medians and tables ----
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
+}
+
+/// Medians over the rounds of one client in one scenario.
+struct Cell {
+    rounds: usize,
+    sample: Sample,
+    /// Medians of the rounds' ratios of this client's rate to isahc's and to ureq's, each
+    /// round's pair measured minutes apart at most.
+    vs_isahc: Option<f64>,
+    vs_ureq: Option<f64>,
+}
+
+fn cell(runs: &Runs, scenario: &Scenario, client: Client) -> Option<Cell> {
+    let samples = runs.get(&(scenario.id, client))?;
+    let ok: Vec<Sample> = samples.iter().flatten().copied().collect();
+    if ok.is_empty() {
+        return None;
+    }
+    let field = |f: fn(&Sample) -> f64| median(ok.iter().map(f).collect()).unwrap_or(0.0);
+    let ratio_to = |baseline: Client| {
+        let theirs = runs.get(&(scenario.id, baseline))?;
+        median(
+            samples
+                .iter()
+                .zip(theirs)
+                .filter_map(|(a, b)| Some(a.as_ref()?.rate() / b.as_ref()?.rate()))
+                .collect(),
+        )
+    };
+    Some(Cell {
+        rounds: ok.len(),
+        sample: Sample {
+            requests: field(|s| s.requests),
+            wall_us: field(|s| s.wall_us),
+            cpu_us: field(|s| s.cpu_us / s.requests),
+            switches: field(|s| s.switches / s.requests),
+            p50_us: field(|s| s.p50_us),
+            p99_us: field(|s| s.p99_us),
+            peak_rss_kib: field(|s| s.peak_rss_kib),
+            threads: field(|s| s.threads),
+        },
+        vs_isahc: ratio_to(Client::IsahcBlocking),
+        vs_ureq: ratio_to(Client::Ureq),
+    })
+}
+
+/// `12345.6` as `12,346`.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// One decimal below 1,000, whole numbers with separators above.
+fn decimal(x: f64) -> String {
+    if x < 1000.0 {
+        format!("{x:.1}")
+    } else {
+        thousands(x)
+    }
+}
+
+fn ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
+}
+
+fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &str) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# asynchttp and its peers on nginx\n");
+    let _ = writeln!(
+        md,
+        "Written by `benches/peers/run.sh`{}: medians of {} round{} per cell; every \
+         (client, scenario, round) ran in a fresh process, and within a round the clients took \
+         turns (the order rotated each round). The run took {:.0} s; {load}.\n",
+        if plan.quick {
+            " --quick (few requests: not for quoting)"
+        } else {
+            ""
+        },
+        plan.rounds,
+        if plan.rounds == 1 { "" } else { "s" },
+        took.as_secs_f64()
+    );
+    for note in machine_notes().iter().chain(&plan.notes) {
+        let _ = writeln!(md, "- {note}");
+    }
+    let _ = writeln!(
+        md,
+        "\nreq/s is requests over the timed part's wall time; `× isahc` and `× ureq` are the \
+         medians of each round's ratio of that rate to isahc blocking's and to ureq's. CPU µs \
+         and context switches (voluntary and involuntary) per request are `getrusage` deltas \
+         of the client's process around the timed part, all its threads included; the server \
+         is not counted. p50 and p99 are per request, as the caller saw it. Peak RSS is the \
+         process's `VmHWM` at the end."
+    );
+
+    for scenario in &plan.scenarios {
+        let requests = if plan.quick {
+            scenario.quick_requests
+        } else {
+            scenario.requests
+        };
+        let _ = writeln!(
+            md,
+            "\n## {} ({} requests, `{}`)\n",
+            scenario.title,
+            thousands(requests as f64),
+            scenario.path
+        );
+        if scenario.all_at_once {
+            let _ = writeln!(
+                md,
+                "| client | how | s | req/s | × isahc | × ureq | CPU µs/req | peak RSS MiB | threads |"
+            );
+            let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        } else {
+            let _ = writeln!(
+                md,
+                "| client | req/s | × isahc | × ureq | CPU µs/req | cs/req | p50 µs | p99 µs | peak RSS MiB |"
+            );
+            let _ = writeln!(md, "|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        }
+        for &client in &plan.clients {
+            let Some(c) = cell(runs, scenario, client) else {
+                let why = if takes_part(plan, client, scenario) {
+                    "failed"
+                } else {
+                    "-"
+                };
+                let columns = if scenario.all_at_once { 7 } else { 8 };
+                let _ = writeln!(md, "| {client} |{}", format!(" {why} |").repeat(columns));
+                continue;
+            };
+            let s = &c.sample;
+            let partial = if c.rounds < plan.rounds {
+                format!(" ({} of {} rounds)", c.rounds, plan.rounds)
+            } else {
+                String::new()
+            };
+            let name = if client == Client::Asynchttp {
+                format!("**{client}**{partial}")
+            } else {
+                format!("{client}{partial}")
+            };
+            if scenario.all_at_once {
+                let _ = writeln!(
+                    md,
+                    "| {name} | {} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
+                    client.all_at_once_how(),
+                    s.wall_us / 1e6,
+                    thousands(s.requests * 1e6 / s.wall_us.max(1.0)),
+                    ratio(c.vs_isahc),
+                    ratio(c.vs_ureq),
+                    decimal(s.cpu_us),
+                    decimal(s.peak_rss_kib / 1024.0),
+                    s.threads
+                );
+            } else {
+                let _ = writeln!(
+                    md,
+                    "| {name} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                    thousands(s.requests * 1e6 / s.wall_us.max(1.0)),
+                    ratio(c.vs_isahc),
+                    ratio(c.vs_ureq),
+                    decimal(s.cpu_us),
+                    s.switches,
+                    thousands(s.p50_us),
+                    thousands(s.p99_us),
+                    decimal(s.peak_rss_kib / 1024.0)
+                );
+            }
+        }
+    }
+    if !failures.is_empty() {
+        let _ = writeln!(md, "\n## Failed runs\n");
+        for f in failures {
+            let _ = writeln!(md, "- {f}");
+        }
+    }
+    md
+}
+
+/// CPU time so far, in clock ticks (USER_HZ, 100 a second on Linux): the whole machine's,
+/// this process's and its waited-for children's (the clients'), and the server's.
+struct Load {
+    machine: u64,
+    ours: u64,
+    server: u64,
+}
+
+impl Load {
+    fn now(server_pid: Option<u32>) -> Load {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+        let machine = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .enumerate()
+            .filter(|(i, _)| *i != 3 && *i != 4)
+            .filter_map(|(_, v)| v.parse::<u64>().ok())
+            .sum();
+        let ours = process_ticks("self", true);
+        // nginx's master and its workers, which are its children.
+        let server = server_pid.map_or(0, |pid| {
+            let children: u64 = std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    let name = entry.file_name().into_string().ok()?;
+                    let stat = std::fs::read_to_string(format!("/proc/{name}/stat")).ok()?;
+                    let ppid: u32 = stat
+                        .rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse()
+                        .ok()?;
+                    (ppid == pid).then(|| process_ticks(&name, false))
+                })
+                .sum();
+            process_ticks(&pid.to_string(), false) + children
+        });
+        Load {
+            machine,
+            ours,
+            server,
+        }
+    }
+
+    /// How busy the server and everything else were since `before`, in words.
+    fn since(&self, before: &Load, took: Duration) -> String {
+        let percent = |ticks: u64| ticks as f64 / took.as_secs_f64().max(0.01);
+        let ours = self.ours.saturating_sub(before.ours);
+        let server = self.server.saturating_sub(before.server);
+        let others = (self.machine - before.machine).saturating_sub(ours + server);
+        format!(
+            "meanwhile the clients used {:.0}% of one CPU, nginx {:.0}%, and the rest of the \
+             machine {:.0}%",
+            percent(ours),
+            percent(server),
+            percent(others)
+        )
+    }
+}
+
+/// utime + stime of `/proc/PID/stat` (fields 14 and 15), and with `children` those of
+/// the children waited for (16 and 17).
+fn process_ticks(pid: &str, children: bool) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let field = |n: usize| fields.get(n - 3).copied().unwrap_or(0);
+    field(14) + field(15) + if children { field(16) + field(17) } else { 0 }
+}
+
+/// The machine and the clients' versions, for the header.
+fn machine_notes() -> Vec<String> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim());
+    let cpus = thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let lock = include_str!("../Cargo.lock");
+    let version = |name: &str| {
+        lock.split("[[package]]")
+            .find(|p| p.contains(&format!("name = \"{name}\"\n")))
+            .and_then(|p| p.split("version = \"").nth(1)?.split('"').next())
+            .unwrap_or("?")
+            .to_owned()
+    };
+    // "isahc/2.0.2 (features:...) libcurl/8.22.0 OpenSSL/3.0.17 zlib/1.3.1 nghttp2/1.68.1"
+    let curl = isahc::version()
+        .split_whitespace()
+        .find_map(|part| part.strip_prefix("libcurl/"))
+        .unwrap_or("?")
+        .to_owned();
+    vec![
+        format!("{cpus} CPUs ({model}), Linux {}", kernel.trim()),
+        format!(
+            "asynchttp {} and isahc {} on libcurl {curl}, ureq {}, reqwest {}; release build",
+            version("asynchttp"),
+            version("isahc"),
+            version("ureq"),
+            version("reqwest"),
+        ),
+    ]
+}
+
+/// The scenarios named in `ids` (comma-separated), or all of them.
+pub fn pick_scenarios(ids: Option<&str>) -> Result<Vec<&'static Scenario>, String> {
+    match ids {
+        None => Ok(SCENARIOS.iter().collect()),
+        Some(ids) => ids
+            .split(',')
+            .map(|id| crate::scenario::scenario_by_id(id).ok_or(format!("no scenario {id}")))
+            .collect(),
+    }
+}
