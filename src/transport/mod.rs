@@ -13,10 +13,14 @@
 //! cannot send the request again, and the request fails instead
 //! ([`Error::BodyIncomplete`] after 0 bytes), for the caller to decide. Such a request
 //! without a body has nothing to rewind, so it goes on a connection of its own.
+//!
+//! An https origin that answers over HTTP/2 gets one multiplexed connection for all its
+//! requests at once, not one per worker: see `protocols`.
 
 mod decode;
 mod diagnose;
 mod failure;
+mod protocols;
 pub(crate) mod proxy;
 pub(crate) mod tls;
 
@@ -33,6 +37,7 @@ use once_cell::sync::OnceCell;
 
 use self::decode::ReadError;
 use self::failure::Sent;
+use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
 use crate::deadline::Deadline;
@@ -59,30 +64,49 @@ pub(crate) struct Settings {
 pub(crate) struct Transport {
     settings: Settings,
     certificates: Certificates,
-    /// Keeps connections alive; replaced by [`Transport::close`].
-    pooled: RwLock<HttpClient>,
+    /// Replaced by [`Transport::close`].
+    kept: RwLock<Clients>,
     /// Never reuses a connection, for requests that must not be sent twice and have no
     /// body to refuse a rewind with; made on first use.
     unpooled: OnceCell<HttpClient>,
+    /// Which https origins speak HTTP/2: see `protocols`.
+    protocols: Protocols,
+}
+
+/// The clients that keep their connections alive.
+struct Clients {
+    /// A connection per worker and host, for HTTP/1.1 and plain http.
+    per_worker: HttpClient,
+    /// One connection per host, for origins that speak HTTP/2; made on first use.
+    multiplexed: OnceCell<HttpClient>,
+}
+
+impl Clients {
+    fn new(settings: &Settings) -> Result<Self, Error> {
+        Ok(Clients {
+            per_worker: client(settings, Kind::PerWorker)?,
+            multiplexed: OnceCell::new(),
+        })
+    }
 }
 
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Result<Self, Error> {
-        let pooled = client(&settings, true)?;
         Ok(Transport {
+            kept: RwLock::new(Clients::new(&settings)?),
             settings,
             certificates: Certificates::default(),
-            pooled: RwLock::new(pooled),
             unpooled: OnceCell::new(),
+            protocols: Protocols::default(),
         })
     }
 
     /// Closes idle kept-alive connections: later requests open new ones, requests in
     /// flight finish on theirs (the old client goes when its last request finishes).
     pub(crate) fn close(&self) {
-        match client(&self.settings, true) {
+        match Clients::new(&self.settings) {
             Ok(fresh) => {
-                *sync::write(&self.pooled) = fresh;
+                *sync::write(&self.kept) = fresh;
                 logs::debug!("idle connections closed");
             }
             Err(e) => logs::warning!("close: {}", e.chain()),
@@ -124,11 +148,17 @@ impl Transport {
                 HeaderValue::from_static("gzip, deflate"),
             );
         }
-        let (client, body) = self.route(req);
+        let (client, body, probe) = self.route(req, timeout);
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        let response = client.send(request).map_err(|e| {
+        let sent = client.send(request);
+        if let Ok(response) = &sent {
+            self.protocols.learn(&req.url, version(response.version()));
+        }
+        // Learnt first: the requests that waited for this probe go where it says.
+        drop(probe);
+        let response = sent.map_err(|e| {
             let sent = Sent {
                 settings,
                 url: &req.url,
@@ -140,30 +170,45 @@ impl Transport {
         Ok(head(response, req))
     }
 
-    /// The client a request goes through, and its body: see the module's docs.
-    fn route(&self, req: &Prepared) -> (HttpClient, Body) {
-        let pooled = || sync::read(&self.pooled).clone();
-        if is_idempotent(&req.method) {
-            let body = if req.body.is_empty() && !has_body_by_method(&req.method) {
+    /// The client a request goes through, its body, and the probe of its origin's
+    /// protocol it is, if it is one: see the module's docs and `protocols`. A request to
+    /// an origin being probed waits for the probe's answer, `patience` at most.
+    fn route<'a>(
+        &'a self,
+        req: &Prepared,
+        patience: Duration,
+    ) -> (HttpClient, Body, Option<protocols::Probe<'a>>) {
+        let body = if is_idempotent(&req.method) {
+            if req.body.is_empty() && !has_body_by_method(&req.method) {
                 Body::empty()
             } else {
                 Body::from(req.body.clone())
-            };
-            return (pooled(), body);
-        }
-        if !req.body.is_empty() {
+            }
+        } else if !req.body.is_empty() {
             let length = req.body.len() as u64;
-            let once = Body::from_reader_sized(Cursor::new(req.body.clone()), length);
-            return (pooled(), once);
-        }
-        let unpooled = self
-            .unpooled
-            .get_or_try_init(|| client(&self.settings, false))
-            .cloned()
-            // A client that cannot be made now was made once already with these very
-            // settings (the pooled one): this does not happen, and the pooled one serves.
-            .unwrap_or_else(|_| pooled());
-        (unpooled, Body::from(Vec::new()))
+            Body::from_reader_sized(Cursor::new(req.body.clone()), length)
+        } else {
+            // Nothing to refuse a rewind with: a connection of its own.
+            let unpooled = self
+                .unpooled
+                .get_or_try_init(|| client(&self.settings, Kind::Unpooled))
+                .cloned()
+                // A client that cannot be made now was made once already with these very
+                // settings (the kept one): this does not happen, and the kept one serves.
+                .unwrap_or_else(|_| sync::read(&self.kept).per_worker.clone());
+            return (unpooled, Body::from(Vec::new()), None);
+        };
+        let (route, probe) = self.protocols.route(&req.url, patience);
+        let clients = sync::read(&self.kept);
+        let client = match route {
+            Route::Kept => clients.per_worker.clone(),
+            Route::Multiplexed => clients
+                .multiplexed
+                .get_or_try_init(|| client(&self.settings, Kind::Multiplexed))
+                .cloned()
+                .unwrap_or_else(|_| clients.per_worker.clone()),
+        };
+        (client, body, probe)
     }
 
     /// Reads and decodes the whole body of a response.
@@ -182,14 +227,29 @@ fn has_body_by_method(method: &Method) -> bool {
     matches!(method.as_str(), "POST" | "PUT" | "PATCH")
 }
 
-/// Builds an isahc client with these settings. With `reuse` false, every connection is
-/// closed after its request.
-fn client(settings: &Settings, reuse: bool) -> Result<HttpClient, Error> {
+/// How an isahc client uses its connections.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Kept alive, up to one per worker for each host.
+    PerWorker,
+    /// Kept alive, one per host (two past 100 workers: libcurl carries at most 100
+    /// streams on one), so that libcurl queues a burst to an HTTP/2 origin behind it.
+    Multiplexed,
+    /// Closed after each request.
+    Unpooled,
+}
+
+/// Builds an isahc client with these settings.
+fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
     let builder = HttpClient::builder().tls_config(settings.tls.config(None));
-    let builder = if reuse {
-        builder
-    } else {
-        builder.connection_cache_size(0)
+    let per_host = match kind {
+        Kind::Multiplexed if settings.connections > 100 => 2,
+        Kind::Multiplexed => 1,
+        Kind::PerWorker | Kind::Unpooled => settings.connections,
+    };
+    let builder = match kind {
+        Kind::Unpooled => builder.connection_cache_size(0),
+        Kind::PerWorker | Kind::Multiplexed => builder,
     };
     builder
         // Our own redirect loop decides what follows a 3xx: isahc's would leak credentials
@@ -200,7 +260,7 @@ fn client(settings: &Settings, reuse: bool) -> Result<HttpClient, Error> {
         .expect_continue(ExpectContinue::disabled())
         .connect_timeout(settings.connect_timeout)
         .max_connections(settings.connections)
-        .max_connections_per_host(settings.connections)
+        .max_connections_per_host(per_host)
         .build()
         .map_err(|e| Error::Init {
             reason: format!("HTTP client: {e}"),
@@ -224,18 +284,23 @@ impl Head {
     }
 }
 
+/// An HTTP version as `Response::version` gives it.
+fn version(version: Version) -> u8 {
+    match version {
+        Version::HTTP_09 | Version::HTTP_10 => 10,
+        Version::HTTP_2 => 20,
+        Version::HTTP_3 => 30,
+        _ => 11,
+    }
+}
+
 /// The head of isahc's response as httplib2 shows one.
 fn head(response: http::Response<Body>, req: &Prepared) -> Head {
     let (parts, body) = response.into_parts();
     // Room for every header received and the one httplib2 adds (content-location);
     // `with_room` adds the room for "status".
     let mut out = Response::with_room(parts.status.as_u16(), parts.headers.keys_len() + 1);
-    out.version = match parts.version {
-        Version::HTTP_09 | Version::HTTP_10 => 10,
-        Version::HTTP_2 => 20,
-        Version::HTTP_3 => 30,
-        _ => 11,
-    };
+    out.version = version(parts.version);
     out.url = req.url.to_string();
     for (name, value) in &parts.headers {
         // As Python's http.client: header bytes are ISO-8859-1.

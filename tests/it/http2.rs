@@ -1,6 +1,7 @@
 //! HTTP/2 over TLS against a loopback hyper server that offers `h2` over ALPN: the version a
-//! response reports, a server that retires its connections with GOAWAY or refuses streams,
-//! and a POST's body.
+//! response reports, how many connections a burst of concurrent requests opens to one
+//! origin, a server that retires its connections with GOAWAY or refuses streams, and a
+//! POST's body.
 
 use std::time::{Duration, Instant};
 
@@ -83,6 +84,51 @@ enum Retiring {
     Goaway,
     /// Exactly 50 streams served, GOAWAY after the 50th, REFUSED_STREAM for later ones.
     Refusing,
+}
+
+/// 100 GETs submitted at once to one h2 origin, each answered after 50 ms so that they
+/// overlap: all succeed over HTTP/2, on at most two TCP connections. Without the probe
+/// (see `transport/protocols.rs`) every request started before the first connection's
+/// ALPN settled on h2 would open a connection of its own: isahc never sets PIPEWAIT.
+fn hundred_at_once(workers: usize) {
+    let pki = Pki::new(&format!("h2-burst-{workers}"));
+    let server = Server::with_tls(Some(pki.config(&["127.0.0.1"], H2)), |req| {
+        echo(req).delay(Duration::from_millis(50))
+    });
+    let http = client(&pki, workers);
+    let started = Instant::now();
+    let pairs: Vec<_> = (0..100)
+        .map(|i| {
+            let path = format!("/burst/{i}");
+            (http.request(&server.https_url(&path)), path)
+        })
+        .collect();
+    for ((response, content), path) in &pairs {
+        assert_eq!(body(content), path.as_bytes());
+        assert_eq!(wait(response).unwrap().version, 20, "{path}");
+    }
+    let elapsed = started.elapsed();
+    let (connections, per_connection) = (server.connections(), server.requests_per_connection());
+    eprintln!(
+        "{workers} workers: 100 requests in {elapsed:?} over {connections} connections, \
+         requests per connection {per_connection:?}"
+    );
+    assert_eq!(server.hits(), 100);
+    assert!(
+        connections <= 2,
+        "{workers} workers opened {connections} connections to one h2 origin for 100 \
+         concurrent requests; requests per connection {per_connection:?}"
+    );
+}
+
+#[test]
+fn a_hundred_concurrent_requests_to_one_h2_origin_use_at_most_two_connections_on_100_workers() {
+    hundred_at_once(100);
+}
+
+#[test]
+fn a_hundred_concurrent_requests_to_one_h2_origin_use_at_most_two_connections_on_5_workers() {
+    hundred_at_once(5);
 }
 
 /// 300 GETs to a server that retires each connection after 50 streams (nginx's
