@@ -76,7 +76,7 @@ pub(crate) trait StoredHops {
 
 /// Sends `req`, following redirects as the policy allows, and reads the final body.
 /// `req` is left as the last request sent.
-pub(crate) fn fetch(
+pub(crate) async fn fetch(
     net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
@@ -111,7 +111,10 @@ pub(crate) fn fetch(
             Some((url, _)) => url.clone(),
             None => req.url.clone(),
         };
-        let head = match credentials.send(transport, req, &asked_for, &deadline) {
+        let head = match credentials
+            .send(transport, req, &asked_for, &deadline)
+            .await
+        {
             Ok(head) => head,
             Err(e) => return Err(failed(e, previous, &req.url)),
         };
@@ -124,7 +127,7 @@ pub(crate) fn fetch(
             .map(str::to_owned);
         // A 300 without a Location is a plain response: the choices are in its body.
         if !policy.follows(&req.method, status) || (status == 300 && location.is_none()) {
-            return match transport.read(head, req, &deadline) {
+            return match transport.read(head, req, &deadline).await {
                 Ok(mut exchange) => {
                     exchange.response.previous = previous;
                     Ok(exchange)
@@ -133,7 +136,7 @@ pub(crate) fn fetch(
             };
         }
         // The body of a redirect is not decoded: a bomb in it costs nothing.
-        let (mut response, content) = head.skim(REDIRECT_BODY_CAP);
+        let (mut response, content) = head.skim(REDIRECT_BODY_CAP).await;
         response.insert("content-location", req.url.as_str());
         response.previous = previous.take();
         let Some(location) = location else {

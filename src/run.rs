@@ -35,6 +35,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use futures_lite::future::block_on;
+
 use crate::cache::flow;
 use crate::client::Client;
 use crate::exchange::Exchange;
@@ -195,7 +197,7 @@ where
                     through.exchange
                 }),
             None if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
-            None => redirect::fetch(&net, &mut prepared, id),
+            None => block_on(redirect::fetch(&net, &mut prepared, id)),
         };
         // 6. A failure as a status, if the client wants one.
         let mut result = fetched.or_else(|failed| {

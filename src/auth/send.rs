@@ -19,7 +19,7 @@ impl Credentials {
     /// made for `asked_for` (the first URL of a redirect chain). A request with its own
     /// `Authorization` header is sent as it is. Returns the first response that is not a
     /// 401, or the last 401.
-    pub(crate) fn send(
+    pub(crate) async fn send(
         &self,
         transport: &Transport,
         req: &mut Prepared,
@@ -36,7 +36,7 @@ impl Credentials {
             req.authorization = value.map(Box::new);
             flight = used;
         }
-        let sent = transport.send(req, deadline);
+        let sent = transport.send(req, deadline).await;
         // The response is here: others may use the nonce again.
         drop(flight);
         let head = sent?;
@@ -44,7 +44,9 @@ impl Credentials {
             self.next_nonce(&req.url, info);
         }
         if answering && head.response.status == 401 {
-            return self.authenticate(transport, req, asked_for, head, deadline);
+            return self
+                .authenticate(transport, req, asked_for, head, deadline)
+                .await;
         }
         Ok(head)
     }
@@ -52,7 +54,7 @@ impl Credentials {
     /// Answers a 401 with the credentials that apply to this URL, each scheme it offers
     /// tried once, a Digest answer again while its 401s leave the password in doubt (see
     /// [`Credentials::retry`]), until one is accepted.
-    fn authenticate(
+    async fn authenticate(
         &self,
         transport: &Transport,
         req: &mut Prepared,
@@ -69,11 +71,11 @@ impl Credentials {
             };
             loop {
                 // The 401's body goes first: an answer may wait for its nonce.
-                drop(head.skim(CHALLENGE_BODY_CAP));
+                drop(head.skim(CHALLENGE_BODY_CAP).await);
                 let patience = deadline.left().unwrap_or_default();
                 let (value, flight) = self.header(&attempt, &req.method, &req.url, patience);
                 req.authorization = value.map(Box::new);
-                head = transport.send(req, deadline)?;
+                head = transport.send(req, deadline).await?;
                 if head.response.status != 401 {
                     drop(flight);
                     let info = head.response.get("authentication-info");

@@ -18,6 +18,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use futures_lite::future::block_on;
 use isahc::http::{self, HeaderName, HeaderValue, Method};
 use url::Url;
 
@@ -69,7 +70,7 @@ pub(crate) fn fetch(
         return head(cache, net, req, id).map(Through::from);
     }
     if req.method != Method::GET {
-        return redirect::fetch(net, req, id).map(Through::from);
+        return fetch_network(net, req, id).map(Through::from);
     }
     if has(req, "range") {
         return ranged(cache, net, req, id).map(Through::from);
@@ -109,6 +110,12 @@ fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
     let exchange = fresh(cache, req)?;
     logs::debug!("{} fresh in the cache", uri::without_query(&req.url));
     Some(exchange)
+}
+
+/// Sends `req` over the network: redirects, credentials, transport. The cache runs on a
+/// worker thread (its store may block), so the request's future is waited for here.
+fn fetch_network(net: &Network<'_>, req: &mut Prepared, id: u64) -> Result<Exchange, Box<Failed>> {
+    block_on(redirect::fetch(net, req, id))
 }
 
 /// Each hop after the first of a redirect chain is looked up in the cache.
@@ -194,7 +201,7 @@ fn get(
         }
     }
     let request_time = SystemTime::now();
-    let mut exchange = redirect::fetch(net, req, id)?;
+    let mut exchange = fetch_network(net, req, id)?;
     let fetched = Fetched {
         request_time,
         response_time: SystemTime::now(),
@@ -278,7 +285,7 @@ fn ranged(
         return Ok(exchange);
     }
     let request_time = SystemTime::now();
-    let exchange = redirect::fetch(net, req, id)?;
+    let exchange = fetch_network(net, req, id)?;
     if exchange.response.status == 200 {
         let fetched = Fetched {
             request_time,
@@ -305,7 +312,7 @@ fn head(
         exchange.content.clear();
         return Ok(exchange);
     }
-    let exchange = redirect::fetch(net, req, id)?;
+    let exchange = fetch_network(net, req, id)?;
     if let Some(mut entry) = entry {
         let validated = exchange.response.contains_key("etag")
             || exchange.response.contains_key("last-modified");
@@ -339,7 +346,7 @@ fn unsafe_method(
         }
     }
     let request_time = SystemTime::now();
-    let result = redirect::fetch(net, req, id);
+    let result = fetch_network(net, req, id);
     let exchange = match result {
         Ok(exchange) => exchange,
         Err(failed) => {

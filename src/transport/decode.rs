@@ -1,12 +1,10 @@
-//! Reading a whole body with a size limit counted after decompression.
+//! Decoding a whole body, with a size limit counted after decompression.
 //!
 //! gzip and deflate are decoded here rather than by the transport, so that the limit holds
 //! for decoded bytes (a 1 MiB gzip bomb stops at the limit, not at 1 GiB), a corrupt stream
 //! is a typed error, and httplib2's leniency is kept: the format is sniffed, so `deflate`
 //! accepts zlib-wrapped and raw streams and `gzip` accepts zlib too.
 
-use std::error::Error as StdError;
-use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::bufread::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
@@ -46,33 +44,19 @@ pub(crate) fn layers(header: Option<&str>, caller_negotiated: bool) -> Result<us
     Ok(layers)
 }
 
-/// Reads `body` to its end, undoing `layers` of compression, failing once more than
-/// `limit` decoded bytes arrive. `size_hint` is the announced length.
-pub(crate) fn read_all(
-    body: impl Read,
-    layers: usize,
-    limit: u64,
-    size_hint: Option<u64>,
-) -> Result<Vec<u8>, ReadError> {
-    let source = Counted {
-        inner: body,
-        received: 0,
-    };
-    let mut reader: Box<dyn Read + '_> = Box::new(source);
+/// Undoes `layers` of compression of a whole raw body, failing once more than `limit`
+/// decoded bytes come out.
+pub(crate) fn decode(raw: &[u8], layers: usize, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut reader: Box<dyn Read + '_> = Box::new(raw);
     for _ in 0..layers {
         reader = sniffed_decoder(BufReader::with_capacity(CHUNK, reader));
     }
-    let reserve = match (layers, size_hint) {
-        (0, Some(n)) => n.min(limit),
-        _ => 0,
-    };
-    let mut out = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    let mut out = Vec::new();
     // One byte past the limit tells "exactly the limit" from "too large".
-    let read = reader.take(limit.saturating_add(1)).read_to_end(&mut out);
-    match read {
+    match reader.take(limit.saturating_add(1)).read_to_end(&mut out) {
         Ok(_) if out.len() as u64 > limit => Err(ReadError::TooLarge),
         Ok(_) => Ok(out),
-        Err(e) => Err(classify(e)),
+        Err(e) => Err(ReadError::Decode(e)),
     }
 }
 
@@ -92,61 +76,6 @@ fn sniffed_decoder<'a>(mut input: BufReader<Box<dyn Read + 'a>>) -> Box<dyn Read
     }
 }
 
-/// Counts raw bytes and marks its errors, so they are told apart from decoder errors.
-struct Counted<R> {
-    inner: R,
-    received: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.inner.read(buf) {
-            Ok(n) => {
-                self.received += n as u64;
-                Ok(n)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) => Err(io::Error::new(
-                e.kind(),
-                TransportFailure {
-                    received: self.received,
-                    error: e,
-                },
-            )),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct TransportFailure {
-    received: u64,
-    error: io::Error,
-}
-
-impl fmt::Display for TransportFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.error.fmt(f)
-    }
-}
-
-impl StdError for TransportFailure {}
-
-fn classify(e: io::Error) -> ReadError {
-    if e.get_ref()
-        .is_some_and(|inner| inner.is::<TransportFailure>())
-    {
-        let failure = e
-            .into_inner()
-            .and_then(|inner| inner.downcast::<TransportFailure>().ok())
-            .expect("checked above");
-        return ReadError::Transport {
-            received: failure.received,
-            error: failure.error,
-        };
-    }
-    ReadError::Decode(e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,7 +90,7 @@ mod tests {
     }
 
     fn all(body: &[u8], header: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-        read_all(body, layers(Some(header), false).unwrap(), limit, None)
+        decode(body, layers(Some(header), false).unwrap(), limit)
     }
 
     #[test]
@@ -192,11 +121,8 @@ mod tests {
             Err(ReadError::TooLarge)
         ));
         assert_eq!(all(&bomb, "gzip", 10 << 20).unwrap().len(), 10 << 20);
-        assert!(matches!(
-            read_all(&b"12345"[..], 0, 4, Some(5)),
-            Err(ReadError::TooLarge)
-        ));
-        assert_eq!(read_all(&b"1234"[..], 0, 4, Some(4)).unwrap(), b"1234");
+        assert!(matches!(decode(b"12345", 0, 4), Err(ReadError::TooLarge)));
+        assert_eq!(decode(b"1234", 0, 4).unwrap(), b"1234");
     }
 
     #[test]
@@ -211,31 +137,6 @@ mod tests {
             all(b"not compressed at all", "gzip", 100),
             Err(ReadError::Decode(_))
         ));
-    }
-
-    #[test]
-    fn transport_errors_are_told_apart() {
-        struct Broken(u8);
-        impl Read for Broken {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(io::Error::other("reset"));
-                }
-                self.0 -= 1;
-                buf[..3].copy_from_slice(b"abc");
-                Ok(3)
-            }
-        }
-        match read_all(Broken(2), 0, 100, None) {
-            Err(ReadError::Transport { received: 6, .. }) => {}
-            other => panic!("{other:?}"),
-        }
-        let gz = gzip(b"abc");
-        let truncated = gz[..10].chain(Broken(0));
-        match read_all(truncated, 1, 100, None) {
-            Err(ReadError::Transport { received: 10, .. }) => {}
-            other => panic!("{other:?}"),
-        }
     }
 
     #[test]

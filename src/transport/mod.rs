@@ -24,15 +24,16 @@ mod protocols;
 pub(crate) mod proxy;
 pub(crate) mod tls;
 
-use std::io::{self, Cursor, Read};
+use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use futures_lite::io::{AsyncReadExt, Cursor};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
 use isahc::http::{self, HeaderValue, Method, Version, header};
-use isahc::{Body, HttpClient};
+use isahc::{AsyncBody, HttpClient};
 use once_cell::sync::OnceCell;
 
 use self::decode::ReadError;
@@ -120,7 +121,7 @@ impl Transport {
 
     /// Sends one request and waits for the head of its response, within what is left of
     /// the request's deadline (the exchange's body is read within it too).
-    pub(crate) fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
+    pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
         let settings = &self.settings;
         let timeout = deadline.left()?;
         let mut builder = http::Request::builder()
@@ -152,7 +153,7 @@ impl Transport {
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        let sent = client.send(request);
+        let sent = client.send_async(request).await;
         if let Ok(response) = &sent {
             self.protocols.learn(&req.url, version(response.version()));
         }
@@ -177,16 +178,16 @@ impl Transport {
         &'a self,
         req: &Prepared,
         patience: Duration,
-    ) -> (HttpClient, Body, Option<protocols::Probe<'a>>) {
+    ) -> (HttpClient, AsyncBody, Option<protocols::Probe<'a>>) {
         let body = if is_idempotent(&req.method) {
             if req.body.is_empty() && !has_body_by_method(&req.method) {
-                Body::empty()
+                AsyncBody::empty()
             } else {
-                Body::from(req.body.clone())
+                AsyncBody::from(req.body.clone())
             }
         } else if !req.body.is_empty() {
             let length = req.body.len() as u64;
-            Body::from_reader_sized(Cursor::new(req.body.clone()), length)
+            AsyncBody::from_reader_sized(Cursor::new(req.body.clone()), length)
         } else {
             // Nothing to refuse a rewind with: a connection of its own.
             let unpooled = self
@@ -196,7 +197,7 @@ impl Transport {
                 // A client that cannot be made now was made once already with these very
                 // settings (the kept one): this does not happen, and the kept one serves.
                 .unwrap_or_else(|_| sync::read(&self.kept).per_worker.clone());
-            return (unpooled, Body::from(Vec::new()), None);
+            return (unpooled, AsyncBody::from(Vec::new()), None);
         };
         let (route, probe) = self.protocols.route(&req.url, patience);
         let clients = sync::read(&self.kept);
@@ -212,13 +213,13 @@ impl Transport {
     }
 
     /// Reads and decodes the whole body of a response.
-    pub(crate) fn read(
+    pub(crate) async fn read(
         &self,
         head: Head,
         req: &Prepared,
         deadline: &Deadline,
     ) -> Result<Exchange, Error> {
-        read(head, self.settings.max_body_size, req, deadline)
+        read(head, self.settings.max_body_size, req, deadline).await
     }
 }
 
@@ -270,16 +271,16 @@ fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
 /// A response whose head has arrived; its body is still on the wire.
 pub(crate) struct Head {
     pub(crate) response: Response,
-    body: Body,
+    body: AsyncBody,
 }
 
 impl Head {
     /// Reads up to `cap` raw bytes of a body that is not wanted (a redirect's, a 401's),
     /// without decoding them; a body that fails or runs over is cut short, not an error.
-    pub(crate) fn skim(self, cap: u64) -> (Response, Vec<u8>) {
+    pub(crate) async fn skim(self, cap: u64) -> (Response, Vec<u8>) {
         let Head { response, body } = self;
         let mut raw = Vec::new();
-        let _ = body.take(cap).read_to_end(&mut raw);
+        let _ = body.take(cap).read_to_end(&mut raw).await;
         (response, raw)
     }
 }
@@ -295,7 +296,7 @@ fn version(version: Version) -> u8 {
 }
 
 /// The head of isahc's response as httplib2 shows one.
-fn head(response: http::Response<Body>, req: &Prepared) -> Head {
+fn head(response: http::Response<AsyncBody>, req: &Prepared) -> Head {
     let (parts, body) = response.into_parts();
     // Room for every header received and the one httplib2 adds (content-location);
     // `with_room` adds the room for "status".
@@ -319,7 +320,12 @@ fn head(response: http::Response<Body>, req: &Prepared) -> Head {
 }
 
 /// Reads and decodes the whole body of a response.
-fn read(head: Head, limit: u64, req: &Prepared, deadline: &Deadline) -> Result<Exchange, Error> {
+async fn read(
+    head: Head,
+    limit: u64,
+    req: &Prepared,
+    deadline: &Deadline,
+) -> Result<Exchange, Error> {
     let Head {
         response: mut out,
         body,
@@ -327,7 +333,7 @@ fn read(head: Head, limit: u64, req: &Prepared, deadline: &Deadline) -> Result<E
     let content = if req.method == Method::HEAD {
         Vec::new()
     } else {
-        read_body(body, &mut out, req, limit, deadline)?
+        read_body(body, &mut out, req, limit, deadline).await?
     };
     if matches!(out.status, 200 | 203)
         && is_safe(&req.method)
@@ -341,8 +347,8 @@ fn read(head: Head, limit: u64, req: &Prepared, deadline: &Deadline) -> Result<E
     })
 }
 
-fn read_body(
-    body: Body,
+async fn read_body(
+    body: AsyncBody,
     response: &mut Response,
     req: &Prepared,
     limit: u64,
@@ -375,30 +381,100 @@ fn read_body(
     if layers == 0 && expected.is_some_and(|n| n > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
-    let content = decode::read_all(body, layers, limit, expected).map_err(|e| match e {
-        ReadError::TooLarge => Error::BodyTooLarge { limit },
-        ReadError::Decode(e) => undecodable(None, Some(e), response),
-        ReadError::Transport { received, error } => {
-            let error = isahc::Error::from(error);
-            if error.kind() == ErrorKind::Timeout {
-                deadline.expired()
-            } else {
-                Error::BodyIncomplete {
-                    received,
-                    expected,
-                    source: Arc::new(error),
+    // The raw bytes whole, then decoded: a compressed body is at most a little larger
+    // than what it decodes to (stored blocks), and one larger still is refused.
+    let raw_limit = match layers {
+        0 => limit,
+        _ => limit.saturating_add(limit / 64).saturating_add(64 << 10),
+    };
+    let raw = read_to_limit(body, raw_limit, expected)
+        .await
+        .map_err(|e| match e {
+            ReadError::Transport { received, error } => {
+                let error = isahc::Error::from(error);
+                if error.kind() == ErrorKind::Timeout {
+                    deadline.expired()
+                } else {
+                    Error::BodyIncomplete {
+                        received,
+                        expected,
+                        source: Arc::new(error),
+                    }
                 }
             }
-        }
-    })?;
-    if layers > 0 {
-        // httplib2 keeps the original coding under "-content-encoding".
-        if let Some(coding) = response.remove("content-encoding") {
-            response.insert("-content-encoding", coding);
-        }
-        response.insert("content-length", content.len().to_string());
+            ReadError::TooLarge | ReadError::Decode(_) => Error::BodyTooLarge { limit },
+        })?;
+    if layers == 0 {
+        return Ok(raw);
     }
+    let content = decode::decode(&raw, layers, limit).map_err(|e| match e {
+        ReadError::Decode(e) => undecodable(None, Some(e), response),
+        ReadError::TooLarge | ReadError::Transport { .. } => Error::BodyTooLarge { limit },
+    })?;
+    // httplib2 keeps the original coding under "-content-encoding".
+    if let Some(coding) = response.remove("content-encoding") {
+        response.insert("-content-encoding", coding);
+    }
+    response.insert("content-length", content.len().to_string());
     Ok(content)
+}
+
+/// Reads `body` to its end into one buffer, sized once by the announced length, failing
+/// once more than `limit` bytes arrive. A transport failure tells how many had arrived.
+async fn read_to_limit(
+    mut body: AsyncBody,
+    limit: u64,
+    expected: Option<u64>,
+) -> Result<Vec<u8>, ReadError> {
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(size(expected.unwrap_or(0).min(limit)));
+    let mut filled = 0;
+    loop {
+        if filled == out.capacity() {
+            // Full as announced: look for more in a small buffer before growing one that
+            // may be complete.
+            let mut probe = [0u8; 64];
+            let n = read_some(&mut body, &mut probe, filled).await?;
+            if n == 0 {
+                break;
+            }
+            out.truncate(filled);
+            out.extend_from_slice(&probe[..n]);
+            filled += n;
+        } else {
+            out.resize(out.capacity(), 0);
+            let n = read_some(&mut body, &mut out[filled..], filled).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled as u64 > limit {
+            return Err(ReadError::TooLarge);
+        }
+    }
+    out.truncate(filled);
+    Ok(out)
+}
+
+/// One read of the body; a failure other than an interruption is the transport's.
+async fn read_some(
+    body: &mut AsyncBody,
+    buf: &mut [u8],
+    received: usize,
+) -> Result<usize, ReadError> {
+    loop {
+        match body.read(buf).await {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(ReadError::Transport {
+                    received: received as u64,
+                    error,
+                });
+            }
+        }
+    }
 }
 
 /// What a `Content-Length` says.

@@ -197,3 +197,35 @@ fn a_response_nobody_asked_for_on_an_idle_connection_is_never_the_answer_after_a
     );
     assert_eq!(server.connections(), 2);
 }
+
+/// Answers each request as soon as its head is read, then reads and drops its 100-byte
+/// body and waits for the next one on the connection, as nginx does for a POST it answers
+/// itself. (`RawServer` reads each connection's first head.)
+fn answers_before_the_body() -> RawServer {
+    RawServer::start(|s| loop {
+        send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        let mut body = [0u8; 100];
+        if std::io::Read::read_exact(s, &mut body).is_err() || read_head(s).is_empty() {
+            return;
+        }
+    })
+}
+
+/// A kept-alive POST whose answer comes before the server read its body still succeeds:
+/// the body is a stream libcurl cannot rewind, but nothing here asks it to.
+#[test]
+fn kept_alive_posts_answered_before_their_body_is_read_succeed() {
+    let server = answers_before_the_body();
+    let http = Http::builder().workers(8).build().unwrap();
+    let pairs: Vec<_> = (0..400)
+        .map(|_| http.post(&server.url("/order"), vec![b'x'; 100]))
+        .collect();
+    for (response, content) in &pairs {
+        assert_eq!(
+            wait(response).map(|r| r.status).map_err(|e| e.chain()),
+            Ok(200)
+        );
+        assert_eq!(body(content), b"ok");
+    }
+    assert!(server.connections() <= 8, "{}", server.connections());
+}
