@@ -27,8 +27,8 @@
 //! pair that is already failed, and nothing is sent. A good one is queued on a
 //! [flume](https://docs.rs/flume) queue, unbounded unless [`HttpBuilder::queue_limit`] or
 //! [`WorkerPool::bounded`] bounds it. Worker threads named `asynchttp-worker-<n>` are
-//! started on demand, up to the pool's size (5 by default, as asynchttp), and share one
-//! isahc (libcurl) client per [`Http`], so connections are kept alive and reused.
+//! started on demand, up to the pool's size (5 by default, as asynchttp), and share the
+//! isahc (libcurl) clients of their [`Http`], so connections are kept alive and reused.
 //!
 //! A worker sends the request, reads the whole body (decoding gzip and deflate, with a size
 //! limit counted after decoding), runs the request's callback if it has one, and fills the
