@@ -273,6 +273,8 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
 /// Medians over the rounds of one client in one scenario.
 struct Cell {
     rounds: usize,
+    /// Rounds in which some requests failed.
+    rounds_with_errors: usize,
     sample: Sample,
     /// Medians of the rounds' ratios of this client's rate to isahc's and to ureq's, each
     /// round's pair measured minutes apart at most.
@@ -299,6 +301,7 @@ fn cell(runs: &Runs, scenario: &Scenario, client: Client) -> Option<Cell> {
     };
     Some(Cell {
         rounds: ok.len(),
+        rounds_with_errors: ok.iter().filter(|s| s.errors > 0.0).count(),
         sample: Sample {
             requests: field(|s| s.requests),
             errors: field(|s| s.errors),
@@ -337,13 +340,19 @@ fn decimal(x: f64) -> String {
     }
 }
 
-/// Requests per second, with the median count of failed requests if there were any.
-fn rate(s: &Sample) -> String {
+/// Requests per second, and how many rounds had failed requests (the median count of
+/// them, if it is not 0), which "Failed runs" lists.
+fn rate(c: &Cell) -> String {
+    let s = &c.sample;
     let rate = thousands(s.requests * 1e6 / s.wall_us.max(1.0));
-    if s.errors > 0.0 {
-        format!("{rate} ({} failed)", thousands(s.errors))
-    } else {
-        rate
+    match (c.rounds_with_errors, s.errors > 0.0) {
+        (0, _) => rate,
+        (n, false) => format!("{rate} (failures in {n} of {} rounds)", c.rounds),
+        (n, true) => format!(
+            "{rate} (failures in {n} of {} rounds, median {})",
+            c.rounds,
+            thousands(s.errors)
+        ),
     }
 }
 
@@ -453,7 +462,7 @@ fn render(
                     "| {name} | {} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
                     client.all_at_once_how(),
                     s.wall_us / 1e6,
-                    rate(s),
+                    rate(&c),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
                     decimal(s.cpu_us),
@@ -464,7 +473,7 @@ fn render(
                 let _ = writeln!(
                     md,
                     "| {name} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
-                    rate(s),
+                    rate(&c),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
                     decimal(s.cpu_us),
