@@ -133,7 +133,11 @@ done
 [ -n "$ready" ] || { cat "$tmp/error.log" >&2; echo "nginx is not answering on $port" >&2; exit 1; }
 
 nginx_version="$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
+# Which asynchttp was measured: the checkout this script is in.
+commit="$(git -C "$here" log -1 --format='%h (%cs)' 2>/dev/null || echo unknown)"
+dirty="$(git -C "$here/../.." status --porcelain -- src Cargo.toml 2>/dev/null | head -1)"
+[ -z "$dirty" ] || commit="$commit with uncommitted changes"
 echo "nginx $nginx_version on 127.0.0.1:$port" >&2
 "$bin" run --base "http://127.0.0.1:$port" --server-pid "$nginx_pid" "${python_args[@]}" \
     --note "$nginx_version, 1 worker process, keep-alive, static files (sendfile) and \`return 200\` for POST" \
-    --note "run on $(date -u +%Y-%m-%d)" "$@"
+    --note "asynchttp at commit $commit; run on $(date -u +%Y-%m-%d)" "$@"

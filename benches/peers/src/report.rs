@@ -37,6 +37,8 @@ const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/httplib2_clien
 #[derive(Debug, Clone, Copy, Default)]
 struct Sample {
     requests: f64,
+    /// Requests that failed (their time still counts in the figures).
+    errors: f64,
     wall_us: f64,
     cpu_us: f64,
     switches: f64,
@@ -54,6 +56,7 @@ impl Sample {
         };
         Some(Sample {
             requests: field("requests")?,
+            errors: field("errors")?,
             wall_us: field("wall_us")?,
             cpu_us: field("cpu_us")?,
             switches: field("switches")?,
@@ -77,7 +80,10 @@ pub fn run(plan: &Plan) -> Result<(), String> {
     let load_before = Load::now(plan.server_pid);
     let mut runs: Runs = HashMap::new();
     let mut failures = Vec::new();
+    // How busy the machine was during each scenario: others' load moves these figures.
+    let mut loads = HashMap::new();
     for scenario in &plan.scenarios {
+        let (scenario_started, scenario_load) = (Instant::now(), Load::now(plan.server_pid));
         let clients: Vec<Client> = plan
             .clients
             .iter()
@@ -95,38 +101,33 @@ pub fn run(plan: &Plan) -> Result<(), String> {
             let shift = round % order.len().max(1);
             order.rotate_left(shift);
             for client in order {
-                let result = run_child(plan, client, scenario, requests);
-                let cell = runs.entry((scenario.id, client)).or_default();
-                match result {
-                    Ok(sample) => {
-                        eprintln!(
-                            "{:>11} round {} {:<12} {:>9.0} req/s  p50 {:>7.0} µs  {:>6.1} MiB",
-                            scenario.id,
-                            round + 1,
-                            client.id(),
-                            sample.rate(),
-                            sample.p50_us,
-                            sample.peak_rss_kib / 1024.0
-                        );
-                        cell.push(Some(sample));
-                    }
-                    Err(e) => {
-                        eprintln!("{} round {} {}: {e}", scenario.id, round + 1, client.id());
-                        failures.push(format!(
-                            "{}, round {}, {}: {e}",
-                            scenario.id,
-                            round + 1,
-                            client.id()
-                        ));
-                        cell.push(None);
-                    }
+                let (sample, failure) = run_child(plan, client, scenario, requests);
+                if let Some(sample) = &sample {
+                    eprintln!(
+                        "{:>11} round {} {:<12} {:>9.0} req/s  p50 {:>7.0} µs  {:>6.1} MiB",
+                        scenario.id,
+                        round + 1,
+                        client.id(),
+                        sample.rate(),
+                        sample.p50_us,
+                        sample.peak_rss_kib / 1024.0
+                    );
                 }
+                if let Some(e) = failure {
+                    let what =
+                        format!("{}, round {}, {}: {e}", scenario.id, round + 1, client.id());
+                    eprintln!("{what}");
+                    failures.push(what);
+                }
+                runs.entry((scenario.id, client)).or_default().push(sample);
             }
         }
+        let load = Load::now(plan.server_pid).since(&scenario_load, scenario_started.elapsed());
+        loads.insert(scenario.id, load);
     }
     let took = started.elapsed();
     let load = Load::now(plan.server_pid).since(&load_before, took);
-    let markdown = render(plan, &runs, &failures, took, &load);
+    let markdown = render(plan, &runs, &loads, &failures, took, &load);
     print!("{markdown}");
     std::fs::write(&plan.out, &markdown)
         .map_err(|e| format!("write {}: {e}", plan.out.display()))?;
@@ -140,12 +141,14 @@ fn takes_part(plan: &Plan, client: Client, scenario: &Scenario) -> bool {
 }
 
 /// One measurement in a fresh process: this binary's `child` command, or the Python script.
+/// Its report, if it printed one (a run with failed requests prints one too), and what
+/// went wrong, if anything did.
 fn run_child(
     plan: &Plan,
     client: Client,
     scenario: &Scenario,
     requests: usize,
-) -> Result<Sample, String> {
+) -> (Option<Sample>, Option<String>) {
     let mut command = match (client, &plan.python) {
         (Client::Httplib2, Some(python)) => {
             let mut command = Command::new(python);
@@ -165,7 +168,7 @@ fn run_child(
             command
         }
         _ => {
-            let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+            let exe = std::env::current_exe().expect("the path of this program");
             let mut command = Command::new(exe);
             command.args([
                 "child",
@@ -181,19 +184,50 @@ fn run_child(
             command
         }
     };
-    let output = output_within(&mut command, CHILD_DEADLINE)?;
-    Sample::parse(&output).ok_or_else(|| format!("no report in {output:?}"))
+    let child = output_within(&mut command, CHILD_DEADLINE);
+    let sample = child.output.lines().find_map(Sample::parse);
+    let first_error = child
+        .output
+        .lines()
+        .find_map(|l| l.strip_prefix("first_error: "));
+    let failure = match (&child.failure, first_error, &sample) {
+        (None, None, Some(_)) => None,
+        (why, first, sample) => Some(format!(
+            "{}{}{}",
+            why.as_deref().unwrap_or("exit status 0"),
+            sample.map_or(String::new(), |s| format!(
+                "; {} of {} requests failed",
+                thousands(s.errors),
+                thousands(s.requests)
+            )),
+            first.map_or_else(|| "; no report".to_owned(), |e| format!("; first: {e}"))
+        )),
+    };
+    (sample, failure)
+}
+
+/// What a child printed, and why it failed if it did.
+pub struct ChildOutput {
+    pub output: String,
+    pub failure: Option<String>,
 }
 
 /// Runs `command` and returns its standard output, killing it after `deadline`. Its
 /// standard error goes to ours.
-pub fn output_within(command: &mut Command, deadline: Duration) -> Result<String, String> {
-    let mut child = command
+pub fn output_within(command: &mut Command, deadline: Duration) -> ChildOutput {
+    let failed = |why: String| ChildOutput {
+        output: String::new(),
+        failure: Some(why),
+    };
+    let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("start {command:?}: {e}"))?;
+    {
+        Ok(child) => child,
+        Err(e) => return failed(format!("start {command:?}: {e}")),
+    };
     let mut stdout = child.stdout.take().expect("piped stdout");
     // Read on a thread, so that the wait below can have a deadline without polling.
     let (tx, rx) = mpsc::channel();
@@ -204,18 +238,19 @@ pub fn output_within(command: &mut Command, deadline: Duration) -> Result<String
     });
     match rx.recv_timeout(deadline) {
         Ok(read) => {
-            let status = child.wait().map_err(|e| format!("wait: {e}"))?;
-            let text = read.map_err(|e| format!("read output: {e}"))?;
-            if status.success() {
-                Ok(text)
-            } else {
-                Err(format!("{status}; output: {}", text.trim()))
-            }
+            let status = child.wait();
+            let output = read.unwrap_or_default();
+            let failure = match status {
+                Ok(status) if status.success() => None,
+                Ok(status) => Some(status.to_string()),
+                Err(e) => Some(format!("wait: {e}")),
+            };
+            ChildOutput { output, failure }
         }
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
-            Err(format!("killed after {} s", deadline.as_secs()))
+            failed(format!("killed after {} s", deadline.as_secs()))
         }
     }
 }
@@ -238,6 +273,8 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
 /// Medians over the rounds of one client in one scenario.
 struct Cell {
     rounds: usize,
+    /// Rounds in which some requests failed.
+    rounds_with_errors: usize,
     sample: Sample,
     /// Medians of the rounds' ratios of this client's rate to isahc's and to ureq's, each
     /// round's pair measured minutes apart at most.
@@ -264,8 +301,10 @@ fn cell(runs: &Runs, scenario: &Scenario, client: Client) -> Option<Cell> {
     };
     Some(Cell {
         rounds: ok.len(),
+        rounds_with_errors: ok.iter().filter(|s| s.errors > 0.0).count(),
         sample: Sample {
             requests: field(|s| s.requests),
+            errors: field(|s| s.errors),
             wall_us: field(|s| s.wall_us),
             cpu_us: field(|s| s.cpu_us / s.requests),
             switches: field(|s| s.switches / s.requests),
@@ -301,11 +340,34 @@ fn decimal(x: f64) -> String {
     }
 }
 
+/// Requests per second, and how many rounds had failed requests (the median count of
+/// them, if it is not 0), which "Failed runs" lists.
+fn rate(c: &Cell) -> String {
+    let s = &c.sample;
+    let rate = thousands(s.requests * 1e6 / s.wall_us.max(1.0));
+    match (c.rounds_with_errors, s.errors > 0.0) {
+        (0, _) => rate,
+        (n, false) => format!("{rate} (failures in {n} of {} rounds)", c.rounds),
+        (n, true) => format!(
+            "{rate} (failures in {n} of {} rounds, median {})",
+            c.rounds,
+            thousands(s.errors)
+        ),
+    }
+}
+
 fn ratio(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
 }
 
-fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &str) -> String {
+fn render(
+    plan: &Plan,
+    runs: &Runs,
+    loads: &HashMap<&str, String>,
+    failures: &[String],
+    took: Duration,
+    load: &str,
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# asynchttp and its peers on nginx\n");
     let _ = writeln!(
@@ -332,8 +394,14 @@ fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &
          and context switches (voluntary and involuntary) per request are `getrusage` deltas \
          of the client's process around the timed part, all its threads included; the server \
          is not counted. p50 and p99 are per request, as the caller saw it. Peak RSS is the \
-         process's `VmHWM` at the end."
+         process's `VmHWM` at the end. Each client makes two untimed requests per thread \
+         or slot before the timed part. Every request must answer 200 with the expected \
+         length; failed ones are counted and shown."
     );
+    let _ = writeln!(md, "\nThe clients, at concurrency c:\n");
+    for client in &plan.clients {
+        let _ = writeln!(md, "- {client}: {}", client.how());
+    }
 
     for scenario in &plan.scenarios {
         let requests = if plan.quick {
@@ -348,6 +416,11 @@ fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &
             thousands(requests as f64),
             scenario.path
         );
+        if let Some(load) = loads.get(scenario.id) {
+            let mut load = load.clone();
+            load[..1].make_ascii_uppercase();
+            let _ = writeln!(md, "{load}.\n");
+        }
         if scenario.all_at_once {
             let _ = writeln!(
                 md,
@@ -389,7 +462,7 @@ fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &
                     "| {name} | {} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
                     client.all_at_once_how(),
                     s.wall_us / 1e6,
-                    thousands(s.requests * 1e6 / s.wall_us.max(1.0)),
+                    rate(&c),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
                     decimal(s.cpu_us),
@@ -400,7 +473,7 @@ fn render(plan: &Plan, runs: &Runs, failures: &[String], took: Duration, load: &
                 let _ = writeln!(
                     md,
                     "| {name} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
-                    thousands(s.requests * 1e6 / s.wall_us.max(1.0)),
+                    rate(&c),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
                     decimal(s.cpu_us),

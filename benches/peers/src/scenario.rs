@@ -174,6 +174,31 @@ impl Client {
         Client::ALL.into_iter().find(|c| c.id() == id)
     }
 
+    /// How it is driven at concurrency `c`, for the notes under the results.
+    pub fn how(self) -> &'static str {
+        match self {
+            Client::Asynchttp => {
+                "`Http::builder().workers(c)`, cache off (the default); one calling thread \
+                 keeps c pairs in flight: it submits until c are outstanding, then reads the \
+                 oldest pair before submitting the next"
+            }
+            Client::IsahcBlocking => {
+                "c threads sharing one `HttpClient` set up as asynchttp sets up its own (no \
+                 redirects, no automatic decompression, no `Expect`, c connections, the same \
+                 request headers)"
+            }
+            Client::IsahcAsync => {
+                "the same `HttpClient`, one thread, c futures of `send_async` joined \
+                 (`futures::executor::block_on`)"
+            }
+            Client::Ureq => {
+                "c threads sharing one `Agent`, its idle pool raised to c, timeouts per phase"
+            }
+            Client::Reqwest => "c threads sharing one `blocking::Client`",
+            Client::Httplib2 => "c threads, each with its own `httplib2.Http()`; GET only",
+        }
+    }
+
     /// How it is driven in the 100,000 scenario, where the others differ from asynchttp.
     pub fn all_at_once_how(self) -> &'static str {
         match self {
