@@ -141,6 +141,9 @@ pub enum Client {
     IsahcBlocking,
     /// isahc's `send_async` from one thread, `c` futures over one `HttpClient`.
     IsahcAsync,
+    /// isahc's `send_async` from two threads, each with an `HttpClient` of its own and
+    /// half of the `c` futures: the shape of a two-driver engine.
+    IsahcAsync2,
     /// ureq 3 from `c` threads sharing one `Agent`.
     Ureq,
     /// reqwest's blocking client from `c` threads sharing one `Client`.
@@ -150,10 +153,11 @@ pub enum Client {
 }
 
 impl Client {
-    pub const ALL: [Client; 6] = [
+    pub const ALL: [Client; 7] = [
         Client::Asynchttp,
         Client::IsahcBlocking,
         Client::IsahcAsync,
+        Client::IsahcAsync2,
         Client::Ureq,
         Client::Reqwest,
         Client::Httplib2,
@@ -164,6 +168,7 @@ impl Client {
             Client::Asynchttp => "asynchttp",
             Client::IsahcBlocking => "isahc",
             Client::IsahcAsync => "isahc-async",
+            Client::IsahcAsync2 => "isahc-async2",
             Client::Ureq => "ureq",
             Client::Reqwest => "reqwest",
             Client::Httplib2 => "httplib2",
@@ -191,6 +196,10 @@ impl Client {
                 "the same `HttpClient`, one thread, c futures of `send_async` joined \
                  (`futures::executor::block_on`)"
             }
+            Client::IsahcAsync2 => {
+                "two threads, each with an `HttpClient` of its own (c/2 connections) and half \
+                 of the c futures; the 100,000 split between them"
+            }
             Client::Ureq => {
                 "c threads sharing one `Agent`, its idle pool raised to c, timeouts per phase"
             }
@@ -204,6 +213,7 @@ impl Client {
         match self {
             Client::Asynchttp => "every `request()` pair made at once, then read in order",
             Client::IsahcAsync => "a `send_async` future per request, all joined at once",
+            Client::IsahcAsync2 => "half the futures on each of two threads and clients",
             Client::Httplib2 => "8 threads, each with its own `Http`, every response kept",
             _ => "8 threads sharing one client, every response kept",
         }
@@ -216,6 +226,7 @@ impl fmt::Display for Client {
             Client::Asynchttp => "asynchttp",
             Client::IsahcBlocking => "isahc (blocking, threads)",
             Client::IsahcAsync => "isahc (async, 1 thread)",
+            Client::IsahcAsync2 => "isahc (async, 2 threads)",
             Client::Ureq => "ureq (threads)",
             Client::Reqwest => "reqwest blocking (threads)",
             Client::Httplib2 => "Python httplib2 (threads)",
