@@ -26,14 +26,18 @@
 //! Each request is checked on the caller's thread (URL, method, headers); a bad one gives a
 //! pair that is already failed, and nothing is sent. A good one is queued on a
 //! [flume](https://docs.rs/flume) queue, unbounded unless [`HttpBuilder::queue_limit`] or
-//! [`WorkerPool::bounded`] bounds it. Worker threads named `asynchttp-worker-<n>` are
-//! started on demand, up to the pool's size (5 by default, as asynchttp), and share the
-//! isahc (libcurl) clients of their [`Http`], so connections are kept alive and reused.
+//! [`WorkerPool::bounded`] bounds it. At most the pool's size (5 by default, as asynchttp)
+//! run at once. A plain request runs on a driver thread (`asynchttp-driver-<n>`, two at
+//! most), which runs many requests at once as futures over isahc's async API, so a request
+//! waiting on the network holds no thread. A request with a callback or a function of the
+//! caller's, a cache or credentials runs on a worker thread (`asynchttp-worker-<n>`, started
+//! on demand up to the pool's size), where that code may block or panic without holding up
+//! anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
+//! connections are kept alive and reused. `src/run.rs` tells a request's life in order.
 //!
-//! A worker sends the request, reads the whole body (decoding gzip and deflate, with a size
-//! limit counted after decoding), runs the request's callback if it has one, and fills the
-//! pair. The timeout starts when a worker picks the request up, so a long queue never
-//! times requests out. Redirects are followed in the crate's own loop, with httplib2's rules,
+//! A request is sent, its whole body read (decoding gzip and deflate, with a size limit
+//! counted after decoding), its callback run if it has one, and the pair filled. The
+//! timeout starts when the request starts, so a long queue never times requests out. Redirects are followed in the crate's own loop, with httplib2's rules,
 //! and `Authorization`, `Cookie` and `Proxy-Authorization` never go to an origin other than
 //! the one the request was made for. Credentials ([`Http::add_credentials`]) answer 401
 //! challenges with Digest or Basic; TLS and proxies are set on the [`HttpBuilder`], proxies
@@ -80,20 +84,20 @@
 //! message starts with the name of the thread that wrote it, in brackets, so that any
 //! logger shows it, env_logger's default format included. A format that prints thread
 //! names itself would print them twice; `examples/logging.rs` shows one that does not. The
-//! `finished` line gives the time on the worker and the time spent queued before it, so a
+//! `finished` line gives the time the request ran and the time spent queued before it, so a
 //! request that was slow only because others were ahead of it shows as such:
 //!
 //! ```text
 //! [main] req=7 queued GET http://127.0.0.1:8080/get
-//! [asynchttp-worker-2] req=7 started GET http://127.0.0.1:8080/get
-//! [asynchttp-worker-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 312µs (queued 41µs)
+//! [asynchttp-driver-2] req=7 started GET http://127.0.0.1:8080/get
+//! [asynchttp-driver-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 312µs (queued 41µs)
 //! ```
 //!
 //! | level | what |
 //! |-------|------|
-//! | ERROR | a worker could not start, or a request panicked outside its callback |
+//! | ERROR | a driver or worker could not start, or a request panicked outside its callback |
 //! | WARN  | a setting that could not be applied |
-//! | DEBUG | each request queued, started, finished (status, bytes, time) or failed; a stored error read back, with where the request was made; workers started and stopped |
+//! | DEBUG | each request queued, started, finished (status, bytes, time) or failed; a stored error read back, with where the request was made; drivers and workers started and stopped |
 //!
 //! Header values and bodies are never logged; query strings are left out of log lines.
 //!
@@ -117,6 +121,7 @@ mod builder;
 mod cache;
 mod client;
 mod deadline;
+mod driver;
 mod error;
 mod exchange;
 mod forced;

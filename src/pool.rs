@@ -1,9 +1,17 @@
 //! The worker pool: named threads started on demand, fed by one flume queue, and the
 //! shutdown protocol.
 //!
+//! Drivers (`asynchttp-driver-<n>`, two at most) take requests from the queue, as long as
+//! fewer than the pool's size are running. A request with nothing in it that blocks or runs
+//! user code runs on its driver as a future, among many ([`driver`](crate::driver)); any
+//! other goes to a worker thread (`asynchttp-worker-<n>`), started on demand up to the
+//! pool's size, which runs it to its end. Either way it holds one of the pool's `size`
+//! permits until it is done.
+//!
 //! Invariants:
-//! - Only [`PoolHandle`] holds the queue's `Sender`; workers hold a `Receiver`. Dropping the
-//!   sender lets the workers drain the queue and then see the channel disconnect.
+//! - Only [`PoolHandle`] holds the queue's `Sender`; drivers hold a `Receiver`. Dropping the
+//!   sender lets the drivers drain the queue and then see the channel disconnect; a driver
+//!   stops once its futures are done, and the workers once every driver has stopped.
 //! - Every queued [`Task`] fills its request's slot exactly once: when run, or when dropped
 //!   unrun (the job's `Promise` fills it on drop).
 //! - A task is taken out of its mutex by whoever runs it first: a worker, or a thread that
@@ -19,15 +27,32 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::driver::{Drive, Executor, Message};
 use crate::logs;
 use crate::sync;
 
-/// Work for a worker: run it, or fail it without running.
+/// Work for the pool: run it, or fail it without running.
 pub(crate) trait Job: Send {
-    /// Does the work and fills the request's slot.
+    /// Does the work on a worker thread and fills the request's slot.
     fn run(self);
     /// Fills the request's slot with `error` instead.
     fn fail(self, error: Error);
+    /// Whether it can run on a driver, among other requests: nothing in it blocks.
+    fn drivable(&self) -> bool {
+        false
+    }
+    /// The work as a future for a driver; asked for only when [`drivable`](Job::drivable).
+    fn drive(self) -> Drive;
+}
+
+/// How a driver starts a task it took from the queue.
+pub(crate) enum Start {
+    /// On the driver.
+    Drive(Drive),
+    /// On a worker thread.
+    Blocking,
+    /// Someone took the job already (it was cancelled, or run inline by a wait).
+    Taken,
 }
 
 /// One queued request; whoever takes its job first runs it.
@@ -36,6 +61,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn run(&self);
     /// Fails the job unless someone already took it; true if it did.
     fn fail(&self, error: Error) -> bool;
+    /// Takes the job as a future if it is drivable; leaves it for a worker otherwise.
+    fn start(&self) -> Start;
 }
 
 pub(crate) type Task = dyn Runnable;
@@ -71,6 +98,17 @@ impl<J: Job> Runnable for JobCell<J> {
                 true
             }
             None => false,
+        }
+    }
+
+    fn start(&self) -> Start {
+        let mut job = sync::lock(&self.job);
+        match &*job {
+            None => Start::Taken,
+            Some(drivable) if drivable.drivable() => {
+                Start::Drive(job.take().expect("checked above").drive())
+            }
+            Some(_) => Start::Blocking,
         }
     }
 }
@@ -127,16 +165,30 @@ pub enum WhenFull {
 struct PoolHandle {
     sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
     shared: Arc<Shared>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
     /// The queue's capacity and what a full queue does; `None` when unbounded.
     bound: Option<(usize, WhenFull)>,
+    /// Given to each driver as it starts, then dropped at shutdown: the workers' channel
+    /// disconnects once the last driver is gone.
+    blocking_sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
 }
 
-/// What the workers hold: never the sender, never the handle.
+/// Drivers run at most this many; each has an isahc agent's worth of work to wait on.
+const DRIVERS: usize = 2;
+
+/// What the drivers and workers hold: never the sender, never the handle.
 struct Shared {
     id: u64,
     receiver: flume::Receiver<Arc<Task>>,
     size: usize,
+    /// Requests that may start: `size` less those running.
+    permits: AtomicUsize,
+    /// Each driver's inbox, once the drivers are started.
+    drivers: Mutex<Vec<flume::Sender<Message>>>,
+    driver_threads: Mutex<Vec<JoinHandle<()>>>,
+    drivers_live: AtomicUsize,
+    /// Tasks a driver handed to the workers; its senders are the drivers' alone.
+    blocking: flume::Receiver<Arc<Task>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
     live: AtomicUsize,
     idle: AtomicUsize,
 }
@@ -177,18 +229,26 @@ impl WorkerPool {
         (sender, receiver): (flume::Sender<Arc<Task>>, flume::Receiver<Arc<Task>>),
         bound: Option<(usize, WhenFull)>,
     ) -> Self {
+        let size = size.max(1);
+        let (blocking_sender, blocking) = flume::unbounded();
         WorkerPool {
             handle: Arc::new(PoolHandle {
                 sender: Mutex::new(Some(sender)),
                 shared: Arc::new(Shared {
                     id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
                     receiver,
-                    size: size.max(1),
+                    size,
+                    permits: AtomicUsize::new(size),
+                    drivers: Mutex::new(Vec::new()),
+                    driver_threads: Mutex::new(Vec::new()),
+                    drivers_live: AtomicUsize::new(0),
+                    blocking,
+                    workers: Mutex::new(Vec::new()),
                     live: AtomicUsize::new(0),
                     idle: AtomicUsize::new(0),
                 }),
-                workers: Mutex::new(Vec::new()),
                 bound,
+                blocking_sender: Mutex::new(Some(blocking_sender)),
             }),
         }
     }
@@ -213,13 +273,24 @@ impl WorkerPool {
         self.handle.shared.size
     }
 
-    /// Worker threads alive now: started on demand, gone once the pool has stopped.
+    /// Worker threads alive now: started on demand, for requests with a callback or a
+    /// function of the caller's, a cache or credentials, and gone once the pool has stopped.
     ///
     /// ```
     /// assert_eq!(asynchttp::WorkerPool::new(8).workers(), 0);
     /// ```
     pub fn workers(&self) -> usize {
         self.handle.shared.live.load(Ordering::Acquire)
+    }
+
+    /// Driver threads alive now: two at most (one for a pool of one), started with the
+    /// first request, each running many requests at once; gone once the pool has stopped.
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::WorkerPool::new(8).drivers(), 0);
+    /// ```
+    pub fn drivers(&self) -> usize {
+        self.handle.shared.drivers_live.load(Ordering::Acquire)
     }
 
     /// Requests waiting in the queue for a worker.
@@ -257,7 +328,8 @@ impl WorkerPool {
                 return;
             }
         }
-        self.handle.spawn_if_needed();
+        self.handle.start_drivers();
+        self.handle.shared.check_drivers();
     }
 
     /// Queues a task that found the queue full, as the pool's [`WhenFull`] says.
@@ -276,8 +348,8 @@ impl WorkerPool {
             let waited = Duration::ZERO;
             return Err((task, Error::QueueFull { capacity, waited }));
         }
-        // Workers must be running for room to appear.
-        self.handle.spawn_if_needed();
+        // Drivers must be running for room to appear.
+        self.handle.start_drivers();
         let started = Instant::now();
         sender
             .send_timeout(task, patience)
@@ -298,41 +370,42 @@ impl WorkerPool {
 }
 
 impl PoolHandle {
-    fn spawn_if_needed(&self) {
+    /// Starts the drivers, if they are not running yet.
+    fn start_drivers(&self) {
         let shared = &self.shared;
-        // More queued than idle workers can take at once: one more worker, if allowed.
-        if shared.receiver.len() <= shared.idle.load(Ordering::Acquire) {
+        let mut drivers = sync::lock(&shared.drivers);
+        if !drivers.is_empty() {
             return;
         }
-        let claimed = shared
-            .live
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < shared.size).then_some(n + 1)
-            });
-        let Ok(index) = claimed else {
-            return;
+        let Some(blocking) = sync::lock(&self.blocking_sender).clone() else {
+            return; // stopped
         };
-        let name = format!("asynchttp-worker-{}", index + 1);
-        let worker = shared.clone();
-        let spawned = thread::Builder::new()
-            .name(name.clone())
-            .spawn(move || work(&worker));
-        match spawned {
-            Ok(handle) => {
-                logs::debug!("started {name}");
-                sync::lock(&self.workers).push(handle);
-            }
-            Err(e) => {
-                shared.live.fetch_sub(1, Ordering::AcqRel);
-                logs::error!("could not start {name}: {e}");
-                if shared.live.load(Ordering::Acquire) > 0 {
-                    return; // the running workers will get to it
+        for index in 0..DRIVERS.min(shared.size) {
+            let name = format!("asynchttp-driver-{}", index + 1);
+            let (inbox_sender, inbox) = flume::unbounded();
+            let (mine, blocking) = (shared.clone(), blocking.clone());
+            let own = inbox_sender.clone();
+            let spawned = thread::Builder::new()
+                .name(name.clone())
+                .spawn(move || drive(&mine, &inbox, own, &blocking));
+            match spawned {
+                Ok(handle) => {
+                    logs::debug!("started {name}");
+                    shared.drivers_live.fetch_add(1, Ordering::AcqRel);
+                    drivers.push(inbox_sender);
+                    sync::lock(&shared.driver_threads).push(handle);
                 }
-                // No worker will ever run what is queued: fail it rather than hang.
-                while let Ok(task) = shared.receiver.try_recv() {
-                    task.fail(Error::Worker {
-                        reason: format!("no worker thread could be started: {e}"),
-                    });
+                Err(e) => {
+                    logs::error!("could not start {name}: {e}");
+                    if drivers.is_empty() {
+                        // Nothing will ever take what is queued: fail it rather than hang.
+                        while let Ok(task) = shared.receiver.try_recv() {
+                            task.fail(Error::Worker {
+                                reason: format!("no driver thread could be started: {e}"),
+                            });
+                        }
+                    }
+                    return;
                 }
             }
         }
@@ -344,19 +417,156 @@ impl PoolHandle {
             return;
         }
         drop(sender);
-        let workers = std::mem::take(&mut *sync::lock(&self.workers));
+        drop(sync::lock(&self.blocking_sender).take());
+        let shared = &self.shared;
+        // A driver sees the queue closed when it next looks.
+        shared.check_drivers();
         if on_worker_thread() {
-            logs::debug!("pool stopping; workers finish the queue alone");
+            logs::debug!("pool stopping; drivers and workers finish the queue alone");
             return;
         }
+        let drivers = std::mem::take(&mut *sync::lock(&shared.driver_threads));
+        logs::debug!("pool stopping; joining {} drivers", drivers.len());
+        join_all(drivers);
+        // No driver is left to start a worker.
+        let workers = std::mem::take(&mut *sync::lock(&shared.workers));
         logs::debug!("pool stopping; joining {} workers", workers.len());
-        for worker in workers {
-            let name = worker.thread().name().unwrap_or("unnamed").to_owned();
-            if worker.join().is_err() {
-                logs::error!("{name} exited by panic");
+        join_all(workers);
+    }
+}
+
+fn join_all(threads: Vec<JoinHandle<()>>) {
+    for thread in threads {
+        let name = thread.thread().name().unwrap_or("unnamed").to_owned();
+        if thread.join().is_err() {
+            logs::error!("{name} exited by panic");
+        }
+    }
+}
+
+impl Shared {
+    fn try_permit(&self) -> bool {
+        self.permits
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// A request is done: another may start.
+    fn release_permit(&self) {
+        self.permits.fetch_add(1, Ordering::AcqRel);
+        // Queued work may start now; or the pool stopped, and an idle driver may stop too.
+        if !self.receiver.is_empty() || self.receiver.is_disconnected() {
+            self.check_drivers();
+        }
+    }
+
+    /// Tells every driver to look at the queue.
+    fn check_drivers(&self) {
+        for driver in sync::lock(&self.drivers).iter() {
+            let _ = driver.send(Message::Check);
+        }
+    }
+
+    /// Starts a worker if the blocking tasks waiting outnumber the idle workers.
+    fn spawn_worker_if_needed(self: &Arc<Self>) {
+        if self.blocking.len() <= self.idle.load(Ordering::Acquire) {
+            return;
+        }
+        let claimed = self
+            .live
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.size).then_some(n + 1)
+            });
+        let Ok(index) = claimed else {
+            return;
+        };
+        let name = format!("asynchttp-worker-{}", index + 1);
+        let worker = self.clone();
+        let spawned = thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || work(&worker));
+        match spawned {
+            Ok(handle) => {
+                logs::debug!("started {name}");
+                sync::lock(&self.workers).push(handle);
+            }
+            Err(e) => {
+                self.live.fetch_sub(1, Ordering::AcqRel);
+                logs::error!("could not start {name}: {e}");
+                if self.live.load(Ordering::Acquire) > 0 {
+                    return; // the running workers will get to it
+                }
+                // No worker will ever run what is queued: fail it rather than hang.
+                while let Ok(task) = self.blocking.try_recv() {
+                    task.fail(Error::Worker {
+                        reason: format!("no worker thread could be started: {e}"),
+                    });
+                    self.release_permit();
+                }
             }
         }
     }
+}
+
+/// A driver's life: take tasks while permits last, run the drivable ones here and hand the
+/// others to the workers, poll whichever future is woken, until the queue is closed and
+/// every future done.
+fn drive(
+    shared: &Arc<Shared>,
+    inbox: &flume::Receiver<Message>,
+    own: flume::Sender<Message>,
+    blocking: &flume::Sender<Arc<Task>>,
+) {
+    WORKER_OF.with(|w| w.set(shared.id));
+    let mut executor = Executor::new(own);
+    let mut closed = false;
+    loop {
+        // Closed and drained: seen here even with no permit free.
+        closed |= shared.receiver.is_disconnected() && shared.receiver.is_empty();
+        while !closed && shared.try_permit() {
+            match shared.receiver.try_recv() {
+                Ok(task) => match task.start() {
+                    Start::Drive(future) => {
+                        if executor.spawn(future) {
+                            shared.release_permit();
+                        }
+                    }
+                    Start::Blocking => {
+                        // The worker gives the permit back when the task is done.
+                        if let Err(refused) = blocking.send(task) {
+                            refused.into_inner().fail(Error::Closed);
+                            shared.release_permit();
+                        }
+                        shared.spawn_worker_if_needed();
+                    }
+                    Start::Taken => shared.release_permit(),
+                },
+                Err(flume::TryRecvError::Empty) => {
+                    shared.permits.fetch_add(1, Ordering::AcqRel);
+                    break;
+                }
+                Err(flume::TryRecvError::Disconnected) => {
+                    shared.permits.fetch_add(1, Ordering::AcqRel);
+                    closed = true;
+                }
+            }
+        }
+        if closed && executor.len() == 0 {
+            break;
+        }
+        let Ok(first) = inbox.recv() else { break };
+        let mut next = Some(first);
+        while let Some(message) = next {
+            if let Message::Wake(index) = message {
+                if executor.poll(index) {
+                    shared.release_permit();
+                }
+            }
+            next = inbox.try_recv().ok();
+        }
+    }
+    shared.drivers_live.fetch_sub(1, Ordering::AcqRel);
+    logs::debug!("driver stopped");
 }
 
 impl Drop for PoolHandle {
@@ -373,6 +583,7 @@ fn work(shared: &Shared) {
         if catch_unwind(AssertUnwindSafe(|| task.run())).is_err() {
             logs::error!("a request panicked outside its callback");
         }
+        shared.release_permit();
     }
     shared.live.fetch_sub(1, Ordering::AcqRel);
     logs::debug!("worker stopped");
@@ -388,11 +599,11 @@ fn next_task(shared: &Shared) -> Option<Arc<Task>> {
     shared.idle.fetch_add(1, Ordering::AcqRel);
     let poll_until = Instant::now() + IDLE_POLL;
     let next = loop {
-        match shared.receiver.try_recv() {
+        match shared.blocking.try_recv() {
             Ok(task) => break Some(task),
             Err(flume::TryRecvError::Disconnected) => break None,
             Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
-            Err(flume::TryRecvError::Empty) => break shared.receiver.recv().ok(),
+            Err(flume::TryRecvError::Empty) => break shared.blocking.recv().ok(),
         }
     };
     shared.idle.fetch_sub(1, Ordering::AcqRel);

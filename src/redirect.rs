@@ -70,7 +70,7 @@ pub(crate) struct Network<'a> {
 }
 
 /// A cache as the redirect loop sees it: a fresh stored answer for a hop, if there is one.
-pub(crate) trait StoredHops {
+pub(crate) trait StoredHops: Sync {
     fn hop(&self, req: &Prepared) -> Option<Exchange>;
 }
 

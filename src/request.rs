@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use isahc::http::{HeaderName, HeaderValue, Method};
@@ -238,7 +238,7 @@ impl Request {
             asked_encoding,
             redirections: self.redirections,
             timeout: self.timeout,
-            callback: self.callback,
+            callback: self.callback.map(Mutex::new),
         })
     }
 }
@@ -302,7 +302,9 @@ pub(crate) struct Prepared {
     pub(crate) asked_encoding: bool,
     pub(crate) redirections: u32,
     pub(crate) timeout: Option<Duration>,
-    pub(crate) callback: Option<Callback>,
+    /// In a mutex only so that a `&Prepared` can be shared while the request is sent; it
+    /// is taken out once, by value.
+    pub(crate) callback: Option<Mutex<Callback>>,
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 //! 3. Anything else is counted on the client's shutdown gate and queued on the pool
 //!    ([`WorkerPool::submit`]); its pair waits on an empty slot.
 //!
-//! On a worker, in [`RequestJob::run`]:
+//! On a driver, in [`RequestJob::drive`], as a future among many, for a request with
+//! nothing in it that may block (no callback or function of the caller's, no cache, no
+//! credentials); on a worker thread, in [`RequestJob::run`], for any other:
 //!
 //! 4. The deadline starts: the whole request shares it from here.
 //! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
@@ -20,10 +22,10 @@
 //!    transport ([`Transport`](crate::transport::Transport): send, read, decode).
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
-//! 7. The request's callback runs, its panic caught.
+//! 7. The request's callback runs, its panic caught (on a worker only).
 //! 8. The `finished` or `failed` line is logged, and the slot is filled: every wait on
 //!    the pair returns.
-//! 9. A stale answer given within `stale-while-revalidate` is refreshed, on this worker,
+//! 9. A stale answer given within `stale-while-revalidate` is refreshed, on the worker,
 //!    after the caller has it ([`flow::refresh`]).
 //!
 //! The job's `fail` is the other end: a request the pool never ran (cancelled, or the pool
@@ -33,19 +35,22 @@ use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::thread;
+use std::time::{Duration, Instant};
 
+use futures_lite::FutureExt;
 use futures_lite::future::block_on;
 
 use crate::cache::flow;
 use crate::client::Client;
-use crate::exchange::Exchange;
+use crate::driver::Drive;
+use crate::exchange::{Exchange, Failed};
 use crate::forced;
 use crate::lazy::{Made, Promise, Slot};
 use crate::pool::{self, Job, WorkerPool};
 use crate::redirect;
 use crate::request::Prepared;
-use crate::{Error, Request, logs, uri};
+use crate::{Error, Request, logs, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -122,6 +127,7 @@ where
         prepared,
         promise: Promise::new(slot.clone()),
         finish,
+        plain,
     });
     slot.attach(&task);
     pool.submit(task);
@@ -154,7 +160,7 @@ impl Drop for Pending {
     }
 }
 
-/// A request on its way through a worker.
+/// A request on its way through a driver or a worker.
 struct RequestJob<T, F> {
     pending: Pending,
     /// When it entered the queue: the finished line tells time queued from time worked.
@@ -162,6 +168,8 @@ struct RequestJob<T, F> {
     prepared: Prepared,
     promise: Promise<T>,
     finish: F,
+    /// A pair's job: `finish` runs no user code.
+    plain: bool,
 }
 
 impl<T, F> Job for RequestJob<T, F>
@@ -169,6 +177,55 @@ where
     T: Send + Sync + 'static,
     F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
 {
+    /// Nothing in it may block a driver: no callback or user function, no cache (a store
+    /// may block on its disk, or be the caller's own), no credentials (a Digest answer may
+    /// wait for its nonce).
+    fn drivable(&self) -> bool {
+        let client = &self.pending.0;
+        self.plain
+            && self.prepared.callback.is_none()
+            && client.cache.is_none()
+            && client.credentials.is_empty()
+    }
+
+    /// Steps 4 to 8 as a future, on a driver.
+    fn drive(self) -> Drive {
+        Box::pin(async move {
+            let RequestJob {
+                pending,
+                queued,
+                mut prepared,
+                promise,
+                finish,
+                ..
+            } = self;
+            let client = &pending.0;
+            let id = promise.made().id;
+            let started = start(id, &prepared, queued);
+            let net = client.network(client.deadline(prepared.timeout));
+            let fetched = if flow::only_if_cached(&prepared) {
+                Ok(flow::gateway_timeout(&prepared.url))
+            } else {
+                let fetching = AssertUnwindSafe(redirect::fetch(&net, &mut prepared, id));
+                match fetching.catch_unwind().await {
+                    Ok(fetched) => fetched,
+                    Err(_) => {
+                        logs::error!("req={id} panicked on its driver");
+                        let reason = "it panicked while running this request".to_owned();
+                        promise.fulfil(Err(Error::Worker { reason }));
+                        return;
+                    }
+                }
+            };
+            let result = settle(client, fetched, &started);
+            end(id, prepared, result, &started, promise, finish);
+            let client = pending.0.clone();
+            drop(pending);
+            release_off_driver(client);
+        })
+    }
+
+    /// Steps 4 to 9 on a worker thread.
     fn run(self) {
         let RequestJob {
             pending,
@@ -176,17 +233,12 @@ where
             mut prepared,
             promise,
             finish,
+            ..
         } = self;
         let client = &pending.0;
         let id = promise.made().id;
-        logs::debug!(
-            "req={id} started {} {}",
-            prepared.method,
-            uri::without_query(&prepared.url)
-        );
         // 4. The deadline.
-        let started = Instant::now();
-        let waited = started.duration_since(queued);
+        let started = start(id, &prepared, queued);
         let net = client.network(client.deadline(prepared.timeout));
         // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
@@ -200,18 +252,10 @@ where
             None => block_on(redirect::fetch(&net, &mut prepared, id)),
         };
         // 6. A failure as a status, if the client wants one.
-        let mut result = fetched.or_else(|failed| {
-            if client.force_exception_to_status_code {
-                forced::as_status(*failed)
-            } else {
-                Err(failed.error)
-            }
-        });
-        if let Ok(exchange) = &mut result {
-            exchange.response.elapsed = started.elapsed();
-        }
+        let mut result = settle(client, fetched, &started);
         // 7. The callback.
         if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
+            let callback = sync::into_inner(callback);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 callback(&mut exchange.response, &mut exchange.content)
             }));
@@ -222,31 +266,7 @@ where
             }
         }
         // 8. Logged, and the slot filled.
-        let elapsed = started.elapsed();
-        let shown_url = uri::without_query(&prepared.url);
-        match &result {
-            Ok(exchange) => logs::debug!(
-                "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
-                 (queued {waited:?})",
-                prepared.method,
-                exchange.response.status,
-                exchange.content.len()
-            ),
-            Err(e) => logs::debug!(
-                "req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
-                prepared.method,
-                e.chain()
-            ),
-        }
-        // The response keeps the URL's own text, made when the request was queued, instead
-        // of a copy made here: the copy would leave that text's memory a hole in the
-        // submitting thread's heap, which the worker's heap cannot reuse.
-        if let Ok(exchange) = &mut result {
-            if exchange.response.url == prepared.url.as_str() {
-                exchange.response.url = String::from(prepared.url);
-            }
-        }
-        promise.fulfil(result.and_then(finish));
+        end(id, prepared, result, &started, promise, finish);
         // 9. A stale answer given within stale-while-revalidate: the caller has it; this
         // worker now refreshes the entry, with a deadline of its own.
         if let (Some(req), Some(cache)) = (refresh, &client.cache) {
@@ -259,4 +279,98 @@ where
         logs::debug!("req={} not run: {error}", self.promise.made().id);
         self.promise.fulfil(Err(error));
     }
+}
+
+/// Drops a driver's reference to a client. When it is the last (every clone of the `Http`
+/// was dropped meanwhile), the client's isahc clients go too, and each joins its agent
+/// thread, which may be waiting on other requests of this very driver: so the last
+/// reference goes on a thread of its own.
+fn release_off_driver(client: Arc<Client>) {
+    if Arc::strong_count(&client) > 1 {
+        return;
+    }
+    let spawned = thread::Builder::new()
+        .name("asynchttp-release".to_owned())
+        .spawn(move || drop(client));
+    if let Err(e) = spawned {
+        logs::error!("could not start a thread to release a client: {e}");
+    }
+}
+
+/// When a request started, and how long it had waited in the queue.
+struct Started {
+    at: Instant,
+    waited: Duration,
+}
+
+/// Step 4: the `started` line, and the clock the deadline and `elapsed` are counted from.
+fn start(id: u64, prepared: &Prepared, queued: Instant) -> Started {
+    logs::debug!(
+        "req={id} started {} {}",
+        prepared.method,
+        uri::without_query(&prepared.url)
+    );
+    let at = Instant::now();
+    Started {
+        at,
+        waited: at.duration_since(queued),
+    }
+}
+
+/// Step 6: the outcome, a failure made a status if the client forces exceptions to status
+/// codes, with the time the request took.
+fn settle(
+    client: &Client,
+    fetched: Result<Exchange, Box<Failed>>,
+    started: &Started,
+) -> Result<Exchange, Error> {
+    let mut result = fetched.or_else(|failed| {
+        if client.force_exception_to_status_code {
+            forced::as_status(*failed)
+        } else {
+            Err(failed.error)
+        }
+    });
+    if let Ok(exchange) = &mut result {
+        exchange.response.elapsed = started.at.elapsed();
+    }
+    result
+}
+
+/// Step 8: the `finished` or `failed` line, and the slot filled with what `finish` makes.
+fn end<T, F>(
+    id: u64,
+    prepared: Prepared,
+    mut result: Result<Exchange, Error>,
+    started: &Started,
+    promise: Promise<T>,
+    finish: F,
+) where
+    F: FnOnce(Exchange) -> Result<T, Error>,
+{
+    let (elapsed, waited) = (started.at.elapsed(), started.waited);
+    let shown_url = uri::without_query(&prepared.url);
+    match &result {
+        Ok(exchange) => logs::debug!(
+            "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
+             (queued {waited:?})",
+            prepared.method,
+            exchange.response.status,
+            exchange.content.len()
+        ),
+        Err(e) => logs::debug!(
+            "req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
+            prepared.method,
+            e.chain()
+        ),
+    }
+    // The response keeps the URL's own text, made when the request was queued, instead
+    // of a copy made here: the copy would leave that text's memory a hole in the
+    // submitting thread's heap, which the worker's heap cannot reuse.
+    if let Ok(exchange) = &mut result {
+        if exchange.response.url == prepared.url.as_str() {
+            exchange.response.url = String::from(prepared.url);
+        }
+    }
+    promise.fulfil(result.and_then(finish));
 }

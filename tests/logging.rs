@@ -82,9 +82,10 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
     assert!(find(" queued ").starts_with(&format!(
         "DEBUG asynchttp::run [{thread}] req={id} queued POST http://"
     )));
-    assert!(find(" started ").contains("[asynchttp-worker-"));
+    // A plain pair runs on a driver.
+    assert!(find(" started ").contains("[asynchttp-driver-"));
     let finished = find(" finished ");
-    assert!(finished.contains("[asynchttp-worker-"), "{finished}");
+    assert!(finished.contains("[asynchttp-driver-"), "{finished}");
     assert!(finished.contains("-> 200 (10 bytes) in "), "{finished}");
     assert!(finished.contains(" (queued "), "{finished}");
     assert_eq!(
@@ -137,8 +138,10 @@ fn the_logging_example_names_each_thread_once() {
     let lines: Vec<_> = stderr.lines().filter(|l| l.contains(" req=")).collect();
     assert!(lines.len() >= 10, "{stderr}");
     for line in &lines {
-        let names = line.matches("[asynchttp-worker-").count() + line.matches("[main]").count();
-        let bare = line.matches(" asynchttp-worker-").count() + line.matches(" main ").count();
+        let named = |thread: &str| line.matches(&format!("[{thread}")).count();
+        let bare = |thread: &str| line.matches(&format!(" {thread}")).count();
+        let names = named("asynchttp-worker-") + named("asynchttp-driver-") + named("main]");
+        let bare = bare("asynchttp-worker-") + bare("asynchttp-driver-") + bare("main ");
         assert_eq!((names, bare), (1, 0), "{line}");
     }
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -149,7 +149,7 @@ impl Transport {
                 HeaderValue::from_static("gzip, deflate"),
             );
         }
-        let (client, body, probe) = self.route(req, timeout);
+        let (client, body, probe) = self.route(req).await;
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
@@ -173,11 +173,10 @@ impl Transport {
 
     /// The client a request goes through, its body, and the probe of its origin's
     /// protocol it is, if it is one: see the module's docs and `protocols`. A request to
-    /// an origin being probed waits for the probe's answer, `patience` at most.
-    fn route<'a>(
+    /// an origin being probed waits for the probe's answer.
+    async fn route<'a>(
         &'a self,
         req: &Prepared,
-        patience: Duration,
     ) -> (HttpClient, AsyncBody, Option<protocols::Probe<'a>>) {
         let body = if is_idempotent(&req.method) {
             if req.body.is_empty() && !has_body_by_method(&req.method) {
@@ -199,7 +198,7 @@ impl Transport {
                 .unwrap_or_else(|_| sync::read(&self.kept).per_worker.clone());
             return (unpooled, AsyncBody::from(Vec::new()), None);
         };
-        let (route, probe) = self.protocols.route(&req.url, patience);
+        let (route, probe) = self.protocols.route(&req.url).await;
         let clients = sync::read(&self.kept);
         let client = match route {
             Route::Kept => clients.per_worker.clone(),

@@ -10,13 +10,13 @@
 //! libcurl queues a burst behind that one connection and multiplexes it. Any other origin
 //! stays on the client that keeps a connection per worker, as HTTP/1.1 needs.
 //!
-//! The wait is for the probe's head only, and within the waiting request's own deadline; a
-//! probe that fails lets the next request probe. Plain http never negotiates HTTP/2 here.
+//! The wait is for the probe's head only, and holds no thread; a probe that fails lets the
+//! next request probe. Plain http never negotiates HTTP/2 here.
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
+use event_listener::Event;
 use url::Url;
 
 use crate::{origin, sync};
@@ -45,7 +45,7 @@ enum Known {
 #[derive(Debug, Default)]
 pub(crate) struct Protocols {
     origins: Mutex<HashMap<String, Known>>,
-    learnt: Condvar,
+    learnt: Event,
 }
 
 /// The probe of an unknown origin: while it lives, other requests to the origin wait.
@@ -58,31 +58,35 @@ pub(crate) struct Probe<'a> {
 
 impl Protocols {
     /// The route for a request to `url`, and the probe it is, if it is one. A request to an
-    /// origin being probed waits for the probe's answer, `patience` at most.
-    pub(crate) fn route(&self, url: &Url, patience: Duration) -> (Route, Option<Probe<'_>>) {
+    /// origin being probed waits for the probe's answer, as a future: it holds no thread.
+    /// The probe ends within its own deadline, answered or failed.
+    pub(crate) async fn route(&self, url: &Url) -> (Route, Option<Probe<'_>>) {
         if url.scheme() != "https" {
             return (Route::Kept, None);
         }
         let key = origin::key(url);
-        let origins = sync::lock(&self.origins);
-        let mut origins = sync::wait_timeout_while(&self.learnt, origins, patience, &|o| {
-            o.get(&key) == Some(&Known::Probing)
-        });
-        match origins.get(&key) {
-            Some(Known::Http2) => (Route::Multiplexed, None),
-            // Still probing after all the patience there was: no reason to wait longer.
-            Some(Known::Http1 | Known::Probing) => (Route::Kept, None),
-            None => {
-                if origins.len() >= REMEMBERED {
-                    origins.retain(|_, known| *known == Known::Probing);
+        loop {
+            let answered = {
+                let mut origins = sync::lock(&self.origins);
+                match origins.get(&key) {
+                    Some(Known::Http2) => return (Route::Multiplexed, None),
+                    Some(Known::Http1) => return (Route::Kept, None),
+                    // Listening under the lock: the probe's news cannot slip past.
+                    Some(Known::Probing) => self.learnt.listen(),
+                    None => {
+                        if origins.len() >= REMEMBERED {
+                            origins.retain(|_, known| *known == Known::Probing);
+                        }
+                        origins.insert(key.clone(), Known::Probing);
+                        let probe = Probe {
+                            protocols: self,
+                            key,
+                        };
+                        return (Route::Multiplexed, Some(probe));
+                    }
                 }
-                origins.insert(key.clone(), Known::Probing);
-                let probe = Probe {
-                    protocols: self,
-                    key,
-                };
-                (Route::Multiplexed, Some(probe))
-            }
+            };
+            answered.await;
         }
     }
 
@@ -99,7 +103,7 @@ impl Protocols {
         };
         let mut origins = sync::lock(&self.origins);
         if origins.insert(origin::key(url), known) != Some(known) {
-            self.learnt.notify_all();
+            self.learnt.notify(usize::MAX);
         }
     }
 }
@@ -109,7 +113,7 @@ impl Drop for Probe<'_> {
         let mut origins = sync::lock(&self.protocols.origins);
         if origins.get(&self.key) == Some(&Known::Probing) {
             origins.remove(&self.key);
-            self.protocols.learnt.notify_all();
+            self.protocols.learnt.notify(usize::MAX);
         }
     }
 }
@@ -118,6 +122,9 @@ impl Drop for Probe<'_> {
 mod tests {
     use std::sync::Arc;
     use std::thread;
+    use std::time::Duration;
+
+    use futures_lite::future::block_on;
 
     use super::*;
 
@@ -128,7 +135,7 @@ mod tests {
     #[test]
     fn plain_http_is_never_probed() {
         let protocols = Protocols::default();
-        let (route, probe) = protocols.route(&url("http://a/"), Duration::ZERO);
+        let (route, probe) = block_on(protocols.route(&url("http://a/")));
         assert_eq!(route, Route::Kept);
         assert!(probe.is_none());
     }
@@ -137,21 +144,21 @@ mod tests {
     fn the_first_request_probes_and_the_answer_routes_the_rest() {
         let protocols = Protocols::default();
         let a = url("https://a/x");
-        let (route, probe) = protocols.route(&a, Duration::ZERO);
+        let (route, probe) = block_on(protocols.route(&a));
         assert_eq!(route, Route::Multiplexed);
         assert!(probe.is_some());
         protocols.learn(&a, 20);
         drop(probe);
-        let (route, probe) = protocols.route(&url("https://a:443/y"), Duration::ZERO);
+        let (route, probe) = block_on(protocols.route(&url("https://a:443/y")));
         assert_eq!((route, probe.is_none()), (Route::Multiplexed, true));
         protocols.learn(&a, 11);
-        let (route, _) = protocols.route(&a, Duration::ZERO);
+        let (route, _) = block_on(protocols.route(&a));
         assert_eq!(
             route,
             Route::Kept,
             "an answer over HTTP/1.1 demotes the origin"
         );
-        let (route, probe) = protocols.route(&url("https://b/"), Duration::ZERO);
+        let (route, probe) = block_on(protocols.route(&url("https://b/")));
         assert_eq!((route, probe.is_some()), (Route::Multiplexed, true));
     }
 
@@ -159,9 +166,9 @@ mod tests {
     fn a_failed_probe_lets_the_next_request_probe() {
         let protocols = Protocols::default();
         let a = url("https://a/");
-        let (_, probe) = protocols.route(&a, Duration::ZERO);
+        let (_, probe) = block_on(protocols.route(&a));
         drop(probe);
-        let (_, probe) = protocols.route(&a, Duration::ZERO);
+        let (_, probe) = block_on(protocols.route(&a));
         assert!(probe.is_some());
     }
 
@@ -169,12 +176,12 @@ mod tests {
     fn others_wait_for_the_probe_and_go_where_it_says() {
         let protocols = Arc::new(Protocols::default());
         let a = url("https://a/");
-        let (_, probe) = protocols.route(&a, Duration::ZERO);
+        let (_, probe) = block_on(protocols.route(&a));
         let waiter = {
             let protocols = protocols.clone();
             let a = a.clone();
             thread::spawn(move || {
-                let (route, probe) = protocols.route(&a, Duration::from_secs(30));
+                let (route, probe) = block_on(protocols.route(&a));
                 (route, probe.is_some())
             })
         };

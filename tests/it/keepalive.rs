@@ -202,11 +202,13 @@ fn a_response_nobody_asked_for_on_an_idle_connection_is_never_the_answer_after_a
 /// body and waits for the next one on the connection, as nginx does for a POST it answers
 /// itself. (`RawServer` reads each connection's first head.)
 fn answers_before_the_body() -> RawServer {
-    RawServer::start(|s| loop {
-        send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        let mut body = [0u8; 100];
-        if std::io::Read::read_exact(s, &mut body).is_err() || read_head(s).is_empty() {
-            return;
+    RawServer::start(|s| {
+        loop {
+            send(s, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            let mut body = [0u8; 100];
+            if std::io::Read::read_exact(s, &mut body).is_err() || read_head(s).is_empty() {
+                return;
+            }
         }
     })
 }

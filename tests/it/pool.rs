@@ -18,33 +18,41 @@ fn slow_server(delay: Duration) -> Server {
 fn workers_are_named_and_started_on_demand_up_to_the_limit() {
     let server = slow_server(Duration::from_millis(50));
     let http = Http::builder().workers(3).build().unwrap();
-    assert_eq!(http.pool().workers(), 0);
+    assert_eq!((http.pool().workers(), http.pool().drivers()), (0, 0));
+    // Plain pairs run on the drivers: no worker starts for them.
     let pairs: Vec<_> = (0..20).map(|_| http.request(&server.url("/"))).collect();
-    let names = Arc::new(Mutex::new(Vec::new()));
     for (response, _) in &pairs {
         wait(response).unwrap();
     }
-    let seen = names.clone();
-    let lazy = http.send_map(Request::get(server.url("/")), move |_, _| {
-        seen.lock()
-            .unwrap()
-            .push(thread::current().name().unwrap().to_owned());
-        Ok::<(), std::io::Error>(())
-    });
-    asynchttp::Lazy::wait_timeout(&lazy, BOUND)
-        .unwrap()
-        .unwrap();
+    assert_eq!((http.pool().workers(), http.pool().drivers()), (0, 2));
+    // Functions of the caller's run on workers, started as they are needed, up to 3.
+    let names = Arc::new(Mutex::new(Vec::new()));
+    let lazies: Vec<_> = (0..20)
+        .map(|_| {
+            let seen = names.clone();
+            http.send_map(Request::get(server.url("/")), move |_, _| {
+                seen.lock()
+                    .unwrap()
+                    .push(thread::current().name().unwrap().to_owned());
+                Ok::<(), std::io::Error>(())
+            })
+        })
+        .collect();
+    for lazy in &lazies {
+        asynchttp::Lazy::wait_timeout(lazy, BOUND).unwrap().unwrap();
+    }
     assert_eq!(http.pool().workers(), 3);
-    let name = names.lock().unwrap()[0].clone();
-    assert!(
-        [
-            "asynchttp-worker-1",
-            "asynchttp-worker-2",
-            "asynchttp-worker-3"
-        ]
-        .contains(&name.as_str()),
-        "{name}"
-    );
+    for name in names.lock().unwrap().iter() {
+        assert!(
+            [
+                "asynchttp-worker-1",
+                "asynchttp-worker-2",
+                "asynchttp-worker-3"
+            ]
+            .contains(&name.as_str()),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -259,7 +267,7 @@ fn a_shared_pool_serves_several_clients_and_outlives_one() {
     for (response, _) in &pairs {
         assert_eq!(wait(response).unwrap().status, 200);
     }
-    assert_eq!(pool.workers(), 2);
+    assert_eq!(pool.drivers(), 2);
     a.shutdown();
     let (after, _) = b.request(&server.url("/b"));
     assert_eq!(wait(&after).unwrap().status, 200);
@@ -268,16 +276,16 @@ fn a_shared_pool_serves_several_clients_and_outlives_one() {
         Error::Closed
     ));
     assert_eq!(
-        pool.workers(),
+        pool.drivers(),
         2,
         "a's shutdown leaves the shared pool running"
     );
     drop((a, b));
-    assert_eq!(pool.workers(), 2, "the pool lives while a clone does");
+    assert_eq!(pool.drivers(), 2, "the pool lives while a clone does");
     let observer = pool.clone();
     drop(pool);
-    assert_eq!(observer.workers(), 2);
-    drop(observer); // the last clone joins the workers
+    assert_eq!(observer.drivers(), 2);
+    drop(observer); // the last clone joins the drivers
 }
 
 #[test]
