@@ -41,7 +41,13 @@ fn worker_threads_are_named_and_all_gone_after_shutdown() {
     // Dropping the last Http with a queue: drained, drivers and workers joined. Plain
     // pairs run on the two drivers; the requests with a callback on 4 workers.
     let http = Http::builder().workers(4).build().unwrap();
-    let slow = || Request::get(server.url("/")).callback(|_, _| Ok::<(), std::io::Error>(()));
+    // A callback that takes a while keeps the workers busy, so all four start.
+    let slow = || {
+        Request::get(server.url("/")).callback(|_, _| {
+            std::thread::sleep(Duration::from_millis(20));
+            Ok::<(), std::io::Error>(())
+        })
+    };
     let pairs: Vec<_> = (0..200)
         .map(|i| match i % 2 {
             0 => http.request(&server.url("/")),
