@@ -186,6 +186,8 @@ struct Shared {
     drivers: Mutex<Vec<flume::Sender<Message>>>,
     driver_threads: Mutex<Vec<JoinHandle<()>>>,
     drivers_live: AtomicUsize,
+    /// Which driver the next submission wakes.
+    turn: AtomicUsize,
     /// Tasks a driver handed to the workers; its senders are the drivers' alone.
     blocking: flume::Receiver<Arc<Task>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -242,6 +244,7 @@ impl WorkerPool {
                     drivers: Mutex::new(Vec::new()),
                     driver_threads: Mutex::new(Vec::new()),
                     drivers_live: AtomicUsize::new(0),
+                    turn: AtomicUsize::new(0),
                     blocking,
                     workers: Mutex::new(Vec::new()),
                     live: AtomicUsize::new(0),
@@ -329,7 +332,7 @@ impl WorkerPool {
             }
         }
         self.handle.start_drivers();
-        self.handle.shared.check_drivers();
+        self.handle.shared.check_one_driver();
     }
 
     /// Queues a task that found the queue full, as the pool's [`WhenFull`] says.
@@ -460,6 +463,17 @@ impl Shared {
         }
     }
 
+    /// Tells one driver, in turn, to look at the queue: enough for one new task, since any
+    /// driver can take any free permit, and a permit freed later wakes them all.
+    fn check_one_driver(&self) {
+        let drivers = sync::lock(&self.drivers);
+        if drivers.is_empty() {
+            return;
+        }
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed) % drivers.len();
+        let _ = drivers[turn].send(Message::Check);
+    }
+
     /// Tells every driver to look at the queue.
     fn check_drivers(&self) {
         for driver in sync::lock(&self.drivers).iter() {
@@ -554,7 +568,9 @@ fn drive(
         if closed && executor.len() == 0 {
             break;
         }
-        let Ok(first) = inbox.recv() else { break };
+        let Some(first) = next_message(inbox) else {
+            break;
+        };
         let mut next = Some(first);
         while let Some(message) = next {
             if let Message::Wake(index) = message {
@@ -587,6 +603,20 @@ fn work(shared: &Shared) {
     }
     shared.live.fetch_sub(1, Ordering::AcqRel);
     logs::debug!("worker stopped");
+}
+
+/// The driver's next message: polled for a moment before the driver sleeps, as an idle
+/// worker polls its queue (see [`IDLE_POLL`]).
+fn next_message(inbox: &flume::Receiver<Message>) -> Option<Message> {
+    let poll_until = Instant::now() + IDLE_POLL;
+    loop {
+        match inbox.try_recv() {
+            Ok(message) => return Some(message),
+            Err(flume::TryRecvError::Disconnected) => return None,
+            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
+            Err(flume::TryRecvError::Empty) => return inbox.recv().ok(),
+        }
+    }
 }
 
 /// How long an idle worker polls the queue before it sleeps. A caller that waits on each
