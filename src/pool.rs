@@ -128,9 +128,12 @@ pub(crate) fn on_worker_thread() -> bool {
 /// A pool of worker threads that several [`Http`](crate::Http)s can share, as a
 /// requests-futures executor is shared by several sessions.
 ///
-/// Workers are named `asynchttp-worker-<n>` and started on demand, up to the pool's size.
-/// The pool stops when its last clone (including those held by `Http`s) is dropped: queued
-/// requests still run, then the workers are joined.
+/// At most the pool's size of requests run at once. Plain requests run on two driver
+/// threads (`asynchttp-driver-<n>`), many at once; requests with a callback or a function
+/// of the caller's, a cache or credentials run on worker threads (`asynchttp-worker-<n>`),
+/// started on demand up to the pool's size. The pool stops when its last clone (including
+/// those held by `Http`s) is dropped: queued requests still run, then the drivers and the
+/// workers are joined.
 ///
 /// ```
 /// use asynchttp::{Http, WorkerPool};
