@@ -204,21 +204,23 @@ where
             let started = start(id, &prepared, queued);
             let net = client.network(client.deadline(prepared.timeout));
             let fetched = if flow::only_if_cached(&prepared) {
-                Ok(flow::gateway_timeout(&prepared.url))
+                Some(Ok(flow::gateway_timeout(&prepared.url)))
             } else {
                 let fetching = AssertUnwindSafe(redirect::fetch(&net, &mut prepared, id));
-                match fetching.catch_unwind().await {
-                    Ok(fetched) => fetched,
-                    Err(_) => {
-                        logs::error!("req={id} panicked on its driver");
-                        let reason = "it panicked while running this request".to_owned();
-                        promise.fulfil(Err(Error::Worker { reason }));
-                        return;
-                    }
-                }
+                fetching.catch_unwind().await.ok()
             };
-            let result = settle(client, fetched, &started);
-            end(id, prepared, result, &started, promise, finish);
+            match fetched {
+                Some(fetched) => {
+                    let result = settle(client, fetched, &started);
+                    end(id, prepared, result, &started, promise, finish);
+                }
+                None => {
+                    logs::error!("req={id} panicked on its driver");
+                    let reason = "it panicked while running this request".to_owned();
+                    promise.fulfil(Err(Error::Worker { reason }));
+                }
+            }
+            // Every way out releases the client here, never on the driver itself.
             let client = pending.0.clone();
             drop(pending);
             release_off_driver(client);
