@@ -80,7 +80,8 @@ impl Entry {
         let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
         let (json, body) = rest.split_at_checked(len)?;
         let head: Head = serde_json::from_slice(json).ok()?;
-        let mut response = Response::with_room(head.status, head.headers.len());
+        let text = head.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut response = Response::with_room(head.status, head.headers.len(), text);
         response.reason = head.reason;
         response.version = head.version;
         response.url = head.url;

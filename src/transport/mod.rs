@@ -24,6 +24,7 @@ mod protocols;
 pub(crate) mod proxy;
 pub(crate) mod tls;
 
+use std::borrow::Cow;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -45,6 +46,7 @@ use crate::deadline::Deadline;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
 use crate::request::Prepared;
+use crate::response::SEPARATOR;
 use crate::{Error, Response, logs, sync};
 
 /// What the transport is set up with, from the builder.
@@ -297,24 +299,36 @@ fn version(version: Version) -> u8 {
 /// The head of isahc's response as httplib2 shows one.
 fn head(response: http::Response<AsyncBody>, req: &Prepared) -> Head {
     let (parts, body) = response.into_parts();
-    // Room for every header received and the one httplib2 adds (content-location);
-    // `with_room` adds the room for "status".
-    let mut out = Response::with_room(parts.status.as_u16(), parts.headers.keys_len() + 1);
+    let headers = &parts.headers;
+    // Room for every header received, and for the content-location httplib2 adds.
+    let added = "content-location".len() + req.url.as_str().len();
+    let text = headers
+        .keys()
+        .map(|name| name.as_str().len())
+        .sum::<usize>()
+        + headers
+            .values()
+            .map(|value| value.len() + SEPARATOR.len())
+            .sum::<usize>()
+        + added;
+    let mut out = Response::with_room(parts.status.as_u16(), headers.keys_len() + 1, text);
     out.version = version(parts.version);
     out.url = req.url.to_string();
-    for (name, value) in &parts.headers {
-        // As Python's http.client: header bytes are ISO-8859-1.
-        match value.to_str() {
-            Ok(ascii) => out.append(name.as_str(), ascii),
-            Err(_) => {
-                let latin1: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
-                out.append(name.as_str(), &latin1);
-            }
-        }
+    // Each name once, with all its values: no lookups, whatever the server sent.
+    for name in headers.keys() {
+        out.push_new(name.as_str(), headers.get_all(name).iter().map(latin1));
     }
     Head {
         response: out,
         body,
+    }
+}
+
+/// A header value as text. As Python's http.client: header bytes are ISO-8859-1.
+fn latin1(value: &HeaderValue) -> Cow<'_, str> {
+    match value.to_str() {
+        Ok(ascii) => Cow::Borrowed(ascii),
+        Err(_) => Cow::Owned(value.as_bytes().iter().map(|&b| char::from(b)).collect()),
     }
 }
 

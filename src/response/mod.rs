@@ -1,9 +1,13 @@
 //! The response: status, reason, headers as httplib2's dict, the redirect chain.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
 use std::time::Duration;
+
+use fields::Fields;
+pub(crate) use fields::SEPARATOR;
+
+mod fields;
 
 /// An HTTP response, shaped like httplib2's `Response` dict.
 ///
@@ -39,22 +43,9 @@ pub struct Response {
     /// stops at the headers). Time waiting in the queue does not count. Near zero for a
     /// fresh cache hit; zero for a response made with [`Response::new`].
     pub elapsed: Duration,
-    /// Common names are static: no allocation for them in every response.
-    /// The value of `"status"` for a common code is static too.
-    headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
-    /// For each name received more than once, the length of each of its values in the
-    /// joined text, in order: `get_all` cuts them back out, so the text is never kept
-    /// twice. `None` unless a header was repeated: boxed, it adds 8 bytes to a response
-    /// and no allocation in the common case.
-    repeated: Option<Box<Repeated>>,
+    /// Every header, `"status"` first, packed in one buffer.
+    fields: Fields,
 }
-
-/// `(name, length of each value)` for each header received more than once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Repeated(Vec<(Cow<'static, str>, Vec<usize>)>);
-
-/// What joins the values of a repeated header, as httplib2 does.
-const SEPARATOR: &str = ", ";
 
 impl Response {
     /// A response with this status, its standard reason phrase, and only the `"status"` key.
@@ -64,13 +55,17 @@ impl Response {
     /// assert_eq!((r.status, r.reason.as_str()), (404, "Not Found"));
     /// ```
     pub fn new(status: u16) -> Self {
-        Response::with_room(status, 0)
+        Response::with_room(status, 0, 0)
     }
 
-    /// A new response with room for `headers` more headers than `"status"`.
-    pub(crate) fn with_room(status: u16, headers: usize) -> Self {
-        let mut all = Vec::with_capacity(headers + 1);
-        all.push((Cow::Borrowed("status"), status_text(status)));
+    /// A new response with room for `headers` more headers than `"status"`, whose names
+    /// and values together take `text` bytes.
+    pub(crate) fn with_room(status: u16, headers: usize, text: usize) -> Self {
+        let mut status_text = [0u8; 5];
+        let status_text = decimal(status, &mut status_text);
+        let mut fields =
+            Fields::with_capacity(headers + 1, "status".len() + status_text.len() + text);
+        fields.push("status", status_text);
         Response {
             status,
             reason: http_reason(status).to_owned(),
@@ -79,8 +74,7 @@ impl Response {
             from_cache: false,
             url: String::new(),
             elapsed: Duration::ZERO,
-            headers: all,
-            repeated: None,
+            fields,
         }
     }
 
@@ -93,7 +87,7 @@ impl Response {
     /// assert_eq!(r.get("last-modified"), None);
     /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.position(name).map(|i| &*self.headers[i].1)
+        self.fields.get(name)
     }
 
     /// Each value of a header, as received on its own field line, in order: what
@@ -126,19 +120,7 @@ impl Response {
     /// assert_eq!(r.get_all("etag").next(), None);
     /// ```
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + use<'a> {
-        let joined = self.get(name);
-        // A header seen once is its whole text; a repeated one, its values cut out of it.
-        let (whole, lengths) = match self.lengths(name) {
-            Some(lengths) => (None, lengths),
-            None => (joined, &[][..]),
-        };
-        let joined = joined.unwrap_or_default();
-        let cut = lengths.iter().scan(0, move |start, &len| {
-            let value = joined.get(*start..*start + len)?;
-            *start += len + SEPARATOR.len();
-            Some(value)
-        });
-        whole.into_iter().chain(cut)
+        self.fields.get_all(name)
     }
 
     /// True if the header is present.
@@ -149,7 +131,7 @@ impl Response {
     /// assert!(!r.contains_key("etag"));
     /// ```
     pub fn contains_key(&self, name: &str) -> bool {
-        self.position(name).is_some()
+        self.fields.get(name).is_some()
     }
 
     /// All headers as `(name, value)`, names lower-cased, in the order received, `"status"`
@@ -163,7 +145,7 @@ impl Response {
     /// assert_eq!(all, [("status", "200"), ("content-type", "text/plain")]);
     /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers.iter().map(|(k, v)| (&**k, &**v))
+        self.fields.iter()
     }
 
     /// Sets a header, replacing any value it had (every line of a repeated one). The name
@@ -176,14 +158,7 @@ impl Response {
     /// assert_eq!(&r["X-COUNT"], "2");
     /// ```
     pub fn insert(&mut self, name: &str, value: impl Into<String>) {
-        let value = Cow::Owned(value.into());
-        match self.position(name) {
-            Some(i) => {
-                self.headers[i].1 = value;
-                self.forget_repeats(name);
-            }
-            None => self.headers.push((lowered(name), value)),
-        }
+        self.fields.insert(name, &value.into());
     }
 
     /// Removes a header and returns its value.
@@ -195,9 +170,7 @@ impl Response {
     /// assert!(!r.contains_key("x-temp"));
     /// ```
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        let i = self.position(name)?;
-        self.forget_repeats(name);
-        Some(self.headers.remove(i).1.into_owned())
+        self.fields.remove(name)
     }
 
     /// Adds a value to a header as another field line, as a repeated header is received:
@@ -213,27 +186,7 @@ impl Response {
     /// assert_eq!(r.get_all("vary").collect::<Vec<_>>(), ["Accept", "Accept-Encoding"]);
     /// ```
     pub fn append(&mut self, name: &str, value: &str) {
-        // Where each value ends in the joined text is noted only from the second value on.
-        match self.position(name) {
-            Some(i) => {
-                let (key, joined) = &mut self.headers[i];
-                let before = joined.len();
-                let joined = joined.to_mut();
-                joined.push_str(SEPARATOR);
-                joined.push_str(value);
-                let repeated = &mut self
-                    .repeated
-                    .get_or_insert_with(|| Box::new(Repeated(Vec::new())))
-                    .0;
-                match repeated.iter_mut().find(|(k, _)| k == key) {
-                    Some((_, lengths)) => lengths.push(value.len()),
-                    None => repeated.push((key.clone(), vec![before, value.len()])),
-                }
-            }
-            None => self
-                .headers
-                .push((lowered(name), Cow::Owned(value.to_owned()))),
-        }
+        self.fields.append(name, value);
     }
 
     /// Sets a header to these values, as if received on one field line each; with no
@@ -255,81 +208,30 @@ impl Response {
             .flat_map(move |(name, _)| self.get_all(name).map(move |value| (name, value)))
     }
 
-    /// The lengths of the values of a header received more than once.
-    fn lengths(&self, name: &str) -> Option<&[usize]> {
-        self.repeated
-            .as_ref()?
-            .0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, lengths)| lengths.as_slice())
+    /// Adds a header at the end with these values, as if received on a line each,
+    /// without looking for it first: the caller knows it is not there yet.
+    pub(crate) fn push_new<S: AsRef<str>>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = S>,
+    ) {
+        self.fields.push_joined(name, values);
     }
+}
 
-    /// Called when a header's joined text is replaced or removed.
-    fn forget_repeats(&mut self, name: &str) {
-        if let Some(repeated) = &mut self.repeated {
-            repeated.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-            if repeated.0.is_empty() {
-                self.repeated = None;
-            }
+/// `status` as decimal text in `buffer`: the status field costs no allocation of its own.
+fn decimal(status: u16, buffer: &mut [u8; 5]) -> &str {
+    let mut n = status;
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(name))
-    }
-}
-
-/// A status as text; a common one without an allocation.
-fn status_text(status: u16) -> Cow<'static, str> {
-    const COMMON: [(u16, &str); 14] = [
-        (200, "200"),
-        (201, "201"),
-        (204, "204"),
-        (206, "206"),
-        (301, "301"),
-        (302, "302"),
-        (303, "303"),
-        (304, "304"),
-        (307, "307"),
-        (308, "308"),
-        (400, "400"),
-        (404, "404"),
-        (500, "500"),
-        (503, "503"),
-    ];
-    match COMMON.iter().find(|(code, _)| *code == status) {
-        Some((_, text)) => Cow::Borrowed(text),
-        None => Cow::Owned(status.to_string()),
-    }
-}
-
-/// A header name lower-cased; a common one without an allocation.
-fn lowered(name: &str) -> Cow<'static, str> {
-    const COMMON: [&str; 16] = [
-        "status",
-        "content-length",
-        "content-type",
-        "content-location",
-        "content-encoding",
-        "-content-encoding",
-        "date",
-        "server",
-        "connection",
-        "transfer-encoding",
-        "cache-control",
-        "etag",
-        "last-modified",
-        "location",
-        "vary",
-        "set-cookie",
-    ];
-    match COMMON.iter().find(|c| c.eq_ignore_ascii_case(name)) {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(name.to_ascii_lowercase()),
-    }
+    std::str::from_utf8(&buffer[at..]).expect("ASCII digits")
 }
 
 /// `response["content-type"]`; panics when the header is absent, as a `HashMap` index does.
@@ -408,7 +310,7 @@ mod tests {
         assert_eq!(r.get_all("set-cookie").next(), None);
         r.append("set-cookie", "f=6");
         assert_eq!(r.get_all("set-cookie").collect::<Vec<_>>(), ["f=6"]);
-        assert!(r.repeated.is_none());
+        assert!(!r.fields.notes_repeats());
     }
 
     #[test]
@@ -416,7 +318,7 @@ mod tests {
         let mut r = Response::new(200);
         r.append("content-type", "text/plain");
         r.insert("etag", "\"v1\"");
-        assert!(r.repeated.is_none());
+        assert!(!r.fields.notes_repeats());
         assert_eq!(
             r.get_all("content-type").collect::<Vec<_>>(),
             ["text/plain"]
@@ -508,6 +410,7 @@ mod tests {
                 .chain(model.iter().map(|(n, _)| NAMES[*n][1].to_ascii_lowercase()))
                 .collect();
             proptest::prop_assert_eq!(names, expected);
+            proptest::prop_assert!(r.fields.is_packed());
         }
     }
 
