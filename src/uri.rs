@@ -6,6 +6,8 @@
 //! early (CVE-2020-11078). Scheme and host are lower-cased, an empty path becomes `/`, the
 //! fragment is dropped.
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use url::Url;
 
@@ -48,9 +50,14 @@ pub(crate) fn parse(uri: &str) -> Result<Url, Error> {
             "control character or space in the URL's host",
         ));
     }
-    let target: String = utf8_percent_encode(target, UNSAFE_IN_TARGET).collect();
-    let mut url = Url::parse(&format!("{scheme}://{authority}{target}"))
-        .map_err(|e| Error::invalid(format!("bad URL: {e}")))?;
+    // Most URIs need no encoding and already have a lower-case scheme: parsed as given,
+    // they cost no copy.
+    let encoded = Cow::from(utf8_percent_encode(target, UNSAFE_IN_TARGET));
+    let whole = match (&encoded, scheme.as_str() == &uri[..scheme.len()]) {
+        (Cow::Borrowed(_), true) => Cow::Borrowed(uri),
+        _ => Cow::Owned(format!("{scheme}://{authority}{encoded}")),
+    };
+    let mut url = Url::parse(&whole).map_err(|e| Error::invalid(format!("bad URL: {e}")))?;
     url.set_fragment(None);
     sendable(&url).map_err(Error::invalid)?;
     Ok(url)

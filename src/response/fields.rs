@@ -79,19 +79,25 @@ impl Fields {
         values: impl IntoIterator<Item = S>,
     ) {
         let start = self.text.len();
-        self.text
-            .extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        self.text.push_str(name);
+        self.text[start..].make_ascii_lowercase();
         let name_end = offset(self.text.len());
+        // The lengths are noted only if there is more than one value.
+        let mut values = values.into_iter();
         let mut lengths = Vec::new();
-        for (n, value) in values.into_iter().enumerate() {
-            if n > 0 {
+        if let Some(first) = values.next() {
+            self.text.push_str(first.as_ref());
+            for value in values {
+                if lengths.is_empty() {
+                    lengths.push(self.text.len() - name_end as usize);
+                }
                 self.text.push_str(SEPARATOR);
+                self.text.push_str(value.as_ref());
+                lengths.push(value.as_ref().len());
             }
-            self.text.push_str(value.as_ref());
-            lengths.push(value.as_ref().len());
         }
         self.ends.push((name_end, offset(self.text.len())));
-        if lengths.len() > 1 {
+        if !lengths.is_empty() {
             let name = self.text[start..name_end as usize].to_owned();
             self.repeated_mut().push((name, lengths));
         }
