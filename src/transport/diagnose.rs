@@ -8,7 +8,13 @@
 //! to read libcurl's text and the proxy's answer to the `CONNECT`. Only failures of the
 //! handshake or the tunnel are looked at again, and the result is used only if the same
 //! failure comes back.
+//!
+//! The second look blocks for up to [`LOOK_LIMIT`], so it runs on a thread of its own,
+//! `asynchttp-diagnose`, and the request awaits it: a driver running many requests must
+//! not stop for one that failed. Such failures are rare, and the thread ends with the look
+//! even if the request was given up meanwhile.
 
+use std::thread;
 use std::time::Duration;
 
 use isahc::http::Uri;
@@ -33,9 +39,31 @@ pub(crate) struct Diagnosis {
 }
 
 /// Connects to `url` again as the failed request did (through `proxy`, verifying as `tls`
-/// says), within `timeout` and [`LOOK_LIMIT`]. `None` if the connection was made this time,
-/// or libcurl could not be set up.
-pub(crate) fn connect_again(
+/// says), within `timeout` and [`LOOK_LIMIT`], on a thread of its own. `None` if the
+/// connection was made this time, or the look could not be made.
+pub(crate) async fn connect_again(
+    url: &Url,
+    proxy: Option<&Uri>,
+    tls: &TlsSettings,
+    timeout: Duration,
+) -> Option<Diagnosis> {
+    let (url, proxy, tls) = (url.clone(), proxy.cloned(), tls.clone());
+    let (seen, look) = flume::bounded(1);
+    let started = thread::Builder::new()
+        .name("asynchttp-diagnose".into())
+        .spawn(move || {
+            // The request may have been given up meanwhile: then no one reads this.
+            let _ = seen.send(look_again(&url, proxy.as_ref(), &tls, timeout));
+        });
+    if let Err(e) = started {
+        logs::debug!("no second look at a failed connection: no thread for it: {e}");
+        return None;
+    }
+    look.recv_async().await.ok().flatten()
+}
+
+/// [`connect_again`] on the calling thread, which it blocks.
+fn look_again(
     url: &Url,
     proxy: Option<&Uri>,
     tls: &TlsSettings,
@@ -113,8 +141,9 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!("https://{}/", listener.local_addr().unwrap())).unwrap();
         drop(listener);
-        let seen =
-            connect_again(&url, None, &TlsSettings::default(), Duration::from_secs(10)).unwrap();
+        let tls = TlsSettings::default();
+        let look = connect_again(&url, None, &tls, Duration::from_secs(10));
+        let seen = futures_lite::future::block_on(look).unwrap();
         assert_eq!(seen.code, 7, "{seen:?}");
         assert!(seen.detail.is_some_and(|d| !d.is_empty()));
         assert_eq!(seen.proxy_status, None);

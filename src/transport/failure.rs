@@ -25,7 +25,7 @@ pub(super) struct Sent<'a> {
 }
 
 /// The typed error for a request that failed before its response's head was whole.
-pub(super) fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
+pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
     let Sent { settings, url, .. } = *sent;
     let code = curl_code(&e);
     let source = Arc::new(e);
@@ -33,7 +33,7 @@ pub(super) fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
         _ if code == Some(curl_codes::TOO_LARGE) => Error::HeadersTooLarge { source },
         // isahc files a failed handshake under "connection failed".
         _ if code == Some(curl_codes::SSL_CONNECT) => Error::Tls {
-            reason: tls_reason(code, sent),
+            reason: tls_reason(code, sent).await,
             source,
         },
         // A SOCKS proxy refused (isahc: "unknown").
@@ -68,7 +68,7 @@ pub(super) fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
             host: url.host_str().unwrap_or_default().to_owned(),
             source,
         },
-        ErrorKind::ConnectionFailed => match refused_tunnel(code, sent) {
+        ErrorKind::ConnectionFailed => match refused_tunnel(code, sent).await {
             Some((proxy, status)) => Error::Proxy {
                 proxy,
                 target: origin::authority(url),
@@ -86,7 +86,7 @@ pub(super) fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine
         | ErrorKind::InvalidTlsConfiguration => Error::Tls {
-            reason: tls_reason(code, sent),
+            reason: tls_reason(code, sent).await,
             source,
         },
         _ => Error::Transport { source },
@@ -97,7 +97,7 @@ pub(super) fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
 /// or a handshake that broke off; `None` if the second look does not meet the same failure.
 /// A request with a client certificate of its own is looked at again only for the server's
 /// certificate: the second look sends none, so a broken handshake could break differently.
-fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
+async fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
     let Sent {
         settings,
         url,
@@ -112,7 +112,7 @@ fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
     let proxy = settings.proxy.for_url(url);
     // Within the request's own deadline: no time left, no second look.
     let timeout = deadline.left().ok()?;
-    let seen = diagnose::connect_again(url, proxy.as_ref(), &settings.tls, timeout)?;
+    let seen = diagnose::connect_again(url, proxy.as_ref(), &settings.tls, timeout).await?;
     if seen.code != code {
         return None;
     }
@@ -122,7 +122,7 @@ fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
 /// The proxy (`host:port`) and the status it answered an https request's `CONNECT` with,
 /// when that status refused the tunnel: libcurl reports it as a failed connection, as it
 /// does a proxy that is down, and isahc keeps neither its text nor the status.
-fn refused_tunnel(code: Option<u32>, sent: &Sent<'_>) -> Option<(String, u16)> {
+async fn refused_tunnel(code: Option<u32>, sent: &Sent<'_>) -> Option<(String, u16)> {
     let Sent {
         settings,
         url,
@@ -139,7 +139,7 @@ fn refused_tunnel(code: Option<u32>, sent: &Sent<'_>) -> Option<(String, u16)> {
         .for_url(url)
         .filter(|p| p.scheme_str() == Some("http"))?;
     let timeout = deadline.left().ok()?;
-    let seen = diagnose::connect_again(url, Some(&proxy), &settings.tls, timeout)?;
+    let seen = diagnose::connect_again(url, Some(&proxy), &settings.tls, timeout).await?;
     let status = seen.proxy_status.filter(|s| !(200..300).contains(s))?;
     (seen.code == curl_codes::COULDNT_CONNECT).then(|| (proxy_authority(&proxy), status))
 }

@@ -161,16 +161,18 @@ impl Transport {
         }
         // Learnt first: the requests that waited for this probe go where it says.
         drop(probe);
-        let response = sent.map_err(|e| {
-            let sent = Sent {
-                settings,
-                url: &req.url,
-                own_certificate: certificate.is_some(),
-                deadline,
-            };
-            failure::classify(e, &sent)
-        })?;
-        Ok(head(response, req))
+        match sent {
+            Ok(response) => Ok(head(response, req)),
+            Err(e) => {
+                let sent = Sent {
+                    settings,
+                    url: &req.url,
+                    own_certificate: certificate.is_some(),
+                    deadline,
+                };
+                Err(failure::classify(e, &sent).await)
+            }
+        }
     }
 
     /// The client a request goes through, its body, and the probe of its origin's

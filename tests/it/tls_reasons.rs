@@ -65,3 +65,59 @@ fn a_server_below_the_minimum_version_says_so() {
 fn lower_contains(text: &str, part: &str) -> bool {
     text.to_ascii_lowercase().contains(part)
 }
+
+/// The second look at a failed handshake blocks for as long as the server lets it, up to
+/// a few seconds: it must not hold up the requests running beside it. Sixteen slow
+/// requests are in flight on the drivers when a handshake fails and its second look
+/// hangs; each of them is answered, and read, while that look still hangs.
+#[test]
+fn a_second_look_at_a_failed_handshake_holds_up_no_other_request() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    let slow = Server::start(|_| Reply::ok("slow").delay(Duration::from_millis(500)));
+    let http = Http::builder()
+        .workers(32)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let in_flight: Vec<_> = (0..16).map(|_| http.request(&slow.url("/"))).collect();
+    eventually("every slow request received", || slow.hits() == 16);
+
+    // Not TLS: the first handshake fails at once; the second look's connection is held
+    // open, silent, until the test ends.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (looking, look_started) = mpsc::channel();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            if n == 0 {
+                let mut hello = [0u8; 512];
+                let _ = stream.read(&mut hello);
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            } else {
+                let _ = looking.send(());
+                held.push(stream);
+            }
+        }
+    });
+    let broken = http.request(&format!("https://{addr}/"));
+    look_started
+        .recv_timeout(BOUND)
+        .expect("a second look at the failed handshake");
+
+    for (response, content) in &in_flight {
+        assert_eq!(wait(response).unwrap().status, 200);
+        assert_eq!(body(content), b"slow");
+    }
+    assert!(
+        !LazyResponse::is_ready(&broken.0),
+        "the slow requests waited for the second look to end"
+    );
+    assert!(matches!(error(&broken.0), Error::Tls { .. }));
+}
