@@ -7,9 +7,10 @@
 #   benches/peers/run.sh --rounds 5 --scenarios seq,get-c8 --clients asynchttp,isahc,ureq
 #
 # Every argument goes to `asynchttp-peers run` (src/main.rs lists them). Needs root (or
-# nginx and python3-httplib2 already installed), cargo, and Debian's package archive.
-# nginx listens on 127.0.0.1 only, on a free port, from a temporary directory that is removed
-# at the end, with nginx itself.
+# nginx, openssl and python3-httplib2 already installed), cargo, and Debian's package archive.
+# nginx listens on 127.0.0.1 only, on three free ports (plain http; https offering HTTP/1.1
+# only; https offering HTTP/2), from a temporary directory that is removed at the end, with
+# nginx itself and the throwaway CA made there for the https ports.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -38,6 +39,11 @@ if [ ! -x "$nginx_bin" ]; then
     echo "installing nginx..." >&2
     apt_install nginx
     nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+fi
+
+if ! command -v openssl >/dev/null; then
+    echo "installing openssl..." >&2
+    apt_install openssl
 fi
 
 # Debian's python3, where python3-httplib2 installs (a python3 earlier in PATH may not see it).
@@ -79,11 +85,54 @@ head -c 1048576 /dev/zero | tr '\0' 'x' >"$tmp/www/1m"
 chmod 644 "$tmp"/www/*
 post_answer="$(head -c 100 /dev/zero | tr '\0' 'y')"
 
+# A throwaway CA, and a certificate for 127.0.0.1 (an IP SAN) signed by it, for the https
+# ports; the clients of the TLS scenarios are given ca.pem to trust. ECDSA P-256, valid for
+# two days; gone with $tmp. nginx's master reads the key as root.
+tls="$tmp/tls"
+mkdir -m 700 "$tls"
+cat >"$tls/ca.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+prompt = no
+x509_extensions = ca
+[dn]
+CN = asynchttp-peers throwaway CA
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+CNF
+cat >"$tls/server.ext" <<'EXT'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EXT
+openssl_quiet() { openssl "$@" 2>>"$tls/openssl.log" || { cat "$tls/openssl.log" >&2; return 1; }; }
+openssl_quiet req -x509 -new -config "$tls/ca.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+    -nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 2
+openssl_quiet req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr"
+openssl_quiet x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.pem"
+# The clients run as this user and read the CA; nothing else there is for them.
+chmod 711 "$tls" && chmod 644 "$tls/ca.pem"
+
 start_nginx() {
-    local port="$1"
+    local port="$1" tls_port="$2" h2_port="$3"
     # One worker: the server never takes more than one of the two cores, so every client has
     # the other, and the figures compare the clients rather than the server's share.
-    # keepalive_requests is large so that no connection is closed during a run.
+    # keepalive_requests is large so that no connection is closed during a run; since nginx
+    # 1.19.7 it bounds the requests of an HTTP/2 connection too (http2_max_requests, which
+    # did that before, is obsolete in 1.22: nginx warns and ignores it), as keepalive_timeout
+    # bounds its idle time. The https servers serve the same files; /tls answers which TLS
+    # version and cipher the connection has, asked once per client before the run.
+    local files="root $tmp/www;
+        # return answers POST too, after reading and discarding the request body.
+        location = /post { return 200 \"$post_answer\"; }
+        location / { }"
     cat >"$tmp/nginx.conf" <<CONF
 worker_processes 1;
 daemon on;
@@ -103,12 +152,26 @@ http {
     fastcgi_temp_path $tmp/fastcgi;
     uwsgi_temp_path $tmp/uwsgi;
     scgi_temp_path $tmp/scgi;
+    ssl_certificate $tls/server.pem;
+    ssl_certificate_key $tls/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:tls:1m;
+    ssl_session_timeout 300s;
     server {
         listen 127.0.0.1:$port;
-        root $tmp/www;
-        # return answers POST too, after reading and discarding the request body.
-        location = /post { return 200 "$post_answer"; }
-        location / { }
+        $files
+    }
+    # ALPN: http/1.1 only.
+    server {
+        listen 127.0.0.1:$tls_port ssl;
+        $files
+        location = /tls { return 200 "\$ssl_protocol \$ssl_cipher\n"; }
+    }
+    # ALPN: h2, or http/1.1 for a client that does not offer h2.
+    server {
+        listen 127.0.0.1:$h2_port ssl http2;
+        $files
+        location = /tls { return 200 "\$ssl_protocol \$ssl_cipher\n"; }
     }
 }
 CONF
@@ -118,26 +181,34 @@ CONF
 # A free port can be taken by someone else before nginx binds it: try a few.
 port=""
 for _ in 1 2 3; do
-    candidate="$("$bin" free-port)"
-    if start_nginx "$candidate" 2>>"$tmp/start.log"; then port="$candidate"; break; fi
+    read -r candidate tls_candidate h2_candidate <<<"$("$bin" free-port 3)"
+    if start_nginx "$candidate" "$tls_candidate" "$h2_candidate" 2>>"$tmp/start.log"; then
+        port="$candidate" tls_port="$tls_candidate" h2_port="$h2_candidate"
+        break
+    fi
 done
 [ -n "$port" ] || { cat "$tmp/start.log" >&2; echo "nginx did not start" >&2; exit 1; }
 for _ in $(seq 50); do [ -s "$tmp/nginx.pid" ] && break; sleep 0.1; done
 nginx_pid="$(cat "$tmp/nginx.pid")"
-# Bounded wait for the port to accept connections (5 s).
-ready=""
-for _ in $(seq 50); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ready=1; break; fi
-    sleep 0.1
+# Bounded wait for the ports to accept connections (5 s each).
+for p in "$port" "$tls_port" "$h2_port"; do
+    ready=""
+    for _ in $(seq 50); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then ready=1; break; fi
+        sleep 0.1
+    done
+    [ -n "$ready" ] || { cat "$tmp/error.log" >&2; echo "nginx is not answering on $p" >&2; exit 1; }
 done
-[ -n "$ready" ] || { cat "$tmp/error.log" >&2; echo "nginx is not answering on $port" >&2; exit 1; }
 
 nginx_version="$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
 # Which asynchttp was measured: the checkout this script is in.
 commit="$(git -C "$here" log -1 --format='%h (%cs)' 2>/dev/null || echo unknown)"
 dirty="$(git -C "$here/../.." status --porcelain -- src Cargo.toml 2>/dev/null | head -1)"
 [ -z "$dirty" ] || commit="$commit with uncommitted changes"
-echo "nginx $nginx_version on 127.0.0.1:$port" >&2
+echo "nginx $nginx_version on 127.0.0.1:$port (http), :$tls_port (https, HTTP/1.1)," \
+    ":$h2_port (https, HTTP/2)" >&2
 "$bin" run --base "http://127.0.0.1:$port" --server-pid "$nginx_pid" "${python_args[@]}" \
+    --tls-base "https://127.0.0.1:$tls_port" --h2-base "https://127.0.0.1:$h2_port" \
+    --ca "$tls/ca.pem" \
     --note "$nginx_version, 1 worker process, keep-alive, static files (sendfile) and \`return 200\` for POST" \
     --note "asynchttp at commit $commit; run on $(date -u +%Y-%m-%d)" "$@"

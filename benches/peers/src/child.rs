@@ -7,10 +7,16 @@
 //! (asynchttp's workers, isahc's agent, reqwest's runtime) and not the set-up. The peak RSS
 //! is the process's whole `VmHWM`. It prints one line of `name=value` fields, the same as
 //! `httplib2_client.py`, for the parent to read.
+//!
+//! Every response must be 200 with the scenario's length and come in the scenario's HTTP
+//! version (1.1, or 2 for the HTTP/2 scenarios); any other counts as a failed request. The
+//! line also says every version the responses came in (`http=`).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::io::Read;
-use std::sync::Barrier;
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -18,10 +24,11 @@ use asynchttp::{Http, LazyContent, LazyResponse};
 use futures::executor::block_on;
 use futures::future::join_all;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use isahc::tls::{TlsConfig, TrustStore};
 use isahc::{AsyncReadResponseExt, HttpClient, ReadResponseExt};
 use nix::sys::resource::{UsageWho, getrusage};
 
-use crate::scenario::{Client, POST_BODY, Scenario};
+use crate::scenario::{Client, POST_BODY, Scenario, version};
 
 /// Every client's per-request timeout: the timed part cannot hang. asynchttp's default.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,16 +46,29 @@ struct Target<'a> {
     url: &'a str,
     post: bool,
     response_len: usize,
+    /// The HTTP version every answer must come in, as a `version` bit.
+    version: u8,
+    /// Every version an answer came in, as `version` bits.
+    seen: AtomicU8,
 }
 
 impl Target<'_> {
-    fn check(&self, status: u16, len: usize) -> Result<(), String> {
-        if status == 200 && len == self.response_len {
+    /// A response's status, body length and HTTP version (a `version` bit).
+    fn check(&self, status: u16, len: usize, version: u8) -> Result<(), String> {
+        // Read first: a shared line written only the first time a version is seen.
+        if self.seen.load(Ordering::Relaxed) & version == 0 {
+            self.seen.fetch_or(version, Ordering::Relaxed);
+        }
+        if status == 200 && len == self.response_len && version == self.version {
             Ok(())
         } else {
             Err(format!(
-                "{} answered {status} with {len} bytes, not 200 with {}",
-                self.url, self.response_len
+                "{} answered {status} with {len} bytes over HTTP/{}, not 200 with {} over \
+                 HTTP/{}",
+                self.url,
+                version::names(version),
+                self.response_len,
+                version::names(self.version)
             ))
         }
     }
@@ -66,6 +86,8 @@ struct Outcome {
     switches: u64,
     /// The most threads seen in the process during the run.
     threads: usize,
+    /// The process's connections to the server at the end of the timed part.
+    connections: usize,
 }
 
 impl Outcome {
@@ -85,31 +107,50 @@ impl Outcome {
     }
 }
 
-/// Runs `client` on `scenario` against `base` (`http://127.0.0.1:PORT`) with `requests`
-/// timed requests, and prints the report line (and the first error, if any). Fails when any
+/// Runs `client` on `scenario` against `base` (`http://127.0.0.1:PORT`, or an https one
+/// with `ca` the PEM file of the CA that signed its certificate) with `requests` timed
+/// requests, and prints the report line (and the first error, if any). Fails when any
 /// request failed.
-pub fn run(client: Client, scenario: &Scenario, base: &str, requests: usize) -> Result<(), String> {
+pub fn run(
+    client: Client,
+    scenario: &Scenario,
+    base: &str,
+    requests: usize,
+    ca: Option<&Path>,
+) -> Result<(), String> {
+    if !client.speaks(scenario.transport) {
+        return Err(format!("{} does not run {}", client.id(), scenario.id));
+    }
+    let port = base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok());
+    if let Some(port) = port {
+        let _ = SERVER_PORT.set(port);
+    }
     let url = format!("{base}{}", scenario.path);
     let target = Target {
         url: &url,
         post: scenario.post,
         response_len: scenario.response_len,
+        version: scenario.transport.expected_version(),
+        seen: AtomicU8::new(0),
     };
     let (c, keep) = (scenario.concurrency, scenario.all_at_once);
     let outcome = match client {
-        Client::Asynchttp => asynchttp(&target, c, requests, scenario.all_at_once),
+        Client::Asynchttp => asynchttp(&target, c, requests, scenario.all_at_once, ca)?,
         Client::IsahcBlocking => {
-            let client = isahc_client(c);
+            let client = isahc_client(c, ca);
             threaded(c, requests, keep, &|| isahc_blocking(&client, &target))
         }
-        Client::IsahcAsync => isahc_async(&target, c, requests, scenario.all_at_once),
-        Client::IsahcAsync2 => isahc_async_twice(&target, c, requests, scenario.all_at_once),
+        Client::IsahcAsync => isahc_async(&target, c, requests, scenario.all_at_once, ca),
+        Client::IsahcAsync2 => isahc_async_twice(&target, c, requests, scenario.all_at_once, ca),
         Client::Ureq => {
-            let agent = ureq_agent(c);
+            let agent = ureq_agent(c, ca)?;
             threaded(c, requests, keep, &|| ureq_one(&agent, &target))
         }
         Client::Reqwest => {
-            let client = reqwest_client(c)?;
+            let client = reqwest_client(c, ca)?;
             threaded(c, requests, keep, &|| reqwest_one(&client, &target))
         }
         Client::Httplib2 => return Err("httplib2 runs in Python: httplib2_client.py".into()),
@@ -118,7 +159,7 @@ pub fn run(client: Client, scenario: &Scenario, base: &str, requests: usize) -> 
     latencies.sort_by(f64::total_cmp);
     println!(
         "requests={requests} errors={} wall_us={} cpu_us={} switches={} p50_us={:.1} \
-         p99_us={:.1} peak_rss_kib={} threads={}",
+         p99_us={:.1} peak_rss_kib={} threads={} conns={} http={}",
         outcome.errors,
         outcome.wall.as_micros(),
         outcome.cpu.as_micros(),
@@ -127,6 +168,8 @@ pub fn run(client: Client, scenario: &Scenario, base: &str, requests: usize) -> 
         percentile(&latencies, 0.99),
         proc_status("VmHWM"),
         outcome.threads,
+        outcome.connections,
+        version::names(target.seen.load(Ordering::Relaxed)),
     );
     match outcome.first_error {
         Some(e) => {
@@ -135,6 +178,59 @@ pub fn run(client: Client, scenario: &Scenario, base: &str, requests: usize) -> 
             Err(format!("{} of {requests} failed", outcome.errors))
         }
         None => Ok(()),
+    }
+}
+
+/// One GET of `url` by `client`, set up as in the scenarios (for one request at a time),
+/// before the run: the status, the body and the HTTP version (a `version` bit).
+pub fn probe(client: Client, url: &str, ca: Option<&Path>) -> Result<(u16, Vec<u8>, u8), String> {
+    let failed = |e: String| format!("{}: {url}: {e}", client.id());
+    match client {
+        Client::Asynchttp => {
+            let mut builder = Http::builder().workers(1).timeout(TIMEOUT);
+            if let Some(ca) = ca {
+                builder = builder.ca_certs(ca);
+            }
+            let http = builder.build().map_err(|e| failed(e.to_string()))?;
+            let (response, content) = http.request(url);
+            let response = LazyResponse::wait(&response).map_err(|e| failed(e.to_string()))?;
+            let body = LazyContent::wait(&content).map_err(|e| failed(e.to_string()))?;
+            Ok((
+                response.status,
+                body.to_vec(),
+                version::from_asynchttp(response.version),
+            ))
+        }
+        Client::IsahcBlocking | Client::IsahcAsync | Client::IsahcAsync2 => {
+            let mut response = isahc_client(1, ca)
+                .get(url)
+                .map_err(|e| failed(e.to_string()))?;
+            let body = response.bytes().map_err(|e| failed(e.to_string()))?;
+            let version = version::from_http(response.version());
+            Ok((response.status().as_u16(), body, version))
+        }
+        Client::Ureq => {
+            let response = ureq_agent(1, ca)?
+                .get(url)
+                .call()
+                .map_err(|e| failed(e.to_string()))?;
+            let (head, mut body) = response.into_parts();
+            let body = body.read_to_vec().map_err(|e| failed(e.to_string()))?;
+            Ok((head.status.as_u16(), body, version::from_http(head.version)))
+        }
+        Client::Reqwest => {
+            let mut response = reqwest_client(1, ca)?
+                .get(url)
+                .send()
+                .map_err(|e| failed(e.to_string()))?;
+            let mut body = Vec::new();
+            response
+                .read_to_end(&mut body)
+                .map_err(|e| failed(e.to_string()))?;
+            let version = version::from_http(response.version());
+            Ok((response.status().as_u16(), body, version))
+        }
+        Client::Httplib2 => Err(failed("httplib2 runs in Python".to_owned())),
     }
 }
 
@@ -188,7 +284,50 @@ impl Clock {
         outcome.wall = wall;
         outcome.cpu = usage.cpu - self.usage.cpu;
         outcome.switches = usage.switches - self.usage.switches;
+        outcome.connections = outcome.connections.max(connections());
     }
+}
+
+/// The server's port, for [`connections`].
+static SERVER_PORT: OnceLock<u16> = OnceLock::new();
+
+/// This process's TCP connections established to the server's port now: its socket
+/// descriptors found in /proc/net/tcp. How many connections a client keeps (for HTTP/2,
+/// whether it multiplexes on one).
+fn connections() -> usize {
+    let Some(&port) = SERVER_PORT.get() else {
+        return 0;
+    };
+    let sockets: HashSet<u64> = std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|fd| {
+            let link = std::fs::read_link(fd.path()).ok()?;
+            link.to_str()?
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout
+    // inode; addresses are hex IP:port, state 01 is ESTABLISHED.
+    tcp.lines()
+        .skip(1)
+        .filter(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            f.len() > 9
+                && f[3] == "01"
+                && f[2]
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+                    == Some(port)
+                && f[9].parse().is_ok_and(|inode| sockets.contains(&inode))
+        })
+        .count()
 }
 
 /// A number field of /proc/self/status (`VmHWM` in KiB, `Threads`).
@@ -275,13 +414,23 @@ fn threaded<T: Send>(
 /// the next, so a request's latency is from `request()` to the moment its reader saw it
 /// done. With `all_at_once` it submits every request and then reads them in order, all
 /// pairs held to the end.
-fn asynchttp(target: &Target, c: usize, requests: usize, all_at_once: bool) -> Outcome {
-    let http = Http::builder()
+fn asynchttp(
+    target: &Target,
+    c: usize,
+    requests: usize,
+    all_at_once: bool,
+    ca: Option<&Path>,
+) -> Result<Outcome, String> {
+    let mut builder = Http::builder()
         .workers(c)
         .timeout(TIMEOUT)
-        .user_agent(USER_AGENT)
+        .user_agent(USER_AGENT);
+    if let Some(ca) = ca {
+        builder = builder.ca_certs(ca);
+    }
+    let http = builder
         .build()
-        .expect("asynchttp client");
+        .map_err(|e| format!("asynchttp client: {e}"))?;
     let submit = || {
         if target.post {
             http.post(target.url, POST_BODY.as_slice())
@@ -292,7 +441,11 @@ fn asynchttp(target: &Target, c: usize, requests: usize, all_at_once: bool) -> O
     let read = |(response, content): &(LazyResponse, LazyContent)| {
         let response = LazyResponse::wait(response).map_err(|e| e.to_string())?;
         let body = LazyContent::wait(content).map_err(|e| e.to_string())?;
-        target.check(response.status, body.len())
+        target.check(
+            response.status,
+            body.len(),
+            version::from_asynchttp(response.version),
+        )
     };
     let window = |n: usize, outcome: &mut Outcome| {
         let mut in_flight = VecDeque::with_capacity(c);
@@ -328,15 +481,25 @@ fn asynchttp(target: &Target, c: usize, requests: usize, all_at_once: bool) -> O
         clock.stop(&mut outcome);
     }
     outcome.note_threads();
-    outcome
+    Ok(outcome)
 }
 
 // ---- isahc ----
 
 /// isahc configured as asynchttp configures its own client: no redirects followed, no
-/// automatic decompression, no `Expect: 100-continue`, `c` connections.
-fn isahc_client(c: usize) -> HttpClient {
-    HttpClient::builder()
+/// automatic decompression, no `Expect: 100-continue`, `c` connections, and with `ca` the
+/// CA file to trust. Its version negotiation is isahc's default, as asynchttp's is: over
+/// TLS the highest version the server's ALPN offers.
+fn isahc_client(c: usize, ca: Option<&Path>) -> HttpClient {
+    let mut builder = HttpClient::builder();
+    if let Some(ca) = ca {
+        builder = builder.tls_config(
+            TlsConfig::builder()
+                .trust_store(TrustStore::from_file(ca))
+                .build(),
+        );
+    }
+    builder
         .redirect_policy(RedirectPolicy::None)
         .automatic_decompression(false)
         .expect_continue(ExpectContinue::disabled())
@@ -372,15 +535,22 @@ fn isahc_blocking(client: &HttpClient, target: &Target) -> Result<Kept, String> 
     let mut response = client.send(request).map_err(|e| e.to_string())?;
     // `bytes` sizes its buffer from Content-Length, as the async path's does.
     let bytes = response.bytes().map_err(|e| e.to_string())?;
-    target.check(response.status().as_u16(), bytes.len())?;
+    let version = version::from_http(response.version());
+    target.check(response.status().as_u16(), bytes.len(), version)?;
     let (head, _) = response.into_parts();
     Ok((isahc::Response::from_parts(head, ()), bytes))
 }
 
 /// One thread and one `HttpClient`: `c` futures, each making its share in turn, or with
 /// `all_at_once` one future per request, all joined at once.
-fn isahc_async(target: &Target, c: usize, requests: usize, all_at_once: bool) -> Outcome {
-    let client = isahc_client(c);
+fn isahc_async(
+    target: &Target,
+    c: usize,
+    requests: usize,
+    all_at_once: bool,
+    ca: Option<&Path>,
+) -> Outcome {
+    let client = isahc_client(c, ca);
     let one = || async {
         let start = Instant::now();
         let request = isahc_request(target, |post| {
@@ -396,7 +566,8 @@ fn isahc_async(target: &Target, c: usize, requests: usize, all_at_once: bool) ->
                 .await
                 .map_err(|e| e.to_string())?;
             let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-            target.check(response.status().as_u16(), bytes.len())?;
+            let version = version::from_http(response.version());
+            target.check(response.status().as_u16(), bytes.len(), version)?;
             let (head, _) = response.into_parts();
             Ok::<Kept, String>((isahc::Response::from_parts(head, ()), bytes))
         }
@@ -442,7 +613,13 @@ fn isahc_async(target: &Target, c: usize, requests: usize, all_at_once: bool) ->
 /// [`isahc_async`] on two threads at once, each with a client of its own and half of the
 /// concurrency and of the requests. Each thread's set-up and warm-up fall inside the timed
 /// part here: a small bias against this client.
-fn isahc_async_twice(target: &Target, c: usize, requests: usize, all_at_once: bool) -> Outcome {
+fn isahc_async_twice(
+    target: &Target,
+    c: usize,
+    requests: usize,
+    all_at_once: bool,
+    ca: Option<&Path>,
+) -> Outcome {
     let halves = [(c / 2).max(1), c - c / 2];
     let mut outcome = Outcome::default();
     let clock = Clock::start();
@@ -452,7 +629,7 @@ fn isahc_async_twice(target: &Target, c: usize, requests: usize, all_at_once: bo
             .enumerate()
             .map(|(i, &half)| {
                 let mine = requests / 2 + usize::from(i == 0 && requests % 2 == 1);
-                scope.spawn(move || isahc_async(target, half.max(1), mine, all_at_once))
+                scope.spawn(move || isahc_async(target, half.max(1), mine, all_at_once, ca))
             })
             .collect();
         runs.into_iter()
@@ -464,6 +641,7 @@ fn isahc_async_twice(target: &Target, c: usize, requests: usize, all_at_once: bo
         outcome.latencies_us.extend_from_slice(&part.latencies_us);
         outcome.errors += part.errors;
         outcome.threads = outcome.threads.max(part.threads);
+        outcome.connections = outcome.connections.max(part.connections);
         if outcome.first_error.is_none() {
             outcome.first_error = part.first_error;
         }
@@ -481,8 +659,31 @@ fn isahc_async_twice(target: &Target, c: usize, requests: usize, all_at_once: bo
 /// on every request, even one that reuses a pooled connection, and a resolution with a
 /// timeout (which `timeout_global` would give it) runs on a thread spawned for it. For the
 /// IP address here resolving cannot block, and each phase that can is bounded.
-fn ureq_agent(c: usize) -> ureq::Agent {
-    ureq::Agent::config_builder()
+///
+/// With `ca`, it trusts that CA alone, over rustls with the aws-lc-rs provider (the one
+/// reqwest's and libcurl's rustls use here).
+fn ureq_agent(c: usize, ca: Option<&Path>) -> Result<ureq::Agent, String> {
+    let mut builder = ureq::Agent::config_builder();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        let certs = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+                Ok(_) => None,
+                Err(e) => Some(Err(format!("{}: {e}", ca.display()))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        builder = builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::Rustls)
+                .unversioned_rustls_crypto_provider(Arc::new(
+                    rustls::crypto::aws_lc_rs::default_provider(),
+                ))
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    Ok(builder
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .timeout_send_request(Some(TIMEOUT))
         .timeout_send_body(Some(TIMEOUT))
@@ -493,7 +694,7 @@ fn ureq_agent(c: usize) -> ureq::Agent {
         .max_idle_connections(c)
         .max_idle_connections_per_host(c)
         .build()
-        .into()
+        .into())
 }
 
 fn ureq_one(
@@ -508,16 +709,25 @@ fn ureq_one(
     .map_err(|e| e.to_string())?;
     let (head, mut body) = response.into_parts();
     let bytes = body.read_to_vec().map_err(|e| e.to_string())?;
-    target.check(head.status.as_u16(), bytes.len())?;
+    let version = version::from_http(head.version);
+    target.check(head.status.as_u16(), bytes.len(), version)?;
     Ok((ureq::http::Response::from_parts(head, ()), bytes))
 }
 
 // ---- reqwest ----
 
 /// One blocking `Client` for every thread: no redirects, no proxy, a pool as large as the
-/// concurrency.
-fn reqwest_client(c: usize) -> Result<reqwest::blocking::Client, String> {
-    reqwest::blocking::Client::builder()
+/// concurrency; with `ca`, that CA as its only root (rustls, which offers h2 and http/1.1 in
+/// ALPN).
+fn reqwest_client(c: usize, ca: Option<&Path>) -> Result<reqwest::blocking::Client, String> {
+    let mut builder = reqwest::blocking::Client::builder();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        let cert =
+            reqwest::Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", ca.display()))?;
+        builder = builder.tls_certs_only([cert]);
+    }
+    builder
         .timeout(TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -544,6 +754,7 @@ fn reqwest_one(
     response
         .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
-    target.check(response.status().as_u16(), bytes.len())?;
+    let version = version::from_http(response.version());
+    target.check(response.status().as_u16(), bytes.len(), version)?;
     Ok((response, bytes))
 }

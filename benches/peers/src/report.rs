@@ -10,11 +10,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::scenario::{Client, SCENARIOS, Scenario};
+use crate::scenario::{Client, SCENARIOS, Scenario, Transport, version};
 
 /// What the parent was asked to do.
 pub struct Plan {
+    /// Plain http: `http://127.0.0.1:PORT`.
     pub base: String,
+    /// nginx's TLS ports and the CA, if run.sh made them; without them no TLS scenario runs.
+    pub tls: Option<Tls>,
+    /// Which TLS version and cipher the clients negotiated, found before the run.
+    pub tls_note: Option<String>,
     pub rounds: usize,
     pub quick: bool,
     /// The Python with httplib2, or `None` for a column of "-".
@@ -27,6 +32,37 @@ pub struct Plan {
     /// nginx's master process, whose CPU time (its workers') is told apart from the rest of
     /// the machine's.
     pub server_pid: Option<u32>,
+}
+
+/// nginx's two https ports, the same files behind each, and the CA that signed their
+/// certificate.
+pub struct Tls {
+    /// ALPN offers only `http/1.1`.
+    pub h1_base: String,
+    /// ALPN offers `h2`.
+    pub h2_base: String,
+    /// The CA's PEM file.
+    pub ca: PathBuf,
+}
+
+impl Tls {
+    /// The base of a TLS transport; the HTTP/1.1 one for plain http, which has none here.
+    pub fn base(&self, transport: Transport) -> &str {
+        match transport {
+            Transport::TlsH2 => &self.h2_base,
+            Transport::TlsH1 | Transport::Plain => &self.h1_base,
+        }
+    }
+}
+
+impl Plan {
+    /// Where a scenario's requests go, and the CA file to trust there.
+    fn target(&self, scenario: &Scenario) -> (&str, Option<&PathBuf>) {
+        match (&self.tls, scenario.transport.is_tls()) {
+            (Some(tls), true) => (tls.base(scenario.transport), Some(&tls.ca)),
+            _ => (&self.base, None),
+        }
+    }
 }
 
 /// No child may run longer than this: a stuck client costs a cell, not the run.
@@ -46,6 +82,11 @@ struct Sample {
     p99_us: f64,
     peak_rss_kib: f64,
     threads: f64,
+    /// Connections to the server open at the end of the timed part (0: not reported, as
+    /// httplib2 does not).
+    connections: f64,
+    /// The HTTP versions the responses came in, as `version` bits (0: not reported).
+    versions: u8,
 }
 
 impl Sample {
@@ -64,6 +105,11 @@ impl Sample {
             p99_us: field("p99_us")?,
             peak_rss_kib: field("peak_rss_kib")?,
             threads: field("threads")?,
+            connections: field("conns").unwrap_or(0.0),
+            versions: line
+                .split_whitespace()
+                .find_map(|kv| version::parse(kv.strip_prefix("http=")?))
+                .unwrap_or(0),
         })
     }
 
@@ -135,9 +181,11 @@ pub fn run(plan: &Plan) -> Result<(), String> {
     Ok(())
 }
 
-/// httplib2 only runs GET scenarios, and only where Python has it.
+/// httplib2 only runs GET scenarios over plain http, and only where Python has it; over
+/// TLS, the clients that can be given the CA and speak the scenario's HTTP version.
 fn takes_part(plan: &Plan, client: Client, scenario: &Scenario) -> bool {
-    client != Client::Httplib2 || (plan.python.is_some() && !scenario.post)
+    client.speaks(scenario.transport)
+        && (client != Client::Httplib2 || (plan.python.is_some() && !scenario.post))
 }
 
 /// One measurement in a fresh process: this binary's `child` command, or the Python script.
@@ -149,12 +197,13 @@ fn run_child(
     scenario: &Scenario,
     requests: usize,
 ) -> (Option<Sample>, Option<String>) {
+    let (base, ca) = plan.target(scenario);
     let mut command = match (client, &plan.python) {
         (Client::Httplib2, Some(python)) => {
             let mut command = Command::new(python);
             command.arg(PYTHON_SCRIPT).args([
                 "--url",
-                &format!("{}{}", plan.base, scenario.path),
+                &format!("{base}{}", scenario.path),
                 "--requests",
                 &requests.to_string(),
                 "--concurrency",
@@ -177,10 +226,13 @@ fn run_child(
                 "--scenario",
                 scenario.id,
                 "--base",
-                &plan.base,
+                base,
                 "--requests",
                 &requests.to_string(),
             ]);
+            if let Some(ca) = ca {
+                command.arg("--ca").arg(ca);
+            }
             command
         }
     };
@@ -312,6 +364,8 @@ fn cell(runs: &Runs, scenario: &Scenario, client: Client) -> Option<Cell> {
             p99_us: field(|s| s.p99_us),
             peak_rss_kib: field(|s| s.peak_rss_kib),
             threads: field(|s| s.threads),
+            connections: field(|s| s.connections),
+            versions: ok.iter().fold(0, |bits, s| bits | s.versions),
         },
         vs_isahc: ratio_to(Client::IsahcBlocking),
         vs_ureq: ratio_to(Client::Ureq),
@@ -402,6 +456,9 @@ fn render(
     for client in &plan.clients {
         let _ = writeln!(md, "- {client}: {}", client.how());
     }
+    if plan.scenarios.iter().any(|s| s.transport.is_tls()) {
+        tls_notes(&mut md, plan);
+    }
 
     for scenario in &plan.scenarios {
         let requests = if plan.quick {
@@ -421,12 +478,21 @@ fn render(
             load[..1].make_ascii_uppercase();
             let _ = writeln!(md, "{load}.\n");
         }
+        let tls = scenario.transport.is_tls();
         if scenario.all_at_once {
             let _ = writeln!(
                 md,
                 "| client | how | s | req/s | × isahc | × ureq | CPU µs/req | peak RSS MiB | threads |"
             );
             let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        } else if tls {
+            // The HTTP version every response came in, as the client saw it, and the
+            // connections it kept.
+            let _ = writeln!(
+                md,
+                "| client | HTTP | conns | req/s | × isahc | × ureq | CPU µs/req | cs/req | p50 µs | p99 µs | peak RSS MiB |"
+            );
+            let _ = writeln!(md, "|---|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         } else {
             let _ = writeln!(
                 md,
@@ -441,7 +507,11 @@ fn render(
                 } else {
                     "-"
                 };
-                let columns = if scenario.all_at_once { 7 } else { 8 };
+                let columns = match (scenario.all_at_once, tls) {
+                    (true, _) => 7,
+                    (false, false) => 8,
+                    (false, true) => 10,
+                };
                 let _ = writeln!(md, "| {client} |{}", format!(" {why} |").repeat(columns));
                 continue;
             };
@@ -470,9 +540,16 @@ fn render(
                     s.threads
                 );
             } else {
+                let http = if tls {
+                    let versions = version::names(s.versions);
+                    let versions = if versions.is_empty() { "?" } else { &versions };
+                    format!(" {versions} | {:.0} |", s.connections)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     md,
-                    "| {name} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                    "| {name} |{http} {} | {} | {} | {} | {:.2} | {} | {} | {} |",
                     rate(&c),
                     ratio(c.vs_isahc),
                     ratio(c.vs_ureq),
@@ -483,6 +560,11 @@ fn render(
                     decimal(s.peak_rss_kib / 1024.0)
                 );
             }
+        }
+        if let Some(twin) = scenario.h1_twin
+            && plan.scenarios.iter().any(|s| s.id == twin)
+        {
+            h2_over_h1(&mut md, plan, runs, scenario.id, twin);
         }
     }
     if !failures.is_empty() {
@@ -613,13 +695,108 @@ fn machine_notes() -> Vec<String> {
     ]
 }
 
-/// The scenarios named in `ids` (comma-separated), or all of them.
-pub fn pick_scenarios(ids: Option<&str>) -> Result<Vec<&'static Scenario>, String> {
+/// The scenarios named in `ids` (comma-separated), or all of them; those over TLS only
+/// with `tls`, nginx's https ports and the CA.
+pub fn pick_scenarios(ids: Option<&str>, tls: bool) -> Result<Vec<&'static Scenario>, String> {
     match ids {
-        None => Ok(SCENARIOS.iter().collect()),
+        None => Ok(SCENARIOS
+            .iter()
+            .filter(|s| tls || !s.transport.is_tls())
+            .collect()),
         Some(ids) => ids
             .split(',')
-            .map(|id| crate::scenario::scenario_by_id(id).ok_or(format!("no scenario {id}")))
+            .map(|id| {
+                let scenario =
+                    crate::scenario::scenario_by_id(id).ok_or(format!("no scenario {id}"))?;
+                if scenario.transport.is_tls() && !tls {
+                    return Err(format!("{id} needs --tls-base, --h2-base and --ca"));
+                }
+                Ok(scenario)
+            })
             .collect(),
     }
+}
+
+/// What the TLS scenarios are, after the list of clients.
+fn tls_notes(md: &mut String, plan: &Plan) {
+    let _ = writeln!(
+        md,
+        "\nOver TLS (the tables \"over TLS\"): the same nginx serves the same files on two \
+         more ports of 127.0.0.1, with a certificate for 127.0.0.1 (an IP SAN) signed by a \
+         throwaway CA that run.sh makes; each client is told to trust that CA. \
+         `ssl_protocols TLSv1.2 TLSv1.3`, a shared session cache, keep-alive as over plain \
+         http. On one port nginx takes only `http/1.1` in ALPN, on the other `h2`, which every \
+         client here offers first. Every response must come in the table's HTTP version, or the \
+         request counts as failed; the HTTP column says every version the responses came in, \
+         and conns how many connections to nginx the client had open at the end of the timed \
+         part. Connections are kept alive and are made in the untimed warm-up, so the timed \
+         part has no handshakes unless a client opens more connections then. Under each \
+         HTTP/2 table, each client's rate over its rate in the HTTP/1.1 table of the same \
+         requests (medians of the rounds' ratios).\n"
+    );
+    if let Some(note) = &plan.tls_note {
+        let _ = writeln!(md, "- TLS: {note}.");
+    }
+    let _ = writeln!(md, "- libcurl's TLS (asynchttp and isahc): {}.", curl_tls());
+    for client in &plan.clients {
+        match client.tls_how() {
+            Some(how) => {
+                let _ = writeln!(md, "- {client}: {how}.");
+            }
+            None => {
+                let _ = writeln!(md, "- {client}: not over TLS (`-`).");
+            }
+        }
+    }
+}
+
+/// Under an HTTP/2 table: each client's rate there over its rate in the HTTP/1.1 twin, the
+/// median of the rounds' ratios (each round's pair measured minutes apart at most).
+fn h2_over_h1(md: &mut String, plan: &Plan, runs: &Runs, h2: &'static str, h1: &'static str) {
+    let ratio = |client: Client| {
+        let (over_h2, over_h1) = (runs.get(&(h2, client))?, runs.get(&(h1, client))?);
+        median(
+            over_h2
+                .iter()
+                .zip(over_h1)
+                .filter_map(|(a, b)| Some(a.as_ref()?.rate() / b.as_ref()?.rate()))
+                .collect(),
+        )
+    };
+    let _ = writeln!(
+        md,
+        "\n**asynchttp h2 / h1.1 over TLS: {}**",
+        ratio(Client::Asynchttp).map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
+    );
+    let others: Vec<String> = plan
+        .clients
+        .iter()
+        .filter(|&&c| c != Client::Asynchttp)
+        .filter_map(|&c| Some(format!("{c} {:.2}", ratio(c)?)))
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(md, "\nh2 / h1.1 of the others: {}.", others.join(", "));
+    }
+}
+
+/// libcurl's TLS library as isahc reports it ("rustls-ffi/0.15.7/rustls/0.23.46").
+fn curl_tls() -> String {
+    isahc::version()
+        .split_whitespace()
+        .filter(|part| {
+            let part = part.to_ascii_lowercase();
+            [
+                "rustls",
+                "openssl",
+                "boringssl",
+                "libressl",
+                "gnutls",
+                "mbedtls",
+                "wolfssl",
+            ]
+            .iter()
+            .any(|tls| part.starts_with(tls))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
