@@ -146,13 +146,29 @@ pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::http::Http;
-pub use crate::lazy::{Lazy, LazyContent, LazyResponse};
+pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
 pub use crate::response::Response;
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
+
+/// Method forms of the lazy types' operations: `use asynchttp::prelude::*;` brings in
+/// [`LazyExt`], so that `response.wait()`, `content.into_result()` and `lazy.into_inner()`
+/// work without naming the types. Only traits are here, so a glob import never clashes
+/// with a name of your own.
+///
+/// ```
+/// use asynchttp::prelude::*;
+///
+/// let http = asynchttp::Http::new();
+/// let (response, _content) = http.request("ftp://127.0.0.1/"); // refused at once
+/// assert!(response.into_result().is_err());
+/// ```
+pub mod prelude {
+    pub use crate::lazy::LazyExt;
+}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
