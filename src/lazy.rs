@@ -7,6 +7,7 @@ use std::ops::Deref;
 use std::panic::Location;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use once_cell::sync::OnceCell;
 use crate::exchange::Exchange;
 use crate::logs;
 use crate::pool::{self, Task};
+use crate::shutdown;
 use crate::sync;
 use crate::{Error, Response};
 
@@ -53,12 +55,20 @@ struct Waiting<T> {
 struct Listeners {
     /// Told this slot's index (a batch reading in completion order).
     observers: Vec<(flume::Sender<usize>, usize)>,
+    /// Futures awaiting the slot: one entry each, under the future's key, with the waker of
+    /// its latest poll.
+    wakers: Vec<(u64, Waker)>,
+    /// The key of the next future to wait.
+    next_key: u64,
 }
 
 impl Listeners {
     fn notify(self) {
         for (observer, index) in self.observers {
             let _ = observer.send(index); // a dropped iterator stops listening
+        }
+        for (_, waker) in self.wakers {
+            waker.wake();
         }
     }
 }
@@ -118,6 +128,7 @@ impl<T> Slot<T> {
         let wake = waiting.waiters > 0;
         let listeners = waiting.listeners.take();
         drop(waiting);
+        // Blocked threads and awaiting futures are woken together, once the lock is free.
         if wake {
             self.ready.notify_all();
         }
@@ -136,6 +147,63 @@ impl<T> Slot<T> {
         } else {
             let listeners = waiting.listeners.get_or_insert_with(Box::default);
             listeners.observers.push((observer, index));
+        }
+    }
+
+    /// Ready once filled. Until then it registers the waker of `cx` under `key`, in place
+    /// of the one the same future registered before, so a future polled again never adds a
+    /// second entry. It never blocks, and never runs the request (as a blocking wait on a
+    /// worker thread does): a future's thread is its executor's.
+    pub(crate) fn poll_filled(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
+        shutdown::note_async_thread();
+        if self.is_filled() {
+            *key = None; // the fill took the listeners
+            return Poll::Ready(());
+        }
+        let mut waiting = self.lock();
+        if self.is_filled() {
+            *key = None;
+            return Poll::Ready(());
+        }
+        let listeners = waiting.listeners.get_or_insert_with(Box::default);
+        let registered = key.and_then(|key| listeners.wakers.iter().position(|(k, _)| *k == key));
+        match registered {
+            Some(at) => {
+                let waker = &mut listeners.wakers[at].1;
+                if !waker.will_wake(cx.waker()) {
+                    waker.clone_from(cx.waker());
+                }
+            }
+            None => {
+                let new = listeners.next_key;
+                listeners.next_key += 1;
+                listeners.wakers.push((new, cx.waker().clone()));
+                *key = Some(new);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Wakers registered by futures still waiting.
+    #[cfg(test)]
+    pub(crate) fn wakers(&self) -> usize {
+        self.lock().listeners.as_ref().map_or(0, |l| l.wakers.len())
+    }
+
+    /// Drops the waker registered under `key`: its future is gone before the slot was
+    /// filled (a timeout or a `select` dropped it).
+    pub(crate) fn forget(&self, key: &mut Option<u64>) {
+        let Some(key) = key.take() else {
+            return;
+        };
+        if self.is_filled() {
+            return;
+        }
+        let mut waiting = self.lock();
+        if let Some(listeners) = waiting.listeners.as_mut() {
+            if let Some(at) = listeners.wakers.iter().position(|(k, _)| *k == key) {
+                listeners.wakers.swap_remove(at);
+            }
         }
     }
 
@@ -197,6 +265,13 @@ impl<T> Slot<T> {
     fn wait_logged(&self) -> Result<&T, Error> {
         let result = self.wait_until(None).expect("no deadline");
         self.log_surfaced(&result, Location::caller());
+        result
+    }
+
+    /// The outcome of a filled slot, read at `at`.
+    pub(crate) fn outcome(&self, at: &Location<'_>) -> Result<&T, Error> {
+        let result = self.get().expect("read once filled");
+        self.log_surfaced(&result, at);
         result
     }
 
@@ -279,6 +354,12 @@ impl<T> Promise<T> {
     }
 
     pub(crate) fn fulfil(self, result: Result<T, Error>) {
+        self.slot.fill(result);
+    }
+
+    /// Fills the slot and keeps holding it, as a promise does for a moment after filling.
+    #[cfg(test)]
+    pub(crate) fn fill_and_hold(&self, result: Result<T, Error>) {
         self.slot.fill(result);
     }
 

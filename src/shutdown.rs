@@ -1,10 +1,21 @@
 //! How an `Http` stops: it closes to new requests, the requests already queued still run,
 //! and `shutdown` returns once the last of them is gone.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use crate::sync;
+
+thread_local! {
+    /// True once this thread has polled one of the crate's futures.
+    static POLLS_FUTURES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as one that polls futures: an async executor's.
+pub(crate) fn note_async_thread() {
+    POLLS_FUTURES.with(|polls| polls.set(true));
+}
 
 /// Counts a client's requests from submission until their jobs are gone.
 #[derive(Debug, Default)]
