@@ -69,12 +69,13 @@ fn a_ticker_keeps_ticking_while_fifty_pairs_are_awaited() {
             .map(|i| http.request(&server.url(&format!("/{i}"))))
             .collect();
         let (before, started) = (ticks.load(Ordering::SeqCst), Instant::now());
-        let outcomes = bounded(join_all(pairs.into_iter().map(
-            |(response, content)| async move {
-                Ok::<_, Error>((response.await?.status, content.await?))
-            },
-        )))
-        .await;
+        // One after the other: a wait that blocked the thread would give the ticker no
+        // turn at all until the last.
+        let mut outcomes = Vec::new();
+        for (response, content) in pairs {
+            let outcome = async { Ok::<_, Error>((response.await?.status, content.await?)) };
+            outcomes.push(bounded(outcome).await);
+        }
         let (ticked, elapsed) = (ticks.load(Ordering::SeqCst) - before, started.elapsed());
         ticker.abort();
         for (i, outcome) in outcomes.into_iter().enumerate() {
