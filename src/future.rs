@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 
 use crate::exchange::Exchange;
 use crate::lazy::{Handle, Slot, debug_slot};
+use crate::shutdown;
 use crate::{Error, Lazy, LazyContent, LazyResponse, Response};
 
 /// The future of awaiting a reference to a [`LazyResponse`], a [`LazyContent`] or a
@@ -94,6 +95,8 @@ impl<'a, T: ?Sized> Future for Wait<'a, T> {
     type Output = Result<&'a T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Every poll: a task may move to another of its executor's threads between two.
+        shutdown::note_async_thread();
         let this = self.get_mut();
         let source: &'a dyn Source<T> = this.source;
         match source.poll_filled(&mut this.key, cx) {
@@ -245,6 +248,8 @@ impl<T> Future for Take<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Every poll: a task may move to another of its executor's threads between two.
+        shutdown::note_async_thread();
         let this = self.get_mut();
         match &mut this.source {
             Taken::Half { taking, take, copy } => {

@@ -16,7 +16,6 @@ use once_cell::sync::OnceCell;
 use crate::exchange::Exchange;
 use crate::logs;
 use crate::pool::{self, Task};
-use crate::shutdown;
 use crate::sync;
 use crate::{Error, Response};
 
@@ -155,7 +154,6 @@ impl<T> Slot<T> {
     /// second entry. It never blocks, and never runs the request (as a blocking wait on a
     /// worker thread does): a future's thread is its executor's.
     pub(crate) fn poll_filled(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
-        shutdown::note_async_thread();
         if self.is_filled() {
             *key = None; // the fill took the listeners
             return Poll::Ready(());

@@ -212,8 +212,13 @@ fn an_http_made_used_and_dropped_on_a_multi_thread_runtime_blocks_no_worker() {
             let (response, _) = http.request(&fast);
             assert_eq!(response.await.unwrap().status, 200);
             let (in_flight, _) = http.request(&slow);
+            let sent = Instant::now();
             drop(http);
-            assert!(!asynchttp::LazyResponse::is_ready(&in_flight));
+            assert!(
+                !asynchttp::LazyResponse::is_ready(&in_flight),
+                "{in_flight:?} {:?} after it was sent",
+                sent.elapsed()
+            );
             assert_eq!(in_flight.await.unwrap().status, 200);
 
             // A shared pool and its client, both dropped with a request in flight.
@@ -221,8 +226,13 @@ fn an_http_made_used_and_dropped_on_a_multi_thread_runtime_blocks_no_worker() {
             let http = Http::builder().pool(shared.clone()).build().unwrap();
             assert_eq!(http.request(&fast).1.await.unwrap(), b"fast");
             let (in_flight, _) = http.request(&slow);
+            let sent = Instant::now();
             drop((http, shared));
-            assert!(!asynchttp::LazyResponse::is_ready(&in_flight));
+            assert!(
+                !asynchttp::LazyResponse::is_ready(&in_flight),
+                "{in_flight:?} {:?} after it was sent",
+                sent.elapsed()
+            );
             assert_eq!(in_flight.await.unwrap().status, 200);
             pool
         });
