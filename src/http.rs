@@ -3,6 +3,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,13 +12,15 @@ use crate::client::Client;
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot};
 use crate::pool::{self, WorkerPool};
-use crate::{Error, Request, Response, logs, run};
+use crate::{Error, Request, Response, logs, run, shutdown};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
 /// and blocks only when its result is read.
 ///
 /// `Http` is cheap to clone; clones share workers, connections and settings. Dropping the
-/// last clone shuts it down as [`Http::shutdown`] does.
+/// last clone shuts it down as [`Http::shutdown`] does, waiting for the requests in flight,
+/// except on an async executor's thread, where it never waits: see
+/// [`shutdown`](Http::shutdown).
 ///
 /// ```no_run
 /// let http = asynchttp::Http::new();
@@ -27,10 +30,14 @@ use crate::{Error, Request, Response, logs, run};
 /// ```
 #[derive(Clone)]
 pub struct Http {
-    handle: Arc<Handle>,
+    handle: Arc<Owner>,
 }
 
-/// What the user-facing clones share; dropping it shuts the client down.
+/// What the user-facing clones share; dropping it shuts the client down, here or, on an
+/// async executor's thread, on a thread of its own.
+struct Owner(Option<Handle>);
+
+/// The client and its pool.
 struct Handle {
     client: Arc<Client>,
     pool: WorkerPool,
@@ -42,11 +49,11 @@ impl Http {
     /// A client running its requests on `pool`.
     pub(crate) fn start(client: Client, pool: WorkerPool, owns_pool: bool) -> Self {
         Http {
-            handle: Arc::new(Handle {
+            handle: Arc::new(Owner(Some(Handle {
                 client: Arc::new(client),
                 pool,
                 owns_pool,
-            }),
+            }))),
         }
     }
 
@@ -350,6 +357,13 @@ impl Http {
     /// Called on a worker thread (from a callback), it stops the client without waiting,
     /// since the worker would wait on itself. Dropping the last clone does the same as this.
     ///
+    /// In async code, this call blocks its thread as any wait does. Dropping the last clone
+    /// does not, on a thread that has awaited a pair or a [`Lazy`] (the crate depends on no
+    /// runtime, and takes such a thread for an executor's): the client closes at once, and
+    /// a thread of its own, `asynchttp-release`, waits for the requests in flight, which all
+    /// still complete, and joins the client's threads. Await what you need before the
+    /// process exits: requests still in flight then are cut short.
+    ///
     /// ```
     /// use asynchttp::{Error, Http, LazyResponse};
     ///
@@ -422,9 +436,32 @@ impl Handle {
     }
 }
 
-impl Drop for Handle {
+impl Deref for Owner {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        self.0.as_ref().expect("taken only as the last clone goes")
+    }
+}
+
+impl Drop for Owner {
+    /// As [`Http::shutdown`], except on an async executor's thread (one that has awaited a
+    /// pair or a `Lazy`): waiting for requests and joining threads there would stall the
+    /// executor's other tasks, so the client closes here and a thread of its own,
+    /// `asynchttp-release`, waits and joins, and drops the client's last reference, which
+    /// joins its isahc agents. On a worker thread, `shutdown` waits for nothing anyway.
     fn drop(&mut self) {
-        self.shutdown();
+        let Some(handle) = self.0.take() else {
+            return;
+        };
+        if shutdown::on_async_thread() && !pool::on_worker_thread() {
+            if handle.client.gate.close() {
+                logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
+            }
+            shutdown::off_thread("asynchttp-release", handle, |handle| handle.shutdown());
+        } else {
+            handle.shutdown();
+        }
     }
 }
 

@@ -59,6 +59,33 @@
 //! [`Batch::cancel`]); one that a worker started runs to its end. `examples/fetch.rs` is a
 //! command-line fetcher built this way.
 //!
+//! # Async code: awaiting and taking values
+//!
+//! The pair and [`Lazy`] can be awaited, on any executor: the crate runs no runtime and
+//! depends on none, and the slot that wakes blocked threads wakes awaiting futures too.
+//! The same [`Http`] serves blocking code and async code at once. Awaiting a pair by value
+//! gives its outcome by value, as `into_result` does; awaiting a reference borrows it, as
+//! `wait` does (the [`Take`] and [`Wait`] futures):
+//!
+//! ```no_run
+//! use asynchttp::{Error, Http};
+//!
+//! async fn fetch(http: &Http, url: &str) -> Result<(u16, Vec<u8>), Error> {
+//!     let (response, content) = http.request(url); // sent at once, as ever
+//!     let status = (&response).await?.status; // borrowed, without blocking the thread
+//!     drop(response);
+//!     let body = content.await?; // the last handle: the body is moved out, not copied
+//!     Ok((status, body))
+//! }
+//! ```
+//!
+//! A poll never blocks its thread: a future never runs a request itself, as a blocking
+//! wait on a worker thread does. Dereferencing a pair in async code still blocks, as in
+//! blocking code. Blocking code takes values with [`LazyResponse::into_result`],
+//! [`LazyContent::into_result`] and [`Lazy::into_result`] (moved out from the last handle on
+//! the request, cloned otherwise), or [`Lazy::into_inner`] (the last handle only, for a `T`
+//! that is not `Clone`). [`prelude`] gives these as methods: `content.into_result()`.
+//!
 //! # Errors and panics
 //!
 //! [`LazyResponse::wait`], [`LazyContent::wait`] and [`Lazy::wait`] return
@@ -110,8 +137,12 @@
 //! fail with [`Error::Closed`], queued requests still run, and the call returns once they
 //! are done and the workers have been joined. Every pair is filled; none waits forever.
 //! Dropped on a worker thread (inside a callback), the client stops without waiting, since
-//! a worker cannot join itself. Dropping a pair early cancels nothing: the request still
-//! runs, as in httplib2; [`LazyResponse::cancel`] stops one that is still queued.
+//! a worker cannot join itself. Dropped on a thread that has awaited a pair or a [`Lazy`],
+//! which the crate takes for an async executor's thread, it never waits either: it closes
+//! there, and a thread of its own (`asynchttp-release`) waits for the requests in flight
+//! and joins the client's threads; those requests still complete, unless the process exits
+//! first. Dropping a pair early cancels nothing: the request still runs, as in httplib2;
+//! [`LazyResponse::cancel`] stops one that is still queued.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -128,6 +159,7 @@ mod driver;
 mod error;
 mod exchange;
 mod forced;
+mod future;
 mod http;
 mod lazy;
 mod logs;
@@ -148,14 +180,31 @@ pub use crate::batch::{Batch, BatchException, BatchResponse};
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::error::{BoxError, Error, Result};
+pub use crate::future::{Take, Wait};
 pub use crate::http::Http;
-pub use crate::lazy::{Lazy, LazyContent, LazyResponse};
+pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
 pub use crate::response::Response;
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
+
+/// Method forms of the lazy types' operations: `use asynchttp::prelude::*;` brings in
+/// [`LazyExt`], so that `response.wait()`, `content.into_result()` and `lazy.into_inner()`
+/// work without naming the types. Only traits are here, so a glob import never clashes
+/// with a name of your own.
+///
+/// ```
+/// use asynchttp::prelude::*;
+///
+/// let http = asynchttp::Http::new();
+/// let (response, _content) = http.request("ftp://127.0.0.1/"); // refused at once
+/// assert!(response.into_result().is_err());
+/// ```
+pub mod prelude {
+    pub use crate::lazy::LazyExt;
+}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

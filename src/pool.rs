@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use crate::Error;
 use crate::driver::{Drive, Executor, Message};
 use crate::logs;
+use crate::shutdown;
 use crate::sync;
 
 /// Work for the pool: run it, or fail it without running.
@@ -133,7 +134,8 @@ pub(crate) fn on_worker_thread() -> bool {
 /// of the caller's, a cache or credentials run on worker threads (`asynchttp-worker-<n>`),
 /// started on demand up to the pool's size. The pool stops when its last clone (including
 /// those held by `Http`s) is dropped: queued requests still run, then the drivers and the
-/// workers are joined.
+/// workers are joined; dropped on a thread that has awaited a pair or a `Lazy` (an async
+/// executor's), it joins them on a thread of its own instead, `asynchttp-release`.
 ///
 /// ```
 /// use asynchttp::{Http, WorkerPool};
@@ -418,24 +420,40 @@ impl PoolHandle {
     }
 
     fn shutdown(&self) {
-        let sender = sync::lock(&self.sender).take();
-        if sender.is_none() {
+        if !self.close() {
             return;
         }
-        drop(sender);
-        drop(sync::lock(&self.blocking_sender).take());
-        let shared = &self.shared;
-        // A driver sees the queue closed when it next looks.
-        shared.check_drivers();
         if on_worker_thread() {
             logs::debug!("pool stopping; drivers and workers finish the queue alone");
             return;
         }
-        let drivers = std::mem::take(&mut *sync::lock(&shared.driver_threads));
+        self.shared.join();
+    }
+
+    /// Closes the queue: the drivers drain it, then stop, and the workers after them. True
+    /// the first time.
+    fn close(&self) -> bool {
+        let sender = sync::lock(&self.sender).take();
+        if sender.is_none() {
+            return false;
+        }
+        drop(sender);
+        drop(sync::lock(&self.blocking_sender).take());
+        // A driver sees the queue closed when it next looks.
+        self.shared.check_drivers();
+        true
+    }
+}
+
+impl Shared {
+    /// Joins the drivers, then the workers: once the queue is closed, they stop when it is
+    /// drained.
+    fn join(&self) {
+        let drivers = std::mem::take(&mut *sync::lock(&self.driver_threads));
         logs::debug!("pool stopping; joining {} drivers", drivers.len());
         join_all(drivers);
         // No driver is left to start a worker.
-        let workers = std::mem::take(&mut *sync::lock(&shared.workers));
+        let workers = std::mem::take(&mut *sync::lock(&self.workers));
         logs::debug!("pool stopping; joining {} workers", workers.len());
         join_all(workers);
     }
@@ -589,8 +607,19 @@ fn drive(
 }
 
 impl Drop for PoolHandle {
+    /// As [`PoolHandle::shutdown`], except on an async executor's thread, where the drivers
+    /// and workers are joined on a thread of their own, `asynchttp-release`, since joining
+    /// them waits for the requests they are running.
     fn drop(&mut self) {
-        self.shutdown();
+        if shutdown::on_async_thread() && !on_worker_thread() {
+            if self.close() {
+                logs::debug!("pool stopping; joining on asynchttp-release");
+                let shared = self.shared.clone();
+                shutdown::off_thread("asynchttp-release", shared, |shared| shared.join());
+            }
+        } else {
+            self.shutdown();
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! One integration binary: each test module shares the loopback servers of `support`.
 
 mod auth;
+mod awaiting;
 mod basics;
 mod batch;
 #[cfg(unix)]
