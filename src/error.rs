@@ -160,10 +160,11 @@ pub enum Error {
 
     /// The body, counted after decompression, is larger than
     /// [`HttpBuilder::max_body_size`](crate::HttpBuilder::max_body_size), or its
-    /// `Content-Length` announces more than that.
+    /// `Content-Length` announces more than that; for a download, larger than its
+    /// [`Destination::limit`](crate::Destination::limit).
     #[error(
-        "response body is larger than max_body_size, {limit} bytes \
-         (raise it with HttpBuilder::max_body_size)"
+        "response body is larger than its limit, {limit} bytes \
+         (HttpBuilder::max_body_size, or Destination::limit for a download)"
     )]
     #[non_exhaustive]
     BodyTooLarge {
@@ -188,6 +189,19 @@ pub enum Error {
         /// The transport's error.
         #[source]
         source: Arc<isahc::Error>,
+    },
+
+    /// A download's destination refused the body: a file that could not be created,
+    /// written or renamed into place, a writer that failed, or an answer to a resumed
+    /// download that does not continue its partial file.
+    #[error("could not write the body{}", path_suffix(.path.as_deref()))]
+    #[non_exhaustive]
+    Write {
+        /// The file, for a download to a file.
+        path: Option<std::path::PathBuf>,
+        /// What the file system or the writer said.
+        #[source]
+        source: Arc<io::Error>,
     },
 
     /// The response headers are larger than the transport accepts.
@@ -390,6 +404,13 @@ fn status_suffix(status: Option<u16>) -> String {
     match phrase {
         Some(phrase) => format!(": {status} {phrase}"),
         None => format!(": {status}"),
+    }
+}
+
+fn path_suffix(path: Option<&std::path::Path>) -> String {
+    match path {
+        Some(path) => format!(" to {}", path.display()),
+        None => " to its writer".to_owned(),
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::client::Client;
+use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot};
 use crate::pool::{self, WorkerPool};
@@ -121,6 +122,47 @@ impl Http {
     #[track_caller]
     pub fn send(&self, req: Request) -> (LazyResponse, LazyContent) {
         lazy::pair(self.submit(req, Location::caller(), true, Ok))
+    }
+
+    /// Downloads `uri` into the file at `path`, streamed on a worker: the body never has to
+    /// fit in memory. As [`send_to`](Self::send_to) with a GET and
+    /// [`Destination::file`].
+    ///
+    /// ```no_run
+    /// let http = asynchttp::Http::new();
+    /// let download = http.download("http://127.0.0.1:8080/big.iso", "big.iso");
+    /// println!("{} bytes", download.wait().unwrap().bytes);
+    /// ```
+    #[track_caller]
+    pub fn download(&self, uri: &str, path: impl Into<PathBuf>) -> Download {
+        self.send_to(Request::get(uri), Destination::file(path))
+    }
+
+    /// Sends a request and streams the body of its final response, if its status is 2xx,
+    /// into `to` as it arrives, decoded as a pair's body is; see the [`download`
+    /// module](crate::Destination) docs for files, resuming and limits. Runs on a worker
+    /// thread, since a destination may block; the cache is not consulted.
+    ///
+    /// A download to a file that may resume continues a partial file left by an earlier
+    /// one (`Range` and `If-Range` are added), unless the request has its own `Range`.
+    #[track_caller]
+    pub fn send_to(&self, mut req: Request, to: Destination) -> Download {
+        let (sink, transfer) = Sink::new(to);
+        let has_range = req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("range"));
+        if let (false, Some(headers)) = (has_range, sink.resume_headers()) {
+            for (name, value) in headers {
+                req = req.header(name, value);
+            }
+        }
+        req.sink = Some(Box::new(sink));
+        let landed = transfer.clone();
+        let finish =
+            move |exchange: Exchange| Ok(landed.downloaded(exchange.response, exchange.content));
+        let outcome = Lazy::new(self.submit(req, Location::caller(), false, finish));
+        Download::new(outcome, transfer)
     }
 
     /// Sends a request and runs `f` on the worker with the response and body; the value it

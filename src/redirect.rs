@@ -1,7 +1,7 @@
 //! Following redirects as httplib2 does, in our own loop, with an origin policy for
 //! credentials that httplib2 and isahc's own redirect following lack.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
@@ -13,7 +13,7 @@ use crate::method::is_safe;
 use crate::origin::same_origin;
 use crate::request::Prepared;
 use crate::transport::Transport;
-use crate::{Error, Response, logs, uri};
+use crate::{Error, Response, logs, sync, uri};
 
 /// httplib2's `REDIRECT_CODES`.
 pub(crate) const REDIRECT_CODES: [u16; 6] = [300, 301, 302, 303, 307, 308];
@@ -127,7 +127,17 @@ pub(crate) async fn fetch(
             .map(str::to_owned);
         // A 300 without a Location is a plain response: the choices are in its body.
         if !policy.follows(&req.method, status) || (status == 300 && location.is_none()) {
-            return match transport.read(head, req, &deadline).await {
+            // A download's body goes to its destination, the only body that does.
+            let read = match req.sink.take() {
+                Some(sink) => {
+                    let mut sink = sync::into_inner(sink);
+                    let streamed = transport.stream(head, req, &mut sink, &deadline).await;
+                    req.sink = Some(Mutex::new(sink));
+                    streamed
+                }
+                None => transport.read(head, req, &deadline).await,
+            };
+            return match read {
                 Ok(mut exchange) => {
                     exchange.response.previous = previous;
                     Ok(exchange)

@@ -8,6 +8,7 @@ use std::time::Duration;
 use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
+use crate::download::Sink;
 use crate::error::BoxError;
 use crate::{Error, Response, uri};
 
@@ -41,6 +42,8 @@ pub struct Request {
     pub(crate) redirections: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) callback: Option<Callback>,
+    /// Where a download streams its body (`Http::send_to`).
+    pub(crate) sink: Option<Box<Sink>>,
 }
 
 /// httplib2's `DEFAULT_MAX_REDIRECTS`.
@@ -83,6 +86,7 @@ impl Request {
             redirections: DEFAULT_REDIRECTIONS,
             timeout: None,
             callback: None,
+            sink: None,
         }
     }
 
@@ -182,6 +186,7 @@ impl Request {
             redirections: self.redirections,
             timeout: self.timeout,
             callback: None,
+            sink: None,
         }
     }
 
@@ -239,6 +244,7 @@ impl Request {
             redirections: self.redirections,
             timeout: self.timeout,
             callback: self.callback.map(Mutex::new),
+            sink: self.sink.map(Mutex::new),
         })
     }
 }
@@ -276,6 +282,7 @@ impl fmt::Debug for Request {
             .field("body_len", &self.body.len())
             .field("redirections", &self.redirections)
             .field("callback", &self.callback.is_some())
+            .field("download", &self.sink.is_some())
             .finish()
     }
 }
@@ -305,6 +312,9 @@ pub(crate) struct Prepared {
     /// In a mutex only so that a `&Prepared` can be shared while the request is sent; it
     /// is taken out once, by value.
     pub(crate) callback: Option<Mutex<Callback>>,
+    /// Where the final response's body goes instead of memory: a download's destination.
+    /// In a mutex for the same reason as `callback`.
+    pub(crate) sink: Option<Mutex<Box<Sink>>>,
 }
 
 #[cfg(test)]

@@ -177,13 +177,14 @@ where
     T: Send + Sync + 'static,
     F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
 {
-    /// Nothing in it may block a driver: no callback or user function, no cache (a store
-    /// may block on its disk, or be the caller's own), no credentials (a Digest answer may
-    /// wait for its nonce).
+    /// Nothing in it may block a driver: no callback or user function, no download (its
+    /// destination may block), no cache (a store may block on its disk, or be the caller's
+    /// own), no credentials (a Digest answer may wait for its nonce).
     fn drivable(&self) -> bool {
         let client = &self.pending.0;
         self.plain
             && self.prepared.callback.is_none()
+            && self.prepared.sink.is_none()
             && client.cache.is_none()
             && client.credentials.is_empty()
     }
@@ -245,13 +246,17 @@ where
         // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
         let fetched = match &client.cache {
-            Some(cache) => flow::fetch(cache.as_ref(), client.ignore_etag, &net, &mut prepared, id)
-                .map(|through| {
-                    refresh = through.refresh;
-                    through.exchange
-                }),
-            None if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
-            None => block_on(redirect::fetch(&net, &mut prepared, id)),
+            // A download goes around the cache: its body is not kept to store.
+            Some(cache) if prepared.sink.is_none() => {
+                flow::fetch(cache.as_ref(), client.ignore_etag, &net, &mut prepared, id).map(
+                    |through| {
+                        refresh = through.refresh;
+                        through.exchange
+                    },
+                )
+            }
+            _ if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
+            _ => block_on(redirect::fetch(&net, &mut prepared, id)),
         };
         // 6. A failure as a status, if the client wants one.
         let mut result = settle(client, fetched, &started);

@@ -632,6 +632,7 @@ fn again(req: &Prepared) -> Prepared {
         redirections: req.redirections,
         timeout: req.timeout,
         callback: None,
+        sink: None,
     }
 }
 

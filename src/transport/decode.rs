@@ -5,9 +5,10 @@
 //! is a typed error, and httplib2's leniency is kept: the format is sniffed, so `deflate`
 //! accepts zlib-wrapped and raw streams and `gzip` accepts zlib too.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
 use flate2::bufread::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+use flate2::write;
 
 /// Layers of `Content-Encoding` decoded at most; more is refused (curl allows 5).
 const MAX_LAYERS: usize = 4;
@@ -73,6 +74,120 @@ fn sniffed_decoder<'a>(mut input: BufReader<Box<dyn Read + 'a>>) -> Box<dyn Read
             Box::new(ZlibDecoder::new(input))
         }
         _ => Box::new(DeflateDecoder::new(input)),
+    }
+}
+
+/// A writer that must be told when the stream ends: a decoder has output left to write
+/// then, and a truncated stream is found only then.
+pub(crate) trait Finish: Write + Send {
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// Any writer, finished by a flush.
+pub(crate) struct Flushed<W>(pub(crate) W);
+
+impl<W: Write + Send> Write for Flushed<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write + Send> Finish for Flushed<W> {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A writer that undoes `layers` of compression on the way to `sink`, each sniffed as
+/// [`decode`] sniffs it.
+pub(crate) fn writer<'a>(layers: usize, sink: Box<dyn Finish + 'a>) -> Box<dyn Finish + 'a> {
+    let mut writer = sink;
+    for _ in 0..layers {
+        writer = Box::new(Sniffing::Head(Vec::new(), Some(writer)));
+    }
+    writer
+}
+
+/// A decoding writer that picks its format from the stream's first two bytes.
+enum Sniffing<'a> {
+    Head(Vec<u8>, Option<Box<dyn Finish + 'a>>),
+    Gzip(write::MultiGzDecoder<Box<dyn Finish + 'a>>),
+    Zlib(write::ZlibDecoder<Box<dyn Finish + 'a>>),
+    Deflate(write::DeflateDecoder<Box<dyn Finish + 'a>>),
+}
+
+impl<'a> Sniffing<'a> {
+    /// Chooses the decoder once two bytes have come (or the stream ended), and gives it
+    /// what came.
+    fn choose(&mut self) -> io::Result<()> {
+        let Sniffing::Head(head, next) = self else {
+            return Ok(());
+        };
+        let head = std::mem::take(head);
+        let next = next
+            .take()
+            .expect("the next writer, until a decoder is chosen");
+        *self = match head.as_slice() {
+            [0x1f, 0x8b, ..] => Sniffing::Gzip(write::MultiGzDecoder::new(next)),
+            [a, b, ..] if a & 0x0f == 8 && (u16::from(*a) << 8 | u16::from(*b)) % 31 == 0 => {
+                Sniffing::Zlib(write::ZlibDecoder::new(next))
+            }
+            [] => {
+                // An empty body decodes to nothing.
+                *self = Sniffing::Head(Vec::new(), Some(next));
+                return Ok(());
+            }
+            _ => Sniffing::Deflate(write::DeflateDecoder::new(next)),
+        };
+        self.write_all(&head)
+    }
+}
+
+impl Write for Sniffing<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Sniffing::Head(head, _) => {
+                let n = bytes.len().min(2 - head.len());
+                head.extend_from_slice(&bytes[..n]);
+                if head.len() == 2 {
+                    self.choose()?;
+                }
+                Ok(n)
+            }
+            Sniffing::Gzip(d) => d.write(bytes),
+            Sniffing::Zlib(d) => d.write(bytes),
+            Sniffing::Deflate(d) => d.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sniffing::Head(..) => Ok(()),
+            Sniffing::Gzip(d) => d.flush(),
+            Sniffing::Zlib(d) => d.flush(),
+            Sniffing::Deflate(d) => d.flush(),
+        }
+    }
+}
+
+impl Finish for Sniffing<'_> {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        if let Sniffing::Head(head, _) = &*self {
+            if !head.is_empty() {
+                self.choose()?; // one byte: not a stream of any format
+            }
+        }
+        let next = match *self {
+            Sniffing::Head(_, next) => next,
+            Sniffing::Gzip(d) => Some(d.finish()?),
+            Sniffing::Zlib(d) => Some(d.finish()?),
+            Sniffing::Deflate(d) => Some(d.finish()?),
+        };
+        next.map_or(Ok(()), Finish::finish)
     }
 }
 

@@ -22,6 +22,7 @@ mod diagnose;
 mod failure;
 mod protocols;
 pub(crate) mod proxy;
+mod stream;
 pub(crate) mod tls;
 
 use std::borrow::Cow;
@@ -43,6 +44,7 @@ use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
 use crate::deadline::Deadline;
+use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
 use crate::request::Prepared;
@@ -224,6 +226,22 @@ impl Transport {
     ) -> Result<Exchange, Error> {
         read(head, self.settings.max_body_size, req, deadline).await
     }
+
+    /// Streams a 2xx body into `sink` (see `stream`); any other is read as `read` reads
+    /// it, and the destination is left alone.
+    pub(crate) async fn stream(
+        &self,
+        head: Head,
+        req: &Prepared,
+        sink: &mut Sink,
+        deadline: &Deadline,
+    ) -> Result<Exchange, Error> {
+        if (200..300).contains(&head.response.status) && req.method != Method::HEAD {
+            stream::body(head, req, sink, deadline).await
+        } else {
+            self.read(head, req, deadline).await
+        }
+    }
 }
 
 /// Methods whose requests carry a body even when it is empty (`Content-Length: 0`).
@@ -350,16 +368,79 @@ async fn read(
     } else {
         read_body(body, &mut out, req, limit, deadline).await?
     };
+    locate(&mut out, req);
+    Ok(Exchange {
+        response: out,
+        content,
+    })
+}
+
+/// httplib2 adds the URL a safe request's 200 or 203 came from, unless the server said.
+fn locate(out: &mut Response, req: &Prepared) {
     if matches!(out.status, 200 | 203)
         && is_safe(&req.method)
         && !out.contains_key("content-location")
     {
         out.insert("content-location", req.url.as_str());
     }
-    Ok(Exchange {
-        response: out,
-        content,
-    })
+}
+
+/// How a body arrives: its announced length and how many layers of compression to undo.
+struct Coding {
+    expected: Option<u64>,
+    layers: usize,
+    encoding: Option<String>,
+}
+
+impl Coding {
+    /// What `response` says of its body; `limit` refuses a length no body can have.
+    fn of(response: &Response, req: &Prepared, limit: u64) -> Result<Coding, Error> {
+        let expected = match response.get(header::CONTENT_LENGTH.as_str()) {
+            None => None,
+            Some(value) => match content_length(value) {
+                Length::Bytes(n) => Some(n),
+                // libcurl reads such a length as none and takes whatever arrives before
+                // the connection closes: a truncated body would pass for a whole one.
+                Length::Overflow => return Err(Error::BodyTooLarge { limit }),
+                Length::Invalid => None,
+            },
+        };
+        let encoding = response
+            .get(header::CONTENT_ENCODING.as_str())
+            .map(str::to_owned);
+        let mut coding = Coding {
+            expected,
+            layers: 0,
+            encoding,
+        };
+        coding.layers = decode::layers(coding.encoding.as_deref(), req.asked_encoding)
+            .map_err(|reason| coding.undecodable(Some(reason), None, response))?;
+        Ok(coding)
+    }
+
+    /// Either no decoder could run (`reason`), or one ran and failed (`source`).
+    fn undecodable(
+        &self,
+        reason: Option<String>,
+        source: Option<io::Error>,
+        response: &Response,
+    ) -> Error {
+        Error::Decompress {
+            encoding: self.encoding.clone().unwrap_or_default(),
+            reason,
+            source: source.map(Arc::new),
+            response: Some(Arc::new(response.clone())),
+        }
+    }
+}
+
+/// The head of a body that was decoded to `length` bytes: httplib2 keeps the original
+/// coding under "-content-encoding".
+fn decoded(response: &mut Response, length: u64) {
+    if let Some(coding) = response.remove("content-encoding") {
+        response.insert("-content-encoding", coding);
+    }
+    response.insert("content-length", length.to_string());
 }
 
 async fn read_body(
@@ -369,30 +450,10 @@ async fn read_body(
     limit: u64,
     deadline: &Deadline,
 ) -> Result<Vec<u8>, Error> {
-    let expected = match response.get(header::CONTENT_LENGTH.as_str()) {
-        None => None,
-        Some(value) => match content_length(value) {
-            Length::Bytes(n) => Some(n),
-            // libcurl reads such a length as none and takes whatever arrives before the
-            // connection closes: a truncated body would pass for a whole one.
-            Length::Overflow => return Err(Error::BodyTooLarge { limit }),
-            Length::Invalid => None,
-        },
-    };
-    let encoding = response
-        .get(header::CONTENT_ENCODING.as_str())
-        .map(str::to_owned);
-    // Either no decoder could run (`reason`), or one ran and failed (`source`).
-    let undecodable = |reason: Option<String>, source: Option<io::Error>, response: &Response| {
-        Error::Decompress {
-            encoding: encoding.clone().unwrap_or_default(),
-            reason,
-            source: source.map(Arc::new),
-            response: Some(Arc::new(response.clone())),
-        }
-    };
-    let layers = decode::layers(encoding.as_deref(), req.asked_encoding)
-        .map_err(|reason| undecodable(Some(reason), None, response))?;
+    let coding = Coding::of(response, req, limit)?;
+    let Coding {
+        expected, layers, ..
+    } = coding;
     if layers == 0 && expected.is_some_and(|n| n > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
@@ -405,32 +466,17 @@ async fn read_body(
     let raw = read_to_limit(body, raw_limit, expected)
         .await
         .map_err(|e| match e {
-            ReadError::Transport { received, error } => {
-                let error = isahc::Error::from(error);
-                if error.kind() == ErrorKind::Timeout {
-                    deadline.expired()
-                } else {
-                    Error::BodyIncomplete {
-                        received,
-                        expected,
-                        source: Arc::new(error),
-                    }
-                }
-            }
+            ReadError::Transport { received, error } => broken(error, received, expected, deadline),
             ReadError::TooLarge | ReadError::Decode(_) => Error::BodyTooLarge { limit },
         })?;
     if layers == 0 {
         return Ok(raw);
     }
     let content = decode::decode(&raw, layers, limit).map_err(|e| match e {
-        ReadError::Decode(e) => undecodable(None, Some(e), response),
+        ReadError::Decode(e) => coding.undecodable(None, Some(e), response),
         ReadError::TooLarge | ReadError::Transport { .. } => Error::BodyTooLarge { limit },
     })?;
-    // httplib2 keeps the original coding under "-content-encoding".
-    if let Some(coding) = response.remove("content-encoding") {
-        response.insert("-content-encoding", coding);
-    }
-    response.insert("content-length", content.len().to_string());
+    decoded(response, content.len() as u64);
     Ok(content)
 }
 
@@ -473,6 +519,20 @@ async fn read_to_limit(
 }
 
 /// One read of the body; a failure other than an interruption is the transport's.
+/// The typed error for a body whose connection failed after `received` bytes.
+fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Deadline) -> Error {
+    let error = isahc::Error::from(error);
+    if error.kind() == ErrorKind::Timeout {
+        deadline.expired()
+    } else {
+        Error::BodyIncomplete {
+            received,
+            expected,
+            source: Arc::new(error),
+        }
+    }
+}
+
 async fn read_some(
     body: &mut AsyncBody,
     buf: &mut [u8],

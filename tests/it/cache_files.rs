@@ -9,24 +9,6 @@ use std::thread;
 
 use crate::support::*;
 
-/// A directory of this test's own, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("asynchttp-files-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The one file in `dir`: the entry a request stored.
 #[track_caller]
 fn the_entry(dir: &Path) -> PathBuf {

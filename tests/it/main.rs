@@ -11,6 +11,7 @@ mod cache_store;
 mod caching;
 mod deadlines;
 mod digest_race;
+mod download;
 mod error_kinds;
 mod faults;
 mod http2;

@@ -576,6 +576,24 @@ pub fn reset(stream: TcpStream) {
     drop(socket);
 }
 
+/// A directory of a test's own (not created), removed at the end.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("asynchttp-files-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A port with nothing listening on it.
 pub fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
