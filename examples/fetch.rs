@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, IsTerminal};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use asynchttp::{Error, Http, LazyContent, LazyResponse, Request};
+use asynchttp::{Download, Error, Http, LazyContent, LazyResponse, Request};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
@@ -29,7 +29,7 @@ usage: fetch [-w WORKERS] [-t SECONDS] [-i FILE] [-o DIR] [URL...]
   -w, --workers N     requests at once (default 8)
   -t, --timeout S     seconds one request may take (default 30)
   -i, --input FILE    read URLs from FILE, one per line; - is stdin
-  -o, --output DIR    write each body into DIR
+  -o, --output DIR    stream each body into a file of DIR
   -h, --help          this text
 
 With no URL and no --input, URLs are read from stdin. Blank lines and lines
@@ -170,24 +170,113 @@ struct Summary {
 }
 
 fn run(http: &Http, options: &Options) -> Summary {
-    let started = Instant::now();
-    let batch = http.batch(options.urls.iter().map(Request::get));
-    let bar = io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(batch.len() as u64);
+    match &options.output {
+        Some(dir) => download(http, &options.urls, dir),
+        None => fetch(http, &options.urls),
+    }
+}
+
+/// A progress bar on a terminal, none when piped.
+fn progress_bar(len: usize) -> Option<ProgressBar> {
+    io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(len as u64);
         let style = ProgressStyle::with_template(
             "{bar:40.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}",
         )
         .expect("a valid template");
         bar.set_style(style.progress_chars("=> "));
         bar
-    });
+    })
+}
+
+/// Each URL streamed into a file of `dir` as it arrives: a body never has to fit in
+/// memory. Reported in the order given.
+fn download(http: &Http, urls: &[String], dir: &Path) -> Summary {
+    let started = Instant::now();
+    let downloads: Vec<(&str, Download)> = urls
+        .iter()
+        .map(|url| (url.as_str(), http.download(url, dir.join(file_name(url)))))
+        .collect();
+    let bar = progress_bar(downloads.len());
+    let mut summary = Summary {
+        total: downloads.len(),
+        ..Summary::default()
+    };
+    for (url, download) in &downloads {
+        let line = match saved(&mut summary, url, download, dir) {
+            Ok(line) => line,
+            Err(reason) => {
+                let line = format!("ERR {url}: {reason}");
+                summary.failures.push(((*url).to_owned(), reason));
+                line
+            }
+        };
+        match &bar {
+            Some(bar) => {
+                bar.set_message(format!(
+                    "{} failed, {}",
+                    summary.failures.len(),
+                    HumanBytes(summary.bytes)
+                ));
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    summary.wall = started.elapsed();
+    summary
+}
+
+/// Counts one finished download; its line, or why it failed. A body that was not 2xx
+/// did not go to the file: it is written there now, as the server sent it.
+fn saved(
+    summary: &mut Summary,
+    url: &str,
+    download: &Download,
+    dir: &Path,
+) -> Result<String, String> {
+    let done = download.wait().map_err(|e| e.chain())?;
+    let response = &done.response;
+    *summary.statuses.entry(response.status).or_default() += 1;
+    summary.latencies.push(response.elapsed);
+    let bytes = match &done.path {
+        Some(_) => done.bytes,
+        None => {
+            let path = dir.join(file_name(url));
+            std::fs::write(&path, &done.content).map_err(|e| {
+                format!(
+                    "got {}, cannot write {}: {e}",
+                    response.status,
+                    path.display()
+                )
+            })?;
+            done.content.len() as u64
+        }
+    };
+    summary.bytes += bytes;
+    Ok(format!(
+        "{} {url} {} {:.1} ms",
+        response.status,
+        HumanBytes(bytes),
+        response.elapsed.as_secs_f64() * 1e3
+    ))
+}
+
+/// Every URL in one batch, the bodies in memory, reported as they complete.
+fn fetch(http: &Http, urls: &[String]) -> Summary {
+    let started = Instant::now();
+    let batch = http.batch(urls.iter().map(Request::get));
+    let bar = progress_bar(batch.len());
     let mut summary = Summary {
         total: batch.len(),
         ..Summary::default()
     };
     for (request, response, content) in batch.as_completed() {
         let url = request.uri();
-        let line = match record(&mut summary, url, response, content, options) {
+        let line = match record(&mut summary, url, response, content) {
             Ok(line) => line,
             Err(reason) => {
                 let line = format!("ERR {url}: {reason}");
@@ -212,29 +301,18 @@ fn run(http: &Http, options: &Options) -> Summary {
     summary
 }
 
-/// Counts one finished request and writes its body; its line, or why it failed.
+/// Counts one finished request; its line, or why it failed.
 fn record(
     summary: &mut Summary,
     url: &str,
     response: &LazyResponse,
     content: &LazyContent,
-    options: &Options,
 ) -> Result<String, String> {
     let failed = |e: Error| e.chain();
     let response = LazyResponse::wait(response).map_err(failed)?;
     let body = LazyContent::wait(content).map_err(failed)?;
     *summary.statuses.entry(response.status).or_default() += 1;
     summary.latencies.push(response.elapsed);
-    if let Some(dir) = &options.output {
-        let path = dir.join(file_name(url));
-        std::fs::write(&path, body).map_err(|e| {
-            format!(
-                "got {}, cannot write {}: {e}",
-                response.status,
-                path.display()
-            )
-        })?;
-    }
     Ok(format!(
         "{} {url} {} {:.1} ms",
         response.status,
