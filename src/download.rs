@@ -14,13 +14,16 @@
 //! [`Downloaded::content`].
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::lazy::Lazy;
 use crate::{Error, Response, sync};
+
+/// Bytes written to a file at once.
+const FILE_BUFFER: usize = 256 * 1024;
 
 /// Where a streamed body goes, and how: given to [`Http::send_to`](crate::Http::send_to).
 ///
@@ -271,8 +274,9 @@ pub(crate) struct Sink {
     partial: u64,
     /// The validator the partial file was fetched under.
     validator: Option<String>,
-    /// The open `.part` file while a body is being written.
-    file: Option<File>,
+    /// The open `.part` file while a body is being written: buffered, since the transport
+    /// hands the body over in chunks of 16 KiB.
+    file: Option<BufWriter<File>>,
     /// Bytes in the destination, counted after decoding.
     written: u64,
     resumed_from: u64,
@@ -369,7 +373,7 @@ impl Sink {
                 None => drop(fs::remove_file(&path)),
             }
         }
-        self.file = Some(file);
+        self.file = Some(BufWriter::with_capacity(FILE_BUFFER, file));
         Ok(())
     }
 

@@ -130,8 +130,8 @@ pub(crate) async fn fetch(
             // A download's body goes to its destination, the only body that does.
             let read = match req.sink.take() {
                 Some(sink) => {
-                    let mut sink = sync::into_inner(sink);
-                    let streamed = transport.stream(head, req, &mut sink, &deadline).await;
+                    let sink = sync::into_inner(sink);
+                    let (streamed, sink) = transport.stream(head, req, sink, &deadline).await;
                     req.sink = Some(Mutex::new(sink));
                     streamed
                 }

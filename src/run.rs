@@ -282,8 +282,9 @@ where
         }
     }
 
-    fn fail(self, error: Error) {
+    fn fail(mut self, error: Error) {
         logs::debug!("req={} not run: {error}", self.promise.made().id);
+        drop(self.prepared.sink.take());
         self.promise.fulfil(Err(error));
     }
 }
@@ -347,7 +348,7 @@ fn settle(
 /// Step 8: the `finished` or `failed` line, and the slot filled with what `finish` makes.
 fn end<T, F>(
     id: u64,
-    prepared: Prepared,
+    mut prepared: Prepared,
     mut result: Result<Exchange, Error>,
     started: &Started,
     promise: Promise<T>,
@@ -355,6 +356,9 @@ fn end<T, F>(
 ) where
     F: FnOnce(Exchange) -> Result<T, Error>,
 {
+    // A download's destination is closed (and a partial file removed) before anyone can
+    // see the outcome.
+    drop(prepared.sink.take());
     let (elapsed, waited) = (started.at.elapsed(), started.waited);
     let shown_url = uri::without_query(&prepared.url);
     match &result {

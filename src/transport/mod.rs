@@ -233,13 +233,13 @@ impl Transport {
         &self,
         head: Head,
         req: &Prepared,
-        sink: &mut Sink,
+        sink: Box<Sink>,
         deadline: &Deadline,
-    ) -> Result<Exchange, Error> {
+    ) -> (Result<Exchange, Error>, Box<Sink>) {
         if (200..300).contains(&head.response.status) && req.method != Method::HEAD {
             stream::body(head, req, sink, deadline).await
         } else {
-            self.read(head, req, deadline).await
+            (self.read(head, req, deadline).await, sink)
         }
     }
 }
