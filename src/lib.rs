@@ -86,6 +86,13 @@
 //! the request, cloned otherwise), or [`Lazy::into_inner`] (the last handle only, for a `T`
 //! that is not `Clone`). [`prelude`] gives these as methods: `content.into_result()`.
 //!
+//! # Big bodies
+//!
+//! [`Http::download`] and [`Http::send_to`] stream a body on a worker into a file or any
+//! writer ([`Destination`]) instead of memory, decoded as usual, with progress that can
+//! be waited on ([`Download::wait_progress`]) and resuming of a partial file (`Range` with
+//! `If-Range`). A file is written as `NAME.part` and renamed once whole.
+//!
 //! # Errors and panics
 //!
 //! [`LazyResponse::wait`], [`LazyContent::wait`] and [`Lazy::wait`] return
