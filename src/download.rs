@@ -7,7 +7,8 @@
 //! fetched under in `NAME.part.validator`. The next download of the same file with
 //! [`Destination::resume`] then asks for the rest only (`Range` with `If-Range`): a 206
 //! appends to what is there, a 200 (the file changed on the server, or the server does not
-//! do ranges) starts over.
+//! do ranges) starts over, and a 416 saying the file has just the partial file's length
+//! (a download stopped between its last byte and the rename) completes it as it is.
 //!
 //! Only a 2xx body goes to the destination. Any other status leaves it untouched: its
 //! body is read into memory as a pair's is (within `max_body_size`), and handed out in
@@ -375,6 +376,25 @@ impl Sink {
         }
         self.file = Some(BufWriter::with_capacity(FILE_BUFFER, file));
         Ok(())
+    }
+
+    /// True if `response` says the partial file is already whole: a 416 to the range
+    /// asked for, whose `Content-Range: bytes */LENGTH` is the partial file's length (a
+    /// download stopped between its last byte and the rename).
+    pub(crate) fn is_whole(&self, response: &Response) -> bool {
+        let length = response
+            .get("content-range")
+            .and_then(|range| range.trim().strip_prefix("bytes */"))
+            .and_then(|length| length.trim().parse::<u64>().ok());
+        response.status == 416 && self.validator.is_some() && length == Some(self.partial)
+    }
+
+    /// Renames a partial file that [`is_whole`](Self::is_whole) into place.
+    pub(crate) fn complete(&mut self) -> Result<Option<PathBuf>, Error> {
+        self.written = self.partial;
+        self.resumed_from = self.partial;
+        self.transfer.set_bytes(self.written);
+        self.commit()
     }
 
     /// The file's final name once the whole body is in, after renaming.

@@ -236,11 +236,21 @@ impl Transport {
         sink: Box<Sink>,
         deadline: &Deadline,
     ) -> (Result<Exchange, Error>, Box<Sink>) {
-        if (200..300).contains(&head.response.status) && req.method != Method::HEAD {
-            stream::body(head, req, sink, deadline).await
-        } else {
-            (self.read(head, req, deadline).await, sink)
+        let status = head.response.status;
+        if (200..300).contains(&status) && req.method != Method::HEAD {
+            return stream::body(head, req, sink, deadline).await;
         }
+        let mut sink = sink;
+        let read = self.read(head, req, deadline).await;
+        // A partial file that was whole already: the server has nothing more to send.
+        let read = match read {
+            Ok(mut exchange) if sink.is_whole(&exchange.response) => {
+                exchange.content.clear(); // the 416's page, not the file
+                sink.complete().map(|_| exchange)
+            }
+            other => other,
+        };
+        (read, sink)
     }
 }
 

@@ -232,6 +232,39 @@ fn a_partial_file_of_another_version_starts_over() {
     assert_eq!(fs::read(&path).unwrap(), body);
 }
 
+/// A partial file that was whole already (stopped between its last byte and the rename):
+/// the server answers the range with 416 and the file's length, and the file is renamed.
+#[test]
+fn a_partial_file_already_whole_is_completed_on_a_416() {
+    let dir = TempDir::new("download-whole-part");
+    fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("done.bin");
+    let body = pattern(4096);
+    fs::write(part(&path), &body).unwrap();
+    let mut validator = part(&path).into_os_string();
+    validator.push(".validator");
+    fs::write(&validator, "\"v1\"").unwrap();
+    let server = Server::start(|req| {
+        assert_eq!(req.header("range"), Some("bytes=4096-"));
+        Reply::new(416, "<html>range not satisfiable</html>")
+            .header("Content-Range", "bytes */4096")
+    });
+    let http = Http::new();
+    let done = http
+        .send_to(
+            Request::get(server.url("/done")),
+            Destination::file(&path).resume(true),
+        )
+        .into_result()
+        .unwrap();
+    assert_eq!(done.response.status, 416);
+    assert_eq!((done.bytes, done.resumed_from), (4096, 4096));
+    assert_eq!(done.path.as_deref(), Some(path.as_path()));
+    assert!(done.content.is_empty());
+    assert_eq!(fs::read(&path).unwrap(), body);
+    assert!(!part(&path).exists());
+}
+
 /// Progress can be waited on: a caller learns of bytes as they arrive, before the end.
 #[test]
 fn progress_is_seen_while_the_body_arrives() {
