@@ -154,6 +154,7 @@ mod batch;
 mod builder;
 mod cache;
 mod client;
+mod cookies;
 mod deadline;
 mod driver;
 mod error;
@@ -179,6 +180,7 @@ mod uri;
 pub use crate::batch::{Batch, BatchException, BatchResponse};
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
+pub use crate::cookies::CookieJar;
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::future::{Take, Wait};
 pub use crate::http::Http;
@@ -222,6 +224,7 @@ mod tests {
     assert_impl_all!(Lazy<String>: Clone, Send, Sync);
     assert_impl_all!(Error: Clone, Send, Sync, std::error::Error);
     assert_impl_all!(WorkerPool: Clone, Send, Sync);
+    assert_impl_all!(CookieJar: Clone, Send, Sync);
     assert_impl_all!(Request: Send);
     assert_impl_all!(Batch: Send);
 }
