@@ -31,7 +31,9 @@ use crate::{Error, sync};
 ///   that domain and its subdomains, which the host that set it must belong to;
 /// - a cookie goes to its `Path` and the paths below it (by default, the directory of the
 ///   URL that set it);
-/// - a `Secure` cookie goes only over https;
+/// - a `Secure` cookie goes only over https, to loopback hosts too (browsers, and
+///   `cookie_store` on its own, take `http://localhost` and `http://127.0.0.1` for secure;
+///   a loopback port may be any local program's);
 /// - `HttpOnly` cookies are kept and sent, since every request here is HTTP;
 /// - `Max-Age` (over `Expires`) ends a cookie; `Max-Age=0`, or an `Expires` in the past,
 ///   deletes it; a cookie with neither is a session cookie, kept as long as the jar is;
@@ -311,9 +313,11 @@ impl CookieJar {
     }
 
     fn pairs_for(&self, url: &Url) -> Vec<(String, String)> {
+        let https = url.scheme() == "https";
         let mut pairs: Vec<(usize, String, String)> = sync::lock(&self.store)
             .matches(url)
             .into_iter()
+            .filter(|c| https || c.secure() != Some(true))
             .map(|c| {
                 let path: &str = &c.path;
                 (path.len(), c.name().to_owned(), c.value().to_owned())
@@ -396,6 +400,24 @@ mod tests {
         );
         assert_eq!(header(&jar, "http://sub.h.test/"), None, "host-only");
         assert_eq!(header(&jar, "http://elsewhere.test/"), None);
+    }
+
+    #[test]
+    fn secure_cookies_go_over_https_only_loopback_included() {
+        let jar = CookieJar::new();
+        for host in ["localhost", "127.0.0.1", "[::1]"] {
+            jar.add(&format!("https://{host}:8443/"), "s=1; Secure")
+                .unwrap();
+            assert_eq!(
+                header(&jar, &format!("https://{host}:8443/")).as_deref(),
+                Some("s=1")
+            );
+            assert_eq!(
+                header(&jar, &format!("http://{host}:8080/")),
+                None,
+                "{host}"
+            );
+        }
     }
 
     #[test]
