@@ -283,7 +283,8 @@ impl HttpBuilder {
 
     /// Send `Authorization`, `Cookie` and `Proxy-Authorization` headers to the other
     /// origins a redirect leads to. Default false: they go only to the origin (scheme, host
-    /// and port) of the URL the request was made for.
+    /// and port) of the URL the request was made for. This is about the headers the caller
+    /// sets; a [`CookieJar`]'s cookies go where the jar's rules say, whatever this says.
     ///
     /// ```
     /// let http = asynchttp::Http::builder().forward_authorization_headers(true).build()?;
