@@ -11,6 +11,7 @@ use isahc::http::HeaderValue;
 use crate::auth::Credentials;
 use crate::cache::{Cache, FileCache};
 use crate::client::Client;
+use crate::cookies::CookieJar;
 use crate::deadline;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
@@ -89,6 +90,15 @@ pub struct HttpBuilder {
     proxy: Option<ProxyInfo>,
     cache: Option<CacheChoice>,
     ignore_etag: bool,
+    cookies: Option<JarChoice>,
+}
+
+/// Where the builder's cookie jar comes from.
+#[derive(Debug, Clone)]
+enum JarChoice {
+    /// A new empty jar for each client built.
+    Fresh,
+    Given(CookieJar),
 }
 
 /// Where the builder's cache comes from.
@@ -123,6 +133,7 @@ impl Default for HttpBuilder {
             proxy: None,
             cache: None,
             ignore_etag: false,
+            cookies: None,
         }
     }
 }
@@ -272,7 +283,8 @@ impl HttpBuilder {
 
     /// Send `Authorization`, `Cookie` and `Proxy-Authorization` headers to the other
     /// origins a redirect leads to. Default false: they go only to the origin (scheme, host
-    /// and port) of the URL the request was made for.
+    /// and port) of the URL the request was made for. This is about the headers the caller
+    /// sets; a [`CookieJar`]'s cookies go where the jar's rules say, whatever this says.
     ///
     /// ```
     /// let http = asynchttp::Http::builder().forward_authorization_headers(true).build()?;
@@ -344,6 +356,54 @@ impl HttpBuilder {
     /// ```
     pub fn ignore_etag(mut self, ignore: bool) -> Self {
         self.ignore_etag = ignore;
+        self
+    }
+
+    /// Keep cookies: `true` gives the client a new, empty [`CookieJar`] (each client built
+    /// gets its own), `false` (the default, as httplib2 keeps none) keeps none and drops a
+    /// jar given with [`cookie_jar`](Self::cookie_jar). `true` after `cookie_jar` keeps the
+    /// jar given. [`Http::cookie_jar`] gives the jar back, to look at or to save.
+    ///
+    /// With a jar, the `Set-Cookie` lines of every response are stored, those of each
+    /// redirect followed and of each 401 answered included, and each request, each
+    /// redirect hop of it included, carries the cookies the jar has for its URL (see
+    /// [`CookieJar`] for the rules). A request whose caller set a `Cookie` header sends
+    /// that header alone: the jar adds nothing to it. On a redirect to another origin, the
+    /// caller's `Cookie` is dropped as ever (see
+    /// [`forward_authorization_headers`](Self::forward_authorization_headers)), and that
+    /// hop carries the jar's cookies for its URL instead. A response answered from the
+    /// cache without the network neither stores nor sends anything.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().cookies(true).build()?;
+    /// assert!(http.cookie_jar().is_some_and(|jar| jar.is_empty()));
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cookies(mut self, keep: bool) -> Self {
+        self.cookies = match (keep, self.cookies) {
+            (false, _) => None,
+            (true, None) => Some(JarChoice::Fresh),
+            (true, Some(choice)) => Some(choice),
+        };
+        self
+    }
+
+    /// Keep cookies in this jar: one loaded from a file ([`CookieJar::load_json`]), or one
+    /// that other clients share. The client uses the jar as
+    /// [`cookies(true)`](Self::cookies) describes; keep a clone of it to look at or save
+    /// its cookies while the client runs.
+    ///
+    /// ```
+    /// use asynchttp::{CookieJar, Http};
+    ///
+    /// let jar = CookieJar::new();
+    /// jar.add("http://127.0.0.1:8080/", "session=abc; Path=/")?;
+    /// let http = Http::builder().cookie_jar(jar.clone()).build()?;
+    /// assert_eq!(http.cookie_jar().map(CookieJar::len), Some(1));
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cookie_jar(mut self, jar: CookieJar) -> Self {
+        self.cookies = Some(JarChoice::Given(jar));
         self
     }
 
@@ -463,6 +523,11 @@ impl HttpBuilder {
                 },
             )?,
             tls: self.tls,
+            cookies: match self.cookies {
+                None => None,
+                Some(JarChoice::Fresh) => Some(CookieJar::new()),
+                Some(JarChoice::Given(jar)) => Some(jar),
+            },
         })?;
         let client = Client {
             transport,

@@ -289,6 +289,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A [`CookieJar`](crate::CookieJar) could not be saved or loaded (the writer or reader
+    /// failed, or the text is not a saved jar), was given a public suffix list that does
+    /// not parse, or refused a cookie handed to [`CookieJar::add`](crate::CookieJar::add).
+    #[error("cookie jar: {reason}")]
+    #[non_exhaustive]
+    CookieJar {
+        /// What could not be done.
+        reason: String,
+        /// The I/O, JSON or cookie error behind it, when there is one.
+        #[source]
+        source: Option<Arc<dyn StdError + Send + Sync>>,
+    },
+
     /// The proxy would not open a tunnel to the server: it answered the `CONNECT` of an
     /// https request with an error status (407 when it wants credentials, or other ones;
     /// 502 when it could not reach the server), or a SOCKS proxy refused. Nothing reached
@@ -355,6 +368,17 @@ impl Error {
     /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
+    }
+
+    /// The error of a cookie jar that could not do what `reason` says, for `source`.
+    pub(crate) fn cookie_jar(
+        reason: impl Into<String>,
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Error::CookieJar {
+            reason: reason.into(),
+            source: source.map(Arc::from),
+        }
     }
 
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {

@@ -13,7 +13,7 @@ use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot};
 use crate::pool::{self, WorkerPool};
-use crate::{Error, Request, Response, logs, run, shutdown};
+use crate::{CookieJar, Error, Request, Response, logs, run, shutdown};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
 /// and blocks only when its result is read.
@@ -379,6 +379,21 @@ impl Http {
     ) {
         let transport = &self.handle.client.transport;
         transport.add_certificate(key_path.into(), cert_path.into(), domain);
+    }
+
+    /// The cookie jar this client keeps cookies in, if it keeps them
+    /// ([`HttpBuilder::cookies`](crate::HttpBuilder::cookies),
+    /// [`HttpBuilder::cookie_jar`](crate::HttpBuilder::cookie_jar)); shared by every clone.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().cookies(true).build()?;
+    /// let jar = http.cookie_jar().expect("cookies(true)").clone(); // shares its cookies
+    /// assert!(jar.is_empty());
+    /// assert!(asynchttp::Http::new().cookie_jar().is_none()); // none by default
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn cookie_jar(&self) -> Option<&CookieJar> {
+        self.handle.client.transport.cookie_jar()
     }
 
     /// Forgets every credential, and every authorization servers accepted.

@@ -41,8 +41,9 @@
 //! A request is sent, its whole body read (decoding gzip and deflate, with a size limit
 //! counted after decoding), its callback run if it has one, and the pair filled. The
 //! timeout starts when the request starts, so a long queue never times requests out. Redirects are followed in the crate's own loop, with httplib2's rules,
-//! and `Authorization`, `Cookie` and `Proxy-Authorization` never go to an origin other than
-//! the one the request was made for. Credentials ([`Http::add_credentials`]) answer 401
+//! and `Authorization`, `Cookie` and `Proxy-Authorization` headers of the caller's never go
+//! to an origin other than the one the request was made for (a [`CookieJar`]'s cookies go
+//! by the jar's own rules; see [Cookies](#cookies)). Credentials ([`Http::add_credentials`]) answer 401
 //! challenges with Digest or Basic; TLS and proxies are set on the [`HttpBuilder`], proxies
 //! from the environment by default ([`ProxyInfo`]). Requests of every method share kept-alive
 //! connections; one whose method is not idempotent (POST) is never sent twice: where
@@ -92,6 +93,56 @@
 //! writer ([`Destination`]) instead of memory, decoded as usual, with progress that can
 //! be waited on ([`Download::wait_progress`]) and resuming of a partial file (`Range` with
 //! `If-Range`). A file is written as `NAME.part` and renamed once whole.
+//!
+//! # Cookies
+//!
+//! None are kept by default, as in httplib2. With [`HttpBuilder::cookies`] a client keeps
+//! them in a [`CookieJar`] that its clones, drivers and workers share, or in one of the
+//! caller's with [`HttpBuilder::cookie_jar`]; [`Http::cookie_jar`] gives it back. A login's
+//! session then holds for every later request, and a saved jar holds it across runs:
+//!
+//! ```no_run
+//! use std::fs::File;
+//! use asynchttp::{CookieJar, Http};
+//!
+//! // The jar the last run saved, if there is one: its login still holds.
+//! let jar = match File::open("cookies.json") {
+//!     Ok(file) => CookieJar::load_json(file)?,
+//!     Err(_) => CookieJar::new(),
+//! };
+//! let http = Http::builder().cookie_jar(jar.clone()).follow_all_redirects(true).build()?;
+//! if jar.cookies_for("http://127.0.0.1:8080/account").is_empty() {
+//!     let (login, _) = http.request_with(
+//!         "http://127.0.0.1:8080/login",
+//!         "POST",
+//!         "user=alice&password=s3cret",
+//!         &[("Content-Type", "application/x-www-form-urlencoded")],
+//!     );
+//!     println!("login: {}", login.status); // the session its 302 set is in the jar
+//! }
+//! let (account, _) = http.request("http://127.0.0.1:8080/account"); // sends the session
+//! println!("{}", account.status);
+//! jar.save_json(File::create("cookies.json")?)?; // session cookies included
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - **Stored:** the `Set-Cookie` lines of every response that comes over the network: the
+//!   final one, each redirect followed, each 401 answered with credentials, a cache
+//!   revalidation. Each line is a cookie apart (see [`Response::get_all`]).
+//! - **Sent:** each request, and each redirect hop of it, carries the cookies the jar has
+//!   for that hop's URL, by RFC 6265's rules as [`CookieJar`] lists them: domain and path,
+//!   `Secure` over https only, expiry; `HttpOnly` cookies go too, `SameSite` is ignored, and
+//!   ports are not told apart.
+//! - **A `Cookie` header of the caller's wins:** the request sends it alone, the jar adds
+//!   nothing to it. A redirect to another origin drops it, as before; that hop carries the
+//!   jar's cookies for its URL instead.
+//! - **The cache:** a response answered from the cache without the network sends and stores
+//!   nothing. A response that varies on `Cookie` is not stored for a request whose cookies
+//!   came from the jar, since the cache never sees them.
+//! - **Saved:** [`CookieJar::save_json`] writes every cookie that has not expired, session
+//!   cookies too, so that a login survives a restart; [`CookieJar::load_json`] reads them
+//!   back. The jar is a lock held only to read or store, never across I/O, so requests with
+//!   a jar still run on the drivers.
 //!
 //! # Errors and panics
 //!
@@ -161,6 +212,7 @@ mod batch;
 mod builder;
 mod cache;
 mod client;
+mod cookies;
 mod deadline;
 mod download;
 mod driver;
@@ -187,6 +239,7 @@ mod uri;
 pub use crate::batch::{Batch, BatchException, BatchResponse};
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
+pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded, Transferred};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::future::{Take, Wait};
@@ -231,6 +284,7 @@ mod tests {
     assert_impl_all!(Lazy<String>: Clone, Send, Sync);
     assert_impl_all!(Error: Clone, Send, Sync, std::error::Error);
     assert_impl_all!(WorkerPool: Clone, Send, Sync);
+    assert_impl_all!(CookieJar: Clone, Send, Sync);
     assert_impl_all!(Request: Send);
     assert_impl_all!(Batch: Send);
 }

@@ -232,6 +232,8 @@ impl Request {
         let defaults = Defaults {
             user_agent: !has("user-agent"),
             accept_encoding: !asked_encoding && !has("range"),
+            // Set by the client that queues it, which knows whether it has a jar.
+            cookies: false,
         };
         Ok(Prepared {
             method,
@@ -292,6 +294,9 @@ impl fmt::Debug for Request {
 pub(crate) struct Defaults {
     pub(crate) user_agent: bool,
     pub(crate) accept_encoding: bool,
+    /// The client's cookie jar gives a `Cookie` header to each hop that carries none of
+    /// the caller's (see [`Prepared::jar_cookies`]).
+    pub(crate) cookies: bool,
 }
 
 /// A checked request, ready for the transport.
@@ -315,6 +320,20 @@ pub(crate) struct Prepared {
     /// Where the final response's body goes instead of memory: a download's destination.
     /// In a mutex for the same reason as `callback`.
     pub(crate) sink: Option<Mutex<Box<Sink>>>,
+}
+
+impl Prepared {
+    /// True if the transport adds the cookie jar's `Cookie` header to this request as it
+    /// stands: the client has a jar, and the caller set no `Cookie` of their own (or a
+    /// redirect to another origin dropped it). A caller's `Cookie` wins: the jar adds
+    /// nothing beside it.
+    pub(crate) fn jar_cookies(&self) -> bool {
+        self.defaults.cookies
+            && !self
+                .headers
+                .iter()
+                .any(|(k, _)| k == isahc::http::header::COOKIE)
+    }
 }
 
 #[cfg(test)]

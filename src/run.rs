@@ -4,8 +4,8 @@
 //! On the caller's thread, in [`submit`]:
 //!
 //! 1. The request is checked and made ready to send ([`Request::prepare`]: method, URL,
-//!    headers). A bad one, or one made after shutdown, gives a pair already failed, and
-//!    nothing is queued.
+//!    headers), and told whether the client's cookie jar gives it cookies. A bad one, or
+//!    one made after shutdown, gives a pair already failed, and nothing is queued.
 //! 2. A plain GET whose cache entry is fresh is answered from the cache
 //!    ([`flow::fresh`]); its pair is ready at once.
 //! 3. Anything else is counted on the client's shutdown gate and queued on the pool
@@ -19,7 +19,9 @@
 //! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
 //!    redirect loop ([`redirect::fetch`]) sends each hop with credentials
 //!    ([`Credentials::send`](crate::auth::Credentials), which answers 401s) over the
-//!    transport ([`Transport`](crate::transport::Transport): send, read, decode).
+//!    transport ([`Transport`](crate::transport::Transport): send, read, decode). With a
+//!    cookie jar, the transport gives each exchange the jar's cookies for its URL, and
+//!    stores the cookies each response head sets.
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
 //! 7. The request's callback runs, its panic caught (on a worker only).
@@ -87,10 +89,11 @@ where
     }
     // 1. Checked and made ready.
     let raw_uri = req.uri.clone();
-    let prepared = match req.prepare(&raw_uri) {
+    let mut prepared = match req.prepare(&raw_uri) {
         Ok(prepared) => prepared,
         Err(e) => return refused(uri::redact(&raw_uri), e),
     };
+    prepared.defaults.cookies = client.transport.cookie_jar().is_some();
     // The parsed URL is most often the text given: the slot then shares it.
     let url = if prepared.url.as_str() == &*raw_uri {
         raw_uri
@@ -179,7 +182,8 @@ where
 {
     /// Nothing in it may block a driver: no callback or user function, no download (its
     /// destination may block), no cache (a store may block on its disk, or be the caller's
-    /// own), no credentials (a Digest answer may wait for its nonce).
+    /// own), no credentials (a Digest answer may wait for its nonce). A cookie jar does not
+    /// count: it is data behind a lock held only to read or store it, never across I/O.
     fn drivable(&self) -> bool {
         let client = &self.pending.0;
         self.plain

@@ -239,7 +239,8 @@ fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched
         &directives(req),
         authorized(req),
         response,
-    ) {
+    ) || chosen_by_jar(response, req)
+    {
         cache.delete(key);
         return;
     }
@@ -391,6 +392,7 @@ fn post_answers_get(
     }
     if !matches!(response.status, 200 | 203)
         || !policy::storable("GET", &directives(req), authorized(req), response)
+        || chosen_by_jar(response, req)
     {
         return;
     }
@@ -500,6 +502,17 @@ fn new_entry(req: &Prepared, exchange: &Exchange, fetched: Fetched) -> Entry {
     }
 }
 
+/// True if the response varies on `Cookie` and the request's `Cookie`, if any, came from
+/// the cookie jar, which the transport adds and the cache never sees: what it was chosen by
+/// is unknown, so it is not stored.
+fn chosen_by_jar(response: &Response, req: &Prepared) -> bool {
+    req.jar_cookies()
+        && response
+            .get_all("vary")
+            .flat_map(|line| line.split(','))
+            .any(|name| name.trim().eq_ignore_ascii_case("cookie"))
+}
+
 /// True if the request carries credentials: its response is for that user only.
 fn authorized(req: &Prepared) -> bool {
     has(req, "authorization") || req.authorization.is_some()
@@ -543,8 +556,13 @@ fn fresh_for(entry: &Entry, req: &Prepared, now: SystemTime) -> bool {
 }
 
 /// True if `req` has the values the stored response was chosen by (RFC 9111 §4.1):
-/// compared with runs of spaces and the spaces around commas set aside.
+/// compared with runs of spaces and the spaces around commas set aside. A response chosen
+/// by `Cookie` never answers a request whose cookies come from the jar (see
+/// [`chosen_by_jar`]); such an entry comes from a store shared with a client without one.
 fn matches_vary(entry: &Entry, req: &Prepared) -> bool {
+    if req.jar_cookies() && entry.vary.iter().any(|(name, _)| name == "cookie") {
+        return false;
+    }
     let normal = |v: &Option<String>| {
         v.as_deref().map(|v| {
             v.split(',')

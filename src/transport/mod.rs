@@ -2,9 +2,14 @@
 //! read whole and decoded, every failure mapped to a typed [`Error`].
 //!
 //! A [`Transport`] owns the isahc clients of an `Http` and the settings they were made
-//! with: connection limits, TLS, proxies, client certificates, the body limit and the
-//! user agent. Everything above it (credentials, redirects, the cache) only says what to
-//! send.
+//! with: connection limits, TLS, proxies, client certificates, the body limit, the user
+//! agent and the cookie jar. Everything above it (credentials, redirects, the cache) only
+//! says what to send.
+//!
+//! With a cookie jar, every exchange, whoever asks for it (the first request, each
+//! redirect hop, each answer to a 401, a cache revalidation), carries the jar's `Cookie`
+//! for its URL unless the request has the caller's own, and the `Set-Cookie` lines of
+//! every response head are stored for that URL as soon as the head arrives.
 //!
 //! Connections are kept alive for every method. libcurl sends a request again, on a fresh
 //! connection, when a kept connection turns out to be closed before any byte of the
@@ -43,6 +48,7 @@ use self::failure::Sent;
 use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
+use crate::cookies::CookieJar;
 use crate::deadline::Deadline;
 use crate::download::Sink;
 use crate::exchange::Exchange;
@@ -63,6 +69,8 @@ pub(crate) struct Settings {
     pub(crate) user_agent: HeaderValue,
     /// How servers are verified; also for a failed handshake made again (see `diagnose`).
     pub(crate) tls: TlsSettings,
+    /// Cookies sent and stored on every exchange, when the client keeps them.
+    pub(crate) cookies: Option<CookieJar>,
 }
 
 /// The isahc clients of one `Http`, shared by its workers, and their settings.
@@ -118,6 +126,11 @@ impl Transport {
         }
     }
 
+    /// The cookie jar of the client, if it keeps cookies.
+    pub(crate) fn cookie_jar(&self) -> Option<&CookieJar> {
+        self.settings.cookies.as_ref()
+    }
+
     /// A client certificate for https requests to `domain`.
     pub(crate) fn add_certificate(&self, key: PathBuf, cert: PathBuf, domain: &str) {
         self.certificates.add(key, cert, domain);
@@ -153,6 +166,10 @@ impl Transport {
                 HeaderValue::from_static("gzip, deflate"),
             );
         }
+        let jar = settings.cookies.as_ref().filter(|_| req.jar_cookies());
+        if let Some(cookie) = jar.and_then(|jar| jar.header_for(&req.url)) {
+            builder = builder.header(header::COOKIE, cookie);
+        }
         let (client, body, probe) = self.route(req).await;
         let request = builder
             .body(body)
@@ -164,7 +181,15 @@ impl Transport {
         // Learnt first: the requests that waited for this probe go where it says.
         drop(probe);
         match sent {
-            Ok(response) => Ok(head(response, req)),
+            Ok(response) => {
+                let head = head(response, req);
+                // Whatever follows (a redirect, a 401 answered, an error status), the
+                // cookies the server set are kept.
+                if let Some(jar) = &settings.cookies {
+                    jar.store(head.response.get_all("set-cookie"), &req.url);
+                }
+                Ok(head)
+            }
             Err(e) => {
                 let sent = Sent {
                     settings,

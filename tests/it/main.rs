@@ -9,6 +9,7 @@ mod cache_files;
 mod cache_rfc;
 mod cache_store;
 mod caching;
+mod cookies;
 mod deadlines;
 mod digest_race;
 mod download;
