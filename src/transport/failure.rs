@@ -11,7 +11,7 @@ use url::Url;
 
 use super::Settings;
 use super::diagnose;
-use crate::deadline::Deadline;
+use crate::deadline::{CurlTimeout, Deadline};
 use crate::{Error, origin};
 
 /// What was being sent when it failed.
@@ -81,7 +81,11 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
                 source,
             },
         },
-        ErrorKind::Timeout => sent.deadline.expired(),
+        ErrorKind::Timeout => {
+            let said = CurlTimeout::of(curl_text(&source));
+            sent.deadline
+                .timed_out(said, Some(settings.connect_timeout))
+        }
         ErrorKind::BadServerCertificate
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine
@@ -154,6 +158,15 @@ fn proxy_authority(proxy: &Uri) -> String {
 fn curl_code(e: &isahc::Error) -> Option<u32> {
     let source = std::error::Error::source(e)?;
     source.downcast_ref::<curl::Error>().map(curl::Error::code)
+}
+
+/// libcurl's own text for the error behind an isahc error (its `CURLOPT_ERRORBUFFER`),
+/// where isahc kept it: it tells which of libcurl's bounds ended a transfer.
+pub(super) fn curl_text(e: &isahc::Error) -> Option<&str> {
+    let source = std::error::Error::source(e)?;
+    source
+        .downcast_ref::<curl::Error>()
+        .and_then(curl::Error::extra_description)
 }
 
 /// libcurl error codes that isahc folds into broader kinds.

@@ -43,7 +43,7 @@ use self::failure::Sent;
 use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
-use crate::deadline::Deadline;
+use crate::deadline::{self, CurlTimeout, Deadline};
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
@@ -132,6 +132,11 @@ impl Transport {
             .method(req.method.clone())
             .uri(req.url.as_str())
             .timeout(timeout);
+        // An idle bound: less than a byte a second for that long (see
+        // `HttpBuilder::idle_timeout`); each exchange gets it whole.
+        if let Some(idle) = deadline.idle() {
+            builder = builder.low_speed_timeout(1, deadline::honoured_idle(idle));
+        }
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
@@ -533,7 +538,8 @@ async fn read_to_limit(
 fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Deadline) -> Error {
     let error = isahc::Error::from(error);
     if error.kind() == ErrorKind::Timeout {
-        deadline.expired()
+        // Connected already: the total or the idle bound.
+        deadline.timed_out(CurlTimeout::of(failure::curl_text(&error)), None)
     } else {
         Error::BodyIncomplete {
             received,
