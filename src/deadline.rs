@@ -30,37 +30,26 @@ pub(crate) fn honoured_idle(idle: Duration) -> Duration {
     Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX).max(1))
 }
 
-/// How libcurl said a transfer timed out, from its error text.
+/// How far an exchange that libcurl ended with a timeout had got, as far as can be told:
+/// libcurl reports every one of its bounds with the same code, and isahc keeps none of its
+/// text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CurlTimeout {
-    /// The low-speed check: "Operation too slow".
-    TooSlow,
-    /// Resolving, connecting or a handshake: "Resolving timed out", "Connection timed
-    /// out", "Connection timeout", "SSL connection timeout".
-    Connecting,
-    /// Anything else, or no text at all.
-    Other,
+pub(crate) enum Phase {
+    /// Still connecting (no connection was made): only the connect bound could end it.
+    Connecting { connect: Duration },
+    /// Connected (its head had arrived, or a plain connection was made): only the idle
+    /// bound could end it.
+    Connected,
+    /// Connected, but maybe still in a TLS handshake or a proxy's handshake, after
+    /// `elapsed`: the clock tells.
+    Either {
+        connect: Duration,
+        elapsed: Duration,
+    },
 }
 
-impl CurlTimeout {
-    /// Reads libcurl's error text for a `CURLE_OPERATION_TIMEDOUT`.
-    pub(crate) fn of(text: Option<&str>) -> Self {
-        let Some(text) = text else {
-            return CurlTimeout::Other;
-        };
-        if text.starts_with("Operation too slow") {
-            CurlTimeout::TooSlow
-        } else if text.starts_with("Resolving timed out")
-            || text.starts_with("Connection timed out")
-            || text.starts_with("Connection timeout")
-            || text.starts_with("SSL connection timeout")
-        {
-            CurlTimeout::Connecting
-        } else {
-            CurlTimeout::Other
-        }
-    }
-}
+/// The connect timeout fires on time, within this; an idle timeout can fire later.
+const ON_TIME: Duration = Duration::from_millis(250);
 
 /// When a request must be done by, counted from the moment a worker started it, and how
 /// long each of its exchanges may go without receiving anything.
@@ -108,29 +97,44 @@ impl Deadline {
         }
     }
 
-    /// The error of an exchange libcurl ended with a timeout: `said` is how libcurl put
-    /// it, and `connect` the connect timeout the exchange had (`None` once its response's
-    /// head has arrived: it was connected). Both libcurl's bounds end a transfer with the
-    /// same code, so the clock tells them apart first: a deadline that has passed is the
-    /// total timeout; one that has not was the idle or the connect timeout, as libcurl's
-    /// text says, or as the bounds the exchange had leave possible.
-    pub(crate) fn timed_out(&self, said: CurlTimeout, connect: Option<Duration>) -> Error {
+    /// The error of an exchange libcurl ended with a timeout, as far as it had got. A
+    /// deadline that has passed is the total bound. Otherwise, in a handshake that may or
+    /// may not be over, the clock tells: libcurl's connect timeout fires on time, the
+    /// connect time after the exchange began, and the idle timeout never does before it
+    /// could (it needs a connection) and most often later; so an end on time is the
+    /// connect timeout, and any other the idle timeout.
+    pub(crate) fn timed_out(&self, phase: Phase) -> Error {
         if Instant::now() + SLACK >= self.at {
             return self.expired();
         }
-        let idle = self.idle.map(|after| Error::Timeout {
-            after,
-            bound: TimeoutKind::Idle,
-        });
-        let connecting = connect.map(|after| Error::Timeout {
+        let connecting = |after| Error::Timeout {
             after,
             bound: TimeoutKind::Connect,
-        });
-        let (first, second) = match said {
-            CurlTimeout::TooSlow => (idle, connecting),
-            CurlTimeout::Connecting | CurlTimeout::Other => (connecting, idle),
         };
-        first.or(second).unwrap_or_else(|| self.expired())
+        let Some(idle) = self.idle else {
+            return match phase {
+                Phase::Connecting { connect } | Phase::Either { connect, .. } => {
+                    connecting(connect)
+                }
+                Phase::Connected => self.expired(),
+            };
+        };
+        let idling = Error::Timeout {
+            after: idle,
+            bound: TimeoutKind::Idle,
+        };
+        match phase {
+            Phase::Connecting { connect } => connecting(connect),
+            Phase::Connected => idling,
+            Phase::Either { connect, elapsed } => {
+                // Too early for the connect timeout, or too late for it to be on time.
+                if elapsed + SLACK < connect || elapsed >= connect + ON_TIME {
+                    idling
+                } else {
+                    connecting(connect)
+                }
+            }
+        }
     }
 }
 
@@ -188,53 +192,40 @@ mod tests {
     }
 
     #[test]
-    fn libcurl_timeout_texts() {
-        let slow = "Operation too slow. Less than 1 bytes/sec transferred the last 1 seconds";
-        assert_eq!(CurlTimeout::of(Some(slow)), CurlTimeout::TooSlow);
-        for connecting in [
-            "Resolving timed out after 100 milliseconds",
-            "Connection timed out after 1001 milliseconds",
-            "Connection timeout after 1000 ms",
-            "SSL connection timeout",
-        ] {
-            assert_eq!(CurlTimeout::of(Some(connecting)), CurlTimeout::Connecting);
-        }
-        let total = "Operation timed out after 1000 milliseconds with 0 bytes received";
-        assert_eq!(CurlTimeout::of(Some(total)), CurlTimeout::Other);
-        assert_eq!(CurlTimeout::of(None), CurlTimeout::Other);
-    }
-
-    #[test]
     fn a_timeout_before_the_deadline_is_the_idle_or_the_connect_bound() {
         let (idle, connect) = (Duration::from_secs(1), Duration::from_secs(2));
         let deadline = Deadline::start(Duration::from_secs(60), Some(idle));
-        let kind = |said, connect| match deadline.timed_out(said, connect) {
+        let kind = |phase| match deadline.timed_out(phase) {
             Error::Timeout { after, bound } => (bound, after),
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            kind(CurlTimeout::TooSlow, Some(connect)),
-            (TimeoutKind::Idle, idle)
-        );
-        assert_eq!(
-            kind(CurlTimeout::Connecting, Some(connect)),
+            kind(Phase::Connecting { connect }),
             (TimeoutKind::Connect, connect)
         );
-        // Reading a body, only the idle bound is left.
-        assert_eq!(kind(CurlTimeout::Other, None), (TimeoutKind::Idle, idle));
-        // Without an idle bound, before the head only the connect bound is.
+        assert_eq!(kind(Phase::Connected), (TimeoutKind::Idle, idle));
+        let either = |ms| Phase::Either {
+            connect,
+            elapsed: Duration::from_millis(ms),
+        };
+        // Before the connect timeout could fire, and long after it would have.
+        assert_eq!(kind(either(1_200)), (TimeoutKind::Idle, idle));
+        assert_eq!(kind(either(3_500)), (TimeoutKind::Idle, idle));
+        // On time for the connect timeout.
+        assert_eq!(kind(either(2_010)), (TimeoutKind::Connect, connect));
+        // Without an idle bound, a handshake can only end at the connect bound.
         let no_idle = Deadline::start(Duration::from_secs(60), None);
         assert!(matches!(
-            no_idle.timed_out(CurlTimeout::Other, Some(connect)),
+            no_idle.timed_out(either(900)),
             Error::Timeout {
                 bound: TimeoutKind::Connect,
                 ..
             }
         ));
-        // A deadline that has passed is the total bound, whatever libcurl said.
+        // A deadline that has passed is the total bound, whatever the phase.
         let passed = Deadline::start(Duration::ZERO, Some(idle));
         assert!(matches!(
-            passed.timed_out(CurlTimeout::TooSlow, Some(connect)),
+            passed.timed_out(Phase::Connecting { connect }),
             Error::Timeout {
                 bound: TimeoutKind::Total,
                 ..

@@ -105,6 +105,12 @@ pub enum Error {
     ///   proxy's tunnel took longer than the connect timeout
     ///   ([`HttpBuilder::connect_timeout`](crate::HttpBuilder::connect_timeout)).
     ///
+    /// libcurl reports all three with one code and isahc keeps none of its text, so the
+    /// bound is told by the clock: a request past its total deadline ran out of total time;
+    /// one that never connected, of connect time; one past its handshakes, of idle time;
+    /// and one in a TLS or proxy handshake, of connect time if it ended on time for that
+    /// (within a quarter second of it), else of idle time.
+    ///
     /// `Display` names the bound: `timed out after 30s (total timeout)`.
     #[error("timed out after {after:?} ({bound})")]
     #[non_exhaustive]

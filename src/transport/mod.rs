@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_lite::io::{AsyncReadExt, Cursor};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
@@ -43,7 +43,7 @@ use self::failure::Sent;
 use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
-use crate::deadline::{self, CurlTimeout, Deadline};
+use crate::deadline::{self, Deadline, Phase};
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
@@ -162,6 +162,7 @@ impl Transport {
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
+        let began = Instant::now();
         let sent = client.send_async(request).await;
         if let Ok(response) = &sent {
             self.protocols.learn(&req.url, version(response.version()));
@@ -176,6 +177,7 @@ impl Transport {
                     url: &req.url,
                     own_certificate: certificate.is_some(),
                     deadline,
+                    began,
                 };
                 Err(failure::classify(e, &sent).await)
             }
@@ -539,7 +541,7 @@ fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Dea
     let error = isahc::Error::from(error);
     if error.kind() == ErrorKind::Timeout {
         // Connected already: the total or the idle bound.
-        deadline.timed_out(CurlTimeout::of(failure::curl_text(&error)), None)
+        deadline.timed_out(Phase::Connected)
     } else {
         Error::BodyIncomplete {
             received,
