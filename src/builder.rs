@@ -23,7 +23,7 @@ use crate::{Error, Http, logs};
 
 /// asynchttp's default number of workers.
 const DEFAULT_WORKERS: usize = 5;
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_BODY_SIZE: u64 = 100 << 20;
 
@@ -80,7 +80,9 @@ pub struct HttpBuilder {
     workers: usize,
     pool: Option<WorkerPool>,
     queue: Option<(usize, WhenFull)>,
-    timeout: Duration,
+    /// `None` until set: the default applies unless an idle timeout is set alone.
+    timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     connect_timeout: Duration,
     max_body_size: u64,
     user_agent: String,
@@ -123,7 +125,8 @@ impl Default for HttpBuilder {
             workers: DEFAULT_WORKERS,
             pool: None,
             queue: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: None,
+            idle_timeout: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -183,12 +186,15 @@ impl HttpBuilder {
     }
 
     /// The total time one request may take, from the moment a worker starts it (time spent
-    /// waiting in the queue does not count) until its body is read. Default 30 seconds.
+    /// waiting in the queue does not count) until its body is read. Default 30 seconds,
+    /// unless an [`idle_timeout`](Self::idle_timeout) is set and this is not: then a
+    /// request has no total timeout. When both are set, both apply.
     ///
     /// It is one deadline for the whole request as it was made: every redirect hop, every
     /// answer to a 401 and a cache revalidation share it. Zero is refused by `build()`;
     /// less than a millisecond is rounded up to one (libcurl counts milliseconds), and more
-    /// than a year, up to `Duration::MAX`, is taken as a year.
+    /// than a year, up to `Duration::MAX`, is taken as a year. When it runs out, the request
+    /// fails with [`Error::Timeout`] and [`TimeoutKind::Total`](crate::TimeoutKind::Total).
     ///
     /// ```
     /// use std::time::Duration;
@@ -198,12 +204,50 @@ impl HttpBuilder {
     /// # Ok::<(), asynchttp::Error>(())
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Some(timeout);
         self
     }
 
-    /// The time a connection may take to open, within the total timeout. Default 10 seconds.
-    /// Zero is refused by `build()`, less than a millisecond rounded up to one.
+    /// How long a request's connection may receive nothing: a transfer that goes silent
+    /// for this long fails with [`Error::Timeout`] and
+    /// [`TimeoutKind::Idle`](crate::TimeoutKind::Idle), while one that keeps receiving is
+    /// never ended by it. Default: none. [`Request::idle_timeout`](crate::Request::idle_timeout)
+    /// sets one for a single request.
+    ///
+    /// It bounds the wait for the response once the request is sent, and every pause in its
+    /// body; each redirect hop or 401 answer gets it whole. Resolving the host, connecting,
+    /// the TLS handshake and a proxy's tunnel are bounded by the
+    /// [`connect_timeout`](Self::connect_timeout) instead.
+    ///
+    /// Set alone, without [`timeout`](Self::timeout), it replaces the default total
+    /// timeout: a download runs as long as bytes keep arriving. Set with it, both apply,
+    /// and whichever runs out first ends the request.
+    ///
+    /// libcurl measures it (as `CURLOPT_LOW_SPEED_TIME` with a limit of 1 byte a second)
+    /// in whole seconds, so it is rounded up to a second at least, and checks the speed
+    /// once a second over up to the last five seconds: a connection silent from the start
+    /// fails after about the idle timeout, one that goes silent after receiving some bytes
+    /// within about five seconds more. Zero is refused by `build()`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // Downloads of any length, as long as none goes silent for 30 seconds.
+    /// let http = asynchttp::Http::builder().idle_timeout(Duration::from_secs(30)).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The time a connection may take to open, within the total timeout: resolving the
+    /// host, connecting, the TLS handshake and, through an http proxy, its `CONNECT`
+    /// tunnel (libcurl's `CURLOPT_CONNECTTIMEOUT`, which its resolver honours too). When
+    /// it runs out, the request fails with [`Error::Timeout`] and
+    /// [`TimeoutKind::Connect`](crate::TimeoutKind::Connect). Default 10 seconds. Zero is
+    /// refused by `build()`, less than a millisecond rounded up to one.
     ///
     /// ```
     /// use std::time::Duration;
@@ -485,7 +529,10 @@ impl HttpBuilder {
             });
         }
         // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
-        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+        if self.timeout.is_some_and(|t| t.is_zero())
+            || self.idle_timeout.is_some_and(|t| t.is_zero())
+            || self.connect_timeout.is_zero()
+        {
             return Err(Error::Init {
                 reason: "the timeout must be more than zero".to_owned(),
             });
@@ -506,7 +553,10 @@ impl HttpBuilder {
             }
         };
         let connections = pool.size();
-        let connect_timeout = deadline::honoured(self.connect_timeout.min(self.timeout));
+        let connect_timeout = deadline::honoured(
+            self.connect_timeout
+                .min(self.timeout.unwrap_or(deadline::LONGEST)),
+        );
         if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
             return Err(Error::Init {
                 reason: format!("ca_certs: no file at {}", path.display()),
@@ -549,7 +599,8 @@ impl HttpBuilder {
             },
             ignore_etag: self.ignore_etag,
             force_exception_to_status_code: self.force_exception_to_status_code,
-            timeout: self.timeout.min(deadline::LONGEST),
+            timeout: self.timeout.map(|t| t.min(deadline::LONGEST)),
+            idle_timeout: self.idle_timeout,
             gate: Gate::default(),
         };
         Ok(Http::start(client, pool, owns_pool))

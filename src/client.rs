@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Credentials;
+use crate::builder::DEFAULT_TIMEOUT;
 use crate::cache::Cache;
-use crate::deadline::Deadline;
+use crate::deadline::{self, Deadline};
 use crate::redirect::{Network, Policy, StoredHops};
+use crate::request::Timeouts;
 use crate::shutdown::Gate;
 use crate::transport::Transport;
 
@@ -18,8 +20,11 @@ pub(crate) struct Client {
     pub(crate) cache: Option<Arc<dyn Cache>>,
     pub(crate) ignore_etag: bool,
     pub(crate) force_exception_to_status_code: bool,
-    /// A request's whole budget, unless it sets its own; see [`Deadline`].
-    pub(crate) timeout: Duration,
+    /// A request's whole budget, unless it sets its own; see [`Deadline`]. `None` when the
+    /// builder set none: then [`DEFAULT_TIMEOUT`], unless the request has an idle timeout.
+    pub(crate) timeout: Option<Duration>,
+    /// How long each exchange may receive nothing, unless the request sets its own.
+    pub(crate) idle_timeout: Option<Duration>,
     pub(crate) gate: Gate,
 }
 
@@ -35,8 +40,76 @@ impl Client {
         }
     }
 
-    /// A deadline for a request that asked for `own` timeout, or the client's.
-    pub(crate) fn deadline(&self, own: Option<Duration>) -> Deadline {
-        Deadline::start(own.unwrap_or(self.timeout))
+    /// A deadline for a request with its `own` timeouts, or the client's: see [`bounds`].
+    pub(crate) fn deadline(&self, own: Timeouts) -> Deadline {
+        let (total, idle) = bounds(own, self.timeout, self.idle_timeout);
+        Deadline::start(total, idle)
+    }
+}
+
+/// The total and idle timeouts of a request with its `own` timeouts, on a client with
+/// these: the request's own first, then the client's. A total timeout applies when the
+/// request or the client set one, or when neither set an idle timeout ([`DEFAULT_TIMEOUT`]);
+/// an idle timeout set alone means no total one ([`LONGEST`](deadline::LONGEST)).
+fn bounds(
+    own: Timeouts,
+    total: Option<Duration>,
+    idle: Option<Duration>,
+) -> (Duration, Option<Duration>) {
+    let idle = own.idle().or(idle);
+    let total = match (own.total().or(total), idle) {
+        (Some(total), _) => total,
+        (None, None) => DEFAULT_TIMEOUT,
+        (None, Some(_)) => deadline::LONGEST,
+    };
+    (total, idle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Request;
+
+    fn own(req: Request) -> Timeouts {
+        req.prepare("http://h/").unwrap().timeouts
+    }
+
+    #[test]
+    fn an_idle_timeout_alone_lifts_the_default_total_one() {
+        let (s, none) = (Duration::from_secs, None);
+        let plain = || Request::get("http://h/");
+        // The default stays: 30 s, no idle bound.
+        assert_eq!(bounds(own(plain()), none, none), (DEFAULT_TIMEOUT, None));
+        // Idle alone, on the client or the request: no total.
+        assert_eq!(
+            bounds(own(plain()), none, Some(s(5))),
+            (deadline::LONGEST, Some(s(5)))
+        );
+        assert_eq!(
+            bounds(own(plain().idle_timeout(s(5))), none, none),
+            (deadline::LONGEST, Some(s(5)))
+        );
+        // Both set, wherever: both apply.
+        assert_eq!(
+            bounds(own(plain()), Some(s(60)), Some(s(5))),
+            (s(60), Some(s(5)))
+        );
+        assert_eq!(
+            bounds(own(plain().idle_timeout(s(5))), Some(s(60)), none),
+            (s(60), Some(s(5)))
+        );
+        assert_eq!(
+            bounds(own(plain().timeout(s(9))), none, Some(s(5))),
+            (s(9), Some(s(5)))
+        );
+        // The request's own win over the client's.
+        assert_eq!(
+            bounds(
+                own(plain().timeout(s(9)).idle_timeout(s(2))),
+                Some(s(60)),
+                Some(s(5))
+            ),
+            (s(9), Some(s(2)))
+        );
     }
 }

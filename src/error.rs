@@ -14,6 +14,29 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A boxed error from user code (a callback or a `send_map` function).
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// Which bound on a request's time ran out, in [`Error::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The total timeout: the whole request, redirects and all, took too long.
+    Total,
+    /// The idle timeout: the connection went silent, receiving no byte for that long.
+    Idle,
+    /// The connect timeout: resolving the host, connecting, the TLS handshake or setting up
+    /// a proxy's tunnel took too long.
+    Connect,
+}
+
+impl std::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Total => "total timeout",
+            TimeoutKind::Idle => "idle timeout",
+            TimeoutKind::Connect => "connect timeout",
+        })
+    }
+}
+
 /// Why a request failed.
 ///
 /// An `Error` is stored once per request and handed out on every access, so it is `Clone`:
@@ -71,13 +94,31 @@ pub enum Error {
         source: Arc<isahc::Error>,
     },
 
-    /// The request did not complete within its timeout, counted from the moment a worker
-    /// started it.
-    #[error("timed out after {after:?}")]
+    /// A bound on the request's time ran out; `bound` says which one.
+    ///
+    /// - [`TimeoutKind::Total`]: the request did not complete within its total timeout,
+    ///   counted from the moment a worker started it
+    ///   ([`HttpBuilder::timeout`](crate::HttpBuilder::timeout)).
+    /// - [`TimeoutKind::Idle`]: nothing was received for the idle timeout
+    ///   ([`HttpBuilder::idle_timeout`](crate::HttpBuilder::idle_timeout)).
+    /// - [`TimeoutKind::Connect`]: resolving the host, connecting, the TLS handshake or a
+    ///   proxy's tunnel took longer than the connect timeout
+    ///   ([`HttpBuilder::connect_timeout`](crate::HttpBuilder::connect_timeout)).
+    ///
+    /// libcurl reports all three with one code and isahc keeps none of its text, so the
+    /// bound is told by the clock: a request past its total deadline ran out of total time;
+    /// one that never connected, of connect time; one past its handshakes, of idle time;
+    /// and one in a TLS or proxy handshake, of connect time if it ended on time for that
+    /// (within a quarter second of it), else of idle time.
+    ///
+    /// `Display` names the bound: `timed out after 30s (total timeout)`.
+    #[error("timed out after {after:?} ({bound})")]
     #[non_exhaustive]
     Timeout {
-        /// The timeout that ran out.
+        /// The timeout that ran out, as it was set.
         after: Duration,
+        /// Which bound it was.
+        bound: TimeoutKind,
     },
 
     /// The TLS handshake or certificate verification failed.
@@ -378,6 +419,28 @@ impl Error {
         Error::CookieJar {
             reason: reason.into(),
             source: source.map(Arc::from),
+        }
+    }
+
+    /// Which bound ran out, for [`Error::Timeout`]; `None` for any other error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use asynchttp::TimeoutKind;
+    ///
+    /// // A server that takes the connection and never answers.
+    /// let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let http = asynchttp::Http::builder().timeout(Duration::from_millis(100)).build()?;
+    /// let (response, _) = http.request(&format!("http://{}/", silent.local_addr()?));
+    /// let error = asynchttp::LazyResponse::wait(&response).unwrap_err();
+    /// assert_eq!(error.timeout_kind(), Some(TimeoutKind::Total));
+    /// assert_eq!(asynchttp::Error::Closed.timeout_kind(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        match self {
+            Error::Timeout { bound, .. } => Some(*bound),
+            _ => None,
         }
     }
 

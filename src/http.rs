@@ -527,6 +527,7 @@ impl fmt::Debug for Http {
         f.debug_struct("Http")
             .field("pool", &self.handle.pool)
             .field("timeout", &self.handle.client.timeout)
+            .field("idle_timeout", &self.handle.client.idle_timeout)
             .field("shut_down", &self.is_shut_down())
             .finish()
     }

@@ -241,7 +241,7 @@ pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded, Transferred};
-pub use crate::error::{BoxError, Error, Result};
+pub use crate::error::{BoxError, Error, Result, TimeoutKind};
 pub use crate::future::{Take, Wait};
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};

@@ -41,6 +41,7 @@ pub struct Request {
     pub(crate) body: Vec<u8>,
     pub(crate) redirections: u32,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
     pub(crate) callback: Option<Callback>,
     /// Where a download streams its body (`Http::send_to`).
     pub(crate) sink: Option<Box<Sink>>,
@@ -85,6 +86,7 @@ impl Request {
             body: Vec::new(),
             redirections: DEFAULT_REDIRECTIONS,
             timeout: None,
+            idle_timeout: None,
             callback: None,
             sink: None,
         }
@@ -153,6 +155,30 @@ impl Request {
         self
     }
 
+    /// An idle timeout for this request instead of the [`Http`](crate::Http)'s: the request
+    /// fails with [`Error::Timeout`] ([`TimeoutKind::Idle`](crate::TimeoutKind::Idle)) once
+    /// its connection has received nothing for this long, as
+    /// [`HttpBuilder::idle_timeout`](crate::HttpBuilder::idle_timeout) describes.
+    ///
+    /// When neither this request nor its `Http` set a total timeout
+    /// ([`timeout`](Self::timeout), [`HttpBuilder::timeout`](crate::HttpBuilder::timeout)),
+    /// the idle timeout replaces the default total one: a download that keeps receiving
+    /// runs as long as it takes. When both are set, both apply. A zero idle timeout is
+    /// refused: the pair fails with [`Error::InvalidRequest`] and nothing is sent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // A large download: no limit on its length, but never silent for 20 seconds.
+    /// let req = asynchttp::Request::get("http://127.0.0.1/big.iso")
+    ///     .idle_timeout(Duration::from_secs(20));
+    /// # drop(req);
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
     /// A callback run on the worker once the body is read, before the pair is fulfilled.
     ///
     /// It may change the response and the body. If it returns an error, or panics, the
@@ -185,6 +211,7 @@ impl Request {
             body: self.body.clone(),
             redirections: self.redirections,
             timeout: self.timeout,
+            idle_timeout: self.idle_timeout,
             callback: None,
             sink: None,
         }
@@ -214,7 +241,9 @@ impl Request {
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
         // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
-        if self.timeout.is_some_and(|t| t.is_zero()) {
+        if self.timeout.is_some_and(|t| t.is_zero())
+            || self.idle_timeout.is_some_and(|t| t.is_zero())
+        {
             return Err(Error::invalid("the timeout must be more than zero"));
         }
         let url = uri::parse(uri)?;
@@ -244,7 +273,7 @@ impl Request {
             body: self.body,
             asked_encoding,
             redirections: self.redirections,
-            timeout: self.timeout,
+            timeouts: Timeouts::new(self.timeout, self.idle_timeout),
             callback: self.callback.map(Mutex::new),
             sink: self.sink.map(Mutex::new),
         })
@@ -313,7 +342,7 @@ pub(crate) struct Prepared {
     /// The caller chose `Accept-Encoding`, so codings we cannot decode are passed through.
     pub(crate) asked_encoding: bool,
     pub(crate) redirections: u32,
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) timeouts: Timeouts,
     /// In a mutex only so that a `&Prepared` can be shared while the request is sent; it
     /// is taken out once, by value.
     pub(crate) callback: Option<Mutex<Callback>>,
@@ -333,6 +362,40 @@ impl Prepared {
                 .headers
                 .iter()
                 .any(|(k, _)| k == isahc::http::header::COOKIE)
+    }
+}
+
+/// A request's own total and idle timeouts, packed into whole nanoseconds with 0 for none
+/// (a zero timeout is refused), so that a queued request stays small. Longer than a year
+/// is a year ([`LONGEST`](crate::deadline::LONGEST)).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Timeouts {
+    total: u64,
+    idle: u64,
+}
+
+impl Timeouts {
+    fn new(total: Option<Duration>, idle: Option<Duration>) -> Self {
+        let pack = |t: Option<Duration>| {
+            t.map_or(0, |t| {
+                let nanos = t.min(crate::deadline::LONGEST).as_nanos();
+                u64::try_from(nanos).unwrap_or(u64::MAX)
+            })
+        };
+        Timeouts {
+            total: pack(total),
+            idle: pack(idle),
+        }
+    }
+
+    /// The total timeout the request set, if any.
+    pub(crate) fn total(self) -> Option<Duration> {
+        (self.total != 0).then(|| Duration::from_nanos(self.total))
+    }
+
+    /// The idle timeout the request set, if any.
+    pub(crate) fn idle(self) -> Option<Duration> {
+        (self.idle != 0).then(|| Duration::from_nanos(self.idle))
     }
 }
 
@@ -383,6 +446,22 @@ mod tests {
             .header("x-a", "1")
             .header("X-A", "2");
         assert_eq!(req.headers, [("X-A".to_owned(), "2".to_owned())]);
+    }
+
+    #[test]
+    fn timeouts_pack_and_unpack() {
+        let t = Timeouts::new(Some(Duration::from_millis(1500)), None);
+        assert_eq!(t.total(), Some(Duration::from_millis(1500)));
+        assert_eq!(t.idle(), None);
+        let t = Timeouts::new(None, Some(Duration::MAX));
+        assert_eq!(t.total(), None);
+        assert_eq!(t.idle(), Some(crate::deadline::LONGEST));
+        let p = prepare(Request::get("http://h/").idle_timeout(Duration::from_secs(3))).unwrap();
+        assert_eq!(p.timeouts.idle(), Some(Duration::from_secs(3)));
+        assert!(matches!(
+            prepare(Request::get("http://h/").idle_timeout(Duration::ZERO)),
+            Err(Error::InvalidRequest { .. })
+        ));
     }
 
     #[test]

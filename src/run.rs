@@ -207,7 +207,7 @@ where
             let client = &pending.0;
             let id = promise.made().id;
             let started = start(id, &prepared, queued);
-            let net = client.network(client.deadline(prepared.timeout));
+            let net = client.network(client.deadline(prepared.timeouts));
             let fetched = if flow::only_if_cached(&prepared) {
                 Some(Ok(flow::gateway_timeout(&prepared.url)))
             } else {
@@ -246,7 +246,7 @@ where
         let id = promise.made().id;
         // 4. The deadline.
         let started = start(id, &prepared, queued);
-        let net = client.network(client.deadline(prepared.timeout));
+        let net = client.network(client.deadline(prepared.timeouts));
         // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
         let fetched = match &client.cache {
@@ -281,7 +281,7 @@ where
         // 9. A stale answer given within stale-while-revalidate: the caller has it; this
         // worker now refreshes the entry, with a deadline of its own.
         if let (Some(req), Some(cache)) = (refresh, &client.cache) {
-            let net = client.network(client.deadline(req.timeout));
+            let net = client.network(client.deadline(req.timeouts));
             flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id);
         }
     }

@@ -648,7 +648,7 @@ fn again(req: &Prepared) -> Prepared {
         body: Vec::new(),
         asked_encoding: req.asked_encoding,
         redirections: req.redirections,
-        timeout: req.timeout,
+        timeouts: req.timeouts,
         callback: None,
         sink: None,
     }

@@ -4,6 +4,7 @@
 //! ([`diagnose`]).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use isahc::error::ErrorKind;
 use isahc::http::Uri;
@@ -11,7 +12,7 @@ use url::Url;
 
 use super::Settings;
 use super::diagnose;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Phase};
 use crate::{Error, origin};
 
 /// What was being sent when it failed.
@@ -22,6 +23,8 @@ pub(super) struct Sent<'a> {
     /// The request had a client certificate of its own.
     pub(super) own_certificate: bool,
     pub(super) deadline: &'a Deadline,
+    /// When the exchange began: libcurl's connect timeout counts from then.
+    pub(super) began: Instant,
 }
 
 /// The typed error for a request that failed before its response's head was whole.
@@ -81,7 +84,7 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
                 source,
             },
         },
-        ErrorKind::Timeout => sent.deadline.expired(),
+        ErrorKind::Timeout => sent.deadline.timed_out(phase(&source, sent)),
         ErrorKind::BadServerCertificate
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine
@@ -103,6 +106,7 @@ async fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
         url,
         own_certificate,
         deadline,
+        ..
     } = *sent;
     let code = code?;
     let server_certificate = code == curl_codes::PEER_FAILED_VERIFICATION;
@@ -154,6 +158,26 @@ fn proxy_authority(proxy: &Uri) -> String {
 fn curl_code(e: &isahc::Error) -> Option<u32> {
     let source = std::error::Error::source(e)?;
     source.downcast_ref::<curl::Error>().map(curl::Error::code)
+}
+
+/// How far an exchange that timed out had got: not connected at all (isahc knows no
+/// peer address), connected over plain TCP (nothing more to set up), or connected with a
+/// TLS or proxy handshake that may or may not be over.
+fn phase(e: &isahc::Error, sent: &Sent<'_>) -> Phase {
+    let connect = sent.settings.connect_timeout;
+    if e.remote_addr().is_none() {
+        return Phase::Connecting { connect };
+    }
+    let handshakes =
+        sent.url.scheme() == "https" || sent.settings.proxy.for_url(sent.url).is_some();
+    if handshakes {
+        Phase::Either {
+            connect,
+            elapsed: sent.began.elapsed(),
+        }
+    } else {
+        Phase::Connected
+    }
 }
 
 /// libcurl error codes that isahc folds into broader kinds.

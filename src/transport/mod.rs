@@ -34,7 +34,7 @@ use std::borrow::Cow;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_lite::io::{AsyncReadExt, Cursor};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
@@ -49,7 +49,7 @@ use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
 use crate::cookies::CookieJar;
-use crate::deadline::Deadline;
+use crate::deadline::{self, Deadline, Phase};
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
@@ -145,6 +145,11 @@ impl Transport {
             .method(req.method.clone())
             .uri(req.url.as_str())
             .timeout(timeout);
+        // An idle bound: less than a byte a second for that long (see
+        // `HttpBuilder::idle_timeout`); each exchange gets it whole.
+        if let Some(idle) = deadline.idle() {
+            builder = builder.low_speed_timeout(1, deadline::honoured_idle(idle));
+        }
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
@@ -174,6 +179,7 @@ impl Transport {
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
+        let began = Instant::now();
         let sent = client.send_async(request).await;
         if let Ok(response) = &sent {
             self.protocols.learn(&req.url, version(response.version()));
@@ -196,6 +202,7 @@ impl Transport {
                     url: &req.url,
                     own_certificate: certificate.is_some(),
                     deadline,
+                    began,
                 };
                 Err(failure::classify(e, &sent).await)
             }
@@ -558,7 +565,8 @@ async fn read_to_limit(
 fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Deadline) -> Error {
     let error = isahc::Error::from(error);
     if error.kind() == ErrorKind::Timeout {
-        deadline.expired()
+        // Connected already: the total or the idle bound.
+        deadline.timed_out(Phase::Connected)
     } else {
         Error::BodyIncomplete {
             received,

@@ -25,5 +25,6 @@ mod proxy_refusal;
 mod queue;
 mod redirects;
 mod support;
+mod timeouts;
 mod tls;
 mod tls_reasons;
