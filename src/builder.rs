@@ -23,7 +23,6 @@ use crate::{Error, Http, logs};
 
 /// asynchttp's default number of workers.
 const DEFAULT_WORKERS: usize = 5;
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_BODY_SIZE: u64 = 100 << 20;
 

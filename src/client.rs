@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Credentials;
-use crate::builder::DEFAULT_TIMEOUT;
 use crate::cache::Cache;
+use crate::deadline::DEFAULT_TIMEOUT;
 use crate::deadline::{self, Deadline};
 use crate::redirect::{Network, Policy, StoredHops};
 use crate::request::Timeouts;

@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::{Error, TimeoutKind};
 
+/// A request's total timeout when neither it nor its client set one, and neither set an
+/// idle timeout instead.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The longest timeout honoured; a longer one, up to `Duration::MAX`, is taken as this.
 /// libcurl refuses a millisecond count that does not fit its `long`, and a year is no
 /// limit any request meets.
