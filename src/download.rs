@@ -321,6 +321,13 @@ impl Sink {
         ])
     }
 
+    /// Leaves a partial file alone: the request asks for a range of its own, so what it
+    /// gets does not continue the file, and is written as a file of its own.
+    pub(crate) fn start_over(&mut self) {
+        self.partial = 0;
+        self.validator = None;
+    }
+
     pub(crate) fn limit(&self) -> Option<u64> {
         self.limit
     }

@@ -147,15 +147,19 @@ impl Http {
     /// one (`Range` and `If-Range` are added), unless the request has its own `Range`.
     #[track_caller]
     pub fn send_to(&self, mut req: Request, to: Destination) -> Download {
-        let (sink, transfer) = Sink::new(to);
+        let (mut sink, transfer) = Sink::new(to);
         let has_range = req
             .headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("range"));
-        if let (false, Some(headers)) = (has_range, sink.resume_headers()) {
-            for (name, value) in headers {
-                req = req.header(name, value);
+        match (has_range, sink.resume_headers()) {
+            (true, _) => sink.start_over(),
+            (false, Some(headers)) => {
+                for (name, value) in headers {
+                    req = req.header(name, value);
+                }
             }
+            (false, None) => {}
         }
         req.sink = Some(Box::new(sink));
         let landed = transfer.clone();

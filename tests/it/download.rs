@@ -265,6 +265,42 @@ fn a_partial_file_already_whole_is_completed_on_a_416() {
     assert!(!part(&path).exists());
 }
 
+/// A request with a range of its own does not continue a partial file: what it gets is
+/// written as a file of its own, and no `If-Range` is added.
+#[test]
+fn a_range_of_the_callers_own_does_not_resume() {
+    let dir = TempDir::new("download-own-range");
+    fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("slice.bin");
+    fs::write(part(&path), b"partial bytes").unwrap();
+    let mut validator = part(&path).into_os_string();
+    validator.push(".validator");
+    fs::write(&validator, "\"v1\"").unwrap();
+    let body = pattern(1000);
+    let server = Server::start({
+        let first = body[..100].to_vec();
+        move |_| {
+            Reply::new(206, first.clone())
+                .header("ETag", "\"v1\"")
+                .header("Content-Range", "bytes 0-99/1000")
+        }
+    });
+    let http = Http::new();
+    let request = Request::get(server.url("/slice")).header("Range", "bytes=0-99");
+    let done = http
+        .send_to(request, Destination::file(&path).resume(true))
+        .into_result()
+        .unwrap();
+    assert_eq!(
+        (done.response.status, done.resumed_from, done.bytes),
+        (206, 0, 100)
+    );
+    assert_eq!(fs::read(&path).unwrap(), body[..100]);
+    let asked = &server.received()[0];
+    assert_eq!(asked.header("range"), Some("bytes=0-99"));
+    assert_eq!(asked.header("if-range"), None);
+}
+
 /// Progress can be waited on: a caller learns of bytes as they arrive, before the end.
 #[test]
 fn progress_is_seen_while_the_body_arrives() {
