@@ -46,6 +46,10 @@ pub(super) async fn body(
         Ok(coding) => coding,
         Err(e) => return (Err(e), sink),
     };
+    // A body announced past the limit is refused before anything is written.
+    if coding.layers == 0 && coding.expected.is_some_and(|n| n > limit) {
+        return (Err(Error::BodyTooLarge { limit }), sink);
+    }
     if let Err(e) = sink.open(&out) {
         return (Err(e), sink);
     }

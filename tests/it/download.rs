@@ -115,6 +115,20 @@ fn past_its_limit_a_download_fails_and_leaves_no_file() {
     assert!(!path.exists());
     assert!(!part(&path).exists());
     assert!(download.progress().done);
+
+    // A compressed body announces no decoded length: it is cut off as it is written.
+    let packed =
+        Server::start(|_| Reply::ok(gzip(&pattern(1 << 20))).header("Content-Encoding", "gzip"));
+    let to = Destination::file(&path).limit(100_000);
+    let download = http.send_to(Request::get(packed.url("/")), to);
+    let e = download.wait().unwrap_err();
+    assert!(
+        matches!(e, Error::BodyTooLarge { limit: 100_000, .. }),
+        "{}",
+        e.chain()
+    );
+    assert!(!path.exists());
+    assert!(!part(&path).exists());
 }
 
 #[test]
