@@ -33,10 +33,12 @@
 //! caller's, a cache or credentials runs on a worker thread (`asynchttp-worker-<n>`, started
 //! on demand up to the pool's size), where that code may block or panic without holding up
 //! anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
-//! connections are kept alive and reused. Two short-lived threads may appear too:
-//! `asynchttp-diagnose` connects once more after a failed TLS handshake or proxy tunnel to
-//! learn why (for at most 5 s), and `asynchttp-release` lets go of a client a driver held
-//! last. `src/run.rs` tells a request's life in order.
+//! connections are kept alive and reused. Short-lived threads may appear too:
+//! `asynchttp-writer` writes a download's body while its worker reads on (one per
+//! download, for as long as it runs), `asynchttp-diagnose` connects once more after a
+//! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), and
+//! `asynchttp-release` lets go of a client a driver held last, or shuts down a client
+//! dropped on an async executor's thread. `src/run.rs` tells a request's life in order.
 //!
 //! A request is sent, its whole body read (decoding gzip and deflate, with a size limit
 //! counted after decoding), its callback run if it has one, and the pair filled. The
