@@ -121,8 +121,8 @@ enum Sniffing<'a> {
 }
 
 impl<'a> Sniffing<'a> {
-    /// Chooses the decoder once two bytes have come (or the stream ended), and gives it
-    /// what came.
+    /// Chooses the decoder once two bytes have come (or one, as the stream ends: an empty
+    /// stream never gets here), and gives it what came.
     fn choose(&mut self) -> io::Result<()> {
         let Sniffing::Head(head, next) = self else {
             return Ok(());
@@ -135,11 +135,6 @@ impl<'a> Sniffing<'a> {
             [0x1f, 0x8b, ..] => Sniffing::Gzip(write::MultiGzDecoder::new(next)),
             [a, b, ..] if a & 0x0f == 8 && (u16::from(*a) << 8 | u16::from(*b)) % 31 == 0 => {
                 Sniffing::Zlib(write::ZlibDecoder::new(next))
-            }
-            [] => {
-                // An empty body decodes to nothing.
-                *self = Sniffing::Head(Vec::new(), Some(next));
-                return Ok(());
             }
             _ => Sniffing::Deflate(write::DeflateDecoder::new(next)),
         };

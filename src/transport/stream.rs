@@ -16,7 +16,7 @@ use futures_lite::io::AsyncReadExt;
 use super::decode::{self, Flushed};
 use super::{Coding, Head, broken, decoded, locate};
 use crate::deadline::Deadline;
-use crate::download::{LimitExceeded, Sink};
+use crate::download::{DestinationFailed, LimitExceeded, Sink};
 use crate::exchange::Exchange;
 use crate::request::Prepared;
 use crate::{Error, Response, sync};
@@ -200,7 +200,7 @@ fn classify(e: io::Error, coding: &Coding, out: &Response, sink: &Sink, limit: u
     let inner = e.get_ref();
     if inner.is_some_and(|inner| inner.is::<LimitExceeded>()) {
         Error::BodyTooLarge { limit }
-    } else if inner.is_some_and(|inner| inner.is::<crate::download::DestinationFailed>()) {
+    } else if inner.is_some_and(|inner| inner.is::<DestinationFailed>()) {
         sink.error(e)
     } else {
         coding.undecodable(None, Some(e), out)
