@@ -43,6 +43,9 @@ pub struct Response {
     /// stops at the headers). Time waiting in the queue does not count. Near zero for a
     /// fresh cache hit; zero for a response made with [`Response::new`].
     pub elapsed: Duration,
+    /// How many times the request was sent to get this response: 1, or more when a
+    /// retry policy sent it again after a failure or a retryable status.
+    pub attempts: u32,
     /// Every header, `"status"` first, packed in one buffer.
     fields: Fields,
 }
@@ -74,6 +77,7 @@ impl Response {
             from_cache: false,
             url: String::new(),
             elapsed: Duration::ZERO,
+            attempts: 1,
             fields,
         }
     }
