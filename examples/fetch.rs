@@ -20,14 +20,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use asynchttp::{Download, Error, Http, LazyContent, LazyResponse, Request};
+use asynchttp::{Download, Error, Http, LazyContent, LazyResponse, Request, Retry};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
-usage: fetch [-w WORKERS] [-t SECONDS] [-i FILE] [-o DIR] [URL...]
+usage: fetch [-w WORKERS] [-t SECONDS] [-r RETRIES] [-i FILE] [-o DIR] [URL...]
 
   -w, --workers N     requests at once (default 8)
-  -t, --timeout S     seconds one request may take (default 30)
+  -t, --timeout S     seconds one request may take, retries included (default 30)
+  -r, --retries N     send a request again up to N times after a failure to
+                      connect, a timeout, a cut body or a 429/502/503/504,
+                      waiting out Retry-After up to 60 s (default 0); a body
+                      streamed with -o is not sent again
   -i, --input FILE    read URLs from FILE, one per line; - is stdin
   -o, --output DIR    stream each body into a file of DIR
   -h, --help          this text
@@ -41,6 +45,7 @@ const LISTED_FAILURES: usize = 20;
 struct Options {
     workers: usize,
     timeout: Duration,
+    retries: u32,
     urls: Vec<String>,
     output: Option<PathBuf>,
 }
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
     let http = match Http::builder()
         .workers(options.workers)
         .timeout(options.timeout)
+        .retry(Retry::new(options.retries))
         .build()
     {
         Ok(http) => http,
@@ -88,6 +94,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
     let mut options = Options {
         workers: 8,
         timeout: Duration::from_secs(30),
+        retries: 0,
         urls: Vec::new(),
         output: None,
     };
@@ -110,6 +117,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
                     .and_then(|s| Duration::try_from_secs_f64(s).ok())
                     .filter(|t| !t.is_zero())
                     .ok_or(format!("--timeout takes seconds above 0, not {seconds:?}"))?;
+            }
+            "-r" | "--retries" => {
+                options.retries = value(&arg)?
+                    .parse()
+                    .map_err(|_| "--retries takes a whole number".to_owned())?;
             }
             "-i" | "--input" => input = Some(value(&arg)?),
             "-o" | "--output" => options.output = Some(PathBuf::from(value(&arg)?)),
@@ -167,6 +179,8 @@ struct Summary {
     latencies: Vec<Duration>,
     /// The URL and the reason.
     failures: Vec<(String, String)>,
+    /// Requests sent again.
+    retries: usize,
 }
 
 fn run(http: &Http, options: &Options) -> Summary {
@@ -297,7 +311,9 @@ fn fetch(http: &Http, urls: &[String]) -> Summary {
         bar.finish_and_clear();
     }
     summary.wall = started.elapsed();
-    summary.bytes = batch.progress().bytes;
+    let progress = batch.progress();
+    summary.bytes = progress.bytes;
+    summary.retries = progress.retries;
     summary
 }
 
@@ -371,6 +387,9 @@ impl Summary {
                 p50.as_secs_f64() * 1e3,
                 p99.as_secs_f64() * 1e3
             );
+        }
+        if self.retries > 0 {
+            println!("retries: {}", self.retries);
         }
         println!("failed: {}", self.failures.len());
         for (url, reason) in self.failures.iter().take(LISTED_FAILURES) {

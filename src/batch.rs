@@ -74,15 +74,14 @@ impl Http {
         R: Into<Request>,
     {
         let tally = Arc::new(Tally::new());
-        let counter = tally.clone();
-        let watcher: Arc<Watcher<Exchange>> = Arc::new(move |outcome| counter.record(outcome));
+        let watcher: Arc<dyn Watcher<Exchange>> = tally.clone();
         let items: Vec<Item> = requests
             .into_iter()
             .map(|request| {
                 let request: Request = request.into();
                 let kept = request.resendable();
-                let (response, content) = self.send(request);
-                response.watch(watcher.clone());
+                // Watched from the start: a retry decided at once is counted too.
+                let (response, content) = self.send_watched(request, watcher.clone());
                 Item {
                     request: kept,
                     response,

@@ -15,6 +15,7 @@ use crate::cookies::CookieJar;
 use crate::deadline;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
+use crate::retry::{Budget, Retry, RetryBudget};
 use crate::shutdown::Gate;
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::{TlsSettings, TlsVersion};
@@ -92,6 +93,8 @@ pub struct HttpBuilder {
     cache: Option<CacheChoice>,
     ignore_etag: bool,
     cookies: Option<JarChoice>,
+    retry: Option<Retry>,
+    retry_budget: RetryBudget,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -136,6 +139,8 @@ impl Default for HttpBuilder {
             cache: None,
             ignore_etag: false,
             cookies: None,
+            retry: None,
+            retry_budget: RetryBudget::default(),
         }
     }
 }
@@ -238,6 +243,30 @@ impl HttpBuilder {
     /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Sends each request again after a failure or a retryable status, as `retry` says;
+    /// see [`Retry`] for what is retried, the waits and the deadline they count against.
+    /// Off by default, as in httplib2. A request's own
+    /// [`Request::retry`](crate::Request::retry) wins.
+    ///
+    /// ```
+    /// use asynchttp::{Http, Retry};
+    ///
+    /// let http = Http::builder().retry(Retry::new(3)).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// How many retries the client makes at most, as a share of its requests; see
+    /// [`RetryBudget`]. Default: a fifth of the requests, beyond a reserve of 10.
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = budget;
         self
     }
 
@@ -600,6 +629,9 @@ impl HttpBuilder {
             force_exception_to_status_code: self.force_exception_to_status_code,
             timeout: self.timeout.map(|t| t.min(deadline::LONGEST)),
             idle_timeout: self.idle_timeout,
+            retry: self.retry.filter(|r| r.retries() > 0).map(Arc::new),
+            budget: Budget::new(self.retry_budget),
+            pool: pool.downgrade(),
             gate: Gate::default(),
         };
         Ok(Http::start(client, pool, owns_pool))

@@ -8,8 +8,10 @@ use crate::auth::Credentials;
 use crate::cache::Cache;
 use crate::deadline::DEFAULT_TIMEOUT;
 use crate::deadline::{self, Deadline};
+use crate::pool::PoolRef;
 use crate::redirect::{Network, Policy, StoredHops};
-use crate::request::Timeouts;
+use crate::request::{Prepared, Timeouts};
+use crate::retry::{Budget, Retry};
 use crate::shutdown::Gate;
 use crate::transport::Transport;
 
@@ -25,6 +27,12 @@ pub(crate) struct Client {
     pub(crate) timeout: Option<Duration>,
     /// How long each exchange may receive nothing, unless the request sets its own.
     pub(crate) idle_timeout: Option<Duration>,
+    /// What a request without a retry policy of its own follows; `None` for no retries.
+    pub(crate) retry: Option<Arc<Retry>>,
+    /// Shared by every request of the client, whichever policy it follows.
+    pub(crate) budget: Budget,
+    /// Where a request goes back to wait for its next attempt.
+    pub(crate) pool: PoolRef,
     pub(crate) gate: Gate,
 }
 
@@ -37,6 +45,14 @@ impl Client {
             policy: &self.redirects,
             stored: self.cache.as_ref().map(|c| c as &dyn StoredHops),
             deadline,
+        }
+    }
+
+    /// The retry policy `req` follows: its own, else the client's; `None` for none.
+    pub(crate) fn retry_for<'a>(&'a self, req: &'a Prepared) -> Option<&'a Arc<Retry>> {
+        match &req.retry {
+            Some(own) => (own.retries() > 0).then_some(own),
+            None => self.retry.as_ref(),
         }
     }
 

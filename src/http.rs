@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::client::Client;
 use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
-use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot};
+use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot, Watcher};
 use crate::pool::{self, WorkerPool};
 use crate::{CookieJar, Error, Request, Response, logs, run, shutdown};
 
@@ -122,6 +122,27 @@ impl Http {
     #[track_caller]
     pub fn send(&self, req: Request) -> (LazyResponse, LazyContent) {
         lazy::pair(self.submit(req, Location::caller(), true, Ok))
+    }
+
+    /// As [`send`](Self::send), with `watcher` told of the request's retries and outcome
+    /// from before it is queued.
+    #[track_caller]
+    pub(crate) fn send_watched(
+        &self,
+        req: Request,
+        watcher: Arc<dyn Watcher<Exchange>>,
+    ) -> (LazyResponse, LazyContent) {
+        let location = Location::caller();
+        let (client, pool) = (&self.handle.client, &self.handle.pool);
+        lazy::pair(run::submit(
+            client,
+            pool,
+            req,
+            location,
+            true,
+            Some(watcher),
+            Ok,
+        ))
     }
 
     /// Downloads `uri` into the file at `path`, streamed on a worker: the body never has to
@@ -476,6 +497,7 @@ impl Http {
             req,
             location,
             plain,
+            None,
             finish,
         )
     }

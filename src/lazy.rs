@@ -31,8 +31,14 @@ pub(crate) struct Made {
     pub(crate) location: &'static Location<'static>,
 }
 
-/// Called with a slot's outcome once it is set (a batch counting its progress).
-pub(crate) type Watcher<T> = dyn Fn(&Result<T, Error>) + Send + Sync;
+/// Told of a request's retries and of its outcome once set: a batch counting its progress.
+/// Called under the slot's lock, so that what it counts is counted before anyone sees it.
+pub(crate) trait Watcher<T>: Send + Sync {
+    /// The request is to be sent again.
+    fn retried(&self);
+    /// The outcome, set.
+    fn filled(&self, outcome: &Result<T, Error>);
+}
 
 /// What a slot's waiters share under its lock.
 struct Waiting<T> {
@@ -43,7 +49,7 @@ struct Waiting<T> {
     /// Threads blocked in `ready`: a fill with none to wake makes no system call.
     waiters: usize,
     /// Shared by every slot of a batch: one pointer here, no allocation per request.
-    watcher: Option<Arc<Watcher<T>>>,
+    watcher: Option<Arc<dyn Watcher<T>>>,
     /// What few slots have, behind one pointer: a slot costs 8 bytes for it until the
     /// first listener comes.
     listeners: Option<Box<Listeners>>,
@@ -111,6 +117,16 @@ impl<T> Slot<T> {
         self.lock().task = Some(Arc::downgrade(task));
     }
 
+    /// The request is to be sent again, as `task`: a wait on a worker may run it, and a
+    /// cancel fails it; a watcher counts the retry.
+    pub(crate) fn retried(&self, task: &Arc<Task>) {
+        let mut waiting = self.lock();
+        waiting.task = Some(Arc::downgrade(task));
+        if let Some(watcher) = &waiting.watcher {
+            watcher.retried();
+        }
+    }
+
     /// Sets the outcome; a second call is ignored.
     pub(crate) fn fill(&self, result: Result<T, Error>) {
         // Under the lock, so that a watcher counts the outcome before anyone can see it:
@@ -120,7 +136,7 @@ impl<T> Slot<T> {
             return;
         }
         if let Some(watcher) = waiting.watcher.take() {
-            watcher(&result);
+            watcher.filled(&result);
         }
         let _ = self.value.set(result); // the lock makes this the only set
         let task = waiting.task.take();
@@ -206,12 +222,12 @@ impl<T> Slot<T> {
     }
 
     /// Calls `watcher` with the outcome once this slot is filled (at once if it is).
-    pub(crate) fn watch(&self, watcher: Arc<Watcher<T>>) {
+    pub(crate) fn watch(&self, watcher: Arc<dyn Watcher<T>>) {
         let mut waiting = self.lock();
         match self.value.get() {
             Some(outcome) => {
                 drop(waiting);
-                watcher(outcome);
+                watcher.filled(outcome);
             }
             None => waiting.watcher = Some(watcher),
         }
@@ -363,6 +379,11 @@ impl<T> Promise<T> {
 
     pub(crate) fn made(&self) -> &Made {
         &self.slot.made
+    }
+
+    /// The slot this promise fills.
+    pub(crate) fn slot(&self) -> &Arc<Slot<T>> {
+        &self.slot
     }
 }
 
@@ -972,10 +993,6 @@ impl LazyResponse {
 
     pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
         self.slot.observe(observer, index);
-    }
-
-    pub(crate) fn watch(&self, watcher: Arc<Watcher<Exchange>>) {
-        self.slot.watch(watcher);
     }
 
     /// Blocks until done; the stored error itself, if the request failed.

@@ -232,9 +232,11 @@ mod progress;
 mod redirect;
 mod request;
 mod response;
+mod retry;
 mod run;
 mod shutdown;
 mod sync;
+mod timer;
 mod transport;
 mod uri;
 
@@ -251,6 +253,7 @@ pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
 pub use crate::response::Response;
+pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
 

@@ -22,7 +22,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,7 @@ use crate::driver::{Drive, Executor, Message};
 use crate::logs;
 use crate::shutdown;
 use crate::sync;
+use crate::timer::Timer;
 
 /// Work for the pool: run it, or fail it without running.
 pub(crate) trait Job: Send {
@@ -198,6 +199,67 @@ struct Shared {
     workers: Mutex<Vec<JoinHandle<()>>>,
     live: AtomicUsize,
     idle: AtomicUsize,
+    /// Holds requests waiting to be queued again: a retry's backoff.
+    timer: Arc<Timer>,
+}
+
+/// A pool as its requests see it: it holds their jobs, so they hold it weakly.
+#[derive(Clone)]
+pub(crate) struct PoolRef(Weak<PoolHandle>);
+
+/// How long a request due again waits before it tries a full bounded queue once more.
+const FULL_AGAIN: Duration = Duration::from_millis(20);
+
+impl PoolRef {
+    /// Queues `task` at `at`, holding no thread meanwhile; a pool gone or closed by then
+    /// fails it. It is queued even past a bounded queue's patience: it was let in once.
+    pub(crate) fn submit_at(&self, at: Instant, task: Arc<Task>) {
+        let Some(handle) = self.0.upgrade() else {
+            task.fail(Error::Closed);
+            return;
+        };
+        let pool = self.clone();
+        let timer = handle.shared.timer.clone();
+        drop(handle);
+        let action = Box::new(move || pool.offer(task));
+        if let Err(action) = timer.at(at, action, mark_timer_thread) {
+            // Closed: the action finds the queue closed and fails the task.
+            action();
+        }
+    }
+
+    /// Queues `task` now if there is room, or tries again shortly; never waits.
+    fn offer(&self, task: Arc<Task>) {
+        let Some(handle) = self.0.upgrade() else {
+            task.fail(Error::Closed);
+            return;
+        };
+        let refused = match sync::lock(&handle.sender).as_ref() {
+            None => Some((task, false)),
+            Some(sender) => match sender.try_send(task) {
+                Ok(()) => None,
+                Err(flume::TrySendError::Full(task)) => Some((task, true)),
+                Err(flume::TrySendError::Disconnected(task)) => Some((task, false)),
+            },
+        };
+        match refused {
+            None => {
+                handle.start_drivers();
+                handle.shared.check_one_driver();
+            }
+            Some((task, true)) => self.submit_at(Instant::now() + FULL_AGAIN, task),
+            Some((task, false)) => {
+                task.fail(Error::Closed);
+            }
+        }
+    }
+}
+
+/// The timer's thread counts as the pool's own: a pool whose last handle it drops stops
+/// without joining, which would wait on itself.
+fn mark_timer_thread() {
+    // Any pool's id will do for that rule; the pool's own is not at hand here.
+    WORKER_OF.with(|w| w.set(u64::MAX));
 }
 
 impl WorkerPool {
@@ -254,6 +316,7 @@ impl WorkerPool {
                     workers: Mutex::new(Vec::new()),
                     live: AtomicUsize::new(0),
                     idle: AtomicUsize::new(0),
+                    timer: Arc::default(),
                 }),
                 bound,
                 blocking_sender: Mutex::new(Some(blocking_sender)),
@@ -308,6 +371,11 @@ impl WorkerPool {
     /// ```
     pub fn queued(&self) -> usize {
         self.handle.shared.receiver.len()
+    }
+
+    /// The pool as a request's job holds it.
+    pub(crate) fn downgrade(&self) -> PoolRef {
+        PoolRef(Arc::downgrade(&self.handle))
     }
 
     /// Queues a task, starting a worker if the idle ones cannot take it. A task that cannot
@@ -439,6 +507,11 @@ impl PoolHandle {
         }
         drop(sender);
         drop(sync::lock(&self.blocking_sender).take());
+        // What the timer still holds fails now, finding the queue closed; its thread is
+        // joined with the drivers.
+        if let Some(timer) = self.shared.timer.close() {
+            sync::lock(&self.shared.driver_threads).push(timer);
+        }
         // A driver sees the queue closed when it next looks.
         self.shared.check_drivers();
         true

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::exchange::Exchange;
+use crate::lazy::Watcher;
 use crate::sync;
 
 /// How far a [`Batch`](crate::Batch) has got: a snapshot, counted as each request finishes.
@@ -15,7 +16,7 @@ use crate::sync;
 /// `bytes` is the total length of the bodies received, after decoding.
 ///
 /// ```
-/// let p = asynchttp::Progress { total: 10, done: 4, failed: 1, bytes: 2_048 };
+/// let p = asynchttp::Progress { total: 10, done: 4, failed: 1, bytes: 2_048, retries: 0 };
 /// assert_eq!(p.succeeded(), 3);
 /// assert_eq!(p.pending(), 6);
 /// assert!(!p.is_complete());
@@ -30,6 +31,9 @@ pub struct Progress {
     pub failed: usize,
     /// Body bytes received by the finished requests.
     pub bytes: u64,
+    /// Times a request was sent again, as its [`Retry`](crate::Retry) policy allowed,
+    /// counted as each retry is decided: finished requests and pending ones alike.
+    pub retries: usize,
 }
 
 impl Progress {
@@ -83,15 +87,10 @@ impl Tally {
         self.lock().progress.total = total;
     }
 
-    /// Counts one finished request.
-    pub(crate) fn record(&self, outcome: &Result<Exchange, Error>) {
+    /// Counts a change and wakes those waiting for one.
+    fn count(&self, change: impl FnOnce(&mut Progress)) {
         let mut counts = self.lock();
-        let progress = &mut counts.progress;
-        progress.done += 1;
-        match outcome {
-            Ok(exchange) => progress.bytes += exchange.content.len() as u64,
-            Err(_) => progress.failed += 1,
-        }
+        change(&mut counts.progress);
         if counts.waiters > 0 {
             drop(counts);
             self.changed.notify_all();
@@ -123,5 +122,21 @@ impl Tally {
             counts = sync::wait_timeout(&self.changed, counts, left).0;
             counts.waiters -= 1;
         }
+    }
+}
+
+impl Watcher<Exchange> for Tally {
+    fn retried(&self) {
+        self.count(|progress| progress.retries += 1);
+    }
+
+    fn filled(&self, outcome: &Result<Exchange, Error>) {
+        self.count(|progress| {
+            progress.done += 1;
+            match outcome {
+                Ok(exchange) => progress.bytes += exchange.content.len() as u64,
+                Err(_) => progress.failed += 1,
+            }
+        });
     }
 }

@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::download::Sink;
 use crate::error::BoxError;
+use crate::retry::Retry;
 use crate::{Error, Response, uri};
 
 /// A callback run on the worker after the body is read; it may change both.
@@ -42,6 +43,8 @@ pub struct Request {
     pub(crate) redirections: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
+    /// Its own retry policy, instead of the client's.
+    pub(crate) retry: Option<Arc<Retry>>,
     pub(crate) callback: Option<Callback>,
     /// Where a download streams its body (`Http::send_to`).
     pub(crate) sink: Option<Box<Sink>>,
@@ -87,6 +90,7 @@ impl Request {
             redirections: DEFAULT_REDIRECTIONS,
             timeout: None,
             idle_timeout: None,
+            retry: None,
             callback: None,
             sink: None,
         }
@@ -179,6 +183,21 @@ impl Request {
         self
     }
 
+    /// A retry policy for this request instead of the [`Http`](crate::Http)'s (see
+    /// [`HttpBuilder::retry`](crate::HttpBuilder::retry)); [`Retry::none()`] opts it out
+    /// of the client's.
+    ///
+    /// ```
+    /// use asynchttp::{Request, Retry};
+    ///
+    /// let req = Request::get("http://127.0.0.1:8080/flaky").retry(Retry::new(5));
+    /// # drop(req);
+    /// ```
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.retry = Some(Arc::new(retry));
+        self
+    }
+
     /// A callback run on the worker once the body is read, before the pair is fulfilled.
     ///
     /// It may change the response and the body. If it returns an error, or panics, the
@@ -212,6 +231,7 @@ impl Request {
             redirections: self.redirections,
             timeout: self.timeout,
             idle_timeout: self.idle_timeout,
+            retry: self.retry.clone(),
             callback: None,
             sink: None,
         }
@@ -274,6 +294,7 @@ impl Request {
             asked_encoding,
             redirections: self.redirections,
             timeouts: Timeouts::new(self.timeout, self.idle_timeout),
+            retry: self.retry,
             callback: self.callback.map(Mutex::new),
             sink: self.sink.map(Mutex::new),
         })
@@ -343,6 +364,7 @@ pub(crate) struct Prepared {
     pub(crate) asked_encoding: bool,
     pub(crate) redirections: u32,
     pub(crate) timeouts: Timeouts,
+    pub(crate) retry: Option<Arc<Retry>>,
     /// In a mutex only so that a `&Prepared` can be shared while the request is sent; it
     /// is taken out once, by value.
     pub(crate) callback: Option<Mutex<Callback>>,
@@ -352,6 +374,33 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// A copy to send again if this attempt fails: everything but the callback and the
+    /// destination, which run once and are moved to the copy that is sent again.
+    pub(crate) fn again(&self) -> Prepared {
+        Prepared {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            authorization: None,
+            defaults: self.defaults,
+            body: self.body.clone(),
+            asked_encoding: self.asked_encoding,
+            redirections: self.redirections,
+            timeouts: self.timeouts,
+            retry: self.retry.clone(),
+            callback: None,
+            sink: None,
+        }
+    }
+
+    /// This copy, to be sent again after `used` failed: it takes `used`'s callback and
+    /// destination, which have not run.
+    pub(crate) fn moving_from(mut self, used: &mut Prepared) -> Prepared {
+        self.callback = used.callback.take();
+        self.sink = used.sink.take();
+        self
+    }
+
     /// True if the transport adds the cookie jar's `Cookie` header to this request as it
     /// stands: the client has a jar, and the caller set no `Cookie` of their own (or a
     /// redirect to another origin dropped it). A caller's `Cookie` wins: the jar adds

@@ -15,13 +15,17 @@
 //! nothing in it that may block (no callback or function of the caller's, no cache, no
 //! credentials); on a worker thread, in [`RequestJob::run`], for any other:
 //!
-//! 4. The deadline starts: the whole request shares it from here.
+//! 4. The deadline starts: the whole request shares it from here, every attempt of it.
 //! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
 //!    redirect loop ([`redirect::fetch`]) sends each hop with credentials
 //!    ([`Credentials::send`](crate::auth::Credentials), which answers 401s) over the
 //!    transport ([`Transport`](crate::transport::Transport): send, read, decode). With a
 //!    cookie jar, the transport gives each exchange the jar's cookies for its URL, and
 //!    stores the cookies each response head sets.
+//!
+//!    5b. When the request's retry policy ([`retry`]) sends it again, it goes back to its
+//!    pool with a not-before time ([`PoolRef::submit_at`](crate::pool::PoolRef)), to run
+//!    from step 4 again on whichever driver or worker takes it; nothing waits meanwhile.
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
 //! 7. The request's callback runs, its panic caught (on a worker only).
@@ -45,13 +49,15 @@ use futures_lite::future::block_on;
 
 use crate::cache::flow;
 use crate::client::Client;
+use crate::deadline::Deadline;
 use crate::driver::Drive;
 use crate::exchange::{Exchange, Failed};
 use crate::forced;
-use crate::lazy::{Made, Promise, Slot};
+use crate::lazy::{Made, Promise, Slot, Watcher};
 use crate::pool::{self, Job, WorkerPool};
 use crate::redirect;
 use crate::request::Prepared;
+use crate::retry;
 use crate::{Error, Request, logs, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
@@ -65,12 +71,19 @@ pub(crate) fn submit<T, F>(
     req: Request,
     location: &'static Location<'static>,
     plain: bool,
+    watcher: Option<Arc<dyn Watcher<T>>>,
     finish: F,
 ) -> Arc<Slot<T>>
 where
     T: Send + Sync + 'static,
     F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
 {
+    let watched = |slot: Arc<Slot<T>>| {
+        if let Some(watcher) = watcher.clone() {
+            slot.watch(watcher);
+        }
+        slot
+    };
     let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
     let method = shown_method(req.method.clone());
     let refused = |url: String, error: Error| {
@@ -82,7 +95,7 @@ where
             url,
             location,
         };
-        Slot::filled(made, Err(error))
+        watched(Slot::filled(made, Err(error)))
     };
     if client.gate.is_closed() {
         return refused(uri::redact(&req.uri), Error::Closed);
@@ -115,11 +128,11 @@ where
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
             );
-            return Slot::filled(made, finish(exchange));
+            return watched(Slot::filled(made, finish(exchange)));
         }
     }
     // 3. Queued.
-    let slot = Slot::new(made);
+    let slot = watched(Slot::new(made));
     logs::debug!(
         "req={id} queued {method} {}",
         uri::without_query(&prepared.url)
@@ -131,6 +144,7 @@ where
         promise: Promise::new(slot.clone()),
         finish,
         plain,
+        retried: None,
     });
     slot.attach(&task);
     pool.submit(task);
@@ -173,6 +187,17 @@ struct RequestJob<T, F> {
     finish: F,
     /// A pair's job: `finish` runs no user code.
     plain: bool,
+    /// Set once the request is sent again: what its earlier attempts leave it.
+    retried: Option<Box<Retried>>,
+}
+
+/// What a request sent again carries from its earlier attempts.
+struct Retried {
+    /// Retries made so far, this one included.
+    done: u32,
+    /// Every attempt shares the first one's deadline and start.
+    deadline: Deadline,
+    first: Instant,
 }
 
 impl<T, F> Job for RequestJob<T, F>
@@ -196,76 +221,76 @@ where
     /// Steps 4 to 8 as a future, on a driver.
     fn drive(self) -> Drive {
         Box::pin(async move {
-            let RequestJob {
-                pending,
-                queued,
-                mut prepared,
-                promise,
-                finish,
-                ..
-            } = self;
-            let client = &pending.0;
-            let id = promise.made().id;
-            let started = start(id, &prepared, queued);
-            let net = client.network(client.deadline(prepared.timeouts));
-            let fetched = if flow::only_if_cached(&prepared) {
-                Some(Ok(flow::gateway_timeout(&prepared.url)))
+            let mut job = self;
+            let client = &job.pending.0;
+            let id = job.promise.made().id;
+            let retried = job.retried.as_deref();
+            let started = start(id, client, &job.prepared, job.queued, retried);
+            let net = client.network(started.deadline);
+            let spare = spare(client, &job.prepared, retried);
+            let fetched = if flow::only_if_cached(&job.prepared) {
+                Some(Ok(flow::gateway_timeout(&job.prepared.url)))
             } else {
-                let fetching = AssertUnwindSafe(redirect::fetch(&net, &mut prepared, id));
+                let fetching = AssertUnwindSafe(redirect::fetch(&net, &mut job.prepared, id));
                 fetching.catch_unwind().await.ok()
             };
             match fetched {
                 Some(fetched) => {
+                    // 5b. Sent again, later, if its policy says so.
+                    let again = again(spare, client, &job.prepared, &fetched, &started, id);
+                    if let Some((spare, wait)) = again {
+                        requeue(job, spare, &started, wait);
+                        return;
+                    }
                     let result = settle(client, fetched, &started);
-                    end(id, prepared, result, &started, promise, finish);
+                    end(id, job.prepared, result, &started, job.promise, job.finish);
                 }
                 None => {
                     logs::error!("req={id} panicked on its driver");
                     let reason = "it panicked while running this request".to_owned();
-                    promise.fulfil(Err(Error::Worker { reason }));
+                    job.promise.fulfil(Err(Error::Worker { reason }));
                 }
             }
             // Every way out releases the client here, never on the driver itself.
-            let client = pending.0.clone();
-            drop(pending);
+            let client = job.pending.0.clone();
+            drop(job.pending);
             release_off_driver(client);
         })
     }
 
     /// Steps 4 to 9 on a worker thread.
     fn run(self) {
-        let RequestJob {
-            pending,
-            queued,
-            mut prepared,
-            promise,
-            finish,
-            ..
-        } = self;
-        let client = &pending.0;
-        let id = promise.made().id;
-        // 4. The deadline.
-        let started = start(id, &prepared, queued);
-        let net = client.network(client.deadline(prepared.timeouts));
+        let mut job = self;
+        let client = &job.pending.0;
+        let id = job.promise.made().id;
+        // 4. The deadline: the first attempt's, for a request sent again.
+        let retried = job.retried.as_deref();
+        let started = start(id, client, &job.prepared, job.queued, retried);
+        let net = client.network(started.deadline);
+        let spare = spare(client, &job.prepared, retried);
         // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
+        let prepared = &mut job.prepared;
         let fetched = match &client.cache {
             // A download goes around the cache: its body is not kept to store.
             Some(cache) if prepared.sink.is_none() => {
-                flow::fetch(cache.as_ref(), client.ignore_etag, &net, &mut prepared, id).map(
-                    |through| {
-                        refresh = through.refresh;
-                        through.exchange
-                    },
-                )
+                flow::fetch(cache.as_ref(), client.ignore_etag, &net, prepared, id).map(|through| {
+                    refresh = through.refresh;
+                    through.exchange
+                })
             }
-            _ if flow::only_if_cached(&prepared) => Ok(flow::gateway_timeout(&prepared.url)),
-            _ => block_on(redirect::fetch(&net, &mut prepared, id)),
+            _ if flow::only_if_cached(prepared) => Ok(flow::gateway_timeout(&prepared.url)),
+            _ => block_on(redirect::fetch(&net, prepared, id)),
         };
+        // 5b. Sent again, later, if its policy says so: this worker is free meanwhile.
+        if let Some((spare, wait)) = again(spare, client, &job.prepared, &fetched, &started, id) {
+            requeue(job, spare, &started, wait);
+            return;
+        }
         // 6. A failure as a status, if the client wants one.
         let mut result = settle(client, fetched, &started);
         // 7. The callback.
-        if let (Ok(exchange), Some(callback)) = (&mut result, prepared.callback.take()) {
+        if let (Ok(exchange), Some(callback)) = (&mut result, job.prepared.callback.take()) {
             let callback = sync::into_inner(callback);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 callback(&mut exchange.response, &mut exchange.content)
@@ -277,9 +302,10 @@ where
             }
         }
         // 8. Logged, and the slot filled.
-        end(id, prepared, result, &started, promise, finish);
+        end(id, job.prepared, result, &started, job.promise, job.finish);
         // 9. A stale answer given within stale-while-revalidate: the caller has it; this
         // worker now refreshes the entry, with a deadline of its own.
+        let client = &job.pending.0;
         if let (Some(req), Some(cache)) = (refresh, &client.cache) {
             let net = client.network(client.deadline(req.timeouts));
             flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id);
@@ -309,24 +335,119 @@ fn release_off_driver(client: Arc<Client>) {
     }
 }
 
-/// When a request started, and how long it had waited in the queue.
+/// When a request started, how long it had waited in the queue, and its deadline.
 struct Started {
+    /// The first attempt's start, for a request sent again.
     at: Instant,
     waited: Duration,
+    /// Retries before this attempt.
+    retries: u32,
+    /// Every attempt shares the first one's.
+    deadline: Deadline,
 }
 
-/// Step 4: the `started` line, and the clock the deadline and `elapsed` are counted from.
-fn start(id: u64, prepared: &Prepared, queued: Instant) -> Started {
-    logs::debug!(
-        "req={id} started {} {}",
-        prepared.method,
-        uri::without_query(&prepared.url)
-    );
-    let at = Instant::now();
-    Started {
-        at,
-        waited: at.duration_since(queued),
+/// Step 4: the `started` line, and the clock the deadline and `elapsed` are counted from:
+/// the first attempt's, for a request sent again.
+fn start(
+    id: u64,
+    client: &Client,
+    prepared: &Prepared,
+    queued: Instant,
+    retried: Option<&Retried>,
+) -> Started {
+    let now = Instant::now();
+    let waited = now.saturating_duration_since(queued);
+    let shown_url = uri::without_query(&prepared.url);
+    match retried {
+        None => {
+            logs::debug!("req={id} started {} {shown_url}", prepared.method);
+            Started {
+                at: now,
+                waited,
+                retries: 0,
+                deadline: client.deadline(prepared.timeouts),
+            }
+        }
+        Some(retried) => {
+            logs::debug!(
+                "req={id} started {} {shown_url} (attempt {})",
+                prepared.method,
+                retried.done + 1
+            );
+            Started {
+                at: retried.first,
+                waited,
+                retries: retried.done,
+                deadline: retried.deadline,
+            }
+        }
     }
+}
+
+/// Step 5b, before the attempt: a copy of the request to send again, when its policy
+/// may retry it. A download is not sent again: its destination has the first attempt's
+/// bytes, and resuming it is the destination's business.
+fn spare(client: &Client, prepared: &Prepared, retried: Option<&Retried>) -> Option<Prepared> {
+    if prepared.sink.is_some() {
+        return None;
+    }
+    let policy = client.retry_for(prepared)?;
+    let done = retried.map_or(0, |r| r.done);
+    if !policy.may_retry(&prepared.method, done) {
+        return None;
+    }
+    if retried.is_none() {
+        client.budget.deposit();
+    }
+    Some(prepared.again())
+}
+
+/// Step 5b, after the attempt: the copy to send and the wait before it, if the request's
+/// policy, the client's budget and the deadline allow another attempt (see
+/// [`retry::verdict`]).
+fn again(
+    spare: Option<Prepared>,
+    client: &Client,
+    prepared: &Prepared,
+    fetched: &Result<Exchange, Box<Failed>>,
+    started: &Started,
+    id: u64,
+) -> Option<(Prepared, Duration)> {
+    let spare = spare?;
+    let policy = client.retry_for(prepared)?;
+    let (done, budget) = (started.retries, &client.budget);
+    let verdict = retry::verdict(
+        policy,
+        &prepared.method,
+        fetched,
+        done,
+        &started.deadline,
+        budget,
+        id,
+    );
+    verdict.map(|again| (spare, again.wait))
+}
+
+/// Step 5b: the request goes back to its pool, to be taken `wait` from now; it holds no
+/// thread and no place in the pool meanwhile.
+fn requeue<T, F>(mut job: RequestJob<T, F>, spare: Prepared, started: &Started, wait: Duration)
+where
+    T: Send + Sync + 'static,
+    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+{
+    job.prepared = spare.moving_from(&mut job.prepared);
+    let at = Instant::now() + wait;
+    job.queued = at;
+    job.retried = Some(Box::new(Retried {
+        done: started.retries + 1,
+        deadline: started.deadline,
+        first: started.at,
+    }));
+    let pool = job.pending.0.pool.clone();
+    let slot = job.promise.slot().clone();
+    let task = pool::task(job);
+    slot.retried(&task);
+    pool.submit_at(at, task);
 }
 
 /// Step 6: the outcome, a failure made a status if the client forces exceptions to status
@@ -345,6 +466,7 @@ fn settle(
     });
     if let Ok(exchange) = &mut result {
         exchange.response.elapsed = started.at.elapsed();
+        exchange.response.attempts = started.retries + 1;
     }
     result
 }

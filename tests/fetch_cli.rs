@@ -182,3 +182,28 @@ fn bad_arguments_exit_2_with_the_usage() {
     assert_eq!(help.code, Some(0));
     assert!(help.stdout.starts_with("usage: fetch"));
 }
+
+#[test]
+fn retries_send_a_busy_url_again_and_the_summary_counts_them() {
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let server =
+        Server::start(
+            move |_| match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Reply::new(503, "busy"),
+                _ => Reply::ok("ok"),
+            },
+        );
+    let url = server.url("/busy");
+    let run = fetch(&["--retries", "2", &url], "");
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("200 {url} ")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\nretries: 1\n"), "{}", run.stdout);
+    assert_eq!(server.hits(), 2);
+    let refused = fetch(&["--retries", "many", &url], "");
+    assert_eq!(refused.code, Some(2));
+    assert!(refused.stderr.contains("--retries takes a whole number"));
+}

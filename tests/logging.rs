@@ -123,6 +123,34 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
         surfaced.contains("error surfaced at tests/logging.rs:"),
         "{surfaced}"
     );
+
+    // A retry: each attempt's decision is a line, and the next attempt says which it is.
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let flaky =
+        Server::start(
+            move |_| match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Reply::new(503, ""),
+                _ => Reply::ok("ok"),
+            },
+        );
+    let retrying = Http::builder()
+        .retry(asynchttp::Retry::new(2))
+        .build()
+        .unwrap();
+    let (response, _) = retrying.request(&flaky.url("/flaky"));
+    assert_eq!(wait(&response).unwrap().attempts, 2);
+    let lines = lines_for(&id_of("/flaky"));
+    let retry = lines
+        .iter()
+        .find(|l| l.contains(" retry 1/2 after "))
+        .unwrap_or_else(|| panic!("no retry line in {lines:#?}"));
+    assert!(retry.ends_with("ms: 503"), "{retry}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" started GET ") && l.ends_with("(attempt 2)")),
+        "{lines:#?}"
+    );
 }
 
 /// The logging example's format adds no thread name of its own: each line names its thread

@@ -637,21 +637,13 @@ fn directives(req: &Prepared) -> Directives {
 }
 
 /// The request that refreshes a stale entry: the same GET, without the caller's body,
-/// callback or per-hop state.
+/// callback, retries or per-hop state.
 fn again(req: &Prepared) -> Prepared {
-    Prepared {
-        method: Method::GET,
-        url: req.url.clone(),
-        headers: req.headers.clone(),
-        authorization: None,
-        defaults: req.defaults,
-        body: Vec::new(),
-        asked_encoding: req.asked_encoding,
-        redirections: req.redirections,
-        timeouts: req.timeouts,
-        callback: None,
-        sink: None,
-    }
+    let mut refresh = req.again();
+    refresh.method = Method::GET;
+    refresh.body = Vec::new();
+    refresh.retry = None;
+    refresh
 }
 
 /// True if the request asks for a stored response only (`only-if-cached`).

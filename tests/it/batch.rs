@@ -139,6 +139,7 @@ fn progress_counts_done_failed_and_bytes() {
             done: 4,
             failed: 1,
             bytes: 5 + 5 + 4,
+            retries: 0,
         }
     );
     assert_eq!(

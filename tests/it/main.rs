@@ -24,6 +24,7 @@ mod proxies;
 mod proxy_refusal;
 mod queue;
 mod redirects;
+mod retries;
 mod support;
 mod timeouts;
 mod tls;
