@@ -222,6 +222,7 @@ mod error;
 mod exchange;
 mod forced;
 mod future;
+#[allow(dead_code)]
 mod hosts;
 mod http;
 mod lazy;
