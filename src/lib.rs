@@ -222,6 +222,8 @@ mod error;
 mod exchange;
 mod forced;
 mod future;
+#[allow(dead_code)]
+mod hosts;
 mod http;
 mod lazy;
 mod logs;
@@ -247,6 +249,7 @@ pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded, Transferred};
 pub use crate::error::{BoxError, Error, Result, TimeoutKind};
 pub use crate::future::{Take, Wait};
+pub use crate::hosts::HostLimits;
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
 pub use crate::pool::{WhenFull, WorkerPool};
