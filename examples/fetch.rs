@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use asynchttp::{Download, Error, Http, LazyContent, LazyResponse, Request, Retry};
+use asynchttp::{Download, Error, HostLimits, Http, LazyContent, LazyResponse, Request, Retry};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
-usage: fetch [-w WORKERS] [-t SECONDS] [-r RETRIES] [-i FILE] [-o DIR] [URL...]
+usage: fetch [-w WORKERS] [-t SECONDS] [-r RETRIES] [--per-host N] [--rate R]
+             [-i FILE] [-o DIR] [URL...]
 
   -w, --workers N     requests at once (default 8)
   -t, --timeout S     seconds one request may take, retries included (default 30)
@@ -32,6 +33,10 @@ usage: fetch [-w WORKERS] [-t SECONDS] [-r RETRIES] [-i FILE] [-o DIR] [URL...]
                       connect, a timeout, a cut body or a 429/502/503/504,
                       waiting out Retry-After up to 60 s (default 0); a body
                       streamed with -o is not sent again
+      --per-host N    at most N requests at once to any one host
+      --rate R        at most R requests a second to any one host, halved
+                      while it answers 429 or 503 (and paused for its
+                      Retry-After), restored as it recovers
   -i, --input FILE    read URLs from FILE, one per line; - is stdin
   -o, --output DIR    stream each body into a file of DIR
   -h, --help          this text
@@ -46,6 +51,7 @@ struct Options {
     workers: usize,
     timeout: Duration,
     retries: u32,
+    per_host: HostLimits,
     urls: Vec<String>,
     output: Option<PathBuf>,
 }
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
         .workers(options.workers)
         .timeout(options.timeout)
         .retry(Retry::new(options.retries))
+        .per_host(options.per_host.clone())
         .build()
     {
         Ok(http) => http,
@@ -95,6 +102,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         workers: 8,
         timeout: Duration::from_secs(30),
         retries: 0,
+        per_host: HostLimits::new(),
         urls: Vec::new(),
         output: None,
     };
@@ -122,6 +130,24 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
                 options.retries = value(&arg)?
                     .parse()
                     .map_err(|_| "--retries takes a whole number".to_owned())?;
+            }
+            "--per-host" => {
+                let n = match value(&arg)?.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err("--per-host takes a whole number of at least 1".into()),
+                };
+                options.per_host = options.per_host.in_flight(n);
+            }
+            "--rate" => {
+                let rate = value(&arg)?;
+                let per_second = rate
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r > 0.0)
+                    .ok_or(format!(
+                        "--rate takes requests a second above 0, not {rate:?}"
+                    ))?;
+                options.per_host = options.per_host.rate(per_second, 1).adaptive(true);
             }
             "-i" | "--input" => input = Some(value(&arg)?),
             "-o" | "--output" => options.output = Some(PathBuf::from(value(&arg)?)),

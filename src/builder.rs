@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use isahc::http::HeaderValue;
 
+use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::{Cache, FileCache};
 use crate::client::Client;
@@ -20,7 +21,7 @@ use crate::shutdown::Gate;
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::{TlsSettings, TlsVersion};
 use crate::transport::{Settings, Transport};
-use crate::{Error, Http, logs};
+use crate::{Error, HostLimits, Http, logs};
 
 /// asynchttp's default number of workers.
 const DEFAULT_WORKERS: usize = 5;
@@ -95,6 +96,7 @@ pub struct HttpBuilder {
     cookies: Option<JarChoice>,
     retry: Option<Retry>,
     retry_budget: RetryBudget,
+    per_host: HostLimits,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -141,6 +143,7 @@ impl Default for HttpBuilder {
             cookies: None,
             retry: None,
             retry_budget: RetryBudget::default(),
+            per_host: HostLimits::new(),
         }
     }
 }
@@ -260,6 +263,29 @@ impl HttpBuilder {
     /// ```
     pub fn retry(mut self, retry: Retry) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// Limits on each host: how many of its requests run at once, and how many start per
+    /// second; see [`HostLimits`]. Default: none, beyond the pool's size.
+    ///
+    /// A request its host holds back waits in that host's line, holding no thread and no
+    /// place in the pool, and never holds up requests to other hosts. The time it waits
+    /// does not count against its timeout, which starts when it is let through.
+    ///
+    /// ```
+    /// use asynchttp::{HostLimits, Http};
+    ///
+    /// // At most 4 requests at once per host, 10 a second, fewer while a host says 429.
+    /// let http = Http::builder()
+    ///     .workers(64)
+    ///     .per_host(HostLimits::new().in_flight(4).rate(10.0, 10).adaptive(true))
+    ///     .build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn per_host(mut self, limits: HostLimits) -> Self {
+        self.per_host = limits;
         self
     }
 
@@ -632,6 +658,7 @@ impl HttpBuilder {
             retry: self.retry.filter(|r| r.retries() > 0).map(Arc::new),
             budget: Budget::new(self.retry_budget),
             pool: pool.downgrade(),
+            hosts: HostGate::new(self.per_host, pool.downgrade()),
             gate: Gate::default(),
         };
         Ok(Http::start(client, pool, owns_pool))

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::Cache;
 use crate::deadline::DEFAULT_TIMEOUT;
@@ -33,6 +34,9 @@ pub(crate) struct Client {
     pub(crate) budget: Budget,
     /// Where a request goes back to wait for its next attempt.
     pub(crate) pool: PoolRef,
+    /// Per-host limits, when the client has any: each request passes them on its way to
+    /// the pool.
+    pub(crate) hosts: Option<Arc<HostGate>>,
     pub(crate) gate: Gate,
 }
 

@@ -47,6 +47,8 @@ pub struct HostLimits {
     in_flight: Option<usize>,
     rate: Option<(f64, u32)>,
     adaptive: bool,
+    /// Hosts with limits of their own, by `host:port` or by host name for every port.
+    own: Vec<(String, HostLimits)>,
 }
 
 impl HostLimits {
@@ -110,6 +112,44 @@ impl HostLimits {
         self
     }
 
+    /// Limits for one host instead of these: `host` is a name and port
+    /// (`"api.example.com:443"`, `"127.0.0.1:8080"`), or a name alone for every port of
+    /// it. A name with a port wins over the name alone; the host's own limits replace
+    /// these whole (the limits given here for other hosts are not looked at).
+    ///
+    /// ```
+    /// use asynchttp::HostLimits;
+    ///
+    /// // Eight at once for any host; the search API, two a second and one at a time.
+    /// let limits = HostLimits::new()
+    ///     .in_flight(8)
+    ///     .host("search.example.com:443", HostLimits::new().in_flight(1).rate(2.0, 1));
+    /// assert_eq!(limits.for_host("search.example.com:443").rate_limit(), Some((2.0, 1)));
+    /// assert_eq!(limits.for_host("www.example.com:443").in_flight_cap(), Some(8));
+    /// ```
+    pub fn host(mut self, host: &str, limits: HostLimits) -> Self {
+        let host = host.to_ascii_lowercase();
+        self.own.retain(|(h, _)| *h != host);
+        self.own.push((host, limits));
+        self
+    }
+
+    /// The limits that apply to `host` (`name:port`): its own if it has some, else these.
+    pub fn for_host(&self, host: &str) -> &HostLimits {
+        let host = host.to_ascii_lowercase();
+        let name = host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(name, _)| name);
+        let own = |key: &str| self.own.iter().find(|(h, _)| h == key).map(|(_, l)| l);
+        own(&host).or_else(|| own(name)).unwrap_or(self)
+    }
+
+    /// These limits alone, and the hosts with limits of their own.
+    pub(crate) fn split(mut self) -> (HostLimits, Vec<(String, HostLimits)>) {
+        let own = std::mem::take(&mut self.own);
+        (self, own)
+    }
+
     /// The most requests of one host that run at once, if limited.
     pub fn in_flight_cap(&self) -> Option<usize> {
         self.in_flight
@@ -125,9 +165,13 @@ impl HostLimits {
         self.adaptive
     }
 
-    /// Whether any limit is set (adaptivity counts, since it honours `Retry-After`).
+    /// Whether any limit is set, for any host (adaptivity counts, since it honours
+    /// `Retry-After`).
     pub fn is_limited(&self) -> bool {
-        self.in_flight.is_some() || self.rate.is_some() || self.adaptive
+        self.in_flight.is_some()
+            || self.rate.is_some()
+            || self.adaptive
+            || self.own.iter().any(|(_, limits)| limits.is_limited())
     }
 }
 

@@ -470,6 +470,22 @@ impl Http {
         self.handle.client.gate.is_closed()
     }
 
+    /// Requests held back by their host's limits ([`HttpBuilder::per_host`]), waiting
+    /// in its line: they hold no thread and are not in the pool's queue yet.
+    ///
+    /// [`HttpBuilder::per_host`]: crate::HttpBuilder::per_host
+    ///
+    /// ```
+    /// assert_eq!(asynchttp::Http::new().held_by_hosts(), 0);
+    /// ```
+    pub fn held_by_hosts(&self) -> usize {
+        self.handle
+            .client
+            .hosts
+            .as_ref()
+            .map_or(0, |gate| gate.waiting())
+    }
+
     /// The pool this client runs on.
     ///
     /// ```

@@ -209,6 +209,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod admission;
 mod auth;
 mod batch;
 mod builder;
@@ -222,7 +223,6 @@ mod error;
 mod exchange;
 mod forced;
 mod future;
-#[allow(dead_code)]
 mod hosts;
 mod http;
 mod lazy;

@@ -31,7 +31,7 @@ use crate::driver::{Drive, Executor, Message};
 use crate::logs;
 use crate::shutdown;
 use crate::sync;
-use crate::timer::Timer;
+use crate::timer::{Action, Timer};
 
 /// Work for the pool: run it, or fail it without running.
 pub(crate) trait Job: Send {
@@ -45,6 +45,8 @@ pub(crate) trait Job: Send {
     }
     /// The work as a future for a driver; asked for only when [`drivable`](Job::drivable).
     fn drive(self) -> Drive;
+    /// Its host's limits let it through to the queue.
+    fn admitted(&mut self) {}
 }
 
 /// How a driver starts a task it took from the queue.
@@ -65,6 +67,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn fail(&self, error: Error) -> bool;
     /// Takes the job as a future if it is drivable; leaves it for a worker otherwise.
     fn start(&self) -> Start;
+    /// Tells the job its host let it through; false if the job is gone.
+    fn admitted(&self) -> bool;
 }
 
 pub(crate) type Task = dyn Runnable;
@@ -97,6 +101,16 @@ impl<J: Job> Runnable for JobCell<J> {
         match self.take() {
             Some(job) => {
                 job.fail(error);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn admitted(&self) -> bool {
+        match sync::lock(&self.job).as_mut() {
+            Some(job) => {
+                job.admitted();
                 true
             }
             None => false,
@@ -214,22 +228,34 @@ impl PoolRef {
     /// Queues `task` at `at`, holding no thread meanwhile; a pool gone or closed by then
     /// fails it. It is queued even past a bounded queue's patience: it was let in once.
     pub(crate) fn submit_at(&self, at: Instant, task: Arc<Task>) {
-        let Some(handle) = self.0.upgrade() else {
-            task.fail(Error::Closed);
-            return;
-        };
         let pool = self.clone();
-        let timer = handle.shared.timer.clone();
-        drop(handle);
-        let action = Box::new(move || pool.offer(task));
-        if let Err(action) = timer.at(at, action, mark_timer_thread) {
+        if let Err(action) = self.at(at, Box::new(move || pool.offer(task))) {
             // Closed: the action finds the queue closed and fails the task.
             action();
         }
     }
 
+    /// Runs `action` at `at` on the pool's timer; a pool gone or closed gives it back.
+    pub(crate) fn at(&self, at: Instant, action: Action) -> Result<(), Action> {
+        match self.0.upgrade() {
+            Some(handle) => {
+                let timer = handle.shared.timer.clone();
+                drop(handle);
+                timer.at(at, action, mark_timer_thread)
+            }
+            None => Err(action),
+        }
+    }
+
+    /// True once the pool takes no more work.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_none_or(|handle| sync::lock(&handle.sender).is_none())
+    }
+
     /// Queues `task` now if there is room, or tries again shortly; never waits.
-    fn offer(&self, task: Arc<Task>) {
+    pub(crate) fn offer(&self, task: Arc<Task>) {
         let Some(handle) = self.0.upgrade() else {
             task.fail(Error::Closed);
             return;

@@ -47,18 +47,20 @@ use std::time::{Duration, Instant};
 use futures_lite::FutureExt;
 use futures_lite::future::block_on;
 
+use crate::admission::{self, HostPlace};
 use crate::cache::flow;
 use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::driver::Drive;
 use crate::exchange::{Exchange, Failed};
 use crate::forced;
+use crate::hosts::Outcome;
 use crate::lazy::{Made, Promise, Slot, Watcher};
 use crate::pool::{self, Job, WorkerPool};
 use crate::redirect;
 use crate::request::Prepared;
 use crate::retry;
-use crate::{Error, Request, logs, sync, uri};
+use crate::{Error, Request, logs, origin, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -137,6 +139,10 @@ where
         "req={id} queued {method} {}",
         uri::without_query(&prepared.url)
     );
+    let host = client
+        .hosts
+        .as_ref()
+        .map(|gate| (gate, origin::authority(&prepared.url)));
     let task = pool::task(RequestJob {
         pending: Pending::start(client),
         queued: Instant::now(),
@@ -145,9 +151,19 @@ where
         finish,
         plain,
         retried: None,
+        host: host
+            .as_ref()
+            .map(|(gate, key)| HostPlace::new(gate, key.clone())),
     });
     slot.attach(&task);
-    pool.submit(task);
+    // Its host may hold it back; the pool takes it when the host lets it through.
+    let task = match host {
+        Some((gate, key)) => gate.enter(&key, task),
+        None => Some(task),
+    };
+    if let Some(task) = task {
+        pool.submit(task);
+    }
     slot
 }
 
@@ -189,6 +205,8 @@ struct RequestJob<T, F> {
     plain: bool,
     /// Set once the request is sent again: what its earlier attempts leave it.
     retried: Option<Box<Retried>>,
+    /// Its place with its host, when the client limits hosts.
+    host: Option<Box<HostPlace>>,
 }
 
 /// What a request sent again carries from its earlier attempts.
@@ -239,11 +257,20 @@ where
                     // 5b. Sent again, later, if its policy says so.
                     let again = again(spare, client, &job.prepared, &fetched, &started, id);
                     if let Some((spare, wait)) = again {
-                        requeue(job, spare, &started, wait);
+                        let outcome = admission::outcome(&fetched);
+                        requeue(job, spare, &started, wait, outcome);
                         return;
                     }
                     let result = settle(client, fetched, &started);
-                    end(id, job.prepared, result, &started, job.promise, job.finish);
+                    end(
+                        id,
+                        job.prepared,
+                        job.host,
+                        result,
+                        &started,
+                        job.promise,
+                        job.finish,
+                    );
                 }
                 None => {
                     logs::error!("req={id} panicked on its driver");
@@ -284,7 +311,8 @@ where
         };
         // 5b. Sent again, later, if its policy says so: this worker is free meanwhile.
         if let Some((spare, wait)) = again(spare, client, &job.prepared, &fetched, &started, id) {
-            requeue(job, spare, &started, wait);
+            let outcome = admission::outcome(&fetched);
+            requeue(job, spare, &started, wait, outcome);
             return;
         }
         // 6. A failure as a status, if the client wants one.
@@ -302,13 +330,27 @@ where
             }
         }
         // 8. Logged, and the slot filled.
-        end(id, job.prepared, result, &started, job.promise, job.finish);
+        end(
+            id,
+            job.prepared,
+            job.host,
+            result,
+            &started,
+            job.promise,
+            job.finish,
+        );
         // 9. A stale answer given within stale-while-revalidate: the caller has it; this
         // worker now refreshes the entry, with a deadline of its own.
         let client = &job.pending.0;
         if let (Some(req), Some(cache)) = (refresh, &client.cache) {
             let net = client.network(client.deadline(req.timeouts));
             flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id);
+        }
+    }
+
+    fn admitted(&mut self) {
+        if let Some(host) = &mut self.host {
+            host.admitted();
         }
     }
 
@@ -428,10 +470,16 @@ fn again(
     verdict.map(|again| (spare, again.wait))
 }
 
-/// Step 5b: the request goes back to its pool, to be taken `wait` from now; it holds no
-/// thread and no place in the pool meanwhile.
-fn requeue<T, F>(mut job: RequestJob<T, F>, spare: Prepared, started: &Started, wait: Duration)
-where
+/// Step 5b: the request goes back to its pool, to be taken `wait` from now, and to its
+/// host's line then, if the client limits hosts; it gives back its host's place now, as
+/// `outcome`, and holds no thread and no place in the pool meanwhile.
+fn requeue<T, F>(
+    mut job: RequestJob<T, F>,
+    spare: Prepared,
+    started: &Started,
+    wait: Duration,
+    outcome: Outcome,
+) where
     T: Send + Sync + 'static,
     F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
 {
@@ -444,10 +492,24 @@ where
         first: started.at,
     }));
     let pool = job.pending.0.pool.clone();
+    let line = job.host.as_mut().map(|host| {
+        host.leave(outcome, at);
+        (host.gate().clone(), Box::<str>::from(host.key()))
+    });
     let slot = job.promise.slot().clone();
     let task = pool::task(job);
     slot.retried(&task);
-    pool.submit_at(at, task);
+    match line {
+        None => pool.submit_at(at, task),
+        Some((gate, key)) => {
+            let again = task.clone();
+            if let Err(refused) = pool.at(at, Box::new(move || gate.dispatch(&key, again))) {
+                // The pool has closed: the job fails, its slot filled.
+                drop(refused);
+                task.fail(Error::Closed);
+            }
+        }
+    }
 }
 
 /// Step 6: the outcome, a failure made a status if the client forces exceptions to status
@@ -475,6 +537,7 @@ fn settle(
 fn end<T, F>(
     id: u64,
     mut prepared: Prepared,
+    host: Option<Box<HostPlace>>,
     mut result: Result<Exchange, Error>,
     started: &Started,
     promise: Promise<T>,
@@ -508,6 +571,10 @@ fn end<T, F>(
         if exchange.response.url == prepared.url.as_str() {
             exchange.response.url = String::from(prepared.url);
         }
+    }
+    // Its host's next request may go; an adaptive rate hears how this one ended.
+    if let Some(mut host) = host {
+        host.leave(admission::outcome(&result), Instant::now());
     }
     promise.fulfil(result.and_then(finish));
 }

@@ -207,3 +207,31 @@ fn retries_send_a_busy_url_again_and_the_summary_counts_them() {
     assert_eq!(refused.code, Some(2));
     assert!(refused.stderr.contains("--retries takes a whole number"));
 }
+
+#[test]
+fn per_host_and_rate_limit_each_host() {
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = arrivals.clone();
+    let server = Server::start(move |_| {
+        seen.lock().unwrap().push(Instant::now());
+        Reply::ok("x")
+    });
+    let urls: Vec<String> = (0..4).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut args = vec!["--per-host", "1", "--rate", "4"];
+    args.extend(urls.iter().map(String::as_str));
+    let run = fetch(&args, "");
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let arrivals = arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 4);
+    // Four requests at four a second: three gaps of a quarter second at least.
+    let spread = *arrivals.last().unwrap() - arrivals[0];
+    assert!(spread >= Duration::from_millis(700), "{spread:?}");
+    assert!(server.connections() <= 1);
+    let refused = fetch(&["--rate", "0", &urls[0]], "");
+    assert_eq!(refused.code, Some(2));
+    assert!(
+        refused
+            .stderr
+            .contains("--rate takes requests a second above 0")
+    );
+}

@@ -19,6 +19,7 @@ mod http2;
 #[cfg(feature = "json")]
 mod json;
 mod keepalive;
+mod per_host;
 mod pool;
 mod proxies;
 mod proxy_refusal;
