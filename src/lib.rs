@@ -33,7 +33,10 @@
 //! caller's, a cache or credentials runs on a worker thread (`asynchttp-worker-<n>`, started
 //! on demand up to the pool's size), where that code may block or panic without holding up
 //! anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
-//! connections are kept alive and reused. Short-lived threads may appear too:
+//! connections are kept alive and reused. A pool whose requests wait for a retry or for
+//! their host's limits ([`Retry`], [`HostLimits`]) starts one more, `asynchttp-timer`,
+//! which holds every waiting request until its time comes. Short-lived threads may appear
+//! too:
 //! `asynchttp-writer` writes a download's body while its worker reads on (one per
 //! download, for as long as it runs), `asynchttp-diagnose` connects once more after a
 //! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), and
@@ -49,7 +52,7 @@
 //! challenges with Digest or Basic; TLS and proxies are set on the [`HttpBuilder`], proxies
 //! from the environment by default ([`ProxyInfo`]). Requests of every method share kept-alive
 //! connections; one whose method is not idempotent (POST) is never sent twice: where
-//! libcurl would send it again, it fails instead. With a cache ([`HttpBuilder::cache`]), a GET whose entry is fresh is answered
+//! libcurl would send it again, it fails instead (unless its [`Retry`] policy opts it in). With a cache ([`HttpBuilder::cache`]), a GET whose entry is fresh is answered
 //! when it is made, from the cache, and its pair is ready at once.
 //!
 //! # Many requests at once
@@ -61,6 +64,28 @@
 //! `threaded.map`. A request still queued can be cancelled ([`LazyResponse::cancel`],
 //! [`Batch::cancel`]); one that a worker started runs to its end. `examples/fetch.rs` is a
 //! command-line fetcher built this way.
+//!
+//! # Retries and per-host limits
+//!
+//! A [`Retry`] policy ([`HttpBuilder::retry`], [`Request::retry`]) sends a request again
+//! after a failure to connect, a timeout, a cut body or a 429/502/503/504, with jittered
+//! exponential backoff, `Retry-After` honoured within a cap, every wait inside the
+//! request's one deadline, and a [`RetryBudget`] per client. [`HostLimits`]
+//! ([`HttpBuilder::per_host`]) caps each host's requests in flight and paces them with a
+//! token bucket that a 429 or 503 slows. Neither holds a thread while a request waits: the
+//! pool's timer thread holds every waiting request.
+//!
+//! ```no_run
+//! use asynchttp::{HostLimits, Http, Retry};
+//!
+//! let http = Http::builder()
+//!     .retry(Retry::new(3))
+//!     .per_host(HostLimits::new().in_flight(4).rate(5.0, 5).adaptive(true))
+//!     .build()?;
+//! let (response, _) = http.request("http://127.0.0.1:8080/flaky");
+//! println!("{} after {} attempts", response.status, response.attempts);
+//! # Ok::<(), asynchttp::Error>(())
+//! ```
 //!
 //! # Async code: awaiting and taking values
 //!
