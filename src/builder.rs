@@ -97,6 +97,7 @@ pub struct HttpBuilder {
     retry: Option<Retry>,
     retry_budget: RetryBudget,
     per_host: HostLimits,
+    timings: bool,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -144,6 +145,7 @@ impl Default for HttpBuilder {
             retry: None,
             retry_budget: RetryBudget::default(),
             per_host: HostLimits::new(),
+            timings: false,
         }
     }
 }
@@ -563,6 +565,25 @@ impl HttpBuilder {
         self
     }
 
+    /// Measure each exchange's phases: [`Timings`]'s `resolve`, `connect` and `tls` in
+    /// every [`Response::timings`](crate::Response::timings), from libcurl's own clocks.
+    /// Off by default, since they cost every request something: to publish them, libcurl
+    /// calls a progress callback over and over during each transfer, and each call reads
+    /// all its clocks. The time queued, to the first byte and in total are measured either
+    /// way, for next to nothing.
+    ///
+    /// ```
+    /// let http = asynchttp::Http::builder().timings(true).build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    ///
+    /// [`Timings`]: crate::Timings
+    pub fn timings(mut self, measure: bool) -> Self {
+        self.timings = measure;
+        self
+    }
+
     /// Builds the client. No worker starts until the first request.
     ///
     /// # Errors
@@ -632,6 +653,7 @@ impl HttpBuilder {
                 Some(JarChoice::Fresh) => Some(CookieJar::new()),
                 Some(JarChoice::Given(jar)) => Some(jar),
             },
+            timings: self.timings,
         })?;
         let client = Client {
             transport,

@@ -59,6 +59,8 @@ const ON_TIME: Duration = Duration::from_millis(250);
 /// long each of its exchanges may go without receiving anything.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
+    /// When the request started: its timings count from here.
+    began: Instant,
     at: Instant,
     /// The timeout as given (clamped), for the error that reports it; [`LONGEST`] when
     /// the request has no total timeout.
@@ -71,8 +73,10 @@ impl Deadline {
     /// A deadline `total` from now, and an idle bound for each exchange.
     pub(crate) fn start(total: Duration, idle: Option<Duration>) -> Self {
         let total = total.min(LONGEST);
+        let began = Instant::now();
         Deadline {
-            at: Instant::now() + total,
+            began,
+            at: began + total,
             total,
             idle,
         }
@@ -86,6 +90,11 @@ impl Deadline {
             return Err(self.expired());
         }
         Ok(honoured(left))
+    }
+
+    /// When the request started, which every exchange of it shares.
+    pub(crate) fn began(&self) -> Instant {
+        self.began
     }
 
     /// The idle bound of each exchange, as given.

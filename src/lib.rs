@@ -264,6 +264,7 @@ mod run;
 mod shutdown;
 mod sync;
 mod timer;
+mod timings;
 mod transport;
 mod uri;
 
@@ -282,6 +283,7 @@ pub use crate::progress::Progress;
 pub use crate::request::Request;
 pub use crate::response::Response;
 pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
+pub use crate::timings::Timings;
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
 

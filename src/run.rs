@@ -60,6 +60,7 @@ use crate::pool::{self, Job, WorkerPool};
 use crate::redirect;
 use crate::request::Prepared;
 use crate::retry;
+use crate::timings::Measured;
 use crate::{Error, Request, logs, origin, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
@@ -126,6 +127,7 @@ where
         let started = Instant::now();
         if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
             exchange.response.elapsed = started.elapsed();
+            exchange.response.timings.total = exchange.response.elapsed;
             logs::debug!(
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
@@ -377,7 +379,8 @@ fn release_off_driver(client: Arc<Client>) {
     }
 }
 
-/// When a request started, how long it had waited in the queue, and its deadline.
+/// When a request started, how long it had waited in the queue and for its host, and
+/// its deadline.
 struct Started {
     /// The first attempt's start, for a request sent again.
     at: Instant,
@@ -386,6 +389,8 @@ struct Started {
     retries: u32,
     /// Every attempt shares the first one's.
     deadline: Deadline,
+    /// Under a limit of requests per host; none applies yet, so no request waits.
+    host_wait: Duration,
 }
 
 /// Step 4: the `started` line, and the clock the deadline and `elapsed` are counted from:
@@ -408,6 +413,7 @@ fn start(
                 waited,
                 retries: 0,
                 deadline: client.deadline(prepared.timeouts),
+                host_wait: Duration::ZERO,
             }
         }
         Some(retried) => {
@@ -421,6 +427,7 @@ fn start(
                 waited,
                 retries: retried.done,
                 deadline: retried.deadline,
+                host_wait: Duration::ZERO,
             }
         }
     }
@@ -527,8 +534,13 @@ fn settle(
         }
     });
     if let Ok(exchange) = &mut result {
-        exchange.response.elapsed = started.at.elapsed();
-        exchange.response.attempts = started.retries + 1;
+        let response = &mut exchange.response;
+        response.elapsed = started.at.elapsed();
+        response.attempts = started.retries + 1;
+        // The exchange's own timings came with its head; these are the request's.
+        response.timings.queued = started.waited;
+        response.timings.host_wait = started.host_wait;
+        response.timings.total = response.elapsed;
     }
     result
 }
@@ -552,14 +564,15 @@ fn end<T, F>(
     let shown_url = uri::without_query(&prepared.url);
     match &result {
         Ok(exchange) => logs::debug!(
-            "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:?} \
-             (queued {waited:?})",
+            "req={id} finished {} {shown_url} -> {} ({} bytes) in {elapsed:.1?} \
+             (queued {waited:.1?}{})",
             prepared.method,
             exchange.response.status,
-            exchange.content.len()
+            exchange.content.len(),
+            Measured(&exchange.response.timings)
         ),
         Err(e) => logs::debug!(
-            "req={id} failed {} {shown_url} after {elapsed:?} (queued {waited:?}): {}",
+            "req={id} failed {} {shown_url} after {elapsed:.1?} (queued {waited:.1?}): {}",
             prepared.method,
             e.chain()
         ),

@@ -213,7 +213,10 @@ fn get(
             entry.response.previous = exchange.response.previous.take();
             entry.fetched = fetched;
             store(cache, &key, &entry);
-            return Ok(answer(entry, fetched.response_time).into());
+            let mut answered = answer(entry, fetched.response_time);
+            // Answered from the cache, but over the network: the 304's exchange is its.
+            answered.response.timings = exchange.response.timings;
+            return Ok(answered.into());
         }
         // A 304 about another response than ours: ask again, without our validators.
         cache.delete(&key);

@@ -7,6 +7,8 @@ use std::time::Duration;
 use fields::Fields;
 pub(crate) use fields::SEPARATOR;
 
+use crate::Timings;
+
 mod fields;
 
 /// An HTTP response, shaped like httplib2's `Response` dict.
@@ -42,10 +44,14 @@ pub struct Response {
     /// across redirects and cache revalidation (as requests' `Response.elapsed`, which
     /// stops at the headers). Time waiting in the queue does not count. Near zero for a
     /// fresh cache hit; zero for a response made with [`Response::new`].
+    /// [`timings`](Response::timings) tells where it went, and the time to the headers.
     pub elapsed: Duration,
     /// How many times the request was sent to get this response: 1, or more when a
     /// retry policy sent it again after a failure or a retryable status.
     pub attempts: u32,
+    /// Where the time went: queued, resolving, connecting, the TLS handshake, to the first
+    /// byte and in total. See [`Timings`] for what each counts.
+    pub timings: Timings,
     /// Every header, `"status"` first, packed in one buffer.
     fields: Fields,
 }
@@ -78,6 +84,7 @@ impl Response {
             url: String::new(),
             elapsed: Duration::ZERO,
             attempts: 1,
+            timings: Timings::default(),
             fields,
         }
     }

@@ -28,6 +28,7 @@ mod failure;
 mod protocols;
 pub(crate) mod proxy;
 mod stream;
+mod timed;
 pub(crate) mod tls;
 
 use std::borrow::Cow;
@@ -40,7 +41,7 @@ use futures_lite::io::{AsyncReadExt, Cursor};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
 use isahc::http::{self, HeaderValue, Method, Version, header};
-use isahc::{AsyncBody, HttpClient};
+use isahc::{AsyncBody, HttpClient, ResponseExt};
 use once_cell::sync::OnceCell;
 
 use self::decode::ReadError;
@@ -71,6 +72,8 @@ pub(crate) struct Settings {
     pub(crate) tls: TlsSettings,
     /// Cookies sent and stored on every exchange, when the client keeps them.
     pub(crate) cookies: Option<CookieJar>,
+    /// libcurl's metrics of each exchange, for its phases in the response's timings.
+    pub(crate) timings: bool,
 }
 
 /// The isahc clients of one `Http`, shared by its workers, and their settings.
@@ -181,6 +184,7 @@ impl Transport {
             .map_err(|e| Error::invalid(e.to_string()))?;
         let began = Instant::now();
         let sent = client.send_async(request).await;
+        let arrived = Instant::now();
         if let Ok(response) = &sent {
             self.protocols.learn(&req.url, version(response.version()));
         }
@@ -188,7 +192,9 @@ impl Transport {
         drop(probe);
         match sent {
             Ok(response) => {
-                let head = head(response, req);
+                let timings = timed::of_head(deadline.began(), arrived, response.metrics());
+                let mut head = head(response, req);
+                head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
                 if let Some(jar) = &settings.cookies {
@@ -325,6 +331,8 @@ fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
         .connect_timeout(settings.connect_timeout)
         .max_connections(settings.connections)
         .max_connections_per_host(per_host)
+        // A progress callback on every transfer: only when asked for (see `timed`).
+        .metrics(settings.timings)
         .build()
         .map_err(|e| Error::Init {
             reason: format!("HTTP client: {e}"),
