@@ -10,6 +10,10 @@ use crate::lazy::Watcher;
 use crate::progress::Tally;
 use crate::{Error, Http, LazyContent, LazyResponse, Progress, Request, Response};
 
+mod hosts;
+
+pub use self::hosts::HostReport;
+
 /// A request that got a response: the request, the response and its body.
 pub type BatchResponse = (Request, Response, Vec<u8>);
 

@@ -268,7 +268,7 @@ mod timings;
 mod transport;
 mod uri;
 
-pub use crate::batch::{Batch, BatchException, BatchResponse};
+pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::cookies::CookieJar;
