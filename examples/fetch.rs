@@ -9,7 +9,7 @@
 //! On a terminal a progress bar runs on stderr; otherwise each finished request is one
 //! line on stdout. Either way it ends with a summary: status counts, failures with their
 //! reasons, p50/p99 latency (the time each request took on its worker) and requests per
-//! second. The exit status is 0 when every request got a response (of any status), 1 when
+//! second; without `-o`, the five slowest hosts too, by p99 (`Batch::hosts`). The exit status is 0 when every request got a response (of any status), 1 when
 //! some failed, 2 for bad arguments.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use asynchttp::{Download, Error, HostLimits, Http, LazyContent, LazyResponse, Request, Retry};
+use asynchttp::{
+    Download, Error, HostLimits, HostReport, Http, LazyContent, LazyResponse, Request, Retry,
+};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
@@ -46,6 +48,9 @@ starting with # are skipped.";
 
 /// Failures listed one by one in the summary; the rest are counted.
 const LISTED_FAILURES: usize = 20;
+
+/// Hosts listed in the summary, the slowest.
+const LISTED_HOSTS: usize = 5;
 
 struct Options {
     workers: usize,
@@ -207,6 +212,8 @@ struct Summary {
     failures: Vec<(String, String)>,
     /// Requests sent again.
     retries: usize,
+    /// Each host's requests, slowest first; none for downloads, which are no batch.
+    hosts: Vec<HostReport>,
 }
 
 fn run(http: &Http, options: &Options) -> Summary {
@@ -340,6 +347,7 @@ fn fetch(http: &Http, urls: &[String]) -> Summary {
     let progress = batch.progress();
     summary.bytes = progress.bytes;
     summary.retries = progress.retries;
+    summary.hosts = batch.hosts();
     summary
 }
 
@@ -416,6 +424,28 @@ impl Summary {
         }
         if self.retries > 0 {
             println!("retries: {}", self.retries);
+        }
+        if !self.hosts.is_empty() {
+            println!("slowest hosts:");
+        }
+        let ms = |t: Option<Duration>| {
+            t.map_or("-".to_owned(), |t| {
+                format!("{:.1} ms", t.as_secs_f64() * 1e3)
+            })
+        };
+        for host in self.hosts.iter().take(LISTED_HOSTS) {
+            let retried = match host.retries {
+                0 => String::new(),
+                n => format!(", retries {n}"),
+            };
+            println!(
+                "  {}: requests {}, failed {}{retried}, p50 {}, p99 {}",
+                host.host,
+                host.requests,
+                host.failures,
+                ms(host.p50),
+                ms(host.p99)
+            );
         }
         println!("failed: {}", self.failures.len());
         for (url, reason) in self.failures.iter().take(LISTED_FAILURES) {

@@ -103,6 +103,22 @@ fn urls_from_arguments_give_a_line_each_and_a_summary() {
         out.contains("latency: p50 ") && out.contains(" ms, p99 "),
         "{out}"
     );
+    // Each host, the slowest first: the one that never answered has no times, so it is last.
+    let host = |url: &str| {
+        url.trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    let (served, unserved) = (
+        format!("  {}: requests 2, failed 0, p50 ", host(&server.url(""))),
+        format!("  {}: requests 1, failed 1, p50 -, p99 -\n", host(&refused)),
+    );
+    assert!(out.contains("slowest hosts:\n"), "{out}");
+    assert!(
+        out.find(&served)
+            .is_some_and(|s| out.find(&unserved).is_some_and(|u| s < u)),
+        "{out}"
+    );
     assert!(out.contains("failed: 1\n"), "{out}");
     assert!(
         out.contains(&format!("  {refused}: could not connect")),
