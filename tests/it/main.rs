@@ -28,5 +28,6 @@ mod redirects;
 mod retries;
 mod support;
 mod timeouts;
+mod timings;
 mod tls;
 mod tls_reasons;
