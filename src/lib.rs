@@ -59,8 +59,9 @@
 //!
 //! [`Http::batch`] sends a list of requests and keeps them together, as requests-toolbelt's
 //! threaded pool: [`Batch::responses`], [`Batch::exceptions`], [`Batch::retry_exceptions`],
-//! [`Batch::as_completed`] (results in the order they finish) and [`Batch::progress`] (done,
-//! failed, total, bytes, counted as each request finishes). [`Http::map`] is toolbelt's
+//! [`Batch::as_completed`] (results in the order they finish), [`Batch::progress`] (done,
+//! failed, total, bytes, counted as each request finishes) and [`Batch::hosts`] (requests,
+//! failures and times by host, slowest first). [`Http::map`] is toolbelt's
 //! `threaded.map`. A request still queued can be cancelled ([`LazyResponse::cancel`],
 //! [`Batch::cancel`]); one that a worker started runs to its end. `examples/fetch.rs` is a
 //! command-line fetcher built this way.
@@ -171,6 +172,34 @@
 //!   back. The jar is a lock held only to read or store, never across I/O, so requests with
 //!   a jar still run on the drivers.
 //!
+//! # Where the time went
+//!
+//! Each [`Response`] tells where its request's time went ([`Timings`]): in the queue, to
+//! the head of its answer and in total, counted from the request's start across its
+//! redirects; with [`HttpBuilder::timings`], the last exchange's name lookup, connection
+//! and TLS handshake too. [`Batch::hosts`] sums a batch up by host, slowest first:
+//!
+//! ```no_run
+//! use asynchttp::{Http, LazyResponse};
+//!
+//! let http = Http::builder().timings(true).build()?;
+//! let (response, _) = http.request("https://127.0.0.1:8443/report");
+//! let t = LazyResponse::wait(&response)?.timings;
+//! println!("queued {:?}, first byte {:?}, total {:?}", t.queued, t.first_byte, t.total);
+//! if let Some(tls) = t.tls {
+//!     println!("the TLS handshake took {tls:?}"); // on a new connection only
+//! }
+//!
+//! let batch = http.batch(["http://127.0.0.1:8080/a", "http://127.0.0.1:8081/b"]);
+//! batch.join_all();
+//! for host in batch.hosts().iter().take(5) {
+//!     println!("{}: {} requests, {} failed, p99 {:?}", host.host, host.requests, host.failures, host.p99);
+//! }
+//! # Ok::<(), asynchttp::Error>(())
+//! ```
+//!
+//! The same figures end each request's `finished` line in the log ([Logging](#logging)).
+//!
 //! # Errors and panics
 //!
 //! [`LazyResponse::wait`], [`LazyContent::wait`] and [`Lazy::wait`] return
@@ -200,12 +229,13 @@
 //! logger shows it, env_logger's default format included. A format that prints thread
 //! names itself would print them twice; `examples/logging.rs` shows one that does not. The
 //! `finished` line gives the time the request ran and the time spent queued before it, so a
-//! request that was slow only because others were ahead of it shows as such:
+//! request that was slow only because others were ahead of it shows as such, then the
+//! parts of its [`Timings`] that were measured (the phases with [`HttpBuilder::timings`]):
 //!
 //! ```text
 //! [main] req=7 queued GET http://127.0.0.1:8080/get
 //! [asynchttp-driver-2] req=7 started GET http://127.0.0.1:8080/get
-//! [asynchttp-driver-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 312µs (queued 41µs)
+//! [asynchttp-driver-2] req=7 finished GET http://127.0.0.1:8080/get -> 200 (100 bytes) in 412.3µs (queued 41.0µs, first byte 398.1µs, dns 30.2µs, connect 95.7µs)
 //! ```
 //!
 //! | level | what |
