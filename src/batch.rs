@@ -10,9 +10,9 @@ use crate::lazy::Watcher;
 use crate::progress::Tally;
 use crate::{Error, Http, LazyContent, LazyResponse, Progress, Request, Response};
 
-mod hosts;
+mod report;
 
-pub use self::hosts::HostReport;
+pub use self::report::HostReport;
 
 /// A request that got a response: the request, the response and its body.
 pub type BatchResponse = (Request, Response, Vec<u8>);

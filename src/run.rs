@@ -389,7 +389,7 @@ struct Started {
     retries: u32,
     /// Every attempt shares the first one's.
     deadline: Deadline,
-    /// Under a limit of requests per host; none applies yet, so no request waits.
+    /// Held back by its host's limits (`HostLimits`), which do not apply yet: zero.
     host_wait: Duration,
 }
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 /// [`Response::timings`](crate::Response::timings).
 ///
 /// A request has one start: the moment a driver or a worker took it from the queue, when
-/// its deadline starts too. `first_byte` and `total` are counted from there, across every
-/// redirect followed and every 401 answered with credentials, so they tell what the caller
-/// waited. `resolve`, `connect` and `tls` are the phases of the last exchange only, the one
+/// its deadline starts too (the first attempt's, for a request its [`Retry`](crate::Retry)
+/// policy sent again). `first_byte` and `total` are counted from there, across every
+/// attempt, redirect followed and 401 answered with credentials, so they tell what the
+/// caller waited. `resolve`, `connect` and `tls` are the phases of the last exchange only, the one
 /// that gave this response; each response in [`previous`](crate::Response::previous) has its
 /// own exchange's, and its own `first_byte`, counted from the same start.
 ///
@@ -31,11 +32,12 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timings {
-    /// In the queue: from submission until a driver or a worker started the request. The
+    /// In the queue: from submission until a driver or a worker started the request; for a
+    /// request sent again, its last attempt's, from when that attempt was due. The
     /// request's own clock, `total` and its timeout, starts after it.
     pub queued: Duration,
-    /// Waiting for its host's turn, under a limit of requests per host, once started. Zero
-    /// when it did not wait.
+    /// Waiting for its host's turn under [`HostLimits`](crate::HostLimits). Zero when no
+    /// limit held it back.
     pub host_wait: Duration,
     /// Resolving the host's name, as libcurl counts it: from the exchange's start, so a wait
     /// of libcurl's own for a free connection is in it too.

@@ -23,7 +23,8 @@ pub struct HostReport {
     /// Those that finished with an error (an HTTP error status is a response, not one).
     pub failures: usize,
     /// How many times its requests that got a response were sent again: the sum of each
-    /// [`Response::attempts`](crate::Response::attempts) less one.
+    /// [`Response::attempts`](crate::Response::attempts) less one. A failed request tells
+    /// no count; [`Progress::retries`](crate::Progress::retries) has every retry, by batch.
     pub retries: u64,
     /// The median of [`Response::elapsed`](crate::Response::elapsed) over its requests that
     /// got a response (nearest rank); `None` when none did.
