@@ -2,11 +2,12 @@
 //! (`Batch::hosts`). Only lower bounds that sleeps guarantee and relations are asserted: a
 //! busy machine makes everything slower, never faster.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use asynchttp::{MemoryCache, Timings};
+use asynchttp::{MemoryCache, Retry, Timings};
 
 use crate::support::*;
 use crate::tls::Pki;
@@ -147,6 +148,28 @@ fn a_redirect_chain_shares_one_start() {
     assert!(r.timings.total >= r.timings.first_byte);
     // The request's own figures are on the final response only.
     assert_eq!(hop.timings.total, Duration::ZERO);
+}
+
+#[test]
+fn a_request_sent_again_keeps_its_first_start_and_counts_as_a_retry() {
+    // A slow 503 first, then a quick 200.
+    let seen = AtomicUsize::new(0);
+    let server = Server::start(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
+        0 => Reply::new(503, "busy").delay(Duration::from_millis(100)),
+        _ => Reply::ok("ok"),
+    });
+    let retry = Retry::new(2).backoff(Duration::from_millis(5), Duration::from_millis(20));
+    let http = Http::builder().retry(retry).build().unwrap();
+    let batch = http.batch([server.url("/")]);
+    batch.join_all();
+    let (_, response, _) = batch.responses().next().expect("a response");
+    assert_eq!((response.status, response.attempts), (200, 2));
+    // The first attempt's slow answer is in the time to the head of the last one.
+    let t = response.timings;
+    assert!(t.first_byte >= Duration::from_millis(75), "{t:?}");
+    assert!(t.total >= t.first_byte, "{t:?}");
+    let hosts = batch.hosts();
+    assert_eq!((hosts[0].requests, hosts[0].retries), (1, 1), "{hosts:?}");
 }
 
 #[test]
