@@ -245,7 +245,8 @@ where
             let client = &job.pending.0;
             let id = job.promise.made().id;
             let retried = job.retried.as_deref();
-            let started = start(id, client, &job.prepared, job.queued, retried);
+            let host = job.host.as_deref();
+            let started = start(id, client, &job.prepared, job.queued, retried, host);
             let net = client.network(started.deadline);
             let spare = spare(client, &job.prepared, retried);
             let fetched = if flow::only_if_cached(&job.prepared) {
@@ -294,7 +295,8 @@ where
         let id = job.promise.made().id;
         // 4. The deadline: the first attempt's, for a request sent again.
         let retried = job.retried.as_deref();
-        let started = start(id, client, &job.prepared, job.queued, retried);
+        let host = job.host.as_deref();
+        let started = start(id, client, &job.prepared, job.queued, retried, host);
         let net = client.network(started.deadline);
         let spare = spare(client, &job.prepared, retried);
         // 5. Through the cache, the redirect loop, credentials and the transport.
@@ -389,7 +391,7 @@ struct Started {
     retries: u32,
     /// Every attempt shares the first one's.
     deadline: Deadline,
-    /// Held back by its host's limits (`HostLimits`), which do not apply yet: zero.
+    /// In its host's line, over every attempt (`HostPlace::waited`).
     host_wait: Duration,
 }
 
@@ -401,9 +403,11 @@ fn start(
     prepared: &Prepared,
     queued: Instant,
     retried: Option<&Retried>,
+    host: Option<&HostPlace>,
 ) -> Started {
     let now = Instant::now();
     let waited = now.saturating_duration_since(queued);
+    let host_wait = host.map_or(Duration::ZERO, HostPlace::waited);
     let shown_url = uri::without_query(&prepared.url);
     match retried {
         None => {
@@ -413,7 +417,7 @@ fn start(
                 waited,
                 retries: 0,
                 deadline: client.deadline(prepared.timeouts),
-                host_wait: Duration::ZERO,
+                host_wait,
             }
         }
         Some(retried) => {
@@ -427,7 +431,7 @@ fn start(
                 waited,
                 retries: retried.done,
                 deadline: retried.deadline,
-                host_wait: Duration::ZERO,
+                host_wait,
             }
         }
     }

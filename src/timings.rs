@@ -36,8 +36,9 @@ pub struct Timings {
     /// request sent again, its last attempt's, from when that attempt was due. The
     /// request's own clock, `total` and its timeout, starts after it.
     pub queued: Duration,
-    /// Waiting for its host's turn under [`HostLimits`](crate::HostLimits). Zero when no
-    /// limit held it back.
+    /// The part of the time queued spent waiting for its host's turn under
+    /// [`HostLimits`](crate::HostLimits); for a request sent again, summed over its
+    /// attempts. Zero for a client without host limits.
     pub host_wait: Duration,
     /// Resolving the host's name, as libcurl counts it: from the exchange's start, so a wait
     /// of libcurl's own for a free connection is in it too.

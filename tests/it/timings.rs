@@ -7,7 +7,7 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use asynchttp::{MemoryCache, Retry, Timings};
+use asynchttp::{HostLimits, MemoryCache, Retry, Timings};
 
 use crate::support::*;
 use crate::tls::Pki;
@@ -170,6 +170,28 @@ fn a_request_sent_again_keeps_its_first_start_and_counts_as_a_retry() {
     assert!(t.total >= t.first_byte, "{t:?}");
     let hosts = batch.hosts();
     assert_eq!((hosts[0].requests, hosts[0].retries), (1, 1), "{hosts:?}");
+}
+
+#[test]
+fn a_request_held_back_by_its_host_tells_how_long() {
+    let server = Server::start(|_| Reply::ok("x").delay(Duration::from_millis(200)));
+    let http = Http::builder()
+        .per_host(HostLimits::new().in_flight(1))
+        .build()
+        .unwrap();
+    let (first, _) = http.request(&server.url("/1"));
+    let (second, _) = http.request(&server.url("/2"));
+    let (first, second) = (
+        wait(&first).unwrap().timings,
+        wait(&second).unwrap().timings,
+    );
+    // One at a time: the second waited in its host's line while the first ran.
+    assert!(first.host_wait < second.host_wait, "{first:?} {second:?}");
+    assert!(second.host_wait >= Duration::from_millis(150), "{second:?}");
+    assert!(second.queued >= second.host_wait, "{second:?}");
+    // Without limits, no line.
+    let (free, _) = Http::new().request(&server.url("/3"));
+    assert_eq!(wait(&free).unwrap().timings.host_wait, Duration::ZERO);
 }
 
 #[test]
