@@ -185,8 +185,8 @@
 //! let http = Http::builder().timings(true).build()?;
 //! let (response, _) = http.request("https://127.0.0.1:8443/report");
 //! let t = LazyResponse::wait(&response)?.timings;
-//! println!("queued {:?}, first byte {:?}, total {:?}", t.queued, t.first_byte, t.total);
-//! if let Some(tls) = t.tls {
+//! println!("queued {:?}, first byte {:?}, total {:?}", t.queued(), t.first_byte(), t.total());
+//! if let Some(tls) = t.tls() {
 //!     println!("the TLS handshake took {tls:?}"); // on a new connection only
 //! }
 //!

@@ -127,7 +127,10 @@ where
         let started = Instant::now();
         if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
             exchange.response.elapsed = started.elapsed();
-            exchange.response.timings.total = exchange.response.elapsed;
+            exchange
+                .response
+                .timings
+                .set_total(exchange.response.elapsed);
             logs::debug!(
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
@@ -542,9 +545,10 @@ fn settle(
         response.elapsed = started.at.elapsed();
         response.attempts = started.retries + 1;
         // The exchange's own timings came with its head; these are the request's.
-        response.timings.queued = started.waited;
-        response.timings.host_wait = started.host_wait;
-        response.timings.total = response.elapsed;
+        response
+            .timings
+            .set_waits(started.waited, started.host_wait);
+        response.timings.set_total(response.elapsed);
     }
     result
 }

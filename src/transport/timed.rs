@@ -15,19 +15,14 @@ use crate::Timings;
 /// The timings of an exchange of a request that began at `began`, whose head arrived at
 /// `arrived`; `metrics` are libcurl's, if the client measures them.
 pub(super) fn of_head(began: Instant, arrived: Instant, metrics: Option<&Metrics>) -> Timings {
-    let mut timings = Timings {
-        first_byte: arrived.saturating_duration_since(began),
-        ..Timings::default()
-    };
-    if let Some(metrics) = metrics {
-        let phases = phases(
+    let measured = metrics.map_or((None, None, None), |metrics| {
+        phases(
             metrics.name_lookup_time(),
             metrics.connect_time(),
             metrics.secure_connect_time(),
-        );
-        (timings.resolve, timings.connect, timings.tls) = phases;
-    }
-    timings
+        )
+    });
+    Timings::of_exchange(arrived.saturating_duration_since(began), measured)
 }
 
 /// The phases an exchange went through, from isahc's figures: the time from the start to
@@ -76,12 +71,15 @@ mod tests {
     fn the_first_byte_counts_from_the_start_and_needs_no_metrics() {
         let began = Instant::now();
         let timings = of_head(began, began + 5 * MS, None);
-        assert_eq!(timings.first_byte, 5 * MS);
+        assert_eq!(timings.first_byte(), 5 * MS);
         assert_eq!(
-            (timings.resolve, timings.connect, timings.tls),
+            (timings.resolve(), timings.connect(), timings.tls()),
             (None, None, None)
         );
         // A clock read out of order never goes below zero.
-        assert_eq!(of_head(began + MS, began, None).first_byte, Duration::ZERO);
+        assert_eq!(
+            of_head(began + MS, began, None).first_byte(),
+            Duration::ZERO
+        );
     }
 }
