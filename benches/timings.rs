@@ -1,0 +1,78 @@
+//! The cost of detailed timings (`HttpBuilder::timings(true)`: libcurl's metrics, read with
+//! each response's head) against none, in one process, against one loopback hyper server
+//! started here (100-byte bodies), 16 requests at once.
+//!
+//! ```sh
+//! cargo bench --bench timings              # about 10 s
+//! cargo bench --bench timings -- --quick   # 1 round
+//! ```
+//!
+//! The two clients take turns, a new client each round; each round sends 5,000 requests
+//! through a batch after 100 untimed ones. It prints, as medians of the rounds, the
+//! process's CPU time per request (the server's included, the same on both sides) and the
+//! requests per second, and the ratios of on to off.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use asynchttp::Http;
+use common::{Usage, median, rounds_or};
+
+const REQUESTS: usize = 5_000;
+const WARMUP: usize = 100;
+const WORKERS: usize = 16;
+
+fn main() {
+    let server = common::Server::start();
+    let url = server.url("/");
+    let rounds = rounds_or(7, 1);
+    let (mut cpu_ratio, mut rate_ratio) = (Vec::new(), Vec::new());
+    let (mut cpu_off, mut cpu_on) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let off = run(&url, false);
+        let on = run(&url, true);
+        println!(
+            "round {round}: off {:.1} µs CPU/request, {:.0} req/s; on {:.1} µs, {:.0} req/s",
+            off.0, off.1, on.0, on.1
+        );
+        cpu_ratio.push(on.0 / off.0);
+        rate_ratio.push(on.1 / off.1);
+        cpu_off.push(off.0);
+        cpu_on.push(on.0);
+    }
+    println!(
+        "timings(true): CPU per request {:.1} µs against {:.1} µs ({:.3}x), \
+         requests per second {:.3}x (medians of {rounds} rounds)",
+        median(&mut cpu_on),
+        median(&mut cpu_off),
+        median(&mut cpu_ratio),
+        median(&mut rate_ratio)
+    );
+}
+
+/// CPU microseconds per request and requests per second, for a new client.
+fn run(url: &str, timings: bool) -> (f64, f64) {
+    let http = Http::builder()
+        .workers(WORKERS)
+        .timings(timings)
+        .build()
+        .expect("client");
+    let urls = |n: usize| (0..n).map(|i| format!("{url}?{i}")).collect::<Vec<_>>();
+    http.batch(urls(WARMUP)).join_all();
+    let batch_urls = urls(REQUESTS);
+    let (cpu, wall) = (Usage::now().cpu, Instant::now());
+    let batch = http.batch(batch_urls);
+    batch.join_all();
+    let (cpu, wall): (Duration, Duration) = (Usage::now().cpu - cpu, wall.elapsed());
+    let progress = batch.progress();
+    assert_eq!(progress.succeeded(), REQUESTS, "every request must succeed");
+    if timings {
+        let (_, response, _) = batch.responses().next().expect("a response");
+        assert!(response.timings.first_byte() > Duration::ZERO);
+    }
+    (
+        cpu.as_secs_f64() * 1e6 / REQUESTS as f64,
+        REQUESTS as f64 / wall.as_secs_f64(),
+    )
+}
