@@ -5,7 +5,7 @@
 //! no place in the pool, and no other host's request.
 //!
 //! ```sh
-//! cargo bench --bench per_host              # 5 rounds, about 10 s
+//! cargo bench --bench per_host              # 9 rounds, about 30 s
 //! cargo bench --bench per_host -- --quick   # 1 round
 //! ```
 //!
@@ -56,7 +56,7 @@ fn main() {
     mixed.extend(limited_iter.cloned());
     let unlimited_set: HashSet<&str> = unlimited_urls.iter().map(String::as_str).collect();
 
-    let rounds = rounds_or(5, 1);
+    let rounds = rounds_or(9, 1);
     let mut ratios = Vec::new();
     println!(
         "{} URLs over {} hosts, {WORKERS} workers; with {LIMITED_URLS} more to a host \
@@ -65,12 +65,12 @@ fn main() {
         unlimited.len()
     );
     for round in 1..=rounds {
-        let alone = run(&unlimited_urls, &unlimited_set, limits.clone()).0;
+        let (alone, threads_alone) = run(&unlimited_urls, &unlimited_set, limits.clone());
         let (beside, threads) = run(&mixed, &unlimited_set, limits.clone());
         let ratio = beside.as_secs_f64() / alone.as_secs_f64();
         println!(
             "round {round}: alone {:.3} s, beside the limited host {:.3} s: {ratio:.2}x \
-             ({threads} threads while its requests waited)",
+             (threads {threads_alone} alone, {threads} while its requests waited)",
             alone.as_secs_f64(),
             beside.as_secs_f64()
         );
