@@ -3,8 +3,9 @@
 //! started here (100-byte bodies), 16 requests at once.
 //!
 //! ```sh
-//! cargo bench --bench timings              # about 10 s
+//! cargo bench --bench timings              # about 30 s
 //! cargo bench --bench timings -- --quick   # 1 round
+//! perf stat -e instructions:u target/release/deps/timings-* --only on   # one side alone
 //! ```
 //!
 //! The two clients take turns, a new client each round; each round sends 5,000 requests
@@ -19,14 +20,20 @@ use std::time::{Duration, Instant};
 use asynchttp::Http;
 use common::{Usage, median, rounds_or};
 
-const REQUESTS: usize = 5_000;
+const REQUESTS: usize = 20_000;
 const WARMUP: usize = 100;
 const WORKERS: usize = 16;
 
 fn main() {
     let server = common::Server::start();
     let url = server.url("/");
-    let rounds = rounds_or(7, 1);
+    // `-- --only on|off`: one side, one round, for an instruction count (`perf stat`).
+    if let Some(only) = common::arg_after("--only") {
+        let (cpu, rate) = run(&url, only.first().is_some_and(|side| side == "on"));
+        println!("{cpu:.1} µs CPU/request, {rate:.0} req/s");
+        return;
+    }
+    let rounds = rounds_or(5, 1);
     let (mut cpu_ratio, mut rate_ratio) = (Vec::new(), Vec::new());
     let (mut cpu_off, mut cpu_on) = (Vec::new(), Vec::new());
     for round in 1..=rounds {

@@ -145,7 +145,7 @@ impl Default for HttpBuilder {
             retry: None,
             retry_budget: RetryBudget::default(),
             per_host: HostLimits::new(),
-            timings: true,
+            timings: false,
         }
     }
 }
@@ -567,14 +567,14 @@ impl HttpBuilder {
 
     /// Whether each exchange's phases are measured: [`Timings`]'s `resolve`, `connect` and
     /// `tls` in every [`Response::timings`](crate::Response::timings), from libcurl's own
-    /// clocks. On by default. To publish them, libcurl calls a progress callback during
-    /// each transfer; `cargo bench --bench timings` finds no cost beyond noise (CPU per
-    /// request 0.95x, requests per second 1.04x of a client without them, 16 at once), but
-    /// a client that never reads them can turn them off. The time queued, to the first
-    /// byte and in total are measured either way.
+    /// clocks. Off by default: to publish them libcurl calls a progress callback during
+    /// each transfer, which cost 4% of the requests per second of a batch of 100,000 small
+    /// bodies (`cargo bench --bench batch`, on and off in turns; up to 13% in noisier
+    /// runs). The time queued, waiting for the host, to the first byte and in total are
+    /// measured either way.
     ///
     /// ```
-    /// let http = asynchttp::Http::builder().timings(false).build()?;
+    /// let http = asynchttp::Http::builder().timings(true).build()?;
     /// # drop(http);
     /// # Ok::<(), asynchttp::Error>(())
     /// ```

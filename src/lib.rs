@@ -176,13 +176,13 @@
 //!
 //! Each [`Response`] tells where its request's time went ([`Timings`]): in the queue, to
 //! the head of its answer and in total, counted from the request's start across its
-//! redirects, and the last exchange's name lookup, connection and TLS handshake (unless
-//! [`HttpBuilder::timings`] turns those off). [`Batch::hosts`] sums a batch up by host, slowest first:
+//! redirects; with [`HttpBuilder::timings`], the last exchange's name lookup, connection
+//! and TLS handshake too. [`Batch::hosts`] sums a batch up by host, slowest first:
 //!
 //! ```no_run
 //! use asynchttp::{Http, LazyResponse};
 //!
-//! let http = Http::new();
+//! let http = Http::builder().timings(true).build()?;
 //! let (response, _) = http.request("https://127.0.0.1:8443/report");
 //! let t = LazyResponse::wait(&response)?.timings;
 //! println!("queued {:?}, first byte {:?}, total {:?}", t.queued(), t.first_byte(), t.total());
@@ -230,8 +230,7 @@
 //! names itself would print them twice; `examples/logging.rs` shows one that does not. The
 //! `finished` line gives the time the request ran and the time spent queued before it, so a
 //! request that was slow only because others were ahead of it shows as such, then the
-//! parts of its [`Timings`] that were measured (the phases unless [`HttpBuilder::timings`]
-//! turns them off):
+//! parts of its [`Timings`] that were measured (the phases with [`HttpBuilder::timings`]):
 //!
 //! ```text
 //! [main] req=7 queued GET http://127.0.0.1:8080/get

@@ -16,8 +16,8 @@ use std::time::Duration;
 ///
 /// - A response answered from the cache without the network has all zero but `total`.
 ///   One revalidated with a 304 has the 304's exchange's.
-/// - `resolve`, `connect` and `tls` are measured unless
-///   [`HttpBuilder::timings`](crate::HttpBuilder::timings) turns them off; `None` then,
+/// - `resolve`, `connect` and `tls` are measured only when
+///   [`HttpBuilder::timings`](crate::HttpBuilder::timings) turns them on; `None` otherwise,
 ///   and `None` too for a phase the exchange did not go through: all three on a kept-alive
 ///   connection used again (HTTP/2 streams included), `tls` over plain http.
 /// - [`Response::new`](crate::Response::new) gives all zero.

@@ -32,8 +32,7 @@ fn slow_server() -> RawServer {
 fn a_slow_head_and_a_slow_body_are_told_apart() {
     init_logging();
     let server = slow_server();
-    // On by default.
-    let http = Http::new();
+    let http = Http::builder().timings(true).build().unwrap();
     let (response, content) = http.request(&server.url("/slow"));
     assert_eq!(body(&content), b"abcdefghij");
     let r = wait(&response).unwrap();
@@ -56,7 +55,8 @@ fn a_slow_head_and_a_slow_body_are_told_apart() {
 #[test]
 fn without_timings_only_the_phases_are_left_out() {
     let server = Server::start(|_| Reply::ok("x").delay(Duration::from_millis(100)));
-    let http = Http::builder().timings(false).build().unwrap();
+    // Off by default.
+    let http = Http::new();
     let (response, _) = http.request(&server.url("/"));
     let t = wait(&response).unwrap().timings;
     assert_eq!((t.resolve(), t.connect(), t.tls()), (None, None, None));
