@@ -199,7 +199,9 @@ impl Retry {
     /// True if a request with this method might be sent again at all: its copy is then
     /// kept before each attempt.
     pub(crate) fn may_retry(&self, method: &Method, done: u32) -> bool {
-        done < self.retries && (self.on_connect || self.any_method || is_idempotent(method))
+        // A failure to connect or a connect timeout sent nothing: any method may go again.
+        done < self.retries
+            && (self.on_connect || self.on_timeout || self.any_method || is_idempotent(method))
     }
 
     /// The upper bound of the wait before retry number `n` (1 for the first).
@@ -474,6 +476,21 @@ mod tests {
         assert!(waits.iter().any(|w| *w < Duration::from_millis(30)));
         assert!(waits.iter().any(|w| *w > Duration::from_millis(70)));
         assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_copy_is_kept_only_when_another_attempt_could_be_made() {
+        let (get, post) = (Method::GET, Method::POST);
+        let retry = Retry::new(2);
+        assert!(retry.may_retry(&get, 0) && retry.may_retry(&get, 1));
+        assert!(!retry.may_retry(&get, 2), "the retries are spent");
+        // A POST may still go again after a failure to connect, which sent nothing.
+        assert!(retry.may_retry(&post, 0));
+        let sent_only = retry.clone().on_connect(false).on_timeout(false);
+        assert!(!sent_only.may_retry(&post, 0));
+        assert!(sent_only.clone().any_method(true).may_retry(&post, 0));
+        assert!(sent_only.may_retry(&Method::PUT, 0), "PUT is idempotent");
+        assert!(!Retry::none().may_retry(&get, 0));
     }
 
     #[test]
