@@ -184,6 +184,9 @@ pub enum WhenFull {
 
 struct PoolHandle {
     sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
+    /// The lane of requests that come due after a wait; unbounded, since each was let
+    /// into the queue once.
+    due_sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
     shared: Arc<Shared>,
     /// The queue's capacity and what a full queue does; `None` when unbounded.
     bound: Option<(usize, WhenFull)>,
@@ -199,6 +202,10 @@ const DRIVERS: usize = 2;
 struct Shared {
     id: u64,
     receiver: flume::Receiver<Arc<Task>>,
+    /// Requests that come due after a wait (a retry's backoff, their host's limits): they
+    /// were queued once, so they go ahead of the queue instead of behind its backlog, where
+    /// a host's paced requests would bunch up.
+    due: flume::Receiver<Arc<Task>>,
     size: usize,
     /// Requests that may start: `size` less those running.
     permits: AtomicUsize,
@@ -221,12 +228,10 @@ struct Shared {
 #[derive(Clone)]
 pub(crate) struct PoolRef(Weak<PoolHandle>);
 
-/// How long a request due again waits before it tries a full bounded queue once more.
-const FULL_AGAIN: Duration = Duration::from_millis(20);
-
 impl PoolRef {
     /// Queues `task` at `at`, holding no thread meanwhile; a pool gone or closed by then
-    /// fails it. It is queued even past a bounded queue's patience: it was let in once.
+    /// fails it. It goes ahead of the queue, past a bounded queue's capacity: it was let
+    /// in once.
     pub(crate) fn submit_at(&self, at: Instant, task: Arc<Task>) {
         let pool = self.clone();
         if let Err(action) = self.at(at, Box::new(move || pool.offer(task))) {
@@ -254,27 +259,22 @@ impl PoolRef {
             .is_none_or(|handle| sync::lock(&handle.sender).is_none())
     }
 
-    /// Queues `task` now if there is room, or tries again shortly; never waits.
+    /// Queues `task` now, ahead of the queue's backlog; never waits.
     pub(crate) fn offer(&self, task: Arc<Task>) {
         let Some(handle) = self.0.upgrade() else {
             task.fail(Error::Closed);
             return;
         };
-        let refused = match sync::lock(&handle.sender).as_ref() {
-            None => Some((task, false)),
-            Some(sender) => match sender.try_send(task) {
-                Ok(()) => None,
-                Err(flume::TrySendError::Full(task)) => Some((task, true)),
-                Err(flume::TrySendError::Disconnected(task)) => Some((task, false)),
-            },
+        let refused = match sync::lock(&handle.due_sender).as_ref() {
+            Some(sender) => sender.send(task).err().map(|refused| refused.into_inner()),
+            None => Some(task),
         };
         match refused {
             None => {
                 handle.start_drivers();
                 handle.shared.check_one_driver();
             }
-            Some((task, true)) => self.submit_at(Instant::now() + FULL_AGAIN, task),
-            Some((task, false)) => {
+            Some(task) => {
                 task.fail(Error::Closed);
             }
         }
@@ -326,12 +326,15 @@ impl WorkerPool {
     ) -> Self {
         let size = size.max(1);
         let (blocking_sender, blocking) = flume::unbounded();
+        let (due_sender, due) = flume::unbounded();
         WorkerPool {
             handle: Arc::new(PoolHandle {
                 sender: Mutex::new(Some(sender)),
+                due_sender: Mutex::new(Some(due_sender)),
                 shared: Arc::new(Shared {
                     id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
                     receiver,
+                    due,
                     size,
                     permits: AtomicUsize::new(size),
                     drivers: Mutex::new(Vec::new()),
@@ -396,7 +399,8 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).queued(), 0);
     /// ```
     pub fn queued(&self) -> usize {
-        self.handle.shared.receiver.len()
+        let shared = &self.handle.shared;
+        shared.receiver.len() + shared.due.len()
     }
 
     /// The pool as a request's job holds it.
@@ -501,7 +505,7 @@ impl PoolHandle {
                     logs::error!("could not start {name}: {e}");
                     if drivers.is_empty() {
                         // Nothing will ever take what is queued: fail it rather than hang.
-                        while let Ok(task) = shared.receiver.try_recv() {
+                        while let Ok(task) = shared.next_queued() {
                             task.fail(Error::Worker {
                                 reason: format!("no driver thread could be started: {e}"),
                             });
@@ -532,6 +536,7 @@ impl PoolHandle {
             return false;
         }
         drop(sender);
+        drop(sync::lock(&self.due_sender).take());
         drop(sync::lock(&self.blocking_sender).take());
         // What the timer still holds fails now, finding the queue closed; its thread is
         // joined with the drivers.
@@ -568,6 +573,19 @@ fn join_all(threads: Vec<JoinHandle<()>>) {
 }
 
 impl Shared {
+    /// The next queued task: one come due after a wait first, else the queue's oldest.
+    fn next_queued(&self) -> Result<Arc<Task>, flume::TryRecvError> {
+        self.due.try_recv().or_else(|_| self.receiver.try_recv())
+    }
+
+    /// Closed and empty, both lanes.
+    fn is_drained(&self) -> bool {
+        self.receiver.is_disconnected()
+            && self.receiver.is_empty()
+            && self.due.is_disconnected()
+            && self.due.is_empty()
+    }
+
     fn try_permit(&self) -> bool {
         self.permits
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
@@ -578,7 +596,7 @@ impl Shared {
     fn release_permit(&self) {
         self.permits.fetch_add(1, Ordering::AcqRel);
         // Queued work may start now; or the pool stopped, and an idle driver may stop too.
-        if !self.receiver.is_empty() || self.receiver.is_disconnected() {
+        if !self.receiver.is_empty() || !self.due.is_empty() || self.receiver.is_disconnected() {
             self.check_drivers();
         }
     }
@@ -656,9 +674,9 @@ fn drive(
     let mut closed = false;
     loop {
         // Closed and drained: seen here even with no permit free.
-        closed |= shared.receiver.is_disconnected() && shared.receiver.is_empty();
+        closed |= shared.is_drained();
         while !closed && shared.try_permit() {
-            match shared.receiver.try_recv() {
+            match shared.next_queued() {
                 Ok(task) => match task.start() {
                     Start::Drive(future) => {
                         if executor.spawn(future) {
@@ -681,7 +699,10 @@ fn drive(
                 }
                 Err(flume::TryRecvError::Disconnected) => {
                     shared.permits.fetch_add(1, Ordering::AcqRel);
-                    closed = true;
+                    // The lane of requests come due closes a moment after the queue; the
+                    // pool's closing tells every driver to look again once both are.
+                    closed = shared.is_drained();
+                    break;
                 }
             }
         }

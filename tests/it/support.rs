@@ -494,6 +494,77 @@ impl Drop for Server {
     }
 }
 
+/// Many hosts at once: a listener on its own port of 127.0.0.1 for each, all served by one
+/// small runtime, each answering every request `200 ok` and noting when it arrived.
+pub struct ManyHosts {
+    addrs: Vec<SocketAddr>,
+    arrivals: Arc<Vec<Mutex<Vec<Instant>>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl ManyHosts {
+    pub fn start(hosts: usize) -> ManyHosts {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-hosts")
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let arrivals: Arc<Vec<Mutex<Vec<Instant>>>> =
+            Arc::new((0..hosts).map(|_| Mutex::default()).collect());
+        let mut addrs = Vec::new();
+        for host in 0..hosts {
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .expect("bind loopback");
+            addrs.push(listener.local_addr().unwrap());
+            let arrivals = arrivals.clone();
+            runtime.spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let arrivals = arrivals.clone();
+                    let service = service_fn(move |_req| {
+                        arrivals[host].lock().unwrap().push(Instant::now());
+                        async {
+                            Ok::<_, hyper::Error>(hyper::Response::new(Full::new(
+                                Bytes::from_static(b"ok"),
+                            )))
+                        }
+                    });
+                    tokio::spawn(async move {
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
+                    });
+                }
+            });
+        }
+        ManyHosts {
+            addrs,
+            arrivals,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self, host: usize, path: &str) -> String {
+        format!("http://{}{path}", self.addrs[host])
+    }
+
+    /// `host:port`, as host limits name it.
+    pub fn authority(&self, host: usize) -> String {
+        self.addrs[host].to_string()
+    }
+
+    pub fn hits(&self, host: usize) -> usize {
+        self.arrivals[host].lock().unwrap().len()
+    }
+
+    /// When each request to `host` arrived, in order.
+    pub fn arrivals(&self, host: usize) -> Vec<Instant> {
+        self.arrivals[host].lock().unwrap().clone()
+    }
+}
+
 /// A raw TCP server for broken responses: each connection's request head is read, then
 /// `script` writes whatever it likes. Counts connections.
 pub struct RawServer {
