@@ -8,9 +8,16 @@
 //! pool's size, which runs it to its end. Either way it holds one of the pool's `size`
 //! permits until it is done.
 //!
+//! A request that must wait before it runs (a retry's backoff, its host's limits) waits on
+//! the pool's timer ([`timer`](crate::timer)), holding no permit, and then goes into a
+//! second lane, of requests come due, which the drivers take from before the queue: it
+//! was queued once already, and behind the queue's backlog a host's paced requests would
+//! reach it bunched together.
+//!
 //! Invariants:
-//! - Only [`PoolHandle`] holds the queue's `Sender`; drivers hold a `Receiver`. Dropping the
-//!   sender lets the drivers drain the queue and then see the channel disconnect; a driver
+//! - Only [`PoolHandle`] holds the queue's and the due lane's `Sender`s; drivers hold the
+//!   `Receiver`s. Dropping the senders lets the drivers drain both and then see them
+//!   disconnect; a driver
 //!   stops once its futures are done, and the workers once every driver has stopped.
 //! - Every queued [`Task`] fills its request's slot exactly once: when run, or when dropped
 //!   unrun (the job's `Promise` fills it on drop).
