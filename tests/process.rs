@@ -173,3 +173,52 @@ fn a_large_batch_peaks_at_its_request_state() {
         "peak RSS grew by {per_request} bytes per request"
     );
 }
+
+#[test]
+fn requests_waiting_on_a_rate_or_a_retry_hold_no_thread() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start(|req| {
+        if req.url.starts_with("/retry") {
+            Reply::new(503, "").header("Retry-After", "10")
+        } else {
+            Reply::ok("x")
+        }
+    });
+    let http = Http::builder()
+        .workers(4)
+        .retry(asynchttp::Retry::new(1))
+        .retry_budget(asynchttp::RetryBudget::unlimited())
+        .per_host(asynchttp::HostLimits::new().rate(1.0, 1))
+        .build()
+        .unwrap();
+    let paced = |n: usize, tag: &str| http.batch((0..n).map(|i| server.url(&format!("/{tag}{i}"))));
+    // A few waiting on the rate: the client's threads, the timer's included.
+    let few = paced(10, "a");
+    eventually("the first request", || server.hits() >= 1);
+    let with_few = settled_thread_count();
+    // Ten thousand more: not one thread more.
+    let many = paced(10_000, "b");
+    assert!(http.held_by_hosts() >= 10_000);
+    assert_eq!(settled_thread_count(), with_few);
+    few.cancel();
+    many.cancel();
+
+    // Retries waiting out a Retry-After: 200 of them, on a client without host limits.
+    let http = Http::builder()
+        .workers(4)
+        .retry(asynchttp::Retry::new(1))
+        .retry_budget(asynchttp::RetryBudget::unlimited())
+        .build()
+        .unwrap();
+    let waiting = |n: usize, tag: &str| {
+        let batch = http.batch((0..n).map(|i| server.url(&format!("/retry-{tag}{i}"))));
+        eventually("every first attempt", || batch.progress().retries == n);
+        batch
+    };
+    let few = waiting(2, "a");
+    let with_few = settled_thread_count();
+    let many = waiting(200, "b");
+    assert_eq!(settled_thread_count(), with_few);
+    few.cancel();
+    many.cancel();
+}
