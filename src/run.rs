@@ -9,7 +9,9 @@
 //! 2. A plain GET whose cache entry is fresh is answered from the cache
 //!    ([`flow::fresh`]); its pair is ready at once.
 //! 3. Anything else is counted on the client's shutdown gate and queued on the pool
-//!    ([`WorkerPool::submit`]); its pair waits on an empty slot.
+//!    ([`WorkerPool::submit`]); its pair waits on an empty slot. With host limits, it
+//!    first passes its host's ([`admission`]): held back, it waits in its host's line and
+//!    is queued when the host lets it through.
 //!
 //! On a driver, in [`RequestJob::drive`], as a future among many, for a request with
 //! nothing in it that may block (no callback or function of the caller's, no cache, no
@@ -23,14 +25,17 @@
 //!    cookie jar, the transport gives each exchange the jar's cookies for its URL, and
 //!    stores the cookies each response head sets.
 //!
-//!    5b. When the request's retry policy ([`retry`]) sends it again, it goes back to its
-//!    pool with a not-before time ([`PoolRef::submit_at`](crate::pool::PoolRef)), to run
-//!    from step 4 again on whichever driver or worker takes it; nothing waits meanwhile.
+//!    5b. When the request's retry policy ([`retry`]) sends it again, it gives back its
+//!    host's place and goes back to its pool with a not-before time
+//!    ([`PoolRef::submit_at`](crate::pool::PoolRef)), through its host's line again if
+//!    it has one, to run from step 4 on whichever driver or worker takes it; nothing
+//!    waits meanwhile.
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
 //! 7. The request's callback runs, its panic caught (on a worker only).
-//! 8. The `finished` or `failed` line is logged, and the slot is filled: every wait on
-//!    the pair returns.
+//! 8. The `finished` or `failed` line is logged (with the request's [`Timings`](crate::Timings)), the
+//!    request gives back its host's place, and the slot is filled: every wait on the pair
+//!    returns.
 //! 9. A stale answer given within `stale-while-revalidate` is refreshed, on the worker,
 //!    after the caller has it ([`flow::refresh`]).
 //!
