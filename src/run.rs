@@ -228,6 +228,19 @@ struct Retried {
     first: Instant,
 }
 
+impl<T, F> RequestJob<T, F> {
+    /// Step 4, on a driver or a worker alike: the request's id, its start (the `started`
+    /// line, its clock and deadline), and the copy kept in case it is sent again.
+    fn begin(&self) -> (u64, Started, Option<Prepared>) {
+        let client = &self.pending.0;
+        let id = self.promise.made().id;
+        let retried = self.retried.as_deref();
+        let host = self.host.as_deref();
+        let started = start(id, client, &self.prepared, self.queued, retried, host);
+        (id, started, spare(client, &self.prepared, retried))
+    }
+}
+
 impl<T, F> Job for RequestJob<T, F>
 where
     T: Send + Sync + 'static,
@@ -250,13 +263,9 @@ where
     fn drive(self) -> Drive {
         Box::pin(async move {
             let mut job = self;
+            let (id, started, spare) = job.begin();
             let client = &job.pending.0;
-            let id = job.promise.made().id;
-            let retried = job.retried.as_deref();
-            let host = job.host.as_deref();
-            let started = start(id, client, &job.prepared, job.queued, retried, host);
             let net = client.network(started.deadline);
-            let spare = spare(client, &job.prepared, retried);
             let fetched = if flow::only_if_cached(&job.prepared) {
                 Some(Ok(flow::gateway_timeout(&job.prepared.url)))
             } else {
@@ -299,14 +308,10 @@ where
     /// Steps 4 to 9 on a worker thread.
     fn run(self) {
         let mut job = self;
-        let client = &job.pending.0;
-        let id = job.promise.made().id;
         // 4. The deadline: the first attempt's, for a request sent again.
-        let retried = job.retried.as_deref();
-        let host = job.host.as_deref();
-        let started = start(id, client, &job.prepared, job.queued, retried, host);
+        let (id, started, spare) = job.begin();
+        let client = &job.pending.0;
         let net = client.network(started.deadline);
-        let spare = spare(client, &job.prepared, retried);
         // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
         let prepared = &mut job.prepared;
