@@ -217,26 +217,28 @@ impl HttpBuilder {
         self
     }
 
-    /// How long a request's connection may receive nothing: a transfer that goes silent
-    /// for this long fails with [`Error::Timeout`] and
-    /// [`TimeoutKind::Idle`](crate::TimeoutKind::Idle), while one that keeps receiving is
-    /// never ended by it. Default: none. [`Request::idle_timeout`](crate::Request::idle_timeout)
-    /// sets one for a single request.
+    /// How long a request may receive nothing: an exchange that hears no byte for this long
+    /// fails with [`Error::Timeout`] and [`TimeoutKind::Idle`](crate::TimeoutKind::Idle),
+    /// however slowly the bytes before came, while one that keeps receiving, even a byte
+    /// now and then, is never ended by it. It is requests' read timeout and wget's
+    /// `--read-timeout`: silence, not a speed. Default: none, except for downloads (below).
+    /// [`Request::idle_timeout`](crate::Request::idle_timeout) sets one for a single
+    /// request.
     ///
-    /// It bounds the wait for the response once the request is sent, and every pause in its
-    /// body; each redirect hop or 401 answer gets it whole. Resolving the host, connecting,
-    /// the TLS handshake and a proxy's tunnel are bounded by the
-    /// [`connect_timeout`](Self::connect_timeout) instead.
+    /// The clock starts when an exchange is handed to the connection and starts again with
+    /// its head and with every read of its body that brings bytes; each redirect hop or 401
+    /// answer gets it whole. The head is handed over with the body's first bytes, so until
+    /// those arrive the clock runs from the hand-over, and opening a new connection (itself
+    /// bounded by the [`connect_timeout`](Self::connect_timeout)) counts as silence too:
+    /// keep the idle timeout above the time a connection takes to open. It ends an
+    /// exchange within a few milliseconds of the bound, however many run at once.
     ///
     /// Set alone, without [`timeout`](Self::timeout), it replaces the default total
-    /// timeout: a download runs as long as bytes keep arriving. Set with it, both apply,
-    /// and whichever runs out first ends the request.
-    ///
-    /// libcurl measures it (as `CURLOPT_LOW_SPEED_TIME` with a limit of 1 byte a second)
-    /// in whole seconds, so it is rounded up to a second at least, and checks the speed
-    /// once a second over up to the last five seconds: a connection silent from the start
-    /// fails after about the idle timeout, one that goes silent after receiving some bytes
-    /// within about five seconds more. Zero is refused by `build()`.
+    /// timeout: a request runs as long as bytes keep arriving. Set with it, both apply,
+    /// and whichever runs out first ends the request. A download
+    /// ([`Http::download`](crate::Http::download), [`Http::send_to`](crate::Http::send_to))
+    /// for which neither is set anywhere has no total timeout and an idle timeout of 30
+    /// seconds. Zero is refused by `build()`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -638,24 +640,26 @@ impl HttpBuilder {
                 reason: format!("ca_certs: no file at {}", path.display()),
             });
         }
-        let transport = Transport::new(Settings {
-            connections,
-            connect_timeout,
-            proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
-            max_body_size: self.max_body_size,
-            user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t'])).map_err(
-                |_| Error::Init {
-                    reason: "control character in the user agent".to_owned(),
+        let transport = Transport::new(
+            Settings {
+                connections,
+                connect_timeout,
+                proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
+                max_body_size: self.max_body_size,
+                user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t']))
+                    .map_err(|_| Error::Init {
+                        reason: "control character in the user agent".to_owned(),
+                    })?,
+                tls: self.tls,
+                cookies: match self.cookies {
+                    None => None,
+                    Some(JarChoice::Fresh) => Some(CookieJar::new()),
+                    Some(JarChoice::Given(jar)) => Some(jar),
                 },
-            )?,
-            tls: self.tls,
-            cookies: match self.cookies {
-                None => None,
-                Some(JarChoice::Fresh) => Some(CookieJar::new()),
-                Some(JarChoice::Given(jar)) => Some(jar),
+                timings: self.timings,
             },
-            timings: self.timings,
-        })?;
+            pool.downgrade(),
+        )?;
         let client = Client {
             transport,
             credentials: Credentials::default(),

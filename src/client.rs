@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::Cache;
-use crate::deadline::DEFAULT_TIMEOUT;
 use crate::deadline::{self, Deadline};
+use crate::deadline::{DEFAULT_DOWNLOAD_IDLE, DEFAULT_TIMEOUT};
 use crate::pool::PoolRef;
 use crate::redirect::{Network, Policy, StoredHops};
 use crate::request::{Prepared, Timeouts};
@@ -61,8 +61,8 @@ impl Client {
     }
 
     /// A deadline for a request with its `own` timeouts, or the client's: see [`bounds`].
-    pub(crate) fn deadline(&self, own: Timeouts) -> Deadline {
-        let (total, idle) = bounds(own, self.timeout, self.idle_timeout);
+    pub(crate) fn deadline(&self, own: Timeouts, download: bool) -> Deadline {
+        let (total, idle) = bounds(own, self.timeout, self.idle_timeout, download);
         Deadline::start(total, idle)
     }
 }
@@ -71,13 +71,22 @@ impl Client {
 /// these: the request's own first, then the client's. A total timeout applies when the
 /// request or the client set one, or when neither set an idle timeout ([`DEFAULT_TIMEOUT`]);
 /// an idle timeout set alone means no total one ([`LONGEST`](deadline::LONGEST)).
+///
+/// A download with no total timeout set anywhere gets [`DEFAULT_DOWNLOAD_IDLE`] unless an
+/// idle timeout is set: its length says nothing of whether it is stuck, silence does (as
+/// curl's `--speed-time` and wget's `--read-timeout` bound one).
 fn bounds(
     own: Timeouts,
     total: Option<Duration>,
     idle: Option<Duration>,
+    download: bool,
 ) -> (Duration, Option<Duration>) {
-    let idle = own.idle().or(idle);
-    let total = match (own.total().or(total), idle) {
+    let total = own.total().or(total);
+    let idle = match own.idle().or(idle) {
+        None if download && total.is_none() => Some(DEFAULT_DOWNLOAD_IDLE),
+        idle => idle,
+    };
+    let total = match (total, idle) {
         (Some(total), _) => total,
         (None, None) => DEFAULT_TIMEOUT,
         (None, Some(_)) => deadline::LONGEST,
@@ -99,27 +108,30 @@ mod tests {
         let (s, none) = (Duration::from_secs, None);
         let plain = || Request::get("http://h/");
         // The default stays: 30 s, no idle bound.
-        assert_eq!(bounds(own(plain()), none, none), (DEFAULT_TIMEOUT, None));
+        assert_eq!(
+            bounds(own(plain()), none, none, false),
+            (DEFAULT_TIMEOUT, None)
+        );
         // Idle alone, on the client or the request: no total.
         assert_eq!(
-            bounds(own(plain()), none, Some(s(5))),
+            bounds(own(plain()), none, Some(s(5)), false),
             (deadline::LONGEST, Some(s(5)))
         );
         assert_eq!(
-            bounds(own(plain().idle_timeout(s(5))), none, none),
+            bounds(own(plain().idle_timeout(s(5))), none, none, false),
             (deadline::LONGEST, Some(s(5)))
         );
         // Both set, wherever: both apply.
         assert_eq!(
-            bounds(own(plain()), Some(s(60)), Some(s(5))),
+            bounds(own(plain()), Some(s(60)), Some(s(5)), false),
             (s(60), Some(s(5)))
         );
         assert_eq!(
-            bounds(own(plain().idle_timeout(s(5))), Some(s(60)), none),
+            bounds(own(plain().idle_timeout(s(5))), Some(s(60)), none, false),
             (s(60), Some(s(5)))
         );
         assert_eq!(
-            bounds(own(plain().timeout(s(9))), none, Some(s(5))),
+            bounds(own(plain().timeout(s(9))), none, Some(s(5)), false),
             (s(9), Some(s(5)))
         );
         // The request's own win over the client's.
@@ -127,9 +139,36 @@ mod tests {
             bounds(
                 own(plain().timeout(s(9)).idle_timeout(s(2))),
                 Some(s(60)),
-                Some(s(5))
+                Some(s(5)),
+                false
             ),
             (s(9), Some(s(2)))
+        );
+    }
+
+    #[test]
+    fn a_download_is_bounded_by_silence_unless_a_total_timeout_is_set() {
+        let (s, none) = (Duration::from_secs, None);
+        let plain = || Request::get("http://h/");
+        // Nothing set: no total bound, the download's idle one.
+        assert_eq!(
+            bounds(own(plain()), none, none, true),
+            (deadline::LONGEST, Some(DEFAULT_DOWNLOAD_IDLE))
+        );
+        // An idle timeout set anywhere is the one it follows.
+        assert_eq!(
+            bounds(own(plain()), none, Some(s(5)), true),
+            (deadline::LONGEST, Some(s(5)))
+        );
+        assert_eq!(
+            bounds(own(plain().idle_timeout(s(2))), none, none, true),
+            (deadline::LONGEST, Some(s(2)))
+        );
+        // A total timeout set anywhere applies, as the caller asked, without an idle one.
+        assert_eq!(bounds(own(plain()), Some(s(60)), none, true), (s(60), None));
+        assert_eq!(
+            bounds(own(plain().timeout(s(9))), none, none, true),
+            (s(9), None)
         );
     }
 }

@@ -11,6 +11,10 @@ use crate::{Error, TimeoutKind};
 /// idle timeout instead.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A download's idle timeout when no timeout of either kind is set for it: it has no total
+/// one then.
+pub(crate) const DEFAULT_DOWNLOAD_IDLE: Duration = Duration::from_secs(30);
+
 /// The longest timeout honoured; a longer one, up to `Duration::MAX`, is taken as this.
 /// libcurl refuses a millisecond count that does not fit its `long`, and a year is no
 /// limit any request meets.
@@ -27,33 +31,17 @@ pub(crate) fn honoured(timeout: Duration) -> Duration {
     Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
 }
 
-/// An idle timeout as libcurl can honour it: it counts low-speed time in whole seconds
-/// (`CURLOPT_LOW_SPEED_TIME`), so rounded up to one at least; at most [`LONGEST`].
-pub(crate) fn honoured_idle(idle: Duration) -> Duration {
-    let secs = idle.min(LONGEST).as_nanos().div_ceil(1_000_000_000);
-    Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX).max(1))
-}
-
 /// How far an exchange that libcurl ended with a timeout had got, as far as can be told:
-/// libcurl reports every one of its bounds with the same code, and isahc keeps none of its
-/// text.
+/// libcurl reports its connect and total bounds with the same code, and isahc keeps none
+/// of its text. (The idle bound is not libcurl's: see `transport::silence`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// Still connecting (no connection was made): only the connect bound could end it.
+    /// Not connected yet, or connected but maybe still in a TLS or proxy handshake: the
+    /// connect bound, unless the deadline has passed.
     Connecting { connect: Duration },
-    /// Connected (its head had arrived, or a plain connection was made): only the idle
-    /// bound could end it.
+    /// Connected over plain TCP, nothing more to set up: only the total bound is left.
     Connected,
-    /// Connected, but maybe still in a TLS handshake or a proxy's handshake, after
-    /// `elapsed`: the clock tells.
-    Either {
-        connect: Duration,
-        elapsed: Duration,
-    },
 }
-
-/// The connect timeout fires on time, within this; an idle timeout can fire later.
-const ON_TIME: Duration = Duration::from_millis(250);
 
 /// When a request must be done by, counted from the moment a worker started it, and how
 /// long each of its exchanges may go without receiving anything.
@@ -110,44 +98,35 @@ impl Deadline {
         }
     }
 
-    /// The error of an exchange libcurl ended with a timeout, as far as it had got. A
-    /// deadline that has passed is the total bound. Otherwise, in a handshake that may or
-    /// may not be over, the clock tells: libcurl's connect timeout fires on time, the
-    /// connect time after the exchange began, and the idle timeout never does before it
-    /// could (it needs a connection) and most often later; so an end on time is the
-    /// connect timeout, and any other the idle timeout.
+    /// The error of an exchange libcurl ended with a timeout, as far as it had got: the
+    /// total bound once the deadline has passed, else the connect bound while connecting.
     pub(crate) fn timed_out(&self, phase: Phase) -> Error {
-        if Instant::now() + SLACK >= self.at {
-            return self.expired();
-        }
-        let connecting = |after| Error::Timeout {
-            after,
-            bound: TimeoutKind::Connect,
-        };
-        let Some(idle) = self.idle else {
-            return match phase {
-                Phase::Connecting { connect } | Phase::Either { connect, .. } => {
-                    connecting(connect)
-                }
-                Phase::Connected => self.expired(),
-            };
-        };
-        let idling = Error::Timeout {
-            after: idle,
-            bound: TimeoutKind::Idle,
-        };
         match phase {
-            Phase::Connecting { connect } => connecting(connect),
-            Phase::Connected => idling,
-            Phase::Either { connect, elapsed } => {
-                // Too early for the connect timeout, or too late for it to be on time.
-                if elapsed + SLACK < connect || elapsed >= connect + ON_TIME {
-                    idling
-                } else {
-                    connecting(connect)
-                }
-            }
+            _ if self.passed() => self.expired(),
+            Phase::Connecting { connect } => Error::Timeout {
+                after: connect,
+                bound: TimeoutKind::Connect,
+            },
+            Phase::Connected => self.expired(),
         }
+    }
+
+    /// The error of an exchange that heard nothing for its idle bound, or that a read of
+    /// its body timed out: the total bound once the deadline has passed (libcurl's), else
+    /// the idle one.
+    pub(crate) fn silent(&self) -> Error {
+        match self.idle {
+            Some(idle) if !self.passed() => Error::Timeout {
+                after: idle,
+                bound: TimeoutKind::Idle,
+            },
+            _ => self.expired(),
+        }
+    }
+
+    /// The deadline has passed, or is close enough that libcurl's clock may have seen it so.
+    fn passed(&self) -> bool {
+        Instant::now() + SLACK >= self.at
     }
 }
 
@@ -184,65 +163,35 @@ mod tests {
     }
 
     #[test]
-    fn idle_timeouts_are_whole_seconds_of_at_least_one() {
-        assert_eq!(
-            honoured_idle(Duration::from_millis(1)),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            honoured_idle(Duration::from_millis(300)),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            honoured_idle(Duration::from_secs(2)),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            honoured_idle(Duration::from_millis(2_001)),
-            Duration::from_secs(3)
-        );
-        assert_eq!(honoured_idle(Duration::MAX), LONGEST);
-    }
-
-    #[test]
-    fn a_timeout_before_the_deadline_is_the_idle_or_the_connect_bound() {
+    fn a_timeout_before_the_deadline_is_the_connect_or_the_idle_bound() {
         let (idle, connect) = (Duration::from_secs(1), Duration::from_secs(2));
         let deadline = Deadline::start(Duration::from_secs(60), Some(idle));
-        let kind = |phase| match deadline.timed_out(phase) {
+        let kind = |e| match e {
             Error::Timeout { after, bound } => (bound, after),
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            kind(Phase::Connecting { connect }),
+            kind(deadline.timed_out(Phase::Connecting { connect })),
             (TimeoutKind::Connect, connect)
         );
-        assert_eq!(kind(Phase::Connected), (TimeoutKind::Idle, idle));
-        let either = |ms| Phase::Either {
-            connect,
-            elapsed: Duration::from_millis(ms),
-        };
-        // Before the connect timeout could fire, and long after it would have.
-        assert_eq!(kind(either(1_200)), (TimeoutKind::Idle, idle));
-        assert_eq!(kind(either(3_500)), (TimeoutKind::Idle, idle));
-        // On time for the connect timeout.
-        assert_eq!(kind(either(2_010)), (TimeoutKind::Connect, connect));
-        // Without an idle bound, a handshake can only end at the connect bound.
+        assert_eq!(kind(deadline.silent()), (TimeoutKind::Idle, idle));
+        // libcurl's timeout once connected over plain TCP: its total bound.
+        assert_eq!(
+            kind(deadline.timed_out(Phase::Connected)),
+            (TimeoutKind::Total, Duration::from_secs(60))
+        );
+        // A read timed out without an idle bound: libcurl's total one.
         let no_idle = Deadline::start(Duration::from_secs(60), None);
-        assert!(matches!(
-            no_idle.timed_out(either(900)),
-            Error::Timeout {
-                bound: TimeoutKind::Connect,
-                ..
-            }
-        ));
+        assert_eq!(
+            kind(no_idle.silent()),
+            (TimeoutKind::Total, Duration::from_secs(60))
+        );
         // A deadline that has passed is the total bound, whatever the phase.
         let passed = Deadline::start(Duration::ZERO, Some(idle));
-        assert!(matches!(
-            passed.timed_out(Phase::Connecting { connect }),
-            Error::Timeout {
-                bound: TimeoutKind::Total,
-                ..
-            }
-        ));
+        assert_eq!(
+            kind(passed.timed_out(Phase::Connecting { connect })),
+            (TimeoutKind::Total, Duration::ZERO)
+        );
+        assert_eq!(kind(passed.silent()), (TimeoutKind::Total, Duration::ZERO));
     }
 }

@@ -10,6 +10,11 @@
 //! do ranges) starts over, and a 416 saying the file has just the partial file's length
 //! (a download stopped between its last byte and the rename) completes it as it is.
 //!
+//! A download is bounded by silence, not by its length: unless a total or idle timeout is
+//! set for it (on the client or the request), it has no total timeout and fails only when
+//! nothing arrives for 30 seconds ([`TimeoutKind::Idle`](crate::TimeoutKind::Idle)). A
+//! total timeout set anywhere bounds it as it bounds any request.
+//!
 //! Only a 2xx body goes to the destination. Any other status leaves it untouched: its
 //! body is read into memory as a pair's is (within `max_body_size`), and handed out in
 //! [`Downloaded::content`].

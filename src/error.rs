@@ -105,11 +105,10 @@ pub enum Error {
     ///   proxy's tunnel took longer than the connect timeout
     ///   ([`HttpBuilder::connect_timeout`](crate::HttpBuilder::connect_timeout)).
     ///
-    /// libcurl reports all three with one code and isahc keeps none of its text, so the
-    /// bound is told by the clock: a request past its total deadline ran out of total time;
-    /// one that never connected, of connect time; one past its handshakes, of idle time;
-    /// and one in a TLS or proxy handshake, of connect time if it ended on time for that
-    /// (within a quarter second of it), else of idle time.
+    /// The idle bound is watched by the crate itself; libcurl reports the other two with one
+    /// code and isahc keeps none of its text, so they are told apart by the clock: a
+    /// request past its total deadline ran out of total time, one still connecting or in a
+    /// TLS or proxy handshake before it, of connect time.
     ///
     /// `Display` names the bound: `timed out after 30s (total timeout)`.
     #[error("timed out after {after:?} ({bound})")]
@@ -225,7 +224,9 @@ pub enum Error {
     BodyIncomplete {
         /// Body bytes received on the wire before the failure (0 if it broke in the head).
         received: u64,
-        /// The announced `Content-Length`, if there was one.
+        /// The announced `Content-Length`, if there was one and its head was handed over:
+        /// a connection closed right after the head, before any body byte, is reported by
+        /// libcurl in place of the head, so its length is not known here (`None`).
         expected: Option<u64>,
         /// The transport's error.
         #[source]

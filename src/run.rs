@@ -360,7 +360,7 @@ where
         // worker now refreshes the entry, with a deadline of its own.
         let client = &job.pending.0;
         if let (Some(req), Some(cache)) = (refresh, &client.cache) {
-            let net = client.network(client.deadline(req.timeouts));
+            let net = client.network(client.deadline(req.timeouts, false));
             flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id);
         }
     }
@@ -429,7 +429,7 @@ fn start(
                 at: now,
                 waited,
                 retries: 0,
-                deadline: client.deadline(prepared.timeouts),
+                deadline: client.deadline(prepared.timeouts, prepared.sink.is_some()),
                 host_wait,
             }
         }

@@ -4,7 +4,6 @@
 //! ([`diagnose`]).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use isahc::error::ErrorKind;
 use isahc::http::Uri;
@@ -23,8 +22,6 @@ pub(super) struct Sent<'a> {
     /// The request had a client certificate of its own.
     pub(super) own_certificate: bool,
     pub(super) deadline: &'a Deadline,
-    /// When the exchange began: libcurl's connect timeout counts from then.
-    pub(super) began: Instant,
 }
 
 /// The typed error for a request that failed before its response's head was whole.
@@ -50,11 +47,14 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
             None => Error::Transport { source },
         },
         // The connection broke after it was made, before the response was whole: a reset
-        // while sending or receiving, an empty reply, or framing that broke in the head.
+        // while sending or receiving, an empty reply, framing that broke in the head, or a
+        // close right after the head, before any of the body (isahc then reports the
+        // failure in place of the head, so the announced length is not known).
         _ if matches!(
             code,
             Some(
-                curl_codes::SEND_ERROR
+                curl_codes::PARTIAL_FILE
+                    | curl_codes::SEND_ERROR
                     | curl_codes::GOT_NOTHING
                     | curl_codes::RECV_ERROR
                     | curl_codes::SEND_FAIL_REWIND
@@ -161,20 +161,14 @@ fn curl_code(e: &isahc::Error) -> Option<u32> {
 }
 
 /// How far an exchange that timed out had got: not connected at all (isahc knows no
-/// peer address), connected over plain TCP (nothing more to set up), or connected with a
-/// TLS or proxy handshake that may or may not be over.
+/// peer address), connected with a TLS or proxy handshake that may not be over, or
+/// connected over plain TCP with nothing more to set up.
 fn phase(e: &isahc::Error, sent: &Sent<'_>) -> Phase {
     let connect = sent.settings.connect_timeout;
-    if e.remote_addr().is_none() {
-        return Phase::Connecting { connect };
-    }
     let handshakes =
         sent.url.scheme() == "https" || sent.settings.proxy.for_url(sent.url).is_some();
-    if handshakes {
-        Phase::Either {
-            connect,
-            elapsed: sent.began.elapsed(),
-        }
+    if e.remote_addr().is_none() || handshakes {
+        Phase::Connecting { connect }
     } else {
         Phase::Connected
     }
@@ -183,6 +177,8 @@ fn phase(e: &isahc::Error, sent: &Sent<'_>) -> Phase {
 /// libcurl error codes that isahc folds into broader kinds.
 pub(super) mod curl_codes {
     pub(super) const COULDNT_CONNECT: u32 = 7;
+    /// The connection closed before the announced body was whole.
+    pub(super) const PARTIAL_FILE: u32 = 18;
     pub(super) const SSL_CONNECT: u32 = 35;
     pub(super) const GOT_NOTHING: u32 = 52;
     pub(super) const SEND_ERROR: u32 = 55;

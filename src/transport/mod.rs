@@ -27,6 +27,7 @@ mod diagnose;
 mod failure;
 mod protocols;
 pub(crate) mod proxy;
+mod silence;
 mod stream;
 mod timed;
 pub(crate) mod tls;
@@ -48,12 +49,14 @@ use self::decode::ReadError;
 use self::failure::Sent;
 use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
+use self::silence::{Silence, WatchedBody};
 use self::tls::{Certificates, TlsSettings};
 use crate::cookies::CookieJar;
-use crate::deadline::{self, Deadline, Phase};
+use crate::deadline::Deadline;
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
+use crate::pool::PoolRef;
 use crate::request::Prepared;
 use crate::response::SEPARATOR;
 use crate::{Error, Response, logs, sync};
@@ -87,6 +90,8 @@ pub(crate) struct Transport {
     unpooled: OnceCell<HttpClient>,
     /// Which https origins speak HTTP/2: see `protocols`.
     protocols: Protocols,
+    /// Whose timer watches exchanges for silence: see `silence`.
+    pool: PoolRef,
 }
 
 /// The clients that keep their connections alive.
@@ -107,8 +112,9 @@ impl Clients {
 }
 
 impl Transport {
-    pub(crate) fn new(settings: Settings) -> Result<Self, Error> {
+    pub(crate) fn new(settings: Settings, pool: PoolRef) -> Result<Self, Error> {
         Ok(Transport {
+            pool,
             kept: RwLock::new(Clients::new(&settings)?),
             settings,
             certificates: Certificates::default(),
@@ -140,7 +146,8 @@ impl Transport {
     }
 
     /// Sends one request and waits for the head of its response, within what is left of
-    /// the request's deadline (the exchange's body is read within it too).
+    /// the request's deadline (the exchange's body is read within it too) and, with an
+    /// idle bound, until it has heard nothing for that long (see `silence`).
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
         let settings = &self.settings;
         let timeout = deadline.left()?;
@@ -148,11 +155,6 @@ impl Transport {
             .method(req.method.clone())
             .uri(req.url.as_str())
             .timeout(timeout);
-        // An idle bound: less than a byte a second for that long (see
-        // `HttpBuilder::idle_timeout`); each exchange gets it whole.
-        if let Some(idle) = deadline.idle() {
-            builder = builder.low_speed_timeout(1, deadline::honoured_idle(idle));
-        }
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
@@ -182,8 +184,14 @@ impl Transport {
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        let began = Instant::now();
-        let sent = client.send_async(request).await;
+        let silence = Silence::start(deadline.idle(), &self.pool);
+        let sent = match &silence {
+            None => client.send_async(request).await,
+            Some(silence) => match silence.within(client.send_async(request)).await {
+                Some(sent) => sent,
+                None => return Err(deadline.silent()),
+            },
+        };
         let arrived = Instant::now();
         if let Ok(response) = &sent {
             self.protocols.learn(&req.url, version(response.version()));
@@ -193,7 +201,7 @@ impl Transport {
         match sent {
             Ok(response) => {
                 let timings = timed::of_head(deadline.began(), arrived, response.metrics());
-                let mut head = head(response, req);
+                let mut head = head(response, req, silence);
                 head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
@@ -208,7 +216,6 @@ impl Transport {
                     url: &req.url,
                     own_certificate: certificate.is_some(),
                     deadline,
-                    began,
                 };
                 Err(failure::classify(e, &sent).await)
             }
@@ -339,10 +346,11 @@ fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
         })
 }
 
-/// A response whose head has arrived; its body is still on the wire.
+/// A response whose head has arrived; its body is still on the wire, read under the
+/// exchange's watch for silence.
 pub(crate) struct Head {
     pub(crate) response: Response,
-    body: AsyncBody,
+    body: WatchedBody,
 }
 
 impl Head {
@@ -367,7 +375,7 @@ fn version(version: Version) -> u8 {
 }
 
 /// The head of isahc's response as httplib2 shows one.
-fn head(response: http::Response<AsyncBody>, req: &Prepared) -> Head {
+fn head(response: http::Response<AsyncBody>, req: &Prepared, silence: Option<Silence>) -> Head {
     let (parts, body) = response.into_parts();
     let headers = &parts.headers;
     // Room for every header received, and for the content-location httplib2 adds.
@@ -390,7 +398,7 @@ fn head(response: http::Response<AsyncBody>, req: &Prepared) -> Head {
     }
     Head {
         response: out,
-        body,
+        body: WatchedBody::new(body, silence),
     }
 }
 
@@ -494,7 +502,7 @@ fn decoded(response: &mut Response, length: u64) {
 }
 
 async fn read_body(
-    body: AsyncBody,
+    body: WatchedBody,
     response: &mut Response,
     req: &Prepared,
     limit: u64,
@@ -533,7 +541,7 @@ async fn read_body(
 /// Reads `body` to its end into one buffer, sized once by the announced length, failing
 /// once more than `limit` bytes arrive. A transport failure tells how many had arrived.
 async fn read_to_limit(
-    mut body: AsyncBody,
+    mut body: WatchedBody,
     limit: u64,
     expected: Option<u64>,
 ) -> Result<Vec<u8>, ReadError> {
@@ -573,8 +581,8 @@ async fn read_to_limit(
 fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Deadline) -> Error {
     let error = isahc::Error::from(error);
     if error.kind() == ErrorKind::Timeout {
-        // Connected already: the total or the idle bound.
-        deadline.timed_out(Phase::Connected)
+        // Connected already: the idle bound (ours), or libcurl's total one.
+        deadline.silent()
     } else {
         Error::BodyIncomplete {
             received,
@@ -585,7 +593,7 @@ fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Dea
 }
 
 async fn read_some(
-    body: &mut AsyncBody,
+    body: &mut WatchedBody,
     buf: &mut [u8],
     received: usize,
 ) -> Result<usize, ReadError> {

@@ -16,6 +16,7 @@ mod download;
 mod error_kinds;
 mod faults;
 mod http2;
+mod idle;
 #[cfg(feature = "json")]
 mod json;
 mod keepalive;

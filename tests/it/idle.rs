@@ -1,0 +1,229 @@
+//! The idle timeout is silence: no byte for that long, before the head and during the
+//! body, however many requests run at once; a download on a default client is bounded by
+//! silence, not by its length; a connection closed right after the head is a cut body.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use asynchttp::{Destination, Retry, TimeoutKind};
+
+use crate::support::*;
+
+/// Reads and drops whatever comes until the peer closes, or `BOUND` passes.
+fn hold(stream: &mut TcpStream) {
+    let mut stream = stream.try_clone().unwrap();
+    let _ = stream.set_read_timeout(Some(BOUND));
+    let until = Instant::now() + BOUND;
+    let mut sink = [0u8; 1024];
+    while Instant::now() < until {
+        match std::io::Read::read(&mut stream, &mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => return,
+        }
+    }
+}
+
+/// The bound a request's timeout names; panics on any other outcome.
+#[track_caller]
+fn bound(response: &LazyResponse) -> TimeoutKind {
+    match error(response) {
+        Error::Timeout { bound, .. } => bound,
+        other => panic!("expected a timeout, got {}", other.chain()),
+    }
+}
+
+/// A head announcing `len` bytes, then the body a byte at a time, `every` apart.
+fn heartbeat(len: usize, every: Duration) -> RawServer {
+    RawServer::start(move |stream| {
+        send(
+            stream,
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").as_bytes(),
+        );
+        for _ in 0..len {
+            thread::sleep(every);
+            send(stream, b"x");
+        }
+    })
+}
+
+#[test]
+fn a_heartbeat_slower_than_a_byte_a_second_is_not_silence() {
+    // A byte every 1.2 s under a 2 s idle timeout: never 2 s without a byte, though far
+    // below a byte a second on average over any window.
+    let server = heartbeat(4, Duration::from_millis(1_200));
+    let http = Http::builder()
+        .idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let (response, content) = http.request(&server.url("/heartbeat"));
+    assert_eq!(wait(&response).unwrap().status, 200);
+    assert_eq!(body(&content), b"xxxx");
+}
+
+#[test]
+fn a_body_that_stalls_right_after_the_head_ends_near_the_idle_timeout() {
+    let server = RawServer::start(|stream| {
+        send(
+            stream,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        );
+        hold(stream);
+    });
+    let http = Http::builder()
+        .idle_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let (response, _) = http.request(&server.url("/stall"));
+    assert_eq!(bound(&response), TimeoutKind::Idle);
+    // A speed floor averaged over a window of seconds would still count the first ten
+    // bytes, and end it five seconds or more after them.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn silent_requests_at_once_each_end_at_the_idle_timeout() {
+    let server = RawServer::start(hold);
+    let http = Http::builder()
+        .idle_timeout(Duration::from_secs(1))
+        .connect_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let pairs: Vec<_> = (0..4)
+        .map(|i| http.request(&server.url(&format!("/silent/{i}"))))
+        .collect();
+    for (response, _) in &pairs {
+        assert_eq!(bound(response), TimeoutKind::Idle);
+        assert_eq!(
+            error(response).to_string(),
+            "timed out after 1s (idle timeout)"
+        );
+    }
+    // Not the connect timeout plus the idle one (21 s).
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+#[test]
+fn silence_between_bytes_of_a_body_ends_it_after_the_idle_timeout_not_before() {
+    // Two bytes at once, then silence: the clock starts again at the last byte.
+    let server = RawServer::start(|stream| {
+        send(stream, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+        for _ in 0..3 {
+            thread::sleep(Duration::from_millis(600));
+            send(stream, b"x");
+        }
+        hold(stream);
+    });
+    let http = Http::builder()
+        .idle_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let (response, _) = http.request(&server.url("/then-silence"));
+    assert_eq!(bound(&response), TimeoutKind::Idle);
+    // The last byte came at 1.8 s: the end is a second later at the earliest.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(2_700), "{took:?}");
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+#[test]
+fn a_download_on_a_default_client_outlives_the_default_total_timeout() {
+    // 32 s of a body that keeps coming, on a client with no timeout set: past the 30 s a
+    // request in memory gets by default.
+    const BYTES: usize = 64;
+    let server = heartbeat(BYTES, Duration::from_millis(500));
+    let dir = TempDir::new("idle-download");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("slow.bin");
+    let http = Http::new();
+    let download = http.download(&server.url("/slow"), &path);
+    let done = download.wait().unwrap();
+    assert_eq!(done.bytes, BYTES as u64);
+    assert_eq!(std::fs::read(&path).unwrap(), [b'x'; BYTES]);
+}
+
+#[test]
+fn a_download_follows_its_own_idle_timeout() {
+    let server = RawServer::start(|stream| {
+        send(stream, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nxx");
+        hold(stream);
+    });
+    let dir = TempDir::new("idle-download-silent");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("silent.bin");
+    // A request's own idle timeout is the one a download follows.
+    let req = Request::get(server.url("/silent")).idle_timeout(Duration::from_secs(1));
+    let download = Http::new().send_to(req, Destination::file(&path));
+    match download.wait() {
+        Err(Error::Timeout {
+            bound: TimeoutKind::Idle,
+            after,
+            ..
+        }) => assert_eq!(after, Duration::from_secs(1)),
+        other => panic!("expected an idle timeout, got {other:?}"),
+    }
+}
+
+/// A head announcing 100 bytes, then the connection closed before any of them.
+fn closed_after_head() -> RawServer {
+    RawServer::start(|stream| {
+        send(stream, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    })
+}
+
+#[test]
+fn a_connection_closed_right_after_the_head_is_a_cut_body() {
+    let server = closed_after_head();
+    let (response, _) = Http::new().request(&server.url("/cut"));
+    match error(&response) {
+        Error::BodyIncomplete {
+            received, expected, ..
+        } => assert_eq!((received, expected), (0, None)),
+        other => panic!("expected a cut body, got {}", other.chain()),
+    }
+}
+
+#[test]
+fn a_download_closed_right_after_the_head_is_a_cut_body() {
+    let server = closed_after_head();
+    let dir = TempDir::new("cut-download");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let download = Http::new().download(&server.url("/cut"), dir.0.join("cut.bin"));
+    match download.wait() {
+        Err(Error::BodyIncomplete {
+            received, expected, ..
+        }) => assert_eq!((received, expected), (0, None)),
+        other => panic!("expected a cut body, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_connection_closed_right_after_the_head_is_retried_as_a_cut_body() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let server = RawServer::start({
+        let attempts = attempts.clone();
+        move |stream| {
+            if attempts.fetch_add(1, Ordering::SeqCst) == 0 {
+                send(stream, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+            } else {
+                send(stream, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        }
+    });
+    let http = Http::builder()
+        .retry(Retry::new(2).backoff(Duration::from_millis(10), Duration::from_millis(10)))
+        .build()
+        .unwrap();
+    let (response, content) = http.request(&server.url("/cut-once"));
+    assert_eq!(wait(&response).unwrap().status, 200);
+    assert_eq!(body(&content), b"ok");
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+}
