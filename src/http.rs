@@ -149,6 +149,10 @@ impl Http {
     /// fit in memory. As [`send_to`](Self::send_to) with a GET and
     /// [`Destination::file`].
     ///
+    /// Unless a timeout is set for it, a download has no total timeout: it runs as long as
+    /// bytes keep coming, and fails when none has come for 30 seconds (an idle timeout; see
+    /// [`HttpBuilder::idle_timeout`](crate::HttpBuilder::idle_timeout)).
+    ///
     /// ```no_run
     /// let http = asynchttp::Http::new();
     /// let download = http.download("http://127.0.0.1:8080/big.iso", "big.iso");
