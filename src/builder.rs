@@ -16,6 +16,7 @@ use crate::cookies::CookieJar;
 use crate::deadline;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
+use crate::request;
 use crate::retry::{Budget, Retry, RetryBudget};
 use crate::shutdown::Gate;
 use crate::transport::proxy::ProxyInfo;
@@ -84,6 +85,8 @@ pub struct HttpBuilder {
     /// `None` until set: the default applies unless an idle timeout is set alone.
     timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
+    /// Bytes a second, over a period; checked by `build()`.
+    min_speed: Option<(u64, Duration)>,
     connect_timeout: Duration,
     max_body_size: u64,
     user_agent: String,
@@ -132,6 +135,7 @@ impl Default for HttpBuilder {
             queue: None,
             timeout: None,
             idle_timeout: None,
+            min_speed: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             user_agent: concat!("asynchttp/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -250,6 +254,35 @@ impl HttpBuilder {
     /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// A minimum speed: a request whose body arrives at fewer than `bytes_per_second` on
+    /// average over a period of `over` fails with [`Error::Timeout`] and
+    /// [`TimeoutKind::MinSpeed`](crate::TimeoutKind::MinSpeed), as curl's `--speed-limit`
+    /// and `--speed-time` end a transfer. Default: none.
+    /// [`Request::min_speed`](crate::Request::min_speed) sets one for a single request.
+    ///
+    /// Where the [`idle_timeout`](Self::idle_timeout) bounds silence, this bounds a transfer
+    /// that trickles: a mirror sending a byte every few seconds never goes silent but never
+    /// finishes either. The periods follow one another from the moment the request is handed
+    /// to the connection (so a new connection's set-up counts toward the first); each
+    /// redirect hop or 401 answer starts again. A period looked at late is averaged over
+    /// all of it. Set alone, it replaces the default total timeout, as an idle timeout
+    /// does. Zero bytes or a zero period is refused by `build()`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // Give up on a mirror that sends less than 10 KiB a second over 20 seconds.
+    /// let http = asynchttp::Http::builder()
+    ///     .min_speed(10 * 1024, Duration::from_secs(20))
+    ///     .build()?;
+    /// # drop(http);
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    pub fn min_speed(mut self, bytes_per_second: u64, over: Duration) -> Self {
+        self.min_speed = Some((bytes_per_second, over));
         self
     }
 
@@ -615,6 +648,13 @@ impl HttpBuilder {
                 reason: "the timeout must be more than zero".to_owned(),
             });
         }
+        let min_speed = self
+            .min_speed
+            .map(request::floor)
+            .transpose()
+            .map_err(|reason| Error::Init {
+                reason: reason.to_owned(),
+            })?;
         let owns_pool = self.pool.is_none();
         let pool = match (self.pool, self.queue) {
             (Some(_), Some(_)) => {
@@ -682,6 +722,7 @@ impl HttpBuilder {
             force_exception_to_status_code: self.force_exception_to_status_code,
             timeout: self.timeout.map(|t| t.min(deadline::LONGEST)),
             idle_timeout: self.idle_timeout,
+            min_speed,
             retry: self.retry.filter(|r| r.retries() > 0).map(Arc::new),
             budget: Budget::new(self.retry_budget),
             pool: pool.downgrade(),

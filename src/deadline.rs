@@ -55,6 +55,30 @@ pub(crate) struct Deadline {
     total: Duration,
     /// The idle timeout as given, if any.
     idle: Option<Duration>,
+    /// The minimum speed, if any.
+    floor: Option<Floor>,
+}
+
+/// A minimum speed: an exchange whose body arrives at fewer than `bytes_per_second` on
+/// average over a period of `over` fails (curl's `--speed-limit` and `--speed-time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Floor {
+    bytes_per_second: u64,
+    pub(crate) over: Duration,
+}
+
+impl Floor {
+    pub(crate) fn new(bytes_per_second: u64, over: Duration) -> Self {
+        Floor {
+            bytes_per_second,
+            over: over.min(LONGEST),
+        }
+    }
+
+    /// `bytes` received in `elapsed` are below the floor.
+    pub(crate) fn too_slow(&self, bytes: u64, elapsed: Duration) -> bool {
+        u128::from(bytes) * 1_000_000_000 < u128::from(self.bytes_per_second) * elapsed.as_nanos()
+    }
 }
 
 impl Deadline {
@@ -67,7 +91,18 @@ impl Deadline {
             at: began + total,
             total,
             idle,
+            floor: None,
         }
+    }
+
+    /// This deadline, with a minimum speed for each exchange.
+    pub(crate) fn with_floor(self, floor: Option<Floor>) -> Self {
+        Deadline { floor, ..self }
+    }
+
+    /// The minimum speed of each exchange, if any.
+    pub(crate) fn floor(&self) -> Option<Floor> {
+        self.floor
     }
 
     /// The time left for the next exchange, as libcurl can honour it; the timeout error
@@ -111,15 +146,16 @@ impl Deadline {
         }
     }
 
-    /// The error of an exchange that heard nothing for its idle bound, or that a read of
-    /// its body timed out: the total bound once the deadline has passed (libcurl's), else
-    /// the idle one.
-    pub(crate) fn silent(&self) -> Error {
-        match self.idle {
-            Some(idle) if !self.passed() => Error::Timeout {
-                after: idle,
-                bound: TimeoutKind::Idle,
-            },
+    /// The error of an exchange that met a bound its watch keeps (the idle timeout, the
+    /// minimum speed): the total bound instead once the deadline has passed.
+    pub(crate) fn met(&self, bound: TimeoutKind) -> Error {
+        let after = match bound {
+            TimeoutKind::Idle => self.idle,
+            TimeoutKind::MinSpeed => self.floor.map(|floor| floor.over),
+            _ => None,
+        };
+        match after {
+            Some(after) if !self.passed() => Error::Timeout { after, bound },
             _ => self.expired(),
         }
     }
@@ -133,6 +169,16 @@ impl Deadline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_floor_compares_the_average_over_the_time_elapsed() {
+        let floor = Floor::new(1_000, Duration::from_secs(2));
+        assert!(!floor.too_slow(2_000, Duration::from_secs(2)));
+        assert!(floor.too_slow(1_999, Duration::from_secs(2)));
+        // A period looked at late is averaged over all of it.
+        assert!(floor.too_slow(2_000, Duration::from_secs(3)));
+        assert!(!floor.too_slow(u64::MAX, LONGEST));
+    }
 
     #[test]
     fn sub_millisecond_timeouts_round_up_and_huge_ones_are_clamped() {
@@ -174,17 +220,20 @@ mod tests {
             kind(deadline.timed_out(Phase::Connecting { connect })),
             (TimeoutKind::Connect, connect)
         );
-        assert_eq!(kind(deadline.silent()), (TimeoutKind::Idle, idle));
+        assert_eq!(
+            kind(deadline.met(TimeoutKind::Idle)),
+            (TimeoutKind::Idle, idle)
+        );
         // libcurl's timeout once connected over plain TCP: its total bound.
         assert_eq!(
             kind(deadline.timed_out(Phase::Connected)),
             (TimeoutKind::Total, Duration::from_secs(60))
         );
-        // A read timed out without an idle bound: libcurl's total one.
-        let no_idle = Deadline::start(Duration::from_secs(60), None);
+        // The minimum speed names its period.
+        let floor = deadline.with_floor(Some(Floor::new(10, connect)));
         assert_eq!(
-            kind(no_idle.silent()),
-            (TimeoutKind::Total, Duration::from_secs(60))
+            kind(floor.met(TimeoutKind::MinSpeed)),
+            (TimeoutKind::MinSpeed, connect)
         );
         // A deadline that has passed is the total bound, whatever the phase.
         let passed = Deadline::start(Duration::ZERO, Some(idle));
@@ -192,6 +241,9 @@ mod tests {
             kind(passed.timed_out(Phase::Connecting { connect })),
             (TimeoutKind::Total, Duration::ZERO)
         );
-        assert_eq!(kind(passed.silent()), (TimeoutKind::Total, Duration::ZERO));
+        assert_eq!(
+            kind(passed.met(TimeoutKind::Idle)),
+            (TimeoutKind::Total, Duration::ZERO)
+        );
     }
 }

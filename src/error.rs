@@ -25,6 +25,9 @@ pub enum TimeoutKind {
     /// The connect timeout: resolving the host, connecting, the TLS handshake or setting up
     /// a proxy's tunnel took too long.
     Connect,
+    /// The minimum speed: the body arrived slower than it on average over its period
+    /// ([`HttpBuilder::min_speed`](crate::HttpBuilder::min_speed)); `after` is the period.
+    MinSpeed,
 }
 
 impl std::fmt::Display for TimeoutKind {
@@ -33,6 +36,7 @@ impl std::fmt::Display for TimeoutKind {
             TimeoutKind::Total => "total timeout",
             TimeoutKind::Idle => "idle timeout",
             TimeoutKind::Connect => "connect timeout",
+            TimeoutKind::MinSpeed => "below the minimum speed",
         })
     }
 }
@@ -104,8 +108,10 @@ pub enum Error {
     /// - [`TimeoutKind::Connect`]: resolving the host, connecting, the TLS handshake or a
     ///   proxy's tunnel took longer than the connect timeout
     ///   ([`HttpBuilder::connect_timeout`](crate::HttpBuilder::connect_timeout)).
+    /// - [`TimeoutKind::MinSpeed`]: fewer bytes than the minimum speed allows arrived over
+    ///   its period ([`HttpBuilder::min_speed`](crate::HttpBuilder::min_speed)).
     ///
-    /// The idle bound is watched by the crate itself; libcurl reports the other two with one
+    /// The idle bound and the minimum speed are watched by the crate itself; libcurl reports the other two with one
     /// code and isahc keeps none of its text, so they are told apart by the clock: a
     /// request past its total deadline ran out of total time, one still connecting or in a
     /// TLS or proxy handshake before it, of connect time.

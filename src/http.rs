@@ -574,6 +574,7 @@ impl fmt::Debug for Http {
             .field("pool", &self.handle.pool)
             .field("timeout", &self.handle.client.timeout)
             .field("idle_timeout", &self.handle.client.idle_timeout)
+            .field("min_speed", &self.handle.client.min_speed)
             .field("shut_down", &self.is_shut_down())
             .finish()
     }

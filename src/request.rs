@@ -8,6 +8,7 @@ use std::time::Duration;
 use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
+use crate::deadline::Floor;
 use crate::download::Sink;
 use crate::error::BoxError;
 use crate::retry::Retry;
@@ -43,6 +44,8 @@ pub struct Request {
     pub(crate) redirections: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
+    /// Bytes a second, over a period.
+    pub(crate) min_speed: Option<(u64, Duration)>,
     /// Its own retry policy, instead of the client's.
     pub(crate) retry: Option<Arc<Retry>>,
     pub(crate) callback: Option<Callback>,
@@ -90,6 +93,7 @@ impl Request {
             redirections: DEFAULT_REDIRECTIONS,
             timeout: None,
             idle_timeout: None,
+            min_speed: None,
             retry: None,
             callback: None,
             sink: None,
@@ -183,6 +187,25 @@ impl Request {
         self
     }
 
+    /// A minimum speed for this request instead of the [`Http`](crate::Http)'s: the request
+    /// fails with [`Error::Timeout`] ([`TimeoutKind::MinSpeed`](crate::TimeoutKind::MinSpeed))
+    /// once fewer than `bytes_per_second` arrive on average over a period of `over`, as
+    /// [`HttpBuilder::min_speed`](crate::HttpBuilder::min_speed) describes. Zero bytes or a
+    /// zero period is refused: the pair fails with [`Error::InvalidRequest`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // At least 1 KiB a second over any 30 seconds, as `curl -Y 1024 -y 30`.
+    /// let req = asynchttp::Request::get("http://127.0.0.1/big.iso")
+    ///     .min_speed(1024, Duration::from_secs(30));
+    /// # drop(req);
+    /// ```
+    pub fn min_speed(mut self, bytes_per_second: u64, over: Duration) -> Self {
+        self.min_speed = Some((bytes_per_second, over));
+        self
+    }
+
     /// A retry policy for this request instead of the [`Http`](crate::Http)'s (see
     /// [`HttpBuilder::retry`](crate::HttpBuilder::retry)); [`Retry::none()`] opts it out
     /// of the client's.
@@ -231,6 +254,7 @@ impl Request {
             redirections: self.redirections,
             timeout: self.timeout,
             idle_timeout: self.idle_timeout,
+            min_speed: self.min_speed,
             retry: self.retry.clone(),
             callback: None,
             sink: None,
@@ -266,6 +290,11 @@ impl Request {
         {
             return Err(Error::invalid("the timeout must be more than zero"));
         }
+        let floor = self
+            .min_speed
+            .map(floor)
+            .transpose()
+            .map_err(Error::invalid)?;
         let url = uri::parse(uri)?;
         let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
@@ -293,7 +322,7 @@ impl Request {
             body: self.body,
             asked_encoding,
             redirections: self.redirections,
-            timeouts: Timeouts::new(self.timeout, self.idle_timeout),
+            timeouts: Timeouts::new(self.timeout, self.idle_timeout, floor),
             retry: self.retry,
             callback: self.callback.map(Mutex::new),
             sink: self.sink.map(Mutex::new),
@@ -421,10 +450,19 @@ impl Prepared {
 pub(crate) struct Timeouts {
     total: u64,
     idle: u64,
+    floor: Option<Floor>,
+}
+
+/// A minimum speed as given, checked: zero bytes or a zero period is no speed at all.
+pub(crate) fn floor((bytes_per_second, over): (u64, Duration)) -> Result<Floor, &'static str> {
+    if bytes_per_second == 0 || over.is_zero() {
+        return Err("the minimum speed must be more than zero bytes over more than zero time");
+    }
+    Ok(Floor::new(bytes_per_second, over))
 }
 
 impl Timeouts {
-    fn new(total: Option<Duration>, idle: Option<Duration>) -> Self {
+    fn new(total: Option<Duration>, idle: Option<Duration>, floor: Option<Floor>) -> Self {
         let pack = |t: Option<Duration>| {
             t.map_or(0, |t| {
                 let nanos = t.min(crate::deadline::LONGEST).as_nanos();
@@ -434,6 +472,7 @@ impl Timeouts {
         Timeouts {
             total: pack(total),
             idle: pack(idle),
+            floor,
         }
     }
 
@@ -445,6 +484,11 @@ impl Timeouts {
     /// The idle timeout the request set, if any.
     pub(crate) fn idle(self) -> Option<Duration> {
         (self.idle != 0).then(|| Duration::from_nanos(self.idle))
+    }
+
+    /// The minimum speed the request set, if any.
+    pub(crate) fn floor(self) -> Option<Floor> {
+        self.floor
     }
 }
 
@@ -499,10 +543,10 @@ mod tests {
 
     #[test]
     fn timeouts_pack_and_unpack() {
-        let t = Timeouts::new(Some(Duration::from_millis(1500)), None);
+        let t = Timeouts::new(Some(Duration::from_millis(1500)), None, None);
         assert_eq!(t.total(), Some(Duration::from_millis(1500)));
         assert_eq!(t.idle(), None);
-        let t = Timeouts::new(None, Some(Duration::MAX));
+        let t = Timeouts::new(None, Some(Duration::MAX), None);
         assert_eq!(t.total(), None);
         assert_eq!(t.idle(), Some(crate::deadline::LONGEST));
         let p = prepare(Request::get("http://h/").idle_timeout(Duration::from_secs(3))).unwrap();
@@ -517,7 +561,7 @@ mod tests {
     fn a_queued_request_stays_small() {
         // Every queued request holds one; 10,000 queued must stay well under 20 MiB.
         assert!(
-            std::mem::size_of::<Prepared>() <= 256,
+            std::mem::size_of::<Prepared>() <= 320,
             "{}",
             std::mem::size_of::<Prepared>()
         );

@@ -352,7 +352,7 @@ pub(crate) fn verdict(
                     ..
                 } => policy.on_timeout,
                 Error::Timeout {
-                    bound: TimeoutKind::Idle,
+                    bound: TimeoutKind::Idle | TimeoutKind::MinSpeed,
                     ..
                 } => policy.on_timeout && may_resend,
                 Error::BodyIncomplete { .. } => policy.on_incomplete && may_resend,

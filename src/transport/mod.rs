@@ -27,10 +27,10 @@ mod diagnose;
 mod failure;
 mod protocols;
 pub(crate) mod proxy;
-mod silence;
 mod stream;
 mod timed;
 pub(crate) mod tls;
+mod watch;
 
 use std::borrow::Cow;
 use std::io;
@@ -49,10 +49,10 @@ use self::decode::ReadError;
 use self::failure::Sent;
 use self::protocols::{Protocols, Route};
 use self::proxy::ProxyInfo;
-use self::silence::{Silence, WatchedBody};
 use self::tls::{Certificates, TlsSettings};
+use self::watch::{Watch, WatchedBody};
 use crate::cookies::CookieJar;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Phase};
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
@@ -146,8 +146,8 @@ impl Transport {
     }
 
     /// Sends one request and waits for the head of its response, within what is left of
-    /// the request's deadline (the exchange's body is read within it too) and, with an
-    /// idle bound, until it has heard nothing for that long (see `silence`).
+    /// the request's deadline (the exchange's body is read within it too), under the watch
+    /// of its idle timeout and minimum speed, if it has them (see `watch`).
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
         let settings = &self.settings;
         let timeout = deadline.left()?;
@@ -184,12 +184,12 @@ impl Transport {
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        let silence = Silence::start(deadline.idle(), &self.pool);
-        let sent = match &silence {
+        let watch = Watch::start(deadline, &self.pool);
+        let sent = match &watch {
             None => client.send_async(request).await,
-            Some(silence) => match silence.within(client.send_async(request)).await {
-                Some(sent) => sent,
-                None => return Err(deadline.silent()),
+            Some(watch) => match watch.within(client.send_async(request)).await {
+                Ok(sent) => sent,
+                Err(bound) => return Err(deadline.met(bound)),
             },
         };
         let arrived = Instant::now();
@@ -201,7 +201,7 @@ impl Transport {
         match sent {
             Ok(response) => {
                 let timings = timed::of_head(deadline.began(), arrived, response.metrics());
-                let mut head = head(response, req, silence);
+                let mut head = head(response, req, watch);
                 head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
@@ -347,7 +347,7 @@ fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
 }
 
 /// A response whose head has arrived; its body is still on the wire, read under the
-/// exchange's watch for silence.
+/// exchange's watch.
 pub(crate) struct Head {
     pub(crate) response: Response,
     body: WatchedBody,
@@ -375,7 +375,7 @@ fn version(version: Version) -> u8 {
 }
 
 /// The head of isahc's response as httplib2 shows one.
-fn head(response: http::Response<AsyncBody>, req: &Prepared, silence: Option<Silence>) -> Head {
+fn head(response: http::Response<AsyncBody>, req: &Prepared, watch: Option<Watch>) -> Head {
     let (parts, body) = response.into_parts();
     let headers = &parts.headers;
     // Room for every header received, and for the content-location httplib2 adds.
@@ -398,7 +398,7 @@ fn head(response: http::Response<AsyncBody>, req: &Prepared, silence: Option<Sil
     }
     Head {
         response: out,
-        body: WatchedBody::new(body, silence),
+        body: WatchedBody::new(body, watch),
     }
 }
 
@@ -579,10 +579,13 @@ async fn read_to_limit(
 /// One read of the body; a failure other than an interruption is the transport's.
 /// The typed error for a body whose connection failed after `received` bytes.
 fn broken(error: io::Error, received: u64, expected: Option<u64>, deadline: &Deadline) -> Error {
+    if let Some(bound) = watch::bound_met(&error) {
+        return deadline.met(bound);
+    }
     let error = isahc::Error::from(error);
     if error.kind() == ErrorKind::Timeout {
-        // Connected already: the idle bound (ours), or libcurl's total one.
-        deadline.silent()
+        // Connected already: libcurl's total bound.
+        deadline.timed_out(Phase::Connected)
     } else {
         Error::BodyIncomplete {
             received,

@@ -227,3 +227,61 @@ fn a_connection_closed_right_after_the_head_is_retried_as_a_cut_body() {
     assert_eq!(body(&content), b"ok");
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
 }
+
+/// A head announcing `chunks × size` bytes, then `size` bytes at a time, `every` apart.
+fn paced(chunks: usize, size: usize, every: Duration) -> RawServer {
+    RawServer::start(move |stream| {
+        let len = chunks * size;
+        send(
+            stream,
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").as_bytes(),
+        );
+        for _ in 0..chunks {
+            thread::sleep(every);
+            send(stream, &vec![b'x'; size]);
+        }
+    })
+}
+
+#[test]
+fn a_trickle_below_the_minimum_speed_ends_though_never_silent() {
+    // 5 bytes a second, a byte every 200 ms: never silent for the 5 s idle timeout.
+    let server = paced(100, 1, Duration::from_millis(200));
+    let http = Http::builder()
+        .idle_timeout(Duration::from_secs(5))
+        .min_speed(100, Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let (response, _) = http.request(&server.url("/trickle"));
+    assert_eq!(bound(&response), TimeoutKind::MinSpeed);
+    assert_eq!(
+        error(&response).to_string(),
+        "timed out after 1s (below the minimum speed)"
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn a_body_above_the_minimum_speed_is_never_ended_by_it() {
+    // 2,000 bytes a second for 3 s, under a floor of 500 a second over each second.
+    let server = paced(30, 200, Duration::from_millis(100));
+    let req = Request::get(server.url("/steady")).min_speed(500, Duration::from_secs(1));
+    let (response, content) = Http::new().send(req);
+    assert_eq!(wait(&response).unwrap().status, 200);
+    assert_eq!(body(&content).len(), 6_000);
+}
+
+#[test]
+fn a_minimum_speed_of_nothing_is_refused() {
+    for (bytes, over) in [(0, Duration::from_secs(1)), (10, Duration::ZERO)] {
+        assert!(matches!(
+            Http::builder().min_speed(bytes, over).build(),
+            Err(Error::Init { .. })
+        ));
+        let (response, _) =
+            Http::new().send(Request::get("http://127.0.0.1:9/").min_speed(bytes, over));
+        assert!(matches!(error(&response), Error::InvalidRequest { .. }));
+    }
+}
