@@ -26,11 +26,15 @@ use asynchttp::{
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
-usage: fetch [-w WORKERS] [-t SECONDS] [-r RETRIES] [--per-host N] [--rate R]
-             [-i FILE] [-o DIR] [URL...]
+usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
+             [--per-host N] [--rate R] [-i FILE] [-o DIR] [URL...]
 
   -w, --workers N     requests at once (default 8)
-  -t, --timeout S     seconds one request may take, retries included (default 30)
+  -t, --timeout S     seconds one request may take, retries included (default
+                      30, and none for a body streamed with -o)
+      --idle-timeout S
+                      seconds a request may receive nothing (default none, and
+                      30 for a body streamed with -o)
   -r, --retries N     send a request again up to N times after a failure to
                       connect, a timeout, a cut body or a 429/502/503/504,
                       waiting out Retry-After up to 60 s (default 0); a body
@@ -54,7 +58,9 @@ const LISTED_HOSTS: usize = 5;
 
 struct Options {
     workers: usize,
-    timeout: Duration,
+    /// As the library has it when not given: 30 s, or none for a download.
+    timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     retries: u32,
     per_host: HostLimits,
     urls: Vec<String>,
@@ -79,13 +85,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let http = match Http::builder()
+    let mut builder = Http::builder()
         .workers(options.workers)
-        .timeout(options.timeout)
         .retry(Retry::new(options.retries))
-        .per_host(options.per_host.clone())
-        .build()
-    {
+        .per_host(options.per_host.clone());
+    if let Some(timeout) = options.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(idle) = options.idle_timeout {
+        builder = builder.idle_timeout(idle);
+    }
+    let http = match builder.build() {
         Ok(http) => http,
         Err(e) => {
             eprintln!("fetch: {}", e.chain());
@@ -101,11 +111,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// A number of seconds above zero, as an option's value.
+fn seconds(name: &str, seconds: &str) -> Result<Duration, String> {
+    seconds
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|t| !t.is_zero())
+        .ok_or(format!("{name} takes seconds above 0, not {seconds:?}"))
+}
+
 /// `Ok(None)` when help was asked for.
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut options = Options {
         workers: 8,
-        timeout: Duration::from_secs(30),
+        timeout: None,
+        idle_timeout: None,
         retries: 0,
         per_host: HostLimits::new(),
         urls: Vec::new(),
@@ -122,14 +143,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
                     _ => return Err("--workers takes a whole number of at least 1".into()),
                 }
             }
-            "-t" | "--timeout" => {
-                let seconds = value(&arg)?;
-                options.timeout = seconds
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .filter(|t| !t.is_zero())
-                    .ok_or(format!("--timeout takes seconds above 0, not {seconds:?}"))?;
+            "-t" | "--timeout" => options.timeout = Some(seconds("--timeout", &value(&arg)?)?),
+            "--idle-timeout" => {
+                options.idle_timeout = Some(seconds("--idle-timeout", &value(&arg)?)?);
             }
             "-r" | "--retries" => {
                 options.retries = value(&arg)?

@@ -185,6 +185,10 @@ fn bad_arguments_exit_2_with_the_usage() {
             &["-t", "soon", "http://127.0.0.1:1/"][..],
             "--timeout takes",
         ),
+        (
+            &["--idle-timeout", "0", "http://127.0.0.1:1/"][..],
+            "--idle-timeout takes",
+        ),
         (&["--verbose"][..], "unknown option --verbose"),
         (&["-i", "/no/such/list"][..], "cannot read /no/such/list"),
         (&[][..], "no URLs given"),
