@@ -285,3 +285,41 @@ fn a_minimum_speed_of_nothing_is_refused() {
         assert!(matches!(error(&response), Error::InvalidRequest { .. }));
     }
 }
+
+#[test]
+fn stalled_handshakes_at_once_each_end_at_the_connect_timeout() {
+    // libcurl's own timers (connect, total) under many transfers at once.
+    let server = RawServer::start(hold);
+    let http = Http::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let url = server.url("/").replace("http://", "https://");
+    let started = Instant::now();
+    let pairs: Vec<_> = (0..4).map(|_| http.request(&url)).collect();
+    for (response, _) in &pairs {
+        assert_eq!(bound(response), TimeoutKind::Connect);
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+#[test]
+fn silent_requests_at_once_each_end_at_the_total_timeout() {
+    let server = RawServer::start(hold);
+    let http = Http::builder()
+        .timeout(Duration::from_secs(1))
+        .connect_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let pairs: Vec<_> = (0..4)
+        .map(|i| http.request(&server.url(&format!("/silent/{i}"))))
+        .collect();
+    for (response, _) in &pairs {
+        assert_eq!(bound(response), TimeoutKind::Total);
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
