@@ -171,6 +171,8 @@
 //!     Ok(file) => CookieJar::load_json(file)?,
 //!     Err(_) => CookieJar::new(),
 //! };
+//! // A POST answered with 302 stays a 302 unless follow_all_redirects(true), as httplib2
+//! // has it; the cookies the 302 sets are kept either way.
 //! let http = Http::builder().cookie_jar(jar.clone()).follow_all_redirects(true).build()?;
 //! if jar.cookies_for("http://127.0.0.1:8080/account").is_empty() {
 //!     let (login, _) = http.request_with(
