@@ -389,8 +389,9 @@ impl HttpBuilder {
         self
     }
 
-    /// Also follow redirects of unsafe methods (POST, PUT, DELETE, ...) with 301, 302 and
-    /// 307; default false, as httplib2. 303 and 308 are followed for any method.
+    /// Also follow redirects of unsafe methods (POST, PUT, DELETE, ...) with 300, 301, 302
+    /// and 307, such as a login form's POST answered with 302; default false, as httplib2,
+    /// and then that redirect is the response. 303 and 308 are followed for any method.
     ///
     /// ```
     /// let http = asynchttp::Http::builder().follow_all_redirects(true).build()?;

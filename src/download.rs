@@ -1,5 +1,6 @@
 //! Bodies that do not fit in memory: streamed on a worker into a file or a writer, decoded
-//! as usual, with progress a caller can read or wait on, and resuming of a partial file.
+//! as usual, with progress a caller can read, wait on or await, and resuming of a partial
+//! file.
 //!
 //! A download to a file writes `NAME.part` beside it and renames it to `NAME` once the
 //! whole body is in; on failure the partial file is removed, unless the download may
@@ -22,11 +23,12 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::lazy::Lazy;
-use crate::{Error, Response, sync};
+use crate::transfer::{ProgressChanged, Transfer, Transferred};
+use crate::{Error, Response};
 
 /// Bytes written to a file at once.
 const FILE_BUFFER: usize = 256 * 1024;
@@ -104,19 +106,6 @@ impl std::fmt::Debug for Destination {
     }
 }
 
-/// How far a download has got.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Transferred {
-    /// Bytes of the body in the destination, counted after decoding; for a resumed
-    /// download, what was there before counts too.
-    pub bytes: u64,
-    /// The whole body's length, when the server said it (a `Content-Length` of a body
-    /// that is not compressed); for a resumed download, what was there before included.
-    pub total: Option<u64>,
-    /// True once the download has ended, complete or not.
-    pub done: bool,
-}
-
 /// A finished download: the response, and what went to the destination.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -137,6 +126,15 @@ pub struct Downloaded {
 
 /// A download under way: its outcome, as a [`Lazy`], and its progress.
 ///
+/// Blocking code waits ([`wait`](Self::wait), [`wait_progress_every`](Self::wait_progress_every));
+/// async code awaits, on any executor: `download.await` gives the outcome by value, as
+/// [`into_result`](Self::into_result) does, `(&download).await` borrows it, as
+/// [`wait`](Self::wait) does, and [`progress_changed`](Self::progress_changed) is the
+/// progress to await.
+///
+/// A progress loop that prints at every change prints a line per chunk the transport hands
+/// over (16 to 256 KiB: thousands for a big file); ask for one update per interval instead:
+///
 /// ```no_run
 /// use std::time::Duration;
 /// use asynchttp::Http;
@@ -145,11 +143,28 @@ pub struct Downloaded {
 /// let download = http.download("http://127.0.0.1:8080/big.bin", "big.bin");
 /// let mut seen = download.progress();
 /// while !seen.done {
-///     // Blocks until more has arrived (or a second has passed), without polling.
-///     seen = download.wait_progress(seen.bytes, Duration::from_secs(1));
+///     // Blocks until more has arrived and 100 ms have passed, or the download has ended.
+///     seen = download.wait_progress_every(seen.bytes, Duration::from_millis(100));
 ///     println!("{} of {:?} bytes", seen.bytes, seen.total);
 /// }
 /// println!("{} bytes", download.wait().unwrap().bytes);
+/// ```
+///
+/// The same in async code, without holding the thread:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use asynchttp::{Error, Http};
+///
+/// async fn fetch(http: &Http) -> Result<u64, Error> {
+///     let download = http.download("http://127.0.0.1:8080/big.bin", "big.bin");
+///     let mut seen = download.progress();
+///     while !seen.done {
+///         seen = download.progress_changed(seen.bytes).every(Duration::from_millis(100)).await;
+///         println!("{} of {:?} bytes", seen.bytes, seen.total);
+///     }
+///     Ok(download.await?.bytes) // the outcome by value, as `into_result` gives it
+/// }
 /// ```
 pub struct Download {
     outcome: Lazy<Downloaded>,
@@ -190,9 +205,14 @@ impl Download {
         Lazy::into_result(self.outcome)
     }
 
-    /// The outcome as a [`Lazy`], to await it or to keep it with other lazy values.
+    /// The outcome as a [`Lazy`], to keep it with other lazy values.
     pub fn outcome(&self) -> &Lazy<Downloaded> {
         &self.outcome
+    }
+
+    /// The outcome's [`Lazy`], the progress let go.
+    pub(crate) fn into_outcome(self) -> Lazy<Downloaded> {
+        self.outcome
     }
 
     /// How far it has got, now.
@@ -201,72 +221,43 @@ impl Download {
     }
 
     /// Blocks until more than `bytes` are in the destination, the download has ended, or
-    /// `timeout` has passed; then how far it has got.
+    /// `timeout` has passed; then how far it has got. It wakes at every chunk: for a loop
+    /// that prints, [`wait_progress_every`](Self::wait_progress_every).
+    #[track_caller]
     pub fn wait_progress(&self, bytes: u64, timeout: Duration) -> Transferred {
-        self.transfer.wait_past(bytes, timeout)
-    }
-}
-
-/// A download's progress, shared by the worker writing it and the caller reading it.
-#[derive(Default)]
-pub(crate) struct Transfer {
-    state: Mutex<Transferred>,
-    changed: Condvar,
-    /// Set once the body is whole: the bytes it continued from, and the file written.
-    landed: Mutex<(u64, Option<PathBuf>)>,
-}
-
-impl Transfer {
-    /// What the finished download gives for `response`.
-    pub(crate) fn downloaded(&self, response: Response, content: Vec<u8>) -> Downloaded {
-        let (resumed_from, path) = sync::lock(&self.landed).clone();
-        // A body kept in memory (not 2xx) went nowhere else.
-        let bytes = if content.is_empty() {
-            self.now().bytes
-        } else {
-            0
-        };
-        Downloaded {
-            response,
-            bytes,
-            resumed_from,
-            path,
-            content,
-        }
+        self.transfer.wait(bytes, None, Some(timeout))
     }
 
-    pub(crate) fn now(&self) -> Transferred {
-        *sync::lock(&self.state)
+    /// Blocks until more than `bytes` are in the destination and `interval` has passed
+    /// since the call, or until the download has ended; then how far it has got. A loop of
+    /// these gives at most one update per `interval`, however small the chunks, and the
+    /// last one at once when the download ends. While nothing arrives, it keeps waiting.
+    #[track_caller]
+    pub fn wait_progress_every(&self, bytes: u64, interval: Duration) -> Transferred {
+        self.transfer.wait(bytes, Some(interval), None)
     }
 
-    fn update(&self, change: impl FnOnce(&mut Transferred)) {
-        change(&mut sync::lock(&self.state));
-        self.changed.notify_all();
-    }
-
-    pub(crate) fn set_total(&self, total: Option<u64>) {
-        self.update(|t| t.total = total);
-    }
-
-    pub(crate) fn set_bytes(&self, bytes: u64) {
-        self.update(|t| t.bytes = bytes);
-    }
-
-    pub(crate) fn end(&self) {
-        self.update(|t| t.done = true);
-    }
-
-    fn wait_past(&self, bytes: u64, timeout: Duration) -> Transferred {
-        let until = Instant::now() + timeout;
-        let mut state = sync::lock(&self.state);
-        while state.bytes <= bytes && !state.done {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            state = sync::wait_timeout(&self.changed, state, left).0;
-        }
-        *state
+    /// The async form of [`wait_progress`](Self::wait_progress): a future ready once more
+    /// than `bytes` are in the destination, or the download has ended, with how far it has
+    /// got. [`ProgressChanged::every`] gives at most one update per interval. It holds no
+    /// thread, and is woken only once what it waits for has come.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use asynchttp::Download;
+    ///
+    /// async fn report(download: &Download) {
+    ///     let mut seen = download.progress();
+    ///     while !seen.done {
+    ///         seen = download.progress_changed(seen.bytes).every(Duration::from_secs(1)).await;
+    ///         if let Some(total) = seen.total {
+    ///             println!("{:.0}%", 100.0 * seen.bytes as f64 / total.max(1) as f64);
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn progress_changed(&self, bytes: u64) -> ProgressChanged {
+        ProgressChanged::new(self.transfer.clone(), bytes)
     }
 }
 
@@ -421,7 +412,7 @@ impl Sink {
         fs::rename(&part, path).map_err(|e| write_error(path, e))?;
         let _ = fs::remove_file(validator_path(path));
         self.committed = true;
-        *sync::lock(&self.transfer.landed) = (self.resumed_from, Some(path.clone()));
+        self.transfer.land(self.resumed_from, Some(path.clone()));
         self.transfer.end();
         Ok(Some(path.clone()))
     }

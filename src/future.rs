@@ -1,4 +1,5 @@
-//! Awaiting a pair or a [`Lazy`]: `response.await`, `(&content).await`. The slot wakes an
+//! Awaiting a pair, a [`Lazy`] or a [`Download`]: `response.await`, `(&content).await`,
+//! `download.await`. The slot wakes an
 //! awaiting future where it wakes the threads blocked on it, so the futures need no runtime:
 //! any executor polls them, and a poll never blocks its thread.
 //!
@@ -16,7 +17,7 @@ use std::task::{Context, Poll};
 use crate::exchange::Exchange;
 use crate::lazy::{Handle, Slot, debug_slot};
 use crate::shutdown;
-use crate::{Error, Lazy, LazyContent, LazyResponse, Response};
+use crate::{Download, Downloaded, Error, Lazy, LazyContent, LazyResponse, Response};
 
 /// The future of awaiting a reference to a [`LazyResponse`], a [`LazyContent`] or a
 /// [`Lazy<T>`](Lazy): `(&response).await` gives `Result<&Response, Error>` as
@@ -358,6 +359,28 @@ impl<'a, T: Send + Sync> IntoFuture for &'a Lazy<T> {
     }
 }
 
+/// `download.await`: the outcome by value, as [`Download::into_result`] gives it.
+impl IntoFuture for Download {
+    type Output = Result<Downloaded, Error>;
+    type IntoFuture = Take<Downloaded>;
+
+    #[track_caller]
+    fn into_future(self) -> Take<Downloaded> {
+        self.into_outcome().into_future()
+    }
+}
+
+/// `(&download).await`: the outcome, borrowed, as [`Download::wait`] gives it.
+impl<'a> IntoFuture for &'a Download {
+    type Output = Result<&'a Downloaded, Error>;
+    type IntoFuture = Wait<'a, Downloaded>;
+
+    #[track_caller]
+    fn into_future(self) -> Wait<'a, Downloaded> {
+        self.outcome().into_future()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,4 +563,6 @@ mod tests {
     static_assertions::assert_impl_all!(Take<Vec<u8>>: Send, Unpin);
     static_assertions::assert_impl_all!(Wait<'static, Response>: Send, Unpin);
     static_assertions::assert_impl_all!(Wait<'static, [u8]>: Send, Unpin);
+    static_assertions::assert_impl_all!(Take<Downloaded>: Send, Unpin);
+    static_assertions::assert_impl_all!(Wait<'static, Downloaded>: Send, Unpin);
 }

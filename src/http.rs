@@ -557,7 +557,7 @@ impl Drop for Owner {
         let Some(handle) = self.0.take() else {
             return;
         };
-        if shutdown::on_async_thread() && !pool::on_worker_thread() {
+        if pool::on_executor_thread() {
             if handle.client.gate.close() {
                 logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
             }

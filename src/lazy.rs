@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
 
+use crate::blocking;
 use crate::exchange::Exchange;
 use crate::logs;
 use crate::pool::{self, Task};
@@ -246,9 +247,16 @@ impl<T> Slot<T> {
     }
 
     /// Blocks until filled, or until `deadline`.
+    #[track_caller]
     fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<&T, Error>> {
         if let Some(done) = self.get() {
             return Some(done);
+        }
+        if deadline.is_none_or(|deadline| deadline > Instant::now()) {
+            // No URL: its query stays out of the log, and the id finds the request there.
+            let o = &self.made;
+            let what = format_args!("req={} a wait for the request made at {}", o.id, o.location);
+            blocking::about_to_block(what, Location::caller());
         }
         // Only an untimed wait runs the request here: a timed one must return within its
         // timeout, and the request could take longer than that.
@@ -558,6 +566,7 @@ macro_rules! lazy_accessors {
         ///     Some(Err(e)) => println!("failed: {e}"),
         /// }
         /// ```
+        #[track_caller]
         pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<Result<&$target, Error>> {
             let deadline = Instant::now().checked_add(timeout);
             this.slot.wait_until(deadline).map(|r| r.map($project))
@@ -996,6 +1005,7 @@ impl LazyResponse {
     }
 
     /// Blocks until done; the stored error itself, if the request failed.
+    #[track_caller]
     pub(crate) fn error(&self) -> Option<&Error> {
         let _ = self.slot.wait_until(None);
         self.slot.value.get()?.as_ref().err()

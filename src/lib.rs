@@ -90,7 +90,7 @@
 //!
 //! # Async code: awaiting and taking values
 //!
-//! The pair and [`Lazy`] can be awaited, on any executor: the crate runs no runtime and
+//! The pair, [`Lazy`] and [`Download`] can be awaited, on any executor: the crate runs no runtime and
 //! depends on none, and the slot that wakes blocked threads wakes awaiting futures too.
 //! The same [`Http`] serves blocking code and async code at once. Awaiting a pair by value
 //! gives its outcome by value, as `into_result` does; awaiting a reference borrows it, as
@@ -108,9 +108,23 @@
 //! }
 //! ```
 //!
+//! At most the pool's size of requests run at once, 5 by default (asynchttp's): 200
+//! requests awaited at once run 5 at a time, so 200 answers of 100 ms each take 4 s, not
+//! 0.1. Size the pool for what you await at once:
+//!
+//! ```no_run
+//! let http = asynchttp::Http::builder().workers(200).build()?; // 200 in flight, not 5
+//! # Ok::<(), asynchttp::Error>(())
+//! ```
+//!
+//! Plain requests run on the two driver threads whatever the size, so this starts no thread
+//! for them; it bounds how many are in flight.
+//!
 //! A poll never blocks its thread: a future never runs a request itself, as a blocking
 //! wait on a worker thread does. Dereferencing a pair in async code still blocks, as in
-//! blocking code. Blocking code takes values with [`LazyResponse::into_result`],
+//! blocking code, and stalls every task of the executor's thread meanwhile: on a thread that
+//! has awaited one of the crate's futures, the first blocking wait logs a DEBUG line that
+//! says where it blocked and to `.await` instead (once per thread). Blocking code takes values with [`LazyResponse::into_result`],
 //! [`LazyContent::into_result`] and [`Lazy::into_result`] (moved out from the last handle on
 //! the request, cloned otherwise), or [`Lazy::into_inner`] (the last handle only, for a `T`
 //! that is not `Clone`). [`prelude`] gives these as methods: `content.into_result()`.
@@ -118,9 +132,28 @@
 //! # Big bodies
 //!
 //! [`Http::download`] and [`Http::send_to`] stream a body on a worker into a file or any
-//! writer ([`Destination`]) instead of memory, decoded as usual, with progress that can
-//! be waited on ([`Download::wait_progress`]) and resuming of a partial file (`Range` with
-//! `If-Range`). A file is written as `NAME.part` and renamed once whole.
+//! writer ([`Destination`]) instead of memory, decoded as usual, with resuming of a partial
+//! file (`Range` with `If-Range`). A file is written as `NAME.part` and renamed once whole.
+//! A [`Download`] is waited on or awaited as a pair is, and so is its progress:
+//! [`Download::wait_progress_every`] blocks, [`Download::progress_changed`] is a future,
+//! and either gives at most one update per interval, where the chunks come by thousands:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use asynchttp::{Error, Http};
+//!
+//! async fn fetch(http: &Http) -> Result<(), Error> {
+//!     let download = http.download("http://127.0.0.1:8080/big.iso", "big.iso");
+//!     let mut seen = download.progress();
+//!     while !seen.done {
+//!         seen = download.progress_changed(seen.bytes).every(Duration::from_millis(100)).await;
+//!         eprintln!("{} of {:?} bytes", seen.bytes, seen.total);
+//!     }
+//!     let done = download.await?; // as `into_result`: the response, the bytes, the file
+//!     println!("{} {} bytes in {:?}", done.response.status, done.bytes, done.path);
+//!     Ok(())
+//! }
+//! ```
 //!
 //! # Cookies
 //!
@@ -138,6 +171,8 @@
 //!     Ok(file) => CookieJar::load_json(file)?,
 //!     Err(_) => CookieJar::new(),
 //! };
+//! // A POST answered with 302 stays a 302 unless follow_all_redirects(true), as httplib2
+//! // has it; the cookies the 302 sets are kept either way.
 //! let http = Http::builder().cookie_jar(jar.clone()).follow_all_redirects(true).build()?;
 //! if jar.cookies_for("http://127.0.0.1:8080/account").is_empty() {
 //!     let (login, _) = http.request_with(
@@ -242,7 +277,7 @@
 //! |-------|------|
 //! | ERROR | a driver or worker could not start, or a request panicked outside its callback |
 //! | WARN  | a setting that could not be applied |
-//! | DEBUG | each request queued, started, finished (status, bytes, time) or failed; a stored error read back, with where the request was made; drivers and workers started and stopped |
+//! | DEBUG | each request queued, started, finished (status, bytes, time) or failed; a stored error read back, with where the request was made; drivers and workers started and stopped; the first blocking wait on a thread that has awaited the crate's futures, with where it blocked |
 //!
 //! Header values and bodies are never logged; query strings are left out of log lines.
 //!
@@ -267,6 +302,7 @@
 mod admission;
 mod auth;
 mod batch;
+mod blocking;
 mod builder;
 mod cache;
 mod client;
@@ -295,6 +331,7 @@ mod shutdown;
 mod sync;
 mod timer;
 mod timings;
+mod transfer;
 mod transport;
 mod uri;
 
@@ -302,7 +339,7 @@ pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::cookies::CookieJar;
-pub use crate::download::{Destination, Download, Downloaded, Transferred};
+pub use crate::download::{Destination, Download, Downloaded};
 pub use crate::error::{BoxError, Error, Result, TimeoutKind};
 pub use crate::future::{Take, Wait};
 pub use crate::hosts::HostLimits;
@@ -314,6 +351,7 @@ pub use crate::request::Request;
 pub use crate::response::Response;
 pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
 pub use crate::timings::Timings;
+pub use crate::transfer::{ProgressChanged, Transferred};
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
 
@@ -352,4 +390,5 @@ mod tests {
     assert_impl_all!(CookieJar: Clone, Send, Sync);
     assert_impl_all!(Request: Send);
     assert_impl_all!(Batch: Send);
+    assert_impl_all!(Download: Send, Sync);
 }

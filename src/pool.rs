@@ -148,6 +148,13 @@ pub(crate) fn on_worker_thread() -> bool {
     WORKER_OF.with(Cell::get) != 0
 }
 
+/// True on an async executor's thread: one that has polled the crate's futures (see
+/// `shutdown.rs`) and is none of the pools' workers, where a wait runs the awaited request
+/// itself and a callback may block.
+pub(crate) fn on_executor_thread() -> bool {
+    shutdown::on_async_thread() && !on_worker_thread()
+}
+
 /// A pool of worker threads that several [`Http`](crate::Http)s can share, as a
 /// requests-futures executor is shared by several sessions.
 ///
@@ -738,7 +745,7 @@ impl Drop for PoolHandle {
     /// and workers are joined on a thread of their own, `asynchttp-release`, since joining
     /// them waits for the requests they are running.
     fn drop(&mut self) {
-        if shutdown::on_async_thread() && !on_worker_thread() {
+        if on_executor_thread() {
             if self.close() {
                 logs::debug!("pool stopping; joining on asynchttp-release");
                 let shared = self.shared.clone();

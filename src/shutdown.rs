@@ -5,7 +5,7 @@
 //! own instead: a driver's (see `run.rs`), and an async executor's. The crate depends on no
 //! async runtime, so it cannot ask one whether this thread is its own; it counts as an
 //! executor's thread any thread that has polled one of the crate's futures (awaited a pair
-//! or a `Lazy`), since that is what an executor's threads do.
+//! or a `Lazy`, a download or its progress), since that is what an executor's threads do.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};

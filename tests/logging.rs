@@ -5,8 +5,12 @@
 #[path = "it/support.rs"]
 mod support;
 
-use std::sync::Mutex;
+use std::future::IntoFuture;
+use std::sync::{Mutex, Once};
+use std::thread;
+use std::time::Duration;
 
+use asynchttp::Destination;
 use support::*;
 
 static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -26,6 +30,22 @@ impl log::Log for Capture {
     }
 
     fn flush(&self) {}
+}
+
+/// Installs [`Capture`] as the process's logger, once for every test.
+fn capture() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Debug);
+    });
+}
+
+/// The captured lines written on the thread named `thread`.
+fn lines_of(thread: &str) -> Vec<String> {
+    let tag = format!("[{thread}] ");
+    let lines = LINES.lock().unwrap();
+    lines.iter().filter(|l| l.contains(&tag)).cloned().collect()
 }
 
 fn lines_for(id: &str) -> Vec<String> {
@@ -57,8 +77,7 @@ fn req_id(text: &str) -> String {
 
 #[test]
 fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Debug);
+    capture();
     let server = Server::start(|_| Reply::ok("0123456789"));
     let http = Http::builder().workers(2).build().unwrap();
 
@@ -151,6 +170,101 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
             .any(|l| l.contains(" started GET ") && l.ends_with("(attempt 2)")),
         "{lines:#?}"
     );
+}
+
+/// A blocking read on a thread that has awaited the crate's futures (an async executor's)
+/// is told once per thread, with where it blocked and `.await` named; on a plain thread,
+/// or where nothing blocks, it is not.
+#[test]
+fn a_blocking_wait_on_an_executors_thread_is_told_once_and_names_await() {
+    capture();
+    let server = Server::start(|r| match r.url.as_str() {
+        "/slow" => Reply::ok("slow").delay(Duration::from_millis(300)),
+        _ => Reply::ok("fast"),
+    });
+    let http = Http::new();
+    let (fast, slow) = (server.url("/fast"), server.url("/slow"));
+    let on = |name: &str, run: Box<dyn FnOnce() -> u32 + Send + '_>| {
+        thread::scope(|s| {
+            let thread = thread::Builder::new().name(name.to_owned());
+            thread.spawn_scoped(s, run).unwrap().join().unwrap()
+        })
+    };
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    };
+
+    // A tokio runtime's thread: a pair awaited, then two read by dereferencing.
+    let line = on(
+        "awaits-then-derefs",
+        Box::new(|| {
+            runtime().block_on(async {
+                assert_eq!(http.request(&fast).1.await.unwrap(), b"fast");
+                let (first, second) = (http.request(&slow).0, http.request(&slow).0);
+                let line = line!() + 1;
+                assert_eq!(first.status, 200); // blocks the runtime's thread
+                assert_eq!(second.status, 200);
+                line
+            })
+        }),
+    );
+    let told = lines_of("awaits-then-derefs");
+    let told: Vec<_> = told.iter().filter(|l| l.contains(" blocks at ")).collect();
+    assert_eq!(told.len(), 1, "once per thread: {told:#?}");
+    let at = format!(" blocks at tests/logging.rs:{line}:");
+    assert!(told[0].starts_with("DEBUG asynchttp::"), "{}", told[0]);
+    assert!(
+        told[0].contains("] req=") && told[0].contains(&at),
+        "{}",
+        told[0]
+    );
+    assert!(told[0].contains("`.await` it instead"), "{}", told[0]);
+
+    // Another thread that awaited, blocking on a download's progress.
+    let line = on(
+        "awaits-then-waits-for-progress",
+        Box::new(|| {
+            futures_lite::future::block_on(http.request(&fast).0.into_future()).unwrap();
+            let download = http.send_to(Request::get(&slow), Destination::writer(Vec::new()));
+            let line = line!() + 1;
+            let seen = download.wait_progress(0, BOUND);
+            assert_eq!(seen.bytes, 4, "{seen:?}");
+            line
+        }),
+    );
+    let told = lines_of("awaits-then-waits-for-progress");
+    let at = format!("a wait for a download's progress blocks at tests/logging.rs:{line}:");
+    assert!(told.iter().any(|l| l.contains(&at)), "{told:#?}");
+
+    // A plain thread blocks as blocking code does: nothing to tell. Nor does a thread that
+    // awaited and then reads a pair that is already done.
+    on(
+        "plain",
+        Box::new(|| {
+            assert_eq!(http.request(&slow).0.status, 200);
+            0
+        }),
+    );
+    on(
+        "awaits-then-reads-what-is-done",
+        Box::new(|| {
+            let (response, content) = http.request(&fast);
+            futures_lite::future::block_on((&content).into_future()).unwrap();
+            assert_eq!(response.status, 200);
+            0
+        }),
+    );
+    for quiet in ["plain", "awaits-then-reads-what-is-done"] {
+        let lines = lines_of(quiet);
+        assert!(
+            lines.iter().all(|l| !l.contains(" blocks at ")),
+            "{lines:#?}"
+        );
+        assert!(!lines.is_empty(), "the thread's requests were logged");
+    }
 }
 
 /// The logging example's format adds no thread name of its own: each line names its thread

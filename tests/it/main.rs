@@ -13,6 +13,7 @@ mod cookies;
 mod deadlines;
 mod digest_race;
 mod download;
+mod download_await;
 mod error_kinds;
 mod faults;
 mod http2;

@@ -125,6 +125,47 @@ fn unsafe_methods_are_not_followed_without_follow_all() {
     assert_eq!(server.hits(), 3, "nothing followed");
 }
 
+/// A login form's POST answered with 302 and a session cookie: the 302 is the response
+/// unless `follow_all_redirects(true)`, and its cookie is kept either way.
+#[test]
+fn a_login_answered_with_302_stays_a_302_without_follow_all_and_keeps_its_cookie() {
+    let server = Server::start(|req| match (req.method.as_str(), req.url.as_str()) {
+        ("POST", "/login") => Reply::new(302, "")
+            .header("Location", "/home")
+            .header("Set-Cookie", "session=s1; Path=/"),
+        _ => Reply::ok(format!(
+            "{} {}",
+            req.method,
+            req.header("cookie").unwrap_or("-")
+        )),
+    });
+    for follow_all in [false, true] {
+        let http = Http::builder()
+            .cookies(true)
+            .follow_all_redirects(follow_all)
+            .build()
+            .unwrap();
+        let (login, content) = http.request_with(&server.url("/login"), "POST", "user=a", &[]);
+        match follow_all {
+            false => assert_eq!(wait(&login).unwrap().status, 302),
+            true => {
+                assert_eq!(wait(&login).unwrap().status, 200);
+                assert_eq!(body(&content), b"GET session=s1", "followed as GET");
+            }
+        }
+        let jar = http.cookie_jar().expect("cookies(true)");
+        let kept = jar.cookies_for(&server.url("/home"));
+        let session = ("session".to_owned(), "s1".to_owned());
+        assert_eq!(kept, [session], "{follow_all}");
+    }
+    let homes = server
+        .received()
+        .iter()
+        .filter(|r| r.url == "/home")
+        .count();
+    assert_eq!(homes, 1, "followed only with follow_all_redirects(true)");
+}
+
 #[test]
 fn follow_redirects_false_and_redirect_codes_turn_following_off() {
     let server = redirector();
