@@ -312,6 +312,15 @@ fn static_method(method: String) -> Cow<'static, str> {
     }
 }
 
+/// Whether `text` can go out in a header value as it is: visible ASCII, spaces and tabs.
+/// A control (CR, LF, NUL, DEL and the rest) would end or break the header line, and the
+/// transport hands header values to libcurl as ASCII text, so a byte above 0x7E cannot go
+/// either (isahc panics on one).
+pub(crate) fn sendable(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| Error::invalid(format!("bad header name {name:?}")))?;

@@ -1,11 +1,12 @@
 //! Log lines: thread-tagged and request-tagged, no header values, bodies or query strings
-//! at DEBUG, and the call site of a request whose error surfaces. A binary of its own, since
+//! at DEBUG, and the call site of a request whose error surfaces; the warning for a saved
+//! cookie that is skipped. A binary of its own, since
 //! it installs the process's logger.
 
 #[path = "it/support.rs"]
 mod support;
 
-use std::sync::Mutex;
+use std::sync::{Mutex, Once};
 
 use support::*;
 
@@ -26,6 +27,15 @@ impl log::Log for Capture {
     }
 
     fn flush(&self) {}
+}
+
+/// Installs the capture, once for the binary, whichever test comes first.
+fn capture() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Debug);
+    });
 }
 
 fn lines_for(id: &str) -> Vec<String> {
@@ -57,8 +67,7 @@ fn req_id(text: &str) -> String {
 
 #[test]
 fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Debug);
+    capture();
     let server = Server::start(|_| Reply::ok("0123456789"));
     let http = Http::builder().workers(2).build().unwrap();
 
@@ -150,6 +159,33 @@ fn lines_name_the_thread_and_the_request_and_keep_secrets_out() {
             .iter()
             .any(|l| l.contains(" started GET ") && l.ends_with("(attempt 2)")),
         "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_saved_cookie_a_header_cannot_carry_is_skipped_with_a_warning() {
+    capture();
+    let jar = asynchttp::CookieJar::new();
+    jar.add("http://skipped.test/", "session=s1").unwrap();
+    jar.add("http://skipped.test/", "e=5").unwrap();
+    let mut saved = Vec::new();
+    jar.save_json(&mut saved).unwrap();
+    let text = String::from_utf8(saved).unwrap();
+    let edited = text.replace("\"e=5", "\"e=5\\r\\nX-Injected: add");
+    let loaded = asynchttp::CookieJar::load_json(edited.as_bytes()).unwrap();
+    assert_eq!(loaded.len(), 1);
+    let lines = LINES.lock().unwrap();
+    let warned: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("skipped.test"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{lines:#?}");
+    assert!(
+        warned[0].starts_with("WARN asynchttp::cookies [")
+            && warned[0].contains("cookie jar: a saved cookie of \"skipped.test\" is skipped: ")
+            && !warned[0].contains("Injected"),
+        "{}",
+        warned[0]
     );
 }
 
