@@ -275,6 +275,9 @@ impl HttpBuilder {
     /// place in the pool, and never holds up requests to other hosts. The time it waits
     /// does not count against its timeout, which starts when it is let through.
     ///
+    /// A text given to [`HostLimits::host`] that names no host makes
+    /// [`build`](Self::build) fail with [`Error::Init`].
+    ///
     /// ```
     /// use asynchttp::{HostLimits, Http};
     ///
@@ -590,7 +593,7 @@ impl HttpBuilder {
     /// # Errors
     ///
     /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
-    /// exist, or the transport cannot be set up.
+    /// exist, a [`HostLimits::host`] names no host, or the transport cannot be set up.
     ///
     /// # Examples
     ///
@@ -611,6 +614,11 @@ impl HttpBuilder {
         {
             return Err(Error::Init {
                 reason: "the timeout must be more than zero".to_owned(),
+            });
+        }
+        if let Some(reason) = self.per_host.refused() {
+            return Err(Error::Init {
+                reason: format!("per_host: HostLimits::host: {reason}"),
             });
         }
         let owns_pool = self.pool.is_none();
