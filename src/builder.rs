@@ -281,10 +281,11 @@ impl HttpBuilder {
     /// ```
     /// use asynchttp::{HostLimits, Http};
     ///
-    /// // At most 4 requests at once per host, 10 a second, fewer while a host says 429.
+    /// // At most 4 requests at once per host, never more than 10 in a second, fewer while
+    /// // a host says 429.
     /// let http = Http::builder()
     ///     .workers(64)
-    ///     .per_host(HostLimits::new().in_flight(4).rate(10.0, 10).adaptive(true))
+    ///     .per_host(HostLimits::new().in_flight(4).rate(10.0, 1).adaptive(true))
     ///     .build()?;
     /// # drop(http);
     /// # Ok::<(), asynchttp::Error>(())

@@ -30,8 +30,9 @@ use crate::sync::lock;
 ///
 /// # Examples
 ///
-/// A polite crawler: four requests to a host at once at most, two a second at most, and
-/// slower while the host says it is overloaded. The limits are given to the client with
+/// A polite crawler: four requests to a host at once at most, two a second at most (a
+/// burst of 1: never more than two in any second; see [`rate`](Self::rate)), and slower
+/// while the host says it is overloaded. The limits are given to the client with
 /// `HttpBuilder::per_host`.
 ///
 /// ```
@@ -77,6 +78,16 @@ impl HostLimits {
     /// most `burst` at once after the host has been idle: a token bucket per host that
     /// holds `burst` tokens (0 is taken as 1), starts full, and refills at `per_second`
     /// tokens a second; each request takes one as it starts.
+    ///
+    /// The burst comes on top of the rate: in any span of `w` seconds, fewer than
+    /// `burst + per_second × w` requests of a host start. `rate(5.0, 5)` lets 5 go at once
+    /// after a rest, then one every 200 ms: up to 9 in the first second. To keep within a
+    /// server's "N requests a second" in every one-second window, give a burst of 1:
+    /// `rate(N, 1)` starts one request every 1/N s, never more than N in any second. What
+    /// the server sees is shifted by the network: a request that also opens a connection
+    /// arrives a little later after its start than those after it, so a server that counts
+    /// arrivals strictly over a sliding second may now and then see N + 1. Against such a
+    /// server, leave a margin: `rate(0.9 * N, 1)`.
     ///
     /// A rate that is not a positive finite number (0, negative, infinite, NaN) sets no
     /// rate limit, and removes one set before. The gap between two requests is counted in

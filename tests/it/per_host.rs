@@ -122,6 +122,39 @@ fn a_host_limit_that_names_no_host_is_refused_at_build() {
 }
 
 #[test]
+fn a_burst_of_one_keeps_to_n_a_second_where_a_full_burst_goes_over() {
+    // The same 5 a second, with a burst of 1 and of 5, eight requests each, side by side:
+    // how many the server sees in the first second after the first.
+    let first_second = |burst: u32| {
+        let (server, arrivals) = timed_server(|| Reply::ok("x"));
+        let http = Http::builder()
+            .workers(8)
+            .per_host(HostLimits::new().rate(5.0, burst))
+            .build()
+            .unwrap();
+        let batch = http.batch((0..8).map(|i| server.url(&format!("/{i}"))));
+        std::thread::spawn(move || {
+            batch.join_all();
+            drop(http);
+            assert_eq!(batch.progress().succeeded(), 8);
+            let arrivals = arrivals.lock().unwrap();
+            let start = arrivals[0];
+            let counted = arrivals
+                .iter()
+                .filter(|&&t| t - start < Duration::from_secs(1));
+            (counted.count(), server)
+        })
+    };
+    let (one, five) = (first_second(1), first_second(5));
+    let (one, _) = one.join().unwrap();
+    let (five, _) = five.join().unwrap();
+    // A burst of 1: one every 200 ms, five in a second (six, if the first was slow to
+    // arrive). A burst of 5: five at once, then one every 200 ms, all eight well within it.
+    assert!(one <= 6, "burst 1: {one} in the first second");
+    assert!(five >= 7, "burst 5: {five} in the first second");
+}
+
+#[test]
 fn ten_thousand_urls_over_fifty_hosts_one_limited_to_two_a_second() {
     let hosts = ManyHosts::start(50);
     let limited = 49;
