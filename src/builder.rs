@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use isahc::http::HeaderValue;
-
 use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::{Cache, FileCache};
@@ -16,6 +14,7 @@ use crate::cookies::CookieJar;
 use crate::deadline;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
+use crate::request;
 use crate::retry::{Budget, Retry, RetryBudget};
 use crate::shutdown::Gate;
 use crate::transport::proxy::ProxyInfo;
@@ -652,11 +651,10 @@ impl HttpBuilder {
             connect_timeout,
             proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
             max_body_size: self.max_body_size,
-            user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t'])).map_err(
-                |_| Error::Init {
-                    reason: "control character in the user agent".to_owned(),
-                },
-            )?,
+            user_agent: request::header_value(self.user_agent.trim_matches([' ', '\t']))
+                .ok_or_else(|| Error::Init {
+                    reason: "control character or one outside ASCII in the user agent".to_owned(),
+                })?,
             tls: self.tls,
             cookies: match self.cookies {
                 None => None,

@@ -15,7 +15,7 @@ use cookie_store::{Cookie, CookieError, CookieStore};
 use isahc::http::HeaderValue;
 use url::Url;
 
-use crate::request::sendable;
+use crate::request::{header_value, sendable};
 use crate::{Error, logs, sync};
 
 /// Cookies kept between requests, as a browser keeps them: what servers set with
@@ -326,7 +326,7 @@ impl CookieJar {
         if line.is_empty() {
             return None;
         }
-        HeaderValue::from_str(&line).ok()
+        header_value(&line)
     }
 
     /// Stores the cookies of a response's `Set-Cookie` lines, received from `url`. Lines

@@ -64,6 +64,31 @@ fn a_stale_entry_is_revalidated_and_a_304_served_from_the_cache() {
 }
 
 #[test]
+fn a_validator_the_transport_cannot_send_back_is_left_out() {
+    // The ETag goes out as UTF-8 and comes back as characters outside ASCII.
+    let server = Server::start(|_| {
+        Reply::ok("version 1")
+            .header("ETag", "\"caf\u{e9}\"")
+            .header("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
+            .header("Cache-Control", "max-age=0")
+    });
+    let (http, _) = cached_http();
+    get(&http, &server.url("/etag"));
+    let (second, content) = get(&http, &server.url("/etag"));
+    assert_eq!(
+        (second.status, content.as_slice()),
+        (200, &b"version 1"[..])
+    );
+    assert_eq!(server.hits(), 2);
+    let revalidation = &server.received()[1];
+    assert!(revalidation.header("if-none-match").is_none());
+    assert_eq!(
+        revalidation.header("if-modified-since"),
+        Some("Wed, 21 Oct 2015 07:28:00 GMT")
+    );
+}
+
+#[test]
 fn a_cached_response_keeps_repeated_headers_apart() {
     let server = Server::start(|_| {
         with_cookies(Reply::ok("with cookies")).header("Cache-Control", "max-age=600")
