@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::exchange::Exchange;
-use crate::hosts::{Admit, HostLimits, Hosts, Outcome, Released};
+use crate::hosts::{self, Admit, HostLimits, Hosts, Outcome, Released};
 use crate::pool::{PoolRef, Task};
 use crate::{Error, retry};
 
@@ -46,12 +46,7 @@ impl HostGate {
     /// The limits `key` (`host:port`) goes by: its own, by name and port or name alone,
     /// else everyone's; as [`HostLimits::for_host`] says.
     fn hosts(&self, key: &str) -> &Hosts<Arc<Task>> {
-        let name = key.rsplit_once(':').map_or(key, |(name, _)| name);
-        let own = |wanted: &str| self.own.iter().find(|(h, _)| h == wanted);
-        match own(key).or_else(|| own(name)) {
-            Some((_, hosts)) => hosts,
-            None => &self.hosts,
-        }
+        hosts::own_for(&self.own, key).unwrap_or(&self.hosts)
     }
 
     /// Lets `task` through for its host now, giving it back to queue, or keeps it in the

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use isahc::http::HeaderValue;
-
 use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::{Cache, FileCache};
@@ -310,13 +308,17 @@ impl HttpBuilder {
     /// place in the pool, and never holds up requests to other hosts. The time it waits
     /// does not count against its timeout, which starts when it is let through.
     ///
+    /// A text given to [`HostLimits::host`] that names no host makes
+    /// [`build`](Self::build) fail with [`Error::Init`].
+    ///
     /// ```
     /// use asynchttp::{HostLimits, Http};
     ///
-    /// // At most 4 requests at once per host, 10 a second, fewer while a host says 429.
+    /// // At most 4 requests at once per host, never more than 10 in a second, fewer while
+    /// // a host says 429.
     /// let http = Http::builder()
     ///     .workers(64)
-    ///     .per_host(HostLimits::new().in_flight(4).rate(10.0, 10).adaptive(true))
+    ///     .per_host(HostLimits::new().in_flight(4).rate(10.0, 1).adaptive(true))
     ///     .build()?;
     /// # drop(http);
     /// # Ok::<(), asynchttp::Error>(())
@@ -626,7 +628,7 @@ impl HttpBuilder {
     /// # Errors
     ///
     /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
-    /// exist, or the transport cannot be set up.
+    /// exist, a [`HostLimits::host`] names no host, or the transport cannot be set up.
     ///
     /// # Examples
     ///
@@ -656,6 +658,11 @@ impl HttpBuilder {
             .map_err(|reason| Error::Init {
                 reason: reason.to_owned(),
             })?;
+        if let Some(reason) = self.per_host.refused() {
+            return Err(Error::Init {
+                reason: format!("per_host: HostLimits::host: {reason}"),
+            });
+        }
         let owns_pool = self.pool.is_none();
         let pool = match (self.pool, self.queue) {
             (Some(_), Some(_)) => {
@@ -687,9 +694,10 @@ impl HttpBuilder {
                 connect_timeout,
                 proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
                 max_body_size: self.max_body_size,
-                user_agent: HeaderValue::from_str(self.user_agent.trim_matches([' ', '\t']))
-                    .map_err(|_| Error::Init {
-                        reason: "control character in the user agent".to_owned(),
+                user_agent: request::header_value(self.user_agent.trim_matches([' ', '\t']))
+                    .ok_or_else(|| Error::Init {
+                        reason: "control character or one outside ASCII in the user agent"
+                            .to_owned(),
                     })?,
                 tls: self.tls,
                 cookies: match self.cookies {

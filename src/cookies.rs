@@ -1,6 +1,7 @@
 //! The cookie jar: cookies an [`Http`](crate::Http) keeps between requests when it has one
 //! (httplib2 has none, and none is kept by default). The rules of RFC 6265 are
-//! `cookie_store`'s; this file only shares the store and turns it into headers.
+//! `cookie_store`'s; this file only shares the store, keeps out the cookies a `Cookie`
+//! header could not carry, and turns the others into headers.
 //!
 //! The store sits behind a mutex that is held to read or to store, never across I/O: a
 //! `Cookie` header is made and a response's cookies are stored with the lock taken once
@@ -14,7 +15,8 @@ use cookie_store::{Cookie, CookieError, CookieStore};
 use isahc::http::HeaderValue;
 use url::Url;
 
-use crate::{Error, sync};
+use crate::request::{header_value, sendable};
+use crate::{Error, logs, sync};
 
 /// Cookies kept between requests, as a browser keeps them: what servers set with
 /// `Set-Cookie` is sent back with `Cookie` to the URLs the cookie's rules allow.
@@ -41,6 +43,15 @@ use crate::{Error, sync};
 /// - a `Domain` that is a public suffix (`com`, `co.uk`) is refused only when the jar has a
 ///   public suffix list ([`public_suffixes`](Self::public_suffixes)): without one, such a
 ///   cookie is accepted, as reqwest's and ureq's jars accept it.
+///
+/// A cookie whose name or value holds a character a `Cookie` header cannot carry is never
+/// kept: a control character (CR, LF, NUL, DEL and the rest, a tab excepted), for which
+/// RFC 6265bis has a user agent ignore the whole `Set-Cookie`, or a character outside
+/// ASCII, which the transport cannot send. [`add`](Self::add) refuses it,
+/// [`load_json`](Self::load_json) skips it with a warning, and a server's `Set-Cookie`
+/// holding one is ignored (logged at debug level); the other cookies are kept and sent as
+/// ever. RFC 6265's stricter cookie-octets (no space, `"`, `,` or `\`) are what a server
+/// should send; a user agent takes more (§5.2), and those go back as they came.
 ///
 /// As RFC 6265 says, cookies do not tell ports apart: a cookie of `127.0.0.1:8080` goes to
 /// `127.0.0.1:9090` too. Nor do they tell schemes apart, except for `Secure`.
@@ -113,7 +124,9 @@ impl CookieJar {
     /// A jar with the cookies [`save_json`](Self::save_json) wrote, less those that have
     /// expired since. It has no public suffix list.
     ///
-    /// The reader is read to its end before the jar is made.
+    /// The reader is read to its end before the jar is made. A cookie whose name or value
+    /// a `Cookie` header cannot carry (a saved jar edited by hand: see
+    /// [`CookieJar`]) is skipped, with a warning in the log, and the others are loaded.
     ///
     /// # Errors
     ///
@@ -140,6 +153,13 @@ impl CookieJar {
             .map_err(|e| Error::cookie_jar("could not read the saved jar", Some(e.into())))?;
         let cookies: Vec<Cookie<'static>> = serde_json::from_str(&text)
             .map_err(|e| Error::cookie_jar("the saved jar is not valid", Some(e.into())))?;
+        let (cookies, unsendable): (Vec<_>, Vec<_>) = cookies.into_iter().partition(carried);
+        for cookie in &unsendable {
+            logs::warning!(
+                "cookie jar: a saved cookie of {:?} is skipped: {UNSENDABLE}",
+                String::from(&cookie.domain)
+            );
+        }
         let store = CookieStore::from_cookies(cookies.into_iter().map(Ok::<_, CookieError>), false)
             .map_err(|e| Error::cookie_jar("the saved jar is not valid", Some(e.into())))?;
         Ok(CookieJar {
@@ -193,8 +213,11 @@ impl CookieJar {
     ///
     /// # Errors
     ///
-    /// [`Error::CookieJar`] if `url` is not an absolute http or https URL, or the line is
-    /// not a cookie that `url` may set (a `Domain` it does not belong to, a public suffix).
+    /// [`Error::CookieJar`] if `url` is not an absolute http or https URL, the line is not a
+    /// cookie that `url` may set (a `Domain` it does not belong to, a public suffix), or
+    /// its name or value holds a character a `Cookie` header cannot carry: a control
+    /// character (CR, LF, NUL, DEL...; a tab is fine) or one outside ASCII. Nothing is
+    /// stored then, and the cookies already in the jar stay.
     ///
     /// # Examples
     ///
@@ -204,12 +227,20 @@ impl CookieJar {
     /// assert_eq!(jar.cookies_for("https://api.example.com/v1").len(), 1);
     /// assert!(jar.cookies_for("http://api.example.com/v1").is_empty()); // Secure
     /// assert!(jar.add("https://api.example.com/", "token=x; Domain=other.com").is_err());
+    /// assert!(jar.add("https://api.example.com/", "e=5\r\nX-Injected: 1").is_err());
+    /// assert_eq!(jar.len(), 1);
     /// # Ok::<(), asynchttp::Error>(())
     /// ```
     pub fn add(&self, url: &str, set_cookie: &str) -> Result<(), Error> {
         let url = http_url(url)?;
         let refused = |e: CookieError| Error::cookie_jar("the cookie is refused", Some(e.into()));
         let cookie = Cookie::parse(set_cookie.to_owned(), &url).map_err(refused)?;
+        if !carried(&cookie) {
+            return Err(Error::cookie_jar(
+                format!("the cookie is refused: {UNSENDABLE}"),
+                None,
+            ));
+        }
         match sync::lock(&self.store).insert(cookie, &url) {
             // An expired cookie with nothing of its name to delete: nothing to keep.
             Ok(_) | Err(CookieError::Expired) => Ok(()),
@@ -274,34 +305,46 @@ impl CookieJar {
 
     /// The `Cookie` header for a request to `url`, if the jar has cookies for it.
     pub(crate) fn header_for(&self, url: &Url) -> Option<HeaderValue> {
-        let pairs = self.pairs_for(url);
-        let mut line = Vec::new();
-        for (name, value) in &pairs {
-            // Values came in as header text, each byte a char (see `Response`): each char
-            // goes back as its byte. One a header cannot carry (from a hand-edited saved
-            // jar) is left out.
-            let (Some(name), Some(value)) = (latin1(name), latin1(value)) else {
+        let mut line = String::new();
+        for (name, value) in self.pairs_for(url) {
+            // None such is let in; should one be there all the same, it alone is left out,
+            // never the header and the session cookie beside it.
+            if !(sendable(&name) && sendable(&value)) {
+                logs::warning!(
+                    "cookie jar: a cookie for {} is not sent: {UNSENDABLE}",
+                    url.host_str().unwrap_or_default()
+                );
                 continue;
-            };
-            if !line.is_empty() {
-                line.extend_from_slice(b"; ");
             }
-            line.extend_from_slice(&name);
-            line.push(b'=');
-            line.extend_from_slice(&value);
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&name);
+            line.push('=');
+            line.push_str(&value);
         }
         if line.is_empty() {
             return None;
         }
-        HeaderValue::from_bytes(&line).ok()
+        header_value(&line)
     }
 
     /// Stores the cookies of a response's `Set-Cookie` lines, received from `url`. Lines
     /// that are not cookies, or cookies `url` may not set, are dropped, as a browser drops
-    /// them.
+    /// them; so are cookies a `Cookie` header could not carry back.
     pub(crate) fn store<'a>(&self, lines: impl Iterator<Item = &'a str>, url: &Url) {
         let cookies: Vec<Cookie<'static>> = lines
             .filter_map(|line| Cookie::parse(line.to_owned(), url).ok())
+            .filter(|cookie| {
+                let kept = carried(cookie);
+                if !kept {
+                    logs::debug!(
+                        "cookie jar: a cookie set by {} is ignored: {UNSENDABLE}",
+                        url.host_str().unwrap_or_default()
+                    );
+                }
+                kept
+            })
             .collect();
         if cookies.is_empty() {
             return;
@@ -354,11 +397,15 @@ fn http_url(url: &str) -> Result<Url, Error> {
     Ok(parsed)
 }
 
-/// Text whose chars are all bytes (U+0000 to U+00FF), as those bytes; `None` otherwise.
-fn latin1(text: &str) -> Option<Vec<u8>> {
-    text.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect()
+/// Why a cookie is not kept, in [`carried`]'s words.
+const UNSENDABLE: &str = "its name or value holds a control character or one outside ASCII, \
+                          which a Cookie header cannot carry";
+
+/// Whether a `Cookie` header can carry the cookie's name and value back (see
+/// [`CookieJar`]): checked wherever a cookie comes in, so that one cookie never costs the
+/// others their header.
+fn carried(cookie: &Cookie<'_>) -> bool {
+    sendable(cookie.name()) && sendable(cookie.value())
 }
 
 #[cfg(test)]
@@ -440,13 +487,81 @@ mod tests {
         assert_eq!(header(&jar, "http://www.h.test/"), None);
     }
 
+    /// Set-Cookie values that a `Cookie` header cannot carry, each with a control character
+    /// or one outside ASCII, in its value or its name.
+    const UNCARRIED: [&str; 8] = [
+        "e=5\r\nX-Injected: add; Path=/",
+        "e=5\nX-Injected: add",
+        "e=a\rb",
+        "e=a\0b",
+        "e=a\x7fb",
+        "e=a\x01b",
+        "e=caf\u{e9}",
+        "e\x01=1",
+    ];
+
     #[test]
-    fn bytes_outside_ascii_go_back_as_they_came() {
+    fn a_cookie_a_header_cannot_carry_is_refused_and_the_others_still_go() {
         let jar = CookieJar::new();
-        // "é" as one byte, 0xE9, read as ISO-8859-1 text.
-        jar.store(["v=caf\u{e9}"].into_iter(), &url("http://h.test/"));
+        jar.add("http://h.test/", "session=s; Path=/").unwrap();
+        for line in UNCARRIED {
+            let e = jar.add("http://h.test/", line).unwrap_err();
+            assert!(matches!(e, Error::CookieJar { .. }), "{line:?}: {e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!("cookie jar: the cookie is refused: {UNSENDABLE}")
+            );
+        }
+        assert_eq!(jar.len(), 1);
+        assert_eq!(header(&jar, "http://h.test/").as_deref(), Some("session=s"));
+        // A tab, a space, quotes: a header carries them, and they go back as they came.
+        jar.add("http://h.test/", "t=a\tb").unwrap();
+        jar.add("http://h.test/", "q=\"a b\"").unwrap();
         let value = jar.header_for(&url("http://h.test/")).unwrap();
-        assert_eq!(value.as_bytes(), b"v=caf\xe9");
+        assert_eq!(value.as_bytes(), b"q=\"a b\"; session=s; t=a\tb");
+    }
+
+    #[test]
+    fn a_servers_cookie_a_header_cannot_carry_is_ignored_and_the_others_kept() {
+        let jar = CookieJar::new();
+        let lines = std::iter::once("session=s; Path=/").chain(UNCARRIED);
+        jar.store(lines, &url("http://h.test/"));
+        assert_eq!(jar.len(), 1);
+        assert_eq!(header(&jar, "http://h.test/").as_deref(), Some("session=s"));
+    }
+
+    #[test]
+    fn a_saved_cookie_a_header_cannot_carry_is_skipped_and_the_others_loaded() {
+        let jar = CookieJar::new();
+        jar.add("http://h.test/", "session=s; Path=/").unwrap();
+        jar.add("http://h.test/", "e=5; Path=/").unwrap();
+        let mut saved = Vec::new();
+        jar.save_json(&mut saved).unwrap();
+        let text = String::from_utf8(saved).unwrap();
+        // Edited by hand: a JSON string may hold any character, escaped.
+        for edit in [r"e=5\r\nX-Injected: add", r"e=5\u0000", r"e=caf\u00e9"] {
+            let edited = text.replace("\"e=5", &format!("\"{edit}"));
+            assert_ne!(edited, text);
+            let back = CookieJar::load_json(edited.as_bytes()).unwrap();
+            assert_eq!(back.len(), 1, "{edit}");
+            assert_eq!(
+                header(&back, "http://h.test/").as_deref(),
+                Some("session=s"),
+                "{edit}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pair_the_header_cannot_carry_is_left_out_alone() {
+        // Past every check, as no cookie comes in: the header still goes, less that pair.
+        let jar = CookieJar::new();
+        jar.add("http://h.test/", "session=s; Path=/").unwrap();
+        let h = url("http://h.test/");
+        let bad = Cookie::parse("e=5\r\nX-Injected: add; Path=/", &h).unwrap();
+        sync::lock(&jar.store).insert(bad, &h).unwrap();
+        assert_eq!(jar.len(), 2);
+        assert_eq!(header(&jar, "http://h.test/").as_deref(), Some("session=s"));
     }
 
     #[test]

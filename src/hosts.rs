@@ -18,6 +18,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::origin;
 use crate::sync::lock;
 
 /// Limits that apply to each host apart: how many of its requests run at once, how many
@@ -29,8 +30,9 @@ use crate::sync::lock;
 ///
 /// # Examples
 ///
-/// A polite crawler: four requests to a host at once at most, two a second at most, and
-/// slower while the host says it is overloaded. The limits are given to the client with
+/// A polite crawler: four requests to a host at once at most, two a second at most (a
+/// burst of 1: never more than two in any second; see [`rate`](Self::rate)), and slower
+/// while the host says it is overloaded. The limits are given to the client with
 /// `HttpBuilder::per_host`.
 ///
 /// ```
@@ -49,6 +51,9 @@ pub struct HostLimits {
     adaptive: bool,
     /// Hosts with limits of their own, by `host:port` or by host name for every port.
     own: Vec<(String, HostLimits)>,
+    /// Why the first text given to [`host`](Self::host) that names no host was refused:
+    /// `HttpBuilder::build` says so.
+    refused: Option<String>,
 }
 
 impl HostLimits {
@@ -73,6 +78,16 @@ impl HostLimits {
     /// most `burst` at once after the host has been idle: a token bucket per host that
     /// holds `burst` tokens (0 is taken as 1), starts full, and refills at `per_second`
     /// tokens a second; each request takes one as it starts.
+    ///
+    /// The burst comes on top of the rate: in any span of `w` seconds, fewer than
+    /// `burst + per_second × w` requests of a host start. `rate(5.0, 5)` lets 5 go at once
+    /// after a rest, then one every 200 ms: up to 9 in the first second. To keep within a
+    /// server's "N requests a second" in every one-second window, give a burst of 1:
+    /// `rate(N, 1)` starts one request every 1/N s, never more than N in any second. What
+    /// the server sees is shifted by the network: a request that also opens a connection
+    /// arrives a little later after its start than those after it, so a server that counts
+    /// arrivals strictly over a sliding second may now and then see N + 1. Against such a
+    /// server, leave a margin: `rate(0.9 * N, 1)`.
     ///
     /// A rate that is not a positive finite number (0, negative, infinite, NaN) sets no
     /// rate limit, and removes one set before. The gap between two requests is counted in
@@ -112,36 +127,62 @@ impl HostLimits {
         self
     }
 
-    /// Limits for one host instead of these: `host` is a name and port
-    /// (`"api.example.com:443"`, `"127.0.0.1:8080"`), or a name alone for every port of
-    /// it. A name with a port wins over the name alone; the host's own limits replace
-    /// these whole (the limits given here for other hosts are not looked at).
+    /// Limits for one host instead of these. `host` is one of:
+    ///
+    /// - a name or address and a port: `"api.example.com:443"`, `"127.0.0.1:8080"`,
+    ///   `"[::1]:8080"`;
+    /// - a name or address alone, for every port of it: `"api.example.com"`;
+    /// - an http or https URL, for its host and port, the scheme's default port (80, 443)
+    ///   when it gives none: `"https://api.example.com/v1"` is `"api.example.com:443"`.
+    ///   Its path is not looked at: limits are per host.
+    ///
+    /// Names compare as in a request's URL: case aside, and IDNA-encoded. A name with a
+    /// port wins over the name alone; the host's own limits replace these whole (the limits
+    /// given here for other hosts are not looked at). Anything else (an empty text, a
+    /// path, a bad port, a URL of another scheme) names no host: the client is then not
+    /// built, and [`HttpBuilder::build`](crate::HttpBuilder::build) fails with
+    /// [`Error::Init`](crate::Error::Init) saying which text it was.
     ///
     /// ```
-    /// use asynchttp::HostLimits;
+    /// use asynchttp::{HostLimits, Http};
     ///
     /// // Eight at once for any host; the search API, two a second and one at a time.
     /// let limits = HostLimits::new()
     ///     .in_flight(8)
-    ///     .host("search.example.com:443", HostLimits::new().in_flight(1).rate(2.0, 1));
+    ///     .host("search.example.com:443", HostLimits::new().in_flight(1).rate(2.0, 1))
+    ///     .host("http://127.0.0.1:8080/api", HostLimits::new().in_flight(2));
     /// assert_eq!(limits.for_host("search.example.com:443").rate_limit(), Some((2.0, 1)));
+    /// assert_eq!(limits.for_host("https://search.example.com/q").rate_limit(), Some((2.0, 1)));
+    /// assert_eq!(limits.for_host("127.0.0.1:8080").in_flight_cap(), Some(2));
     /// assert_eq!(limits.for_host("www.example.com:443").in_flight_cap(), Some(8));
+    ///
+    /// let garbage = HostLimits::new().host("/api", HostLimits::new().in_flight(1));
+    /// let refused = Http::builder().per_host(garbage).build();
+    /// assert!(matches!(refused, Err(asynchttp::Error::Init { .. })));
     /// ```
     pub fn host(mut self, host: &str, limits: HostLimits) -> Self {
-        let host = host.to_ascii_lowercase();
-        self.own.retain(|(h, _)| *h != host);
-        self.own.push((host, limits));
+        match origin::host_key(host) {
+            Ok(host) => {
+                self.own.retain(|(h, _)| *h != host);
+                self.own.push((host, limits));
+            }
+            Err(reason) => {
+                self.refused.get_or_insert(reason);
+            }
+        }
         self
     }
 
-    /// The limits that apply to `host` (`name:port`): its own if it has some, else these.
+    /// The limits that apply to `host` (in any form [`host`](Self::host) takes): its own
+    /// if it has some, else these.
     pub fn for_host(&self, host: &str) -> &HostLimits {
-        let host = host.to_ascii_lowercase();
-        let name = host
-            .rsplit_once(':')
-            .map_or(host.as_str(), |(name, _)| name);
-        let own = |key: &str| self.own.iter().find(|(h, _)| h == key).map(|(_, l)| l);
-        own(&host).or_else(|| own(name)).unwrap_or(self)
+        let key = origin::host_key(host).unwrap_or_else(|_| host.to_ascii_lowercase());
+        own_for(&self.own, &key).unwrap_or(self)
+    }
+
+    /// Why a text given to [`host`](Self::host) names no host, if one does not.
+    pub(crate) fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 
     /// These limits alone, and the hosts with limits of their own.
@@ -173,6 +214,13 @@ impl HostLimits {
             || self.adaptive
             || self.own.iter().any(|(_, limits)| limits.is_limited())
     }
+}
+
+/// The entry of `own` for `key` (`host:port`): by host and port, else by host alone.
+pub(crate) fn own_for<'a, T>(own: &'a [(String, T)], key: &str) -> Option<&'a T> {
+    let name = key.rsplit_once(':').map_or(key, |(name, _)| name);
+    let find = |wanted: &str| own.iter().find(|(h, _)| h == wanted).map(|(_, t)| t);
+    find(key).or_else(|| find(name))
 }
 
 /// The longest gap between two requests of a host that a rate can set.

@@ -76,12 +76,19 @@
 //! token bucket that a 429 or 503 slows. Neither holds a thread while a request waits: the
 //! pool's timer thread holds every waiting request.
 //!
+//! To match a server's "N requests a second", give the rate a burst of 1: `rate(N, 1)`
+//! never starts more than N of a host's requests in any second (leave a margin, such as
+//! `rate(0.9 * N, 1)`, for a server that counts arrivals strictly over a sliding second:
+//! see [`HostLimits::rate`]). A larger burst comes on top of the rate (fewer than
+//! `burst + N × w` in any `w` seconds): `rate(5.0, 5)` lets 5 go at once after a rest,
+//! then 5 a second, so up to 9 in the first second.
+//!
 //! ```no_run
 //! use asynchttp::{HostLimits, Http, Retry};
 //!
 //! let http = Http::builder()
 //!     .retry(Retry::new(3))
-//!     .per_host(HostLimits::new().in_flight(4).rate(5.0, 5).adaptive(true))
+//!     .per_host(HostLimits::new().in_flight(4).rate(5.0, 1).adaptive(true))
 //!     .build()?;
 //! let (response, _) = http.request("http://127.0.0.1:8080/flaky");
 //! println!("{} after {} attempts", response.status, response.attempts);

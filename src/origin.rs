@@ -1,7 +1,8 @@
 //! Every rule that decides where something may go by the URL it goes to: two URLs share
 //! an origin (credentials and origin-bound headers across redirects, the cache's
 //! invalidation), a `domain` given by the caller names a URL's host (credentials,
-//! client certificates), and the keys and `host:port` texts made from a URL.
+//! client certificates), the keys and `host:port` texts made from a URL, and the host a
+//! caller's text names (per-host limits).
 //!
 //! An origin is scheme, host and port, the default port made explicit (RFC 6454): `http://h`
 //! and `http://h:80` are one origin, `https://h` another. Hosts compare as the URL parser
@@ -33,6 +34,40 @@ pub(crate) fn authority(url: &Url) -> String {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
     }
+}
+
+/// The host a caller's text names, as [`authority`] names a request's host: `host:port`,
+/// or the host alone (any port) when the text gives no port. The text is an http or https
+/// URL (its port, or its scheme's default; its path is not looked at), `host:port`, or
+/// `host`; hosts as the URL parser leaves them (lower-cased, IDNA-encoded, IPv6 in
+/// brackets). `Err` says why the text names no host.
+pub(crate) fn host_key(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.contains("://") {
+        let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{text:?} is not an http or https URL"));
+        }
+        return Ok(authority(&url));
+    }
+    let not_a_host = |why: &str| format!("{text:?} is not a URL, host or host:port: {why}");
+    // The parser would take "/api" for the host "api", and "h:" for "h": a host and port
+    // are nothing more.
+    if text.is_empty() || text.ends_with(':') || text.contains(['/', '\\', '?', '#', '@']) {
+        return Err(not_a_host(
+            "expected a host name or address, then :port if any",
+        ));
+    }
+    let url = Url::parse(&format!("http://{text}/")).map_err(|e| not_a_host(&e.to_string()))?;
+    let host = url.host_str().unwrap_or_default();
+    // The parser drops a port that is http's default: read it back from the text.
+    let port = url
+        .port()
+        .or_else(|| text.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
+    Ok(match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 /// A `domain` as the caller gives it to `add_credentials` or `add_certificate`: `"host"`
@@ -104,6 +139,51 @@ mod tests {
         let unnamed = Domain::new("");
         assert!(unnamed.is_unnamed());
         assert!(!unnamed.names(&url("http://b.example/")));
+    }
+
+    #[test]
+    fn a_hosts_text_is_a_url_a_host_and_port_or_a_host() {
+        for (text, key) in [
+            ("http://127.0.0.1:18101", "127.0.0.1:18101"),
+            ("http://127.0.0.1:18101/api?q=1", "127.0.0.1:18101"),
+            ("HTTPS://API.Example.com/", "api.example.com:443"),
+            ("http://h", "h:80"),
+            ("http://[::1]:8080/", "[::1]:8080"),
+            ("127.0.0.1:18101", "127.0.0.1:18101"),
+            (" Search.Example.com:443 ", "search.example.com:443"),
+            ("h:80", "h:80"),
+            ("h:080", "h:80"),
+            ("h", "h"),
+            ("[::1]", "[::1]"),
+            ("[::1]:80", "[::1]:80"),
+            ("b\u{fc}cher.example", "xn--bcher-kva.example"),
+        ] {
+            assert_eq!(host_key(text).as_deref(), Ok(key), "{text}");
+        }
+        for text in [
+            "",
+            "  ",
+            "/api",
+            "h/api",
+            "h:",
+            "h:99999",
+            "h:port",
+            "h:-1",
+            "::1",
+            "user@h",
+            "h?x",
+            "h#x",
+            "a b",
+            "ftp://h/",
+            "http://",
+            "http://h:99999/",
+        ] {
+            let e = host_key(text).unwrap_err();
+            assert!(e.starts_with(&format!("{:?} is not ", text.trim())), "{e}");
+        }
+        // A URL names the same host as a request to it does.
+        let url = url("http://Example.COM/x");
+        assert_eq!(host_key(url.as_str()), Ok(authority(&url)));
     }
 
     proptest::proptest! {

@@ -341,13 +341,34 @@ fn static_method(method: String) -> Cow<'static, str> {
     }
 }
 
+/// Whether `text` can go out in a header value as it is: visible ASCII, spaces and tabs.
+/// A control (CR, LF, NUL, DEL and the rest) would end or break the header line, and the
+/// transport hands header values to libcurl as ASCII text, so a byte above 0x7E cannot go
+/// either (isahc panics on one).
+pub(crate) fn sendable(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+/// `text` as a header value, if it is [`sendable`].
+pub(crate) fn header_value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok().filter(|_| sendable(text))
+}
+
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| Error::invalid(format!("bad header name {name:?}")))?;
     // httplib2 trims values; CR, LF, NUL and other controls are refused, never folded.
-    let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
-        .map_err(|_| Error::invalid(format!("control character in the value of header {name}")))?;
+    let value =
+        header_value(value.trim_matches([' ', '\t'])).ok_or_else(|| unsendable_header(&name))?;
     Ok((name, value))
+}
+
+/// The error for a header whose value is not [`sendable`].
+pub(crate) fn unsendable_header(name: &HeaderName) -> Error {
+    Error::invalid(format!(
+        "control character or one outside ASCII in the value of header {name}"
+    ))
 }
 
 impl fmt::Debug for Request {
@@ -521,6 +542,7 @@ mod tests {
             Request::get("http://h/").header("X-A", "a\r\nInjected: 1"),
             Request::get("http://h/").header("X-A", "a\nb"),
             Request::get("http://h/").header("X-A", "a\0b"),
+            Request::get("http://h/").header("X-A", "caf\u{e9}"),
             Request::get("http://h/").header("X-A\r\nB", "1"),
             Request::get("http://h/").header("X A", "1"),
         ];

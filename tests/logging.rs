@@ -1,5 +1,6 @@
 //! Log lines: thread-tagged and request-tagged, no header values, bodies or query strings
-//! at DEBUG, and the call site of a request whose error surfaces. A binary of its own, since
+//! at DEBUG, and the call site of a request whose error surfaces; the warning for a saved
+//! cookie that is skipped. A binary of its own, since
 //! it installs the process's logger.
 
 #[path = "it/support.rs"]
@@ -265,6 +266,33 @@ fn a_blocking_wait_on_an_executors_thread_is_told_once_and_names_await() {
         );
         assert!(!lines.is_empty(), "the thread's requests were logged");
     }
+}
+
+#[test]
+fn a_saved_cookie_a_header_cannot_carry_is_skipped_with_a_warning() {
+    capture();
+    let jar = asynchttp::CookieJar::new();
+    jar.add("http://skipped.test/", "session=s1").unwrap();
+    jar.add("http://skipped.test/", "e=5").unwrap();
+    let mut saved = Vec::new();
+    jar.save_json(&mut saved).unwrap();
+    let text = String::from_utf8(saved).unwrap();
+    let edited = text.replace("\"e=5", "\"e=5\\r\\nX-Injected: add");
+    let loaded = asynchttp::CookieJar::load_json(edited.as_bytes()).unwrap();
+    assert_eq!(loaded.len(), 1);
+    let lines = LINES.lock().unwrap();
+    let warned: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("skipped.test"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{lines:#?}");
+    assert!(
+        warned[0].starts_with("WARN asynchttp::cookies [")
+            && warned[0].contains("cookie jar: a saved cookie of \"skipped.test\" is skipped: ")
+            && !warned[0].contains("Injected"),
+        "{}",
+        warned[0]
+    );
 }
 
 /// The logging example's format adds no thread name of its own: each line names its thread

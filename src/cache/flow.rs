@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures_lite::future::block_on;
-use isahc::http::{self, HeaderName, HeaderValue, Method};
+use isahc::http::{self, HeaderName, Method};
 use url::Url;
 
 use super::entry::Entry;
@@ -33,7 +33,7 @@ use crate::logs;
 use crate::method::is_safe;
 use crate::origin;
 use crate::redirect::{self, Network, StoredHops};
-use crate::request::Prepared;
+use crate::request::{self, Prepared};
 use crate::response::http_reason;
 use crate::uri;
 
@@ -193,7 +193,8 @@ fn get(
     let mut added = Vec::new();
     if let (Some(entry), false) = (&validating, own_conditional) {
         for (name, value) in policy::validators(&entry.response, ignore_etag) {
-            if let Ok(value) = HeaderValue::from_str(&value) {
+            // A validator the transport cannot send back (a byte outside ASCII) is left out.
+            if let Some(value) = request::header_value(&value) {
                 let name = HeaderName::from_static(name);
                 added.push(name.clone());
                 req.headers.push((name, value));
@@ -345,7 +346,7 @@ fn unsafe_method(
     let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
     if optimistic && !ignore_etag && !has(req, "if-match") {
         let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
-        if let Some(value) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        if let Some(value) = etag.and_then(|e| request::header_value(&e)) {
             req.headers.push((http::header::IF_MATCH, value));
         }
     }

@@ -57,7 +57,7 @@ use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::method::{is_idempotent, is_safe};
 use crate::pool::PoolRef;
-use crate::request::Prepared;
+use crate::request::{self, Prepared};
 use crate::response::SEPARATOR;
 use crate::{Error, Response, logs, sync};
 
@@ -184,6 +184,15 @@ impl Transport {
         let request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
+        // Every value was checked where it was made (`request::sendable`); isahc panics on
+        // one that is not ASCII text, so one that got past fails its request, not a worker.
+        if let Some(name) = request
+            .headers()
+            .iter()
+            .find_map(|(name, value)| value.to_str().is_err().then_some(name))
+        {
+            return Err(request::unsendable_header(name));
+        }
         let watch = Watch::start(deadline, &self.pool);
         let sent = match &watch {
             None => client.send_async(request).await,

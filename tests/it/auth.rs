@@ -306,3 +306,23 @@ fn r7_hostile_challenges_parse_fast_and_end_with_the_401() {
         assert!(server.hits() <= 3, "{shown}: {} requests", server.hits());
     }
 }
+
+#[test]
+fn a_digest_answer_the_transport_cannot_send_fails_its_request_not_a_worker() {
+    // Digest sends the user name as it is: outside ASCII, it cannot go (isahc panicked).
+    let digest = digest_server("MD5", 1000);
+    let http = Http::new();
+    http.add_credentials("jos\u{e9}", "s3cret", "");
+    let (response, _) = http.request(&digest.server.url("/a"));
+    let e = error(&response);
+    assert!(
+        matches!(e, Error::InvalidRequest { .. }) && e.to_string().contains("authorization"),
+        "{}",
+        e.chain()
+    );
+    assert_eq!(digest.server.hits(), 1, "the challenge only");
+    // The client is whole: the next request goes.
+    http.clear_credentials();
+    let (response, _) = http.request(&digest.server.url("/b"));
+    assert_eq!(wait(&response).unwrap().status, 401);
+}

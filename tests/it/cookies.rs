@@ -1,7 +1,8 @@
 //! The cookie jar against loopback servers that check the `Cookie` headers they get: a
 //! login through a redirect, then drivers and eight workers at once; off by default; the
 //! rules of path, expiry, `Secure` and host; a jar saved and loaded; a caller's own
-//! `Cookie` on redirects; a 401's cookie; the cache.
+//! `Cookie` on redirects; a 401's cookie; the cache; a cookie a header cannot carry,
+//! refused wherever it comes from while the others still go.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -307,6 +308,66 @@ fn a_saved_jar_keeps_the_login_across_a_restart() {
     jar.clear();
     let (response, _) = http.request(&server.url("/protected"));
     assert_eq!(wait(&response).unwrap().status, 401);
+}
+
+/// A cookie whose value would end the `Cookie` header line and start another.
+const INJECTION: &str = "e=5\r\nX-Injected: add; Path=/";
+
+#[test]
+fn a_cookie_a_header_cannot_carry_is_refused_and_the_session_still_goes() {
+    let server = echo(&[]);
+    let jar = CookieJar::new();
+    jar.add(&server.url("/"), "session=s1; Path=/").unwrap();
+    for line in [INJECTION, "e=a\0b", "e=a\x7fb", "e=caf\u{e9}"] {
+        let e = jar.add(&server.url("/"), line).unwrap_err();
+        assert!(matches!(e, asynchttp::Error::CookieJar { .. }), "{e:?}");
+        assert!(e.to_string().contains("cannot carry"), "{e}");
+    }
+    let http = Http::builder().cookie_jar(jar).build().unwrap();
+    assert_eq!(get(&http, &server.url("/check")), "session=s1");
+    let received = server.received();
+    assert!(received.iter().all(|r| r.header("x-injected").is_none()));
+}
+
+#[test]
+fn a_hand_edited_saved_jar_loses_the_bad_cookie_only() {
+    let server = echo(&[]);
+    let jar = CookieJar::new();
+    jar.add(&server.url("/"), "session=s1; Path=/").unwrap();
+    jar.add(&server.url("/"), "e=5; Path=/").unwrap();
+    let dir = TempDir::new("edited-jar");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("cookies.json");
+    jar.save_json(std::fs::File::create(&path).unwrap())
+        .unwrap();
+    // The file edited by hand: the cookie's value now ends the header line.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace("\"e=5", "\"e=5\\r\\nX-Injected: add");
+    assert_ne!(edited, text);
+    std::fs::write(&path, edited).unwrap();
+    let loaded = CookieJar::load_json(std::fs::File::open(&path).unwrap()).unwrap();
+    assert_eq!(loaded.len(), 1);
+    let http = Http::builder().cookie_jar(loaded).build().unwrap();
+    assert_eq!(get(&http, &server.url("/check")), "session=s1");
+}
+
+#[test]
+fn a_servers_cookie_a_header_cannot_carry_is_ignored_and_the_others_kept() {
+    // "café" goes out as UTF-8 and comes back as two characters outside ASCII, which the
+    // transport cannot send back.
+    let server = echo(&[
+        ("/set", "session=s1; Path=/"),
+        ("/set", "name=caf\u{e9}; Path=/"),
+        ("/set", "later=2; Path=/"),
+    ]);
+    let http = Http::builder().cookies(true).build().unwrap();
+    assert_eq!(get(&http, &server.url("/set")), "-");
+    assert_eq!(http.cookie_jar().unwrap().len(), 2);
+    assert_eq!(get(&http, &server.url("/check")), "later=2; session=s1");
+    // On a worker too.
+    let (_, content) =
+        http.send(Request::get(server.url("/check")).callback(|_, _| Ok::<(), std::io::Error>(())));
+    assert_eq!(body(&content), b"later=2; session=s1");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Per-host limits: a cap on requests in flight per host, a rate per host, one host's own
-//! limits, an adaptive rate that a 429 slows; a request held back by its host holds no
-//! thread and never holds up other hosts.
+//! limits (named by host and port or by URL; garbage refused), an adaptive rate that a 429
+//! slows; a request held back by its host holds no thread and never holds up other hosts.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,6 +59,99 @@ fn a_rate_spaces_a_hosts_requests() {
     // Five gaps of at least 200 ms (less a little for the clocks).
     let spread = *arrivals.last().unwrap() - arrivals[0];
     assert!(spread >= Duration::from_millis(950), "{spread:?}");
+}
+
+#[test]
+fn a_hosts_own_limit_given_as_a_url_is_applied() {
+    const DELAY: Duration = Duration::from_millis(200);
+    let (server, arrivals) = timed_server(|| Reply::ok("x").delay(DELAY));
+    // The server's URL, where a host and port were expected: its host and port are meant.
+    let http = Http::builder()
+        .workers(8)
+        .per_host(HostLimits::new().host(&server.url("/"), HostLimits::new().in_flight(1)))
+        .build()
+        .unwrap();
+    let batch = http.batch((0..6).map(|i| server.url(&format!("/{i}"))));
+    // One runs, the others wait in the host's line: six answers take 1.2 s at least.
+    let held = http.held_by_hosts();
+    assert!(held >= 1, "{held} held");
+    batch.join_all();
+    assert_eq!(batch.progress().succeeded(), 6);
+    // Never two at once: each arrived after the one before was answered, and libcurl
+    // never needed a second connection.
+    let arrivals = arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 6);
+    for pair in arrivals.windows(2) {
+        assert!(pair[1] - pair[0] >= DELAY, "{arrivals:?}");
+    }
+    assert!(server.connections() <= 1, "{}", server.connections());
+}
+
+#[test]
+fn a_host_limit_that_names_no_host_is_refused_at_build() {
+    for garbage in [
+        "",
+        "/api",
+        "127.0.0.1:99999",
+        "127.0.0.1:port",
+        "ftp://127.0.0.1/",
+    ] {
+        let limits = HostLimits::new()
+            .in_flight(8)
+            .host(garbage, HostLimits::new().in_flight(1));
+        match Http::builder().per_host(limits).build() {
+            Err(Error::Init { reason, .. }) => {
+                assert!(reason.contains(&format!("{garbage:?} is not ")), "{reason}");
+            }
+            Err(e) => panic!("{garbage:?}: {e:?}"),
+            Ok(_) => panic!("{garbage:?} was taken"),
+        }
+    }
+    // The forms it takes, all at once.
+    let limits = [
+        "127.0.0.1:8080",
+        "localhost",
+        "http://127.0.0.1:8080/api",
+        "[::1]:443",
+    ]
+    .iter()
+    .fold(HostLimits::new(), |limits, host| {
+        limits.host(host, HostLimits::new().in_flight(1))
+    });
+    assert!(Http::builder().per_host(limits).build().is_ok());
+}
+
+#[test]
+fn a_burst_of_one_keeps_to_n_a_second_where_a_full_burst_goes_over() {
+    // The same 5 a second, with a burst of 1 and of 5, eight requests each, side by side:
+    // how many the server sees in the first second after the first.
+    let first_second = |burst: u32| {
+        let (server, arrivals) = timed_server(|| Reply::ok("x"));
+        let http = Http::builder()
+            .workers(8)
+            .per_host(HostLimits::new().rate(5.0, burst))
+            .build()
+            .unwrap();
+        let batch = http.batch((0..8).map(|i| server.url(&format!("/{i}"))));
+        std::thread::spawn(move || {
+            batch.join_all();
+            drop(http);
+            assert_eq!(batch.progress().succeeded(), 8);
+            let arrivals = arrivals.lock().unwrap();
+            let start = arrivals[0];
+            let counted = arrivals
+                .iter()
+                .filter(|&&t| t - start < Duration::from_secs(1));
+            (counted.count(), server)
+        })
+    };
+    let (one, five) = (first_second(1), first_second(5));
+    let (one, _) = one.join().unwrap();
+    let (five, _) = five.join().unwrap();
+    // A burst of 1: one every 200 ms, five in a second (six, if the first was slow to
+    // arrive). A burst of 5: five at once, then one every 200 ms, all eight well within it.
+    assert!(one <= 6, "burst 1: {one} in the first second");
+    assert!(five >= 7, "burst 5: {five} in the first second");
 }
 
 #[test]
