@@ -275,6 +275,45 @@ fn r8_digest_stays_correct_with_eight_workers_and_rotating_nonces() {
     assert!(digest.server.hits() <= 201 * 3, "{}", digest.server.hits());
 }
 
+/// A server that answers every request with a fresh Digest nonce and `stale=true` (and
+/// maybe Basic beside): each scheme is answered once, and the Digest answer sent again
+/// once, for the request as a whole.
+#[test]
+fn an_endless_stale_nonce_costs_one_answer_per_scheme_and_one_sent_again() {
+    for (basic_too, requests) in [(true, 4), (false, 3)] {
+        let issued = AtomicUsize::new(0);
+        let server = Server::start(move |_| {
+            let nonce = issued.fetch_add(1, Ordering::SeqCst);
+            let digest = format!(r#"Digest realm="r", qop="auth", nonce="n{nonce}", stale=true"#);
+            let reply = Reply::new(401, "never").header("WWW-Authenticate", &digest);
+            if basic_too {
+                reply.header("WWW-Authenticate", r#"Basic realm="r""#)
+            } else {
+                reply
+            }
+        });
+        let http = Http::new();
+        http.add_credentials("alice", "s3cret", "");
+        let (response, content) = http.request(&server.url("/"));
+        assert_eq!(wait(&response).unwrap().status, 401);
+        assert_eq!(body(&content), b"never");
+        let sent: Vec<_> = server
+            .received()
+            .iter()
+            .map(|r| {
+                let authorization = r.header("authorization").unwrap_or("none");
+                authorization.split(' ').next().unwrap_or("").to_owned()
+            })
+            .collect();
+        let mut want = vec!["none", "Digest", "Digest"];
+        if basic_too {
+            want.push("Basic");
+        }
+        assert_eq!(sent, want, "basic too: {basic_too}");
+        assert_eq!(server.hits(), requests);
+    }
+}
+
 #[test]
 fn r7_hostile_challenges_parse_fast_and_end_with_the_401() {
     let nbsp = "\u{a0}".repeat(50_000);
