@@ -13,8 +13,9 @@
 
 use super::digest::{DigestState, adopt_next_nonce};
 
-/// The most lines one accepted authorization keeps; past it, requests that find every line
-/// busy still get lines of their own from challenges, but the lines are not kept.
+/// The most lines one accepted authorization keeps: past it, a new line takes the place of
+/// the oldest idle one (more requests than this at once still get nonces of their own from
+/// challenges, at one more round trip each).
 pub(super) const LINES_KEPT: usize = 32;
 
 pub(super) struct Line {
