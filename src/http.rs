@@ -383,6 +383,19 @@ impl Http {
     /// for, never a host reached only through a redirect; otherwise `"host"` or
     /// `"host:port"`. Shared by every clone.
     ///
+    /// Concurrent Digest requests: each nonce the server accepted is sent up front by one
+    /// request at a time, so its counts reach the server in order, as a server that checks
+    /// them wants (Apache's `AuthDigestNcCheck On`). A request that finds every such nonce in
+    /// use goes without an authorization and answers the server's challenge with a nonce of
+    /// its own, which later requests reuse: the first requests that run at once cost one
+    /// more round trip each, and after that each has a nonce to itself. A server that gives
+    /// every challenge the same nonce has it shared, each request with a count of its own.
+    ///
+    /// One request costs at most: the request; after a 401, one answer per credential and
+    /// scheme that applies; and once, a Digest answer sent again when the server says the
+    /// nonce is `stale` or refused a count that may have arrived late. A wrong password ends
+    /// in its 401.
+    ///
     /// ```
     /// let http = asynchttp::Http::new();
     /// http.add_credentials("alice", "s3cret", "");

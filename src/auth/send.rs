@@ -37,12 +37,12 @@ impl Credentials {
             flight = used;
         }
         let sent = transport.send(req, deadline).await;
-        // The response is here: others may use the nonce again.
-        drop(flight);
-        let head = sent?;
-        if let Some(info) = head.response.get("authentication-info") {
-            self.next_nonce(&req.url, info);
+        // The response is here: others may use the nonce again, and the line the request
+        // took goes back, or after a 401 (or a failure) is dropped.
+        if let (Ok(head), Some(flight)) = (&sent, flight) {
+            flight.landed(&head.response);
         }
+        let head = sent?;
         if answering && head.response.status == 401 {
             return self
                 .authenticate(transport, req, asked_for, head, deadline)
@@ -52,8 +52,10 @@ impl Credentials {
     }
 
     /// Answers a 401 with the credentials that apply to this URL, each scheme it offers
-    /// tried once, a Digest answer again while its 401s leave the password in doubt (see
-    /// [`Credentials::retry`]), until one is accepted.
+    /// tried once, until one is accepted; and, once for the whole request, a Digest answer
+    /// again when its 401 leaves the password in doubt (see [`Credentials::retry`]). So a
+    /// server that keeps saying `stale`, and offers Basic beside Digest, sees four requests:
+    /// the request, the Digest answer, that answer sent again, and the Basic answer.
     async fn authenticate(
         &self,
         transport: &Transport,
@@ -63,6 +65,7 @@ impl Credentials {
         deadline: &Deadline,
     ) -> Result<Head, Error> {
         let mut tried = Vec::new();
+        let mut sent_again = false;
         loop {
             let challenges = challenges_of(&head.response);
             let Some(mut attempt) = self.next_attempt(&challenges, &req.url, asked_for, &mut tried)
@@ -83,9 +86,10 @@ impl Credentials {
                     return Ok(head);
                 }
                 let challenges = challenges_of(&head.response);
-                if !self.retry(&mut attempt, flight, &challenges) {
+                if sent_again || !self.retry(&mut attempt, flight, &challenges) {
                     break;
                 }
+                sent_again = true;
             }
         }
     }

@@ -1,8 +1,16 @@
 //! Digest with concurrent requests: nonce counts handed out in one order reach the server
-//! in another. A server that wants them strictly increasing per nonce (as Apache's
-//! `AuthDigestNcCheck On`) refuses the late ones with a fresh nonce; every request with the
-//! right password must still get through, and a wrong password must still end in its 401
-//! after a few requests.
+//! in another. Two kinds of server check them:
+//!
+//! - one that gives every challenge the same nonce and takes only counts above the highest
+//!   it has seen for it (a refusal brings a fresh nonce, with or without `stale`);
+//! - one that checks counts as Apache's mod_auth_digest does with `AuthDigestNcCheck On`:
+//!   every challenge to a request without `opaque` opens a client of its own (its number is
+//!   the opaque) with a nonce of its own; a client takes a count only if it is above the
+//!   highest it took on its newest nonce in use, and refuses any older nonce of its, each
+//!   refusal bringing the client a fresh nonce without `stale`.
+//!
+//! Every request with the right password must get through, and a wrong password must still
+//! end in its 401 after a few requests.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,64 +22,119 @@ use crate::support::*;
 const REALM: &str = "race@test";
 const OPAQUE: &str = "5ccc069c403ebaf9f0171e9517f40e41";
 
-/// How the server refuses a nonce count that is not above the highest it has seen for that
-/// nonce: with a fresh nonce and no more (Apache), or with a fresh nonce and `stale=true`.
+/// How the server keeps its nonces and counts.
 #[derive(Clone, Copy, Debug)]
-enum Refusal {
-    Fresh,
-    Stale,
+enum Nonces {
+    /// One nonce for every challenge, replaced when a count on it is refused; the refusal
+    /// says `stale=true` or not.
+    Shared { stale: bool },
+    /// Apache's clients: one opaque per challenge, the counts of each client checked on the
+    /// newest of its nonces in use.
+    PerClient,
 }
 
 #[derive(Default, Debug, Clone, Copy)]
 struct Counts {
     challenged: usize,
     accepted: usize,
-    /// Valid answers refused for their nonce count.
+    /// Valid answers refused for their nonce count, or for an older nonce of their client.
     out_of_order: usize,
     /// Answers whose hash or fields were wrong.
     wrong: usize,
-    /// Answers with a nonce this server never issued.
+    /// Answers with a nonce this server never issued (to their client).
     unknown_nonce: usize,
 }
 
+/// A nonce issued: to which client (0 for the shared nonce), and when (the issue number).
+#[derive(Clone, Copy)]
+struct Issued {
+    client: u64,
+    serial: u64,
+}
+
+/// The counts taken on one nonce (the shared kind), or by one client (Apache's).
+#[derive(Default)]
+struct Counter {
+    /// The issue number of the nonce whose counts are checked.
+    in_use: u64,
+    /// The highest count taken on it (0 before the first).
+    highest: u32,
+}
+
 struct NcState {
-    /// The highest nonce count accepted for each nonce issued (0 before the first).
-    highest: HashMap<String, u32>,
-    /// The nonce challenges carry; replaced when a count on it is refused.
-    current: String,
-    issued: u64,
+    nonces: Nonces,
+    issued: HashMap<String, Issued>,
+    /// The nonce each client's challenges carry.
+    current: HashMap<u64, String>,
+    counters: HashMap<u64, Counter>,
+    serial: u64,
     counts: Counts,
 }
 
 impl NcState {
-    fn fresh_nonce(&mut self) {
-        self.issued += 1;
+    /// A fresh nonce for `client`, which its challenges carry from now on.
+    fn fresh_nonce(&mut self, client: u64) -> String {
+        self.serial += 1;
         // Opaque-looking and unique: a counter would do, but a nonce is not meant to be read.
-        let nonce = hex(&Md5::digest(format!("nonce {}", self.issued).as_bytes()));
-        self.highest.insert(nonce.clone(), 0);
-        self.current = nonce;
+        let nonce = hex(&Md5::digest(format!("nonce {}", self.serial).as_bytes()));
+        let serial = self.serial;
+        self.issued.insert(nonce.clone(), Issued { client, serial });
+        self.current.insert(client, nonce.clone());
+        nonce
+    }
+
+    /// The client a challenge goes to: the shared one, or a new one per challenge.
+    fn new_client(&mut self) -> u64 {
+        match self.nonces {
+            Nonces::Shared { .. } => {
+                if !self.current.contains_key(&0) {
+                    self.fresh_nonce(0);
+                }
+                0
+            }
+            Nonces::PerClient => {
+                let client = self.current.len() as u64 + 1;
+                self.fresh_nonce(client);
+                client
+            }
+        }
+    }
+
+    fn challenge(&self, client: u64, stale: bool) -> Reply {
+        let nonce = &self.current[&client];
+        let opaque = match self.nonces {
+            Nonces::Shared { .. } => OPAQUE.to_owned(),
+            Nonces::PerClient => format!("{client:x}"),
+        };
+        let mut value = format!(
+            r#"Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, opaque="{opaque}", qop="auth""#
+        );
+        if stale {
+            value.push_str(", stale=true");
+        }
+        Reply::new(401, "authorization required").header("WWW-Authenticate", &value)
     }
 }
 
-/// A Digest server (MD5, `qop=auth`) for `alice:s3cret` that checks every answer in full and
-/// accepts a nonce count only if it is above the highest accepted for its nonce.
+/// A Digest server (MD5, `qop=auth`) for `alice:s3cret` that checks every answer in full,
+/// and its nonce counts as `Nonces` says.
 struct NcServer {
     server: Server,
     state: Arc<Mutex<NcState>>,
 }
 
 impl NcServer {
-    fn start(refusal: Refusal) -> NcServer {
-        let mut state = NcState {
-            highest: HashMap::new(),
-            current: String::new(),
-            issued: 0,
+    fn start(nonces: Nonces) -> NcServer {
+        let state = Arc::new(Mutex::new(NcState {
+            nonces,
+            issued: HashMap::new(),
+            current: HashMap::new(),
+            counters: HashMap::new(),
+            serial: 0,
             counts: Counts::default(),
-        };
-        state.fresh_nonce();
-        let state = Arc::new(Mutex::new(state));
+        }));
         let shared = state.clone();
-        let server = Server::start(move |req| answer(&mut shared.lock().unwrap(), req, refusal));
+        let server = Server::start(move |req| answer(&mut shared.lock().unwrap(), req));
         NcServer { server, state }
     }
 
@@ -84,27 +147,26 @@ impl NcServer {
     }
 }
 
-fn challenge(nonce: &str, stale: bool) -> Reply {
-    let mut value = format!(
-        r#"Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, opaque="{OPAQUE}", qop="auth""#
-    );
-    if stale {
-        value.push_str(", stale=true");
-    }
-    Reply::new(401, "authorization required").header("WWW-Authenticate", &value)
-}
-
-fn answer(st: &mut NcState, req: &Received, refusal: Refusal) -> Reply {
+fn answer(st: &mut NcState, req: &Received) -> Reply {
     let Some(params) = req.header("authorization").and_then(parse_digest) else {
         st.counts.challenged += 1;
-        return challenge(&st.current, false);
+        let client = st.new_client();
+        return st.challenge(client, false);
     };
     let get = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
     let nonce = get("nonce").to_owned();
-    let Some(&highest) = st.highest.get(&nonce) else {
-        st.counts.unknown_nonce += 1;
-        return challenge(&st.current, true);
+    let opaque_client = match st.nonces {
+        Nonces::Shared { .. } => (get("opaque") == OPAQUE).then_some(0),
+        Nonces::PerClient => u64::from_str_radix(get("opaque"), 16).ok(),
     };
+    let issued = st.issued.get(&nonce).copied();
+    let Some(issued) = issued.filter(|i| Some(i.client) == opaque_client) else {
+        // A nonce this client was never given: as a nonce that expired.
+        st.counts.unknown_nonce += 1;
+        let client = st.new_client();
+        return st.challenge(client, true);
+    };
+    let client = issued.client;
     let ha1 = md5_hex(&format!("{}:{REALM}:s3cret", get("username")));
     let ha2 = md5_hex(&format!("{}:{}", req.method, get("uri")));
     let expected = md5_hex(&format!(
@@ -118,26 +180,36 @@ fn answer(st: &mut NcState, req: &Received, refusal: Refusal) -> Reply {
         && get("uri") == req.url
         && get("qop") == "auth"
         && get("algorithm").eq_ignore_ascii_case("MD5")
-        && get("opaque") == OPAQUE
         && get("nc").len() == 8
         && !get("cnonce").is_empty()
         && nc.is_some();
     if !well_formed || get("response") != expected {
         // As Apache: a failed answer gets a new challenge, with a new nonce.
         st.counts.wrong += 1;
-        st.fresh_nonce();
-        return challenge(&st.current, false);
+        st.fresh_nonce(client);
+        return st.challenge(client, false);
     }
     let nc = nc.unwrap_or_default();
-    if nc <= highest {
-        st.counts.out_of_order += 1;
-        // Every request refused on the same nonce gets the same replacement.
-        if nonce == st.current {
-            st.fresh_nonce();
-        }
-        return challenge(&st.current, matches!(refusal, Refusal::Stale));
+    let counter = match st.nonces {
+        Nonces::Shared { .. } => issued.serial,
+        Nonces::PerClient => client,
+    };
+    let counter = st.counters.entry(counter).or_default();
+    if issued.serial > counter.in_use {
+        // A newer nonce (of this client): counts start over, and older ones are done.
+        counter.in_use = issued.serial;
+        counter.highest = 0;
     }
-    st.highest.insert(nonce, nc);
+    if issued.serial < counter.in_use || nc <= counter.highest {
+        st.counts.out_of_order += 1;
+        // Every request refused on the client's current nonce gets the same replacement.
+        if st.current[&client] == nonce {
+            st.fresh_nonce(client);
+        }
+        let stale = matches!(st.nonces, Nonces::Shared { stale: true });
+        return st.challenge(client, stale);
+    }
+    counter.highest = nc;
     st.counts.accepted += 1;
     Reply::ok("in")
 }
@@ -181,9 +253,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// 200 requests at once from 8 workers, all with the right password, and none warmed up:
-/// the first 8 answer the same challenge together.
-fn all_get_through(refusal: Refusal) {
-    let race = NcServer::start(refusal);
+/// the first 8 answer challenges together. Returns the server's counts and the most
+/// requests one URL took.
+fn all_get_through(nonces: Nonces) -> (Counts, usize) {
+    let race = NcServer::start(nonces);
     let http = Http::builder().workers(8).build().unwrap();
     http.add_credentials("alice", "s3cret", "");
     let pairs: Vec<_> = (0..200)
@@ -197,55 +270,78 @@ fn all_get_through(refusal: Refusal) {
     let refused = statuses.iter().filter(|s| **s != 200).count();
     assert_eq!(
         refused, 0,
-        "{refused} of 200 did not get through: {counts:?}"
+        "{nonces:?}: {refused} of 200 did not get through: {counts:?}"
     );
-    assert_eq!(counts.accepted, 200, "{counts:?}");
-    assert_eq!(counts.wrong + counts.unknown_nonce, 0, "{counts:?}");
-    // The challenge (or an answer sent up front), one answer, and at most one answer sent
-    // again, alone with its nonce.
+    assert_eq!(counts.accepted, 200, "{nonces:?}: {counts:?}");
+    assert_eq!(
+        counts.wrong + counts.unknown_nonce,
+        0,
+        "{nonces:?}: {counts:?}"
+    );
     let mut per_url: HashMap<String, usize> = HashMap::new();
     for seen in race.server.received() {
         *per_url.entry(seen.url).or_default() += 1;
     }
     let most = per_url.values().max().copied().unwrap_or_default();
-    assert!(most <= 3, "one request took {most} requests: {counts:?}");
-    log::info!("{refusal:?}: {counts:?}");
+    log::info!("{nonces:?}: {counts:?}, at most {most} requests for one URL");
+    (counts, most)
 }
 
+/// Apache's way: each request goes with a nonce of its own, so no count arrives late, and
+/// only a request that found every nonce in use paid for a challenge (at most one per
+/// worker: each such challenge adds a nonce to the ones in use).
+#[test]
+fn eight_workers_against_counts_checked_per_client_all_get_through_in_order() {
+    init_logging();
+    let (counts, most) = all_get_through(Nonces::PerClient);
+    assert_eq!(counts.out_of_order, 0, "{counts:?}");
+    assert!(counts.challenged <= 8, "{counts:?}");
+    assert!(most <= 2, "one request took {most} requests: {counts:?}");
+}
+
+/// One nonce shared by every request: counts can arrive late, and a request refused for
+/// it is answered again, alone with its nonce. The request (or a challenge), one answer,
+/// and that answer sent again.
 #[test]
 fn eight_workers_with_a_fresh_nonce_on_refusal_all_get_through() {
     init_logging();
-    all_get_through(Refusal::Fresh);
+    let (counts, most) = all_get_through(Nonces::Shared { stale: false });
+    assert!(most <= 3, "one request took {most} requests: {counts:?}");
 }
 
 #[test]
 fn eight_workers_with_a_stale_nonce_on_refusal_all_get_through() {
     init_logging();
-    all_get_through(Refusal::Stale);
+    let (counts, most) = all_get_through(Nonces::Shared { stale: true });
+    assert!(most <= 3, "one request took {most} requests: {counts:?}");
 }
 
 #[test]
 fn a_wrong_password_ends_in_its_401_after_one_answer() {
-    for refusal in [Refusal::Fresh, Refusal::Stale] {
-        let race = NcServer::start(refusal);
+    for nonces in [
+        Nonces::Shared { stale: false },
+        Nonces::Shared { stale: true },
+        Nonces::PerClient,
+    ] {
+        let race = NcServer::start(nonces);
         let http = Http::new();
         http.add_credentials("alice", "guess", "");
         let (response, content) = http.request(&race.url("/docs/x"));
-        assert_eq!(wait(&response).unwrap().status, 401, "{refusal:?}");
+        assert_eq!(wait(&response).unwrap().status, 401, "{nonces:?}");
         assert_eq!(body(&content), b"authorization required");
         let counts = race.counts();
         assert_eq!(
             race.server.hits(),
             2,
-            "{refusal:?}: the challenge and one answer: {counts:?}"
+            "{nonces:?}: the challenge and one answer: {counts:?}"
         );
-        assert_eq!(counts.wrong, 1, "{refusal:?}: {counts:?}");
+        assert_eq!(counts.wrong, 1, "{nonces:?}: {counts:?}");
     }
 }
 
 #[test]
 fn a_wrong_password_from_eight_workers_at_once_stays_bounded() {
-    let race = NcServer::start(Refusal::Fresh);
+    let race = NcServer::start(Nonces::Shared { stale: false });
     let http = Http::builder().workers(8).build().unwrap();
     http.add_credentials("alice", "guess", "");
     let pairs: Vec<_> = (0..40)
