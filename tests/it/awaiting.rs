@@ -2,7 +2,7 @@
 //! the runtime's threads keep running while requests are awaited, and while a client is
 //! dropped.
 
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::mem::discriminant;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,13 +13,6 @@ use futures_util::future::join_all;
 use tokio::time::MissedTickBehavior;
 
 use crate::support::*;
-
-/// Awaits `future` for [`BOUND`] at most.
-async fn bounded<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(BOUND, future)
-        .await
-        .unwrap_or_else(|_| panic!("not done within {BOUND:?}"))
-}
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

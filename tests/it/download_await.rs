@@ -2,7 +2,7 @@
 //! its progress can be awaited by many tasks at once without a lost wake-up, and updates
 //! asked for once per interval come far fewer than the chunks.
 
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::io::{self, Write};
 use std::mem::discriminant;
 use std::sync::Arc;
@@ -14,13 +14,6 @@ use asynchttp::{Destination, Download, Downloaded, Transferred};
 use futures_util::future::join_all;
 
 use crate::support::*;
-
-/// Awaits `future` for [`BOUND`] at most.
-async fn bounded<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(BOUND, future)
-        .await
-        .unwrap_or_else(|_| panic!("not done within {BOUND:?}"))
-}
 
 fn multi_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

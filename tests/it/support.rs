@@ -634,6 +634,27 @@ pub fn read_head(stream: &mut TcpStream) -> Vec<u8> {
     head
 }
 
+/// Holds a connection open without answering: reads and drops whatever comes until the
+/// peer closes, or `BOUND` passes.
+pub fn hold(stream: &mut TcpStream) {
+    let _ = stream.set_read_timeout(Some(BOUND));
+    let until = Instant::now() + BOUND;
+    let mut sink = [0u8; 1024];
+    while Instant::now() < until {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => return,
+        }
+    }
+}
+
+/// Awaits `future` for [`BOUND`] at most.
+pub async fn bounded<F: std::future::Future>(future: F) -> F::Output {
+    tokio::time::timeout(BOUND, future)
+        .await
+        .unwrap_or_else(|_| panic!("not done within {BOUND:?}"))
+}
+
 /// Writes, ignoring a peer that has gone.
 pub fn send(stream: &mut TcpStream, bytes: &[u8]) {
     let _ = stream.write_all(bytes);
