@@ -21,14 +21,6 @@ fn current_thread() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .expect("tokio runtime")
-}
-
 /// A task on the current runtime that ticks every 10 ms and counts its ticks. A missed
 /// tick is not made up for later, so a blocked thread shows as ticks missing, not as a
 /// burst once it is free again.

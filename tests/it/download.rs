@@ -13,13 +13,6 @@ use asynchttp::{Destination, Downloaded};
 
 use crate::support::*;
 
-/// A body no two places of which look alike: a misplaced chunk shows.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i % 251) as u8 ^ (i / 251) as u8)
-        .collect()
-}
-
 fn part(path: &std::path::Path) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".part");

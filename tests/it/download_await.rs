@@ -15,21 +15,6 @@ use futures_util::future::join_all;
 
 use crate::support::*;
 
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .expect("tokio runtime")
-}
-
-/// A body no two places of which look alike.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i % 251) as u8 ^ (i / 251) as u8)
-        .collect()
-}
-
 /// Serves `len` bytes of [`pattern`] with their length.
 fn serving(len: usize) -> Server {
     let body = pattern(len);

@@ -648,6 +648,22 @@ pub fn hold(stream: &mut TcpStream) {
     }
 }
 
+/// A tokio runtime of two worker threads, for tests that await.
+pub fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A body no two places of which look alike: a misplaced chunk shows.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i % 251) as u8 ^ (i / 251) as u8)
+        .collect()
+}
+
 /// Awaits `future` for [`BOUND`] at most.
 pub async fn bounded<F: std::future::Future>(future: F) -> F::Output {
     tokio::time::timeout(BOUND, future)
