@@ -382,7 +382,7 @@ impl<'a> IntoFuture for &'a Download {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     use std::borrow::Cow;
@@ -391,9 +391,9 @@ mod tests {
 
     use crate::lazy::{self, Made, Promise};
 
-    /// Counts its wakes.
+    /// A waker that counts its wakes.
     #[derive(Default)]
-    struct Counter(AtomicUsize);
+    pub(crate) struct Counter(AtomicUsize);
 
     impl Wake for Counter {
         fn wake(self: Arc<Self>) {
@@ -406,12 +406,12 @@ mod tests {
     }
 
     impl Counter {
-        fn woken(&self) -> usize {
+        pub(crate) fn woken(&self) -> usize {
             self.0.load(Ordering::SeqCst)
         }
     }
 
-    fn counter() -> (Arc<Counter>, Waker) {
+    pub(crate) fn counter() -> (Arc<Counter>, Waker) {
         let counter = Arc::new(Counter::default());
         (counter.clone(), Waker::from(counter))
     }

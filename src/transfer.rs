@@ -351,24 +351,9 @@ impl fmt::Debug for ProgressChanged {
 mod tests {
     use super::*;
 
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::Wake;
     use std::thread;
 
-    /// Counts its wakes.
-    #[derive(Default)]
-    struct Counter(AtomicUsize);
-
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counter() -> (Arc<Counter>, Waker) {
-        let counter = Arc::new(Counter::default());
-        (counter.clone(), Waker::from(counter))
-    }
+    use crate::future::tests::counter;
 
     fn poll(future: &mut ProgressChanged, waker: &Waker) -> Poll<Transferred> {
         Pin::new(future).poll(&mut Context::from_waker(waker))
@@ -384,9 +369,9 @@ mod tests {
         assert_eq!(transfer.awaiting(), 1, "one entry, however often polled");
         transfer.set_total(Some(1000));
         transfer.set_bytes(100);
-        assert_eq!(counter.0.load(Ordering::SeqCst), 0, "not past 100 yet");
+        assert_eq!(counter.woken(), 0, "not past 100 yet");
         transfer.set_bytes(101);
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(counter.woken(), 1);
         let Poll::Ready(seen) = poll(&mut future, &waker) else {
             panic!("ready once past")
         };
@@ -406,18 +391,10 @@ mod tests {
         for bytes in 1..=100 {
             transfer.set_bytes(bytes);
         }
-        assert_eq!(
-            counter.0.load(Ordering::SeqCst),
-            0,
-            "no wake within the minute"
-        );
+        assert_eq!(counter.woken(), 0, "no wake within the minute");
         assert!(poll(&mut future, &waker).is_pending());
         transfer.end();
-        assert_eq!(
-            counter.0.load(Ordering::SeqCst),
-            1,
-            "the end is due at once"
-        );
+        assert_eq!(counter.woken(), 1, "the end is due at once");
         let Poll::Ready(seen) = poll(&mut future, &waker) else {
             panic!("ready at the end")
         };
