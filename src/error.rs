@@ -457,6 +457,13 @@ impl Error {
         }
     }
 
+    /// The error of a request whose own code panicked, outside any callback.
+    pub(crate) fn worker_panicked() -> Self {
+        Error::Worker {
+            reason: "it panicked while running this request".to_owned(),
+        }
+    }
+
     pub(crate) fn callback_panicked(payload: &(dyn std::any::Any + Send)) -> Self {
         let text = payload
             .downcast_ref::<&str>()

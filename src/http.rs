@@ -13,7 +13,8 @@ use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot, Watcher};
 use crate::pool::{self, WorkerPool};
-use crate::{CookieJar, Error, Request, Response, logs, run, shutdown};
+use crate::run::{self, AsIs, Finish};
+use crate::{CookieJar, Error, Request, Response, logs, shutdown};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
 /// and blocks only when its result is read.
@@ -121,7 +122,7 @@ impl Http {
     /// ```
     #[track_caller]
     pub fn send(&self, req: Request) -> (LazyResponse, LazyContent) {
-        lazy::pair(self.submit(req, Location::caller(), true, Ok))
+        lazy::pair(self.submit(req, Location::caller(), AsIs))
     }
 
     /// As [`send`](Self::send), with `watcher` told of the request's retries and outcome
@@ -139,9 +140,8 @@ impl Http {
             pool,
             req,
             location,
-            true,
             Some(watcher),
-            Ok,
+            AsIs,
         ))
     }
 
@@ -190,7 +190,7 @@ impl Http {
         let landed = transfer.clone();
         let finish =
             move |exchange: Exchange| Ok(landed.downloaded(exchange.response, exchange.content));
-        let outcome = Lazy::new(self.submit(req, Location::caller(), false, finish));
+        let outcome = Lazy::new(self.submit(req, Location::caller(), finish));
         Download::new(outcome, transfer)
     }
 
@@ -219,7 +219,7 @@ impl Http {
             Ok(Err(e)) => Err(Error::from_callback(e.into())),
             Err(panic) => Err(Error::callback_panicked(&*panic)),
         };
-        Lazy::new(self.submit(req, Location::caller(), false, finish))
+        Lazy::new(self.submit(req, Location::caller(), finish))
     }
 
     /// Sends a request and decodes its body as JSON on the worker (with the `json`
@@ -254,7 +254,7 @@ impl Http {
             serde_json::from_slice(&exchange.content)
                 .map_err(|e| Error::json(exchange.response.status, e))
         };
-        Lazy::new(self.submit(req, Location::caller(), false, decode))
+        Lazy::new(self.submit(req, Location::caller(), decode))
     }
 
     /// As [`send_json`](Self::send_json), and keeps the response beside the value: its
@@ -281,7 +281,7 @@ impl Http {
             Ok(value) => Ok((exchange.response, value)),
             Err(e) => Err(Error::json(exchange.response.status, e)),
         };
-        Lazy::new(self.submit(req, Location::caller(), false, decode))
+        Lazy::new(self.submit(req, Location::caller(), decode))
     }
 
     /// A GET request.
@@ -517,19 +517,17 @@ impl Http {
         &self,
         req: Request,
         location: &'static Location<'static>,
-        plain: bool,
         finish: F,
     ) -> Arc<Slot<T>>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+        F: Finish<T>,
     {
         run::submit(
             &self.handle.client,
             &self.handle.pool,
             req,
             location,
-            plain,
             None,
             finish,
         )

@@ -13,9 +13,12 @@
 //!    first passes its host's ([`admission`]): held back, it waits in its host's line and
 //!    is queued when the host lets it through.
 //!
-//! On a driver, in [`RequestJob::drive`], as a future among many, for a request with
-//! nothing in it that may block (no callback or function of the caller's, no cache, no
-//! credentials); on a worker thread, in [`RequestJob::run`], for any other:
+//! Then the life of the request, steps 4 to 9, one `async fn` ([`RequestJob::life`]) that
+//! reads top to bottom. Which thread runs it is decided in one place
+//! ([`Job::drivable`](crate::pool::Job)): a driver polls it as a future among many when
+//! nothing in it may block (no callback or function of the caller's, no download, no
+//! cache, no credentials); a worker thread blocks on the same future for any other. Its
+//! panics are caught in one place too ([`RequestJob::live`]).
 //!
 //! 4. The deadline starts: the whole request shares it from here, every attempt of it.
 //! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
@@ -32,12 +35,12 @@
 //!    waits meanwhile.
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
-//! 7. The request's callback runs, its panic caught (on a worker only).
+//! 7. The request's callback runs, its panic caught (never on a driver).
 //! 8. The `finished` or `failed` line is logged (with the request's [`Timings`](crate::Timings)), the
 //!    request gives back its host's place, and the slot is filled: every wait on the pair
 //!    returns.
-//! 9. A stale answer given within `stale-while-revalidate` is refreshed, on the worker,
-//!    after the caller has it ([`flow::refresh`]).
+//! 9. A stale answer given within `stale-while-revalidate` is refreshed after the caller
+//!    has it ([`flow::refresh`]).
 //!
 //! The job's `fail` is the other end: a request the pool never ran (cancelled, or the pool
 //! stopped) has its slot filled with that error.
@@ -70,21 +73,54 @@ use crate::{Error, Request, logs, origin, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Steps 1 to 3: checks `req`, answers it from the cache or queues it. `plain` is true
-/// for the pair, whose outcome needs no user code: a fresh cache entry then answers it
-/// right here, without a worker. `finish` turns the exchange into the slot's value.
+/// What turns a request's exchange into the value its slot holds, and whether that may run
+/// where nothing may block: on a driver, or on the submitting thread for a fresh cache entry.
+pub(crate) trait Finish<T>: Send + 'static {
+    /// It runs none of the caller's code and never blocks.
+    const ON_ANY_THREAD: bool;
+
+    /// The slot's value, from the request's final exchange.
+    fn finish(self, exchange: Exchange) -> Result<T, Error>;
+}
+
+/// The pair's finish: the exchange as it came.
+pub(crate) struct AsIs;
+
+impl Finish<Exchange> for AsIs {
+    const ON_ANY_THREAD: bool = true;
+
+    fn finish(self, exchange: Exchange) -> Result<Exchange, Error> {
+        Ok(exchange)
+    }
+}
+
+/// A function's finish (the caller's own, a download's landing, JSON decoding): it may block
+/// or take long, so it runs on a worker.
+impl<T, F> Finish<T> for F
+where
+    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+{
+    const ON_ANY_THREAD: bool = false;
+
+    fn finish(self, exchange: Exchange) -> Result<T, Error> {
+        self(exchange)
+    }
+}
+
+/// Steps 1 to 3: checks `req`, answers it from the cache or queues it. `finish` turns the
+/// exchange into the slot's value; one that runs on any thread lets a fresh cache entry
+/// answer right here, without a worker.
 pub(crate) fn submit<T, F>(
     client: &Arc<Client>,
     pool: &WorkerPool,
     req: Request,
     location: &'static Location<'static>,
-    plain: bool,
     watcher: Option<Arc<dyn Watcher<T>>>,
     finish: F,
 ) -> Arc<Slot<T>>
 where
     T: Send + Sync + 'static,
-    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+    F: Finish<T>,
 {
     let watched = |slot: Arc<Slot<T>>| {
         if let Some(watcher) = watcher.clone() {
@@ -128,7 +164,7 @@ where
         location,
     };
     // 2. A fresh cache entry answers at once.
-    if let (true, None, Some(cache)) = (plain, &prepared.callback, &client.cache) {
+    if let (true, None, Some(cache)) = (F::ON_ANY_THREAD, &prepared.callback, &client.cache) {
         let started = Instant::now();
         if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
             exchange.response.elapsed = started.elapsed();
@@ -140,7 +176,7 @@ where
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
             );
-            return watched(Slot::filled(made, finish(exchange)));
+            return watched(Slot::filled(made, finish.finish(exchange)));
         }
     }
     // 3. Queued.
@@ -159,7 +195,6 @@ where
         prepared,
         promise: Promise::new(slot.clone()),
         finish,
-        plain,
         retried: None,
         host: host
             .as_ref()
@@ -211,8 +246,6 @@ struct RequestJob<T, F> {
     prepared: Prepared,
     promise: Promise<T>,
     finish: F,
-    /// A pair's job: `finish` runs no user code.
-    plain: bool,
     /// Set once the request is sent again: what its earlier attempts leave it.
     retried: Option<Box<Retried>>,
     /// Its place with its host, when the client limits hosts.
@@ -228,23 +261,10 @@ struct Retried {
     first: Instant,
 }
 
-impl<T, F> RequestJob<T, F> {
-    /// Step 4, on a driver or a worker alike: the request's id, its start (the `started`
-    /// line, its clock and deadline), and the copy kept in case it is sent again.
-    fn begin(&self) -> (u64, Started, Option<Prepared>) {
-        let client = &self.pending.0;
-        let id = self.promise.made().id;
-        let retried = self.retried.as_deref();
-        let host = self.host.as_deref();
-        let started = start(id, client, &self.prepared, self.queued, retried, host);
-        (id, started, spare(client, &self.prepared, retried))
-    }
-}
-
 impl<T, F> Job for RequestJob<T, F>
 where
     T: Send + Sync + 'static,
-    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+    F: Finish<T>,
 {
     /// Nothing in it may block a driver: no callback or user function, no download (its
     /// destination may block), no cache (a store may block on its disk, or be the caller's
@@ -252,117 +272,21 @@ where
     /// count: it is data behind a lock held only to read or store it, never across I/O.
     fn drivable(&self) -> bool {
         let client = &self.pending.0;
-        self.plain
+        F::ON_ANY_THREAD
             && self.prepared.callback.is_none()
             && self.prepared.sink.is_none()
             && client.cache.is_none()
             && client.credentials.is_empty()
     }
 
-    /// Steps 4 to 8 as a future, on a driver.
+    /// The life as a future among many, on a driver.
     fn drive(self) -> Drive {
-        Box::pin(async move {
-            let mut job = self;
-            let (id, started, spare) = job.begin();
-            let client = &job.pending.0;
-            let net = client.network(started.deadline);
-            let fetched = if flow::only_if_cached(&job.prepared) {
-                Some(Ok(flow::gateway_timeout(&job.prepared.url)))
-            } else {
-                let fetching = AssertUnwindSafe(redirect::fetch(&net, &mut job.prepared, id));
-                fetching.catch_unwind().await.ok()
-            };
-            match fetched {
-                Some(fetched) => {
-                    // 5b. Sent again, later, if its policy says so.
-                    let again = again(spare, client, &job.prepared, &fetched, &started, id);
-                    if let Some((spare, wait)) = again {
-                        let outcome = admission::outcome(&fetched);
-                        requeue(job, spare, &started, wait, outcome);
-                        return;
-                    }
-                    let result = settle(client, fetched, &started);
-                    end(
-                        id,
-                        job.prepared,
-                        job.host,
-                        result,
-                        &started,
-                        job.promise,
-                        job.finish,
-                    );
-                }
-                None => {
-                    logs::error!("req={id} panicked on its driver");
-                    let reason = "it panicked while running this request".to_owned();
-                    job.promise.fulfil(Err(Error::Worker { reason }));
-                }
-            }
-            // Every way out releases the client here, never on the driver itself.
-            let client = job.pending.0.clone();
-            drop(job.pending);
-            release_off_driver(client);
-        })
+        Box::pin(self.live())
     }
 
-    /// Steps 4 to 9 on a worker thread.
+    /// The life on a worker thread, which it holds until it ends.
     fn run(self) {
-        let mut job = self;
-        // 4. The deadline: the first attempt's, for a request sent again.
-        let (id, started, spare) = job.begin();
-        let client = &job.pending.0;
-        let net = client.network(started.deadline);
-        // 5. Through the cache, the redirect loop, credentials and the transport.
-        let mut refresh = None;
-        let prepared = &mut job.prepared;
-        let fetched = match &client.cache {
-            // A download goes around the cache: its body is not kept to store.
-            Some(cache) if prepared.sink.is_none() => {
-                flow::fetch(cache.as_ref(), client.ignore_etag, &net, prepared, id).map(|through| {
-                    refresh = through.refresh;
-                    through.exchange
-                })
-            }
-            _ if flow::only_if_cached(prepared) => Ok(flow::gateway_timeout(&prepared.url)),
-            _ => block_on(redirect::fetch(&net, prepared, id)),
-        };
-        // 5b. Sent again, later, if its policy says so: this worker is free meanwhile.
-        if let Some((spare, wait)) = again(spare, client, &job.prepared, &fetched, &started, id) {
-            let outcome = admission::outcome(&fetched);
-            requeue(job, spare, &started, wait, outcome);
-            return;
-        }
-        // 6. A failure as a status, if the client wants one.
-        let mut result = settle(client, fetched, &started);
-        // 7. The callback.
-        if let (Ok(exchange), Some(callback)) = (&mut result, job.prepared.callback.take()) {
-            let callback = sync::into_inner(callback);
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                callback(&mut exchange.response, &mut exchange.content)
-            }));
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => result = Err(Error::from_callback(e)),
-                Err(panic) => result = Err(Error::callback_panicked(&*panic)),
-            }
-        }
-        // 8. Logged, and the slot filled.
-        end(
-            id,
-            job.prepared,
-            job.host,
-            result,
-            &started,
-            job.promise,
-            job.finish,
-        );
-        // 9. A stale answer given within stale-while-revalidate: the caller has it; this
-        // worker now refreshes the entry, with a deadline of its own.
-        let client = &job.pending.0;
-        if let (Some(req), Some(cache)) = (refresh, &client.cache) {
-            let net = client.network(client.deadline(req.timeouts, false));
-            flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id);
-        }
+        block_on(self.live());
     }
 
     fn admitted(&mut self) {
@@ -375,6 +299,95 @@ where
         logs::debug!("req={} not run: {error}", self.promise.made().id);
         drop(self.prepared.sink.take());
         self.promise.fulfil(Err(error));
+    }
+}
+
+impl<T, F> RequestJob<T, F>
+where
+    T: Send + Sync + 'static,
+    F: Finish<T>,
+{
+    /// The life, its panics caught: this is the one place a panic in steps 4 to 9 is
+    /// caught, on a driver and a worker alike. The request fails with it, and whoever holds
+    /// the last reference to the client lets it go off the driver.
+    async fn live(self) {
+        let id = self.promise.made().id;
+        let slot = self.promise.slot().clone();
+        let client = self.pending.0.clone();
+        {
+            let mut life = std::pin::pin!(AssertUnwindSafe(self.life()).catch_unwind());
+            if life.as_mut().await.is_err() {
+                logs::error!("req={id} panicked");
+                // Filled before the life is dropped: its promise then finds it filled.
+                slot.fill(Err(Error::worker_panicked()));
+            }
+        }
+        release_off_driver(client);
+    }
+
+    /// Steps 4 to 9, in order.
+    async fn life(mut self) {
+        // 4. The deadline: the first attempt's, for a request sent again.
+        let client = self.pending.0.clone();
+        let id = self.promise.made().id;
+        let retried = self.retried.as_deref();
+        let host = self.host.as_deref();
+        let started = start(id, &client, &self.prepared, self.queued, retried, host);
+        let spare = spare(&client, &self.prepared, retried);
+        let net = client.network(started.deadline);
+        // 5. Through the cache, the redirect loop, credentials and the transport.
+        let mut refresh = None;
+        let prepared = &mut self.prepared;
+        let fetched = match &client.cache {
+            // A download goes around the cache: its body is not kept to store.
+            Some(cache) if prepared.sink.is_none() => {
+                let through = flow::fetch(cache.as_ref(), client.ignore_etag, &net, prepared, id);
+                through.await.map(|through| {
+                    refresh = through.refresh;
+                    through.exchange
+                })
+            }
+            _ if flow::only_if_cached(prepared) => Ok(flow::gateway_timeout(&prepared.url)),
+            _ => redirect::fetch(&net, prepared, id).await,
+        };
+        // 5b. Sent again, later, if its policy says so: nothing is held meanwhile.
+        if let Some((spare, wait)) = again(spare, &client, &self.prepared, &fetched, &started, id) {
+            let outcome = admission::outcome(&fetched);
+            requeue(self, spare, &started, wait, outcome);
+            return;
+        }
+        // 6. A failure as a status, if the client wants one.
+        let mut result = settle(&client, fetched, &started);
+        // 7. The callback (never on a driver: see `drivable`).
+        if let (Ok(exchange), Some(callback)) = (&mut result, self.prepared.callback.take()) {
+            let callback = sync::into_inner(callback);
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                callback(&mut exchange.response, &mut exchange.content)
+            }));
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(Error::from_callback(e)),
+                Err(panic) => result = Err(Error::callback_panicked(&*panic)),
+            }
+        }
+        // 8. Logged, and the slot filled.
+        let RequestJob {
+            pending,
+            prepared,
+            host,
+            promise,
+            finish,
+            ..
+        } = self;
+        end(id, prepared, host, result, &started, promise, finish);
+        // 9. A stale answer given within stale-while-revalidate: the caller has it; the
+        // entry is now refreshed, with a deadline of its own.
+        if let (Some(req), Some(cache)) = (refresh, &client.cache) {
+            let net = client.network(client.deadline(req.timeouts, false));
+            flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id).await;
+        }
+        // Counted on the client's shutdown gate until here, the refresh included.
+        drop(pending);
     }
 }
 
@@ -505,7 +518,7 @@ fn requeue<T, F>(
     outcome: Outcome,
 ) where
     T: Send + Sync + 'static,
-    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
+    F: Finish<T>,
 {
     job.prepared = spare.moving_from(&mut job.prepared);
     let at = Instant::now() + wait;
@@ -573,7 +586,7 @@ fn end<T, F>(
     promise: Promise<T>,
     finish: F,
 ) where
-    F: FnOnce(Exchange) -> Result<T, Error>,
+    F: Finish<T>,
 {
     // A download's destination is closed (and a partial file removed) before anyone can
     // see the outcome.
@@ -607,5 +620,5 @@ fn end<T, F>(
     if let Some(mut host) = host {
         host.leave(admission::outcome(&result), Instant::now());
     }
-    promise.fulfil(result.and_then(finish));
+    promise.fulfil(result.and_then(|exchange| finish.finish(exchange)));
 }

@@ -13,12 +13,11 @@
 //!   `Content-Location` on the same origin. A `POST` response that names its own URL in
 //!   `Content-Location`, with explicit freshness, answers later `GET`s.
 //!
-//! The rules themselves are in [`policy`](super::policy); this file only applies them.
+//! The rules themselves are in [`policy`]; this file only applies them.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use futures_lite::future::block_on;
 use isahc::http::{self, HeaderName, Method};
 use url::Url;
 
@@ -55,8 +54,9 @@ impl From<Exchange> for Through {
 }
 
 /// Sends `req` through `cache`: answered from it, revalidated against it, or fetched and
-/// stored in it.
-pub(crate) fn fetch(
+/// stored in it. The store is called as it is (it may block): a request with a cache runs
+/// on a worker thread.
+pub(crate) async fn fetch(
     cache: &dyn Cache,
     ignore_etag: bool,
     net: &Network<'_>,
@@ -64,22 +64,24 @@ pub(crate) fn fetch(
     id: u64,
 ) -> Result<Through, Box<Failed>> {
     if !is_safe(&req.method) {
-        return unsafe_method(cache, ignore_etag, net, req, id).map(Through::from);
+        return unsafe_method(cache, ignore_etag, net, req, id)
+            .await
+            .map(Through::from);
     }
     if req.method == Method::HEAD {
-        return head(cache, net, req, id).map(Through::from);
+        return head(cache, net, req, id).await.map(Through::from);
     }
     if req.method != Method::GET {
-        return fetch_network(net, req, id).map(Through::from);
+        return redirect::fetch(net, req, id).await.map(Through::from);
     }
     if has(req, "range") {
-        return ranged(cache, net, req, id).map(Through::from);
+        return ranged(cache, net, req, id).await.map(Through::from);
     }
     let jumped = match net.policy.follows(&Method::GET, 301) {
         true => follow_permanent_redirects(cache, req),
         false => None,
     };
-    let mut result = get(cache, ignore_etag, net, req, id, false);
+    let mut result = get(cache, ignore_etag, net, req, id, false).await;
     if let Ok(through) = &mut result {
         let response = &mut through.exchange.response;
         remember_permanent_redirects(cache, response.previous.as_deref());
@@ -112,12 +114,6 @@ fn hop(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
     Some(exchange)
 }
 
-/// Sends `req` over the network: redirects, credentials, transport. The cache runs on a
-/// worker thread (its store may block), so the request's future is waited for here.
-fn fetch_network(net: &Network<'_>, req: &mut Prepared, id: u64) -> Result<Exchange, Box<Failed>> {
-    block_on(redirect::fetch(net, req, id))
-}
-
 /// Each hop after the first of a redirect chain is looked up in the cache.
 impl StoredHops for Arc<dyn Cache> {
     fn hop(&self, req: &Prepared) -> Option<Exchange> {
@@ -127,14 +123,14 @@ impl StoredHops for Arc<dyn Cache> {
 
 /// Refreshes a stale entry served within `stale-while-revalidate`; the caller already has
 /// its answer, so the outcome is only logged.
-pub(crate) fn refresh(
+pub(crate) async fn refresh(
     cache: &dyn Cache,
     ignore_etag: bool,
     net: &Network<'_>,
     mut req: Prepared,
     id: u64,
 ) {
-    match get(cache, ignore_etag, net, &mut req, id, true) {
+    match get(cache, ignore_etag, net, &mut req, id, true).await {
         Ok(through) => logs::debug!(
             "req={id} refreshed {} in the background -> {}",
             uri::without_query(&req.url),
@@ -150,7 +146,7 @@ pub(crate) fn refresh(
 
 /// A GET through the cache, once permanent redirects are followed. `refreshing`: the
 /// background refresh of a stale entry, which always asks the server.
-fn get(
+async fn get(
     cache: &dyn Cache,
     ignore_etag: bool,
     net: &Network<'_>,
@@ -160,72 +156,78 @@ fn get(
 ) -> Result<Through, Box<Failed>> {
     let key = req.url.to_string();
     let wanted = directives(req);
-    let entry = load(cache, &key).filter(|entry| matches_vary(entry, req));
-    let now = SystemTime::now();
-    let mut validating = None;
-    if let Some(entry) = entry {
-        // httplib2: only-if-cached takes any stored response, fresh or not.
-        let usable = match (refreshing, wanted.has("only-if-cached")) {
-            (true, _) => Usable::Revalidate,
-            (false, true) => Usable::Fresh,
-            (false, false) => policy::usable(&entry.response, &entry.fetched, &wanted, now),
+    // At most twice: a 304 about another response than the stored one deletes it, and the
+    // request is asked again without validators.
+    loop {
+        let entry = load(cache, &key).filter(|entry| matches_vary(entry, req));
+        let now = SystemTime::now();
+        let mut validating = None;
+        if let Some(entry) = entry {
+            // httplib2: only-if-cached takes any stored response, fresh or not.
+            let usable = match (refreshing, wanted.has("only-if-cached")) {
+                (true, _) => Usable::Revalidate,
+                (false, true) => Usable::Fresh,
+                (false, false) => policy::usable(&entry.response, &entry.fetched, &wanted, now),
+            };
+            match usable {
+                Usable::Fresh => {
+                    logs::debug!("req={id} fresh in the cache");
+                    return Ok(answer(entry, now).into());
+                }
+                Usable::StaleWhileRevalidate => {
+                    logs::debug!("req={id} stale in the cache, within stale-while-revalidate");
+                    return Ok(Through {
+                        exchange: answer(entry, now),
+                        refresh: Some(again(req)),
+                    });
+                }
+                Usable::Revalidate => validating = Some(entry),
+            }
+        }
+        if validating.is_none() && wanted.has("only-if-cached") {
+            return Ok(gateway_timeout(&req.url).into());
+        }
+        // A caller's own conditional request is theirs: its 304 goes back to them as it is.
+        let own_conditional = has(req, "if-none-match") || has(req, "if-modified-since");
+        let mut added = Vec::new();
+        if let (Some(entry), false) = (&validating, own_conditional) {
+            for (name, value) in policy::validators(&entry.response, ignore_etag) {
+                // A validator the transport cannot send back (a byte outside ASCII) is left
+                // out.
+                if let Some(value) = request::header_value(&value) {
+                    let name = HeaderName::from_static(name);
+                    added.push(name.clone());
+                    req.headers.push((name, value));
+                }
+            }
+        }
+        let request_time = SystemTime::now();
+        let mut exchange = redirect::fetch(net, req, id).await?;
+        let fetched = Fetched {
+            request_time,
+            response_time: SystemTime::now(),
         };
-        match usable {
-            Usable::Fresh => {
-                logs::debug!("req={id} fresh in the cache");
-                return Ok(answer(entry, now).into());
+        if let (Some(mut entry), 304, false) =
+            (validating, exchange.response.status, added.is_empty())
+        {
+            if policy::describes(&exchange.response, &entry.response) {
+                policy::update(&mut entry.response, &exchange.response);
+                entry.response.previous = exchange.response.previous.take();
+                entry.fetched = fetched;
+                store(cache, &key, &entry);
+                let mut answered = answer(entry, fetched.response_time);
+                // Answered from the cache, but over the network: the 304's exchange is its.
+                answered.response.timings = exchange.response.timings;
+                return Ok(answered.into());
             }
-            Usable::StaleWhileRevalidate => {
-                logs::debug!("req={id} stale in the cache, within stale-while-revalidate");
-                return Ok(Through {
-                    exchange: answer(entry, now),
-                    refresh: Some(again(req)),
-                });
-            }
-            Usable::Revalidate => validating = Some(entry),
+            // A 304 about another response than ours: ask again, without our validators.
+            cache.delete(&key);
+            req.headers.retain(|(name, _)| !added.contains(name));
+            continue;
         }
+        keep(cache, req, &exchange, fetched);
+        return Ok(exchange.into());
     }
-    if validating.is_none() && wanted.has("only-if-cached") {
-        return Ok(gateway_timeout(&req.url).into());
-    }
-    // A caller's own conditional request is theirs: its 304 goes back to them as it is.
-    let own_conditional = has(req, "if-none-match") || has(req, "if-modified-since");
-    let mut added = Vec::new();
-    if let (Some(entry), false) = (&validating, own_conditional) {
-        for (name, value) in policy::validators(&entry.response, ignore_etag) {
-            // A validator the transport cannot send back (a byte outside ASCII) is left out.
-            if let Some(value) = request::header_value(&value) {
-                let name = HeaderName::from_static(name);
-                added.push(name.clone());
-                req.headers.push((name, value));
-            }
-        }
-    }
-    let request_time = SystemTime::now();
-    let mut exchange = fetch_network(net, req, id)?;
-    let fetched = Fetched {
-        request_time,
-        response_time: SystemTime::now(),
-    };
-    if let (Some(mut entry), 304, false) = (validating, exchange.response.status, added.is_empty())
-    {
-        if policy::describes(&exchange.response, &entry.response) {
-            policy::update(&mut entry.response, &exchange.response);
-            entry.response.previous = exchange.response.previous.take();
-            entry.fetched = fetched;
-            store(cache, &key, &entry);
-            let mut answered = answer(entry, fetched.response_time);
-            // Answered from the cache, but over the network: the 304's exchange is its.
-            answered.response.timings = exchange.response.timings;
-            return Ok(answered.into());
-        }
-        // A 304 about another response than ours: ask again, without our validators.
-        cache.delete(&key);
-        req.headers.retain(|(name, _)| !added.contains(name));
-        return get(cache, ignore_etag, net, req, id, refreshing);
-    }
-    keep(cache, req, &exchange, fetched);
-    Ok(exchange.into())
 }
 
 /// Stores a response to a GET when it may be stored; otherwise forgets what was stored for
@@ -253,7 +255,7 @@ fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched
 
 /// A GET with `Range`: from a complete fresh entry when there is one; otherwise sent, and
 /// a complete response (a server that ignored the range) is stored.
-fn ranged(
+async fn ranged(
     cache: &dyn Cache,
     net: &Network<'_>,
     req: &mut Prepared,
@@ -290,7 +292,7 @@ fn ranged(
         return Ok(exchange);
     }
     let request_time = SystemTime::now();
-    let exchange = fetch_network(net, req, id)?;
+    let exchange = redirect::fetch(net, req, id).await?;
     if exchange.response.status == 200 {
         let fetched = Fetched {
             request_time,
@@ -303,7 +305,7 @@ fn ranged(
 
 /// A HEAD: a fresh GET entry answers it (httplib2 shares one entry); otherwise it is
 /// sent, and a response about the stored one updates its header fields (RFC 9111 §4.3.5).
-fn head(
+async fn head(
     cache: &dyn Cache,
     net: &Network<'_>,
     req: &mut Prepared,
@@ -317,7 +319,7 @@ fn head(
         exchange.content.clear();
         return Ok(exchange);
     }
-    let exchange = fetch_network(net, req, id)?;
+    let exchange = redirect::fetch(net, req, id).await?;
     if let Some(mut entry) = entry {
         let validated = exchange.response.contains_key("etag")
             || exchange.response.contains_key("last-modified");
@@ -334,7 +336,7 @@ fn head(
 }
 
 /// An unsafe method: sent, then the URLs it may have changed are invalidated.
-fn unsafe_method(
+async fn unsafe_method(
     cache: &dyn Cache,
     ignore_etag: bool,
     net: &Network<'_>,
@@ -351,7 +353,7 @@ fn unsafe_method(
         }
     }
     let request_time = SystemTime::now();
-    let result = fetch_network(net, req, id);
+    let result = redirect::fetch(net, req, id).await;
     let exchange = match result {
         Ok(exchange) => exchange,
         Err(failed) => {
