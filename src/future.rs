@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::exchange::Exchange;
-use crate::lazy::{Handle, Slot, debug_slot};
+use crate::promise::{Handle, Slot, debug_slot};
 use crate::shutdown;
 use crate::{Download, Downloaded, Error, Lazy, LazyContent, LazyResponse, Response};
 
@@ -389,7 +389,8 @@ pub(crate) mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Wake, Waker};
 
-    use crate::lazy::{self, Made, Promise};
+    use crate::lazy;
+    use crate::promise::{Made, Promise};
 
     /// A waker that counts its wakes.
     #[derive(Default)]

@@ -329,6 +329,7 @@ mod method;
 mod origin;
 mod pool;
 mod progress;
+mod promise;
 mod redirect;
 mod request;
 mod response;
