@@ -337,6 +337,7 @@ mod retry;
 mod run;
 mod shutdown;
 mod sync;
+mod task;
 mod timer;
 mod timings;
 mod transfer;

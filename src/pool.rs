@@ -20,10 +20,8 @@
 //!   disconnect; a driver
 //!   stops once its futures are done, and the workers once every driver has stopped.
 //! - Every queued [`Task`] fills its request's slot exactly once: when run, or when dropped
-//!   unrun (the job's `Promise` fills it on drop).
-//! - A task is taken out of its mutex by whoever runs it first: a worker, or a thread that
-//!   waits on it from inside a worker (so a callback waiting on another request of the same
-//!   pool runs it inline instead of deadlocking).
+//!   unrun (the job's `Promise` fills it on drop). Who runs it is [`task`](crate::task)'s
+//!   rule: whoever takes its job first.
 
 use std::cell::Cell;
 use std::fmt;
@@ -34,107 +32,16 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::driver::{Drive, Executor, Message};
+use crate::driver::{Executor, Message};
 use crate::logs;
 use crate::shutdown;
 use crate::sync;
+use crate::task::Start;
 use crate::timer::{Action, Timer};
 
-/// Work for the pool: run it, or fail it without running.
-pub(crate) trait Job: Send {
-    /// Does the work on a worker thread and fills the request's slot.
-    fn run(self);
-    /// Fills the request's slot with `error` instead.
-    fn fail(self, error: Error);
-    /// Whether it can run on a driver, among other requests: nothing in it blocks.
-    fn drivable(&self) -> bool {
-        false
-    }
-    /// The work as a future for a driver; asked for only when [`drivable`](Job::drivable).
-    fn drive(self) -> Drive;
-    /// Its host's limits let it through to the queue.
-    fn admitted(&mut self) {}
-}
-
-/// How a driver starts a task it took from the queue.
-pub(crate) enum Start {
-    /// On the driver.
-    Drive(Drive),
-    /// On a worker thread.
-    Blocking,
-    /// Someone took the job already (it was cancelled, or run inline by a wait).
-    Taken,
-}
-
-/// One queued request; whoever takes its job first runs it.
-pub(crate) trait Runnable: Send + Sync {
-    /// Runs the job unless someone already took it.
-    fn run(&self);
-    /// Fails the job unless someone already took it; true if it did.
-    fn fail(&self, error: Error) -> bool;
-    /// Takes the job as a future if it is drivable; leaves it for a worker otherwise.
-    fn start(&self) -> Start;
-    /// Tells the job its host let it through; false if the job is gone.
-    fn admitted(&self) -> bool;
-}
-
-pub(crate) type Task = dyn Runnable;
-
-/// The job is stored inline: one allocation per queued request.
-struct JobCell<J> {
-    job: Mutex<Option<J>>,
-}
-
-pub(crate) fn task(job: impl Job + 'static) -> Arc<Task> {
-    Arc::new(JobCell {
-        job: Mutex::new(Some(job)),
-    })
-}
-
-impl<J: Job> JobCell<J> {
-    fn take(&self) -> Option<J> {
-        sync::lock(&self.job).take()
-    }
-}
-
-impl<J: Job> Runnable for JobCell<J> {
-    fn run(&self) {
-        if let Some(job) = self.take() {
-            job.run();
-        }
-    }
-
-    fn fail(&self, error: Error) -> bool {
-        match self.take() {
-            Some(job) => {
-                job.fail(error);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn admitted(&self) -> bool {
-        match sync::lock(&self.job).as_mut() {
-            Some(job) => {
-                job.admitted();
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn start(&self) -> Start {
-        let mut job = sync::lock(&self.job);
-        match &*job {
-            None => Start::Taken,
-            Some(drivable) if drivable.drivable() => {
-                Start::Drive(job.take().expect("checked above").drive())
-            }
-            Some(_) => Start::Blocking,
-        }
-    }
-}
+/// What the pool queues, and how a request's job becomes one: the code that submits work
+/// names them through the pool it submits to.
+pub(crate) use crate::task::{Task, task};
 
 thread_local! {
     /// The id of the pool this thread works for; 0 on any other thread.

@@ -27,8 +27,9 @@ use once_cell::sync::OnceCell;
 use crate::Error;
 use crate::blocking;
 use crate::logs;
-use crate::pool::{self, Task};
+use crate::pool;
 use crate::sync;
+use crate::task::Task;
 
 /// Which request a slot is for, in messages: its id, what it asked for and the line of
 /// code that made it.

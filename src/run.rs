@@ -60,11 +60,12 @@ use crate::driver::Drive;
 use crate::exchange::{Exchange, Failed};
 use crate::forced;
 use crate::hosts::Outcome;
-use crate::pool::{self, Job, WorkerPool};
+use crate::pool::{self, WorkerPool};
 use crate::promise::{Made, Promise, Slot, Watcher};
 use crate::redirect;
 use crate::request::Prepared;
 use crate::retry;
+use crate::task::Job;
 use crate::timings::Measured;
 use crate::{Error, Request, logs, origin, sync, uri};
 
