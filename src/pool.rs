@@ -630,7 +630,7 @@ fn drive(
         if closed && executor.len() == 0 {
             break;
         }
-        let Some(first) = next_message(inbox) else {
+        let Some(first) = recv_polling(inbox) else {
             break;
         };
         let mut next = Some(first);
@@ -678,39 +678,31 @@ fn work(shared: &Shared) {
     logs::debug!("worker stopped");
 }
 
-/// The driver's next message: polled for a moment before the driver sleeps, as an idle
-/// worker polls its queue (see [`IDLE_POLL`]).
-fn next_message(inbox: &flume::Receiver<Message>) -> Option<Message> {
-    let poll_until = Instant::now() + IDLE_POLL;
-    loop {
-        match inbox.try_recv() {
-            Ok(message) => return Some(message),
-            Err(flume::TryRecvError::Disconnected) => return None,
-            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
-            Err(flume::TryRecvError::Empty) => return inbox.recv().ok(),
-        }
-    }
-}
-
-/// How long an idle worker polls the queue before it sleeps. A caller that waits on each
-/// request submits the next a few microseconds after the last one finished; waking a
-/// sleeping thread costs more than that on a small machine.
-const IDLE_POLL: Duration = Duration::from_micros(100);
-
 /// The next task, or `None` once the queue is closed and empty.
 fn next_task(shared: &Shared) -> Option<Arc<Task>> {
     shared.idle.fetch_add(1, Ordering::AcqRel);
-    let poll_until = Instant::now() + IDLE_POLL;
-    let next = loop {
-        match shared.blocking.try_recv() {
-            Ok(task) => break Some(task),
-            Err(flume::TryRecvError::Disconnected) => break None,
-            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
-            Err(flume::TryRecvError::Empty) => break shared.blocking.recv().ok(),
-        }
-    };
+    let next = recv_polling(&shared.blocking);
     shared.idle.fetch_sub(1, Ordering::AcqRel);
     next
+}
+
+/// How long an idle driver or worker polls its channel before it sleeps. A caller that
+/// waits on each request submits the next a few microseconds after the last one finished;
+/// waking a sleeping thread costs more than that on a small machine.
+const IDLE_POLL: Duration = Duration::from_micros(100);
+
+/// The channel's next item: polled for [`IDLE_POLL`], yielding the thread between looks,
+/// then waited for asleep; `None` once it is closed and empty.
+fn recv_polling<T>(channel: &flume::Receiver<T>) -> Option<T> {
+    let poll_until = Instant::now() + IDLE_POLL;
+    loop {
+        match channel.try_recv() {
+            Ok(item) => return Some(item),
+            Err(flume::TryRecvError::Disconnected) => return None,
+            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
+            Err(flume::TryRecvError::Empty) => return channel.recv().ok(),
+        }
+    }
 }
 
 impl fmt::Debug for WorkerPool {
