@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::exchange::Exchange;
-use crate::promise::{Handle, Slot, debug_slot};
+use crate::promise::{Reader, Slot, debug_slot};
 use crate::{Error, Response};
 
 macro_rules! lazy_accessors {
@@ -55,7 +55,7 @@ macro_rules! lazy_accessors {
         #[doc = concat!("assert!(", $name, "::id(&x) > 0);")]
         /// ```
         pub fn id(this: &Self) -> u64 {
-            this.slot.made().id
+            this.slot.requested().id
         }
 
         /// True once the request is done (ok or failed). Never blocks.
@@ -122,7 +122,7 @@ macro_rules! lazy_accessors {
 /// ```
 #[derive(Clone)]
 pub struct LazyResponse {
-    pub(crate) slot: Handle<Exchange>,
+    pub(crate) slot: Reader<Exchange>,
 }
 
 impl LazyResponse {
@@ -196,7 +196,7 @@ impl LazyResponse {
 /// ```
 #[derive(Clone)]
 pub struct LazyContent {
-    pub(crate) slot: Handle<Exchange>,
+    pub(crate) slot: Reader<Exchange>,
 }
 
 impl LazyContent {
@@ -294,7 +294,7 @@ impl LazyContent {
 /// println!("{} words", *words);
 /// ```
 pub struct Lazy<T> {
-    pub(crate) slot: Handle<T>,
+    pub(crate) slot: Reader<T>,
 }
 
 impl<T> Lazy<T> {
@@ -373,7 +373,7 @@ impl<T> Lazy<T> {
 
     pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
         Lazy {
-            slot: Handle::new(slot),
+            slot: Reader::new(slot),
         }
     }
 }
@@ -388,12 +388,12 @@ impl<T> Clone for Lazy<T> {
 
 pub(crate) fn pair(slot: Arc<Slot<Exchange>>) -> (LazyResponse, LazyContent) {
     let response = LazyResponse {
-        slot: Handle::new(slot.clone()),
+        slot: Reader::new(slot.clone()),
     };
     (
         response,
         LazyContent {
-            slot: Handle::new(slot),
+            slot: Reader::new(slot),
         },
     )
 }

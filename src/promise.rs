@@ -5,8 +5,8 @@
 //! It is apart from [`lazy`](crate::lazy) because it is the mechanism, not the face: the
 //! public handles there decide what a caller sees (a response, a body, a value; a panic on
 //! a failed access), this decides when an outcome is there, who is woken, and who may take
-//! it. The job in the pool holds the writing end, [`Promise`]; each handle holds a
-//! [`Handle`]. Nothing here depends on those public types.
+//! it. The job in the pool holds the writing end, [`Promise`]; each handle holds a reading
+//! end, [`Reader`]. Nothing here depends on those public types.
 //!
 //! An untimed wait on a worker thread runs the queued request itself (see
 //! [`Slot::wait_until`]), so a callback that waits on another request of its own pool cannot
@@ -34,7 +34,7 @@ use crate::task::Task;
 /// Which request a slot is for, in messages: its id, what it asked for and the line of
 /// code that made it.
 #[derive(Debug)]
-pub(crate) struct Made {
+pub(crate) struct Requested {
     pub(crate) id: u64,
     pub(crate) method: Cow<'static, str>,
     /// The URL without userinfo (never accepted) and, in logs, without its query.
@@ -96,14 +96,14 @@ pub(crate) struct Slot<T> {
     /// The lock that `ready` waits with.
     waiting: Mutex<Waiting<T>>,
     ready: Condvar,
-    /// The [`Handle`]s alive (the pair's halves, a `Lazy` and their clones): the last one
+    /// The [`Reader`]s alive (the pair's halves, a `Lazy` and their clones): the last one
     /// may move the outcome out. The promise is not counted.
     handles: AtomicUsize,
-    made: Made,
+    requested: Requested,
 }
 
 impl<T> Slot<T> {
-    pub(crate) fn new(made: Made) -> Arc<Self> {
+    pub(crate) fn new(requested: Requested) -> Arc<Self> {
         Arc::new(Slot {
             value: OnceCell::new(),
             waiting: Mutex::new(Waiting {
@@ -114,13 +114,13 @@ impl<T> Slot<T> {
             }),
             ready: Condvar::new(),
             handles: AtomicUsize::new(0),
-            made,
+            requested,
         })
     }
 
     /// A slot that is already filled; nothing will be queued for it.
-    pub(crate) fn filled(made: Made, result: Result<T, Error>) -> Arc<Self> {
-        let slot = Slot::new(made);
+    pub(crate) fn filled(requested: Requested, result: Result<T, Error>) -> Arc<Self> {
+        let slot = Slot::new(requested);
         slot.fill(result);
         slot
     }
@@ -259,8 +259,8 @@ impl<T> Slot<T> {
     }
 
     /// The request this slot is for.
-    pub(crate) fn made(&self) -> &Made {
-        &self.made
+    pub(crate) fn requested(&self) -> &Requested {
+        &self.requested
     }
 
     /// The stored error of a failed request; `None` while pending or once it succeeded.
@@ -288,7 +288,7 @@ impl<T> Slot<T> {
         }
         if deadline.is_none_or(|deadline| deadline > Instant::now()) {
             // No URL: its query stays out of the log, and the id finds the request there.
-            let o = &self.made;
+            let o = &self.requested;
             let what = format_args!("req={} a wait for the request made at {}", o.id, o.location);
             blocking::about_to_block(what, Location::caller());
         }
@@ -333,7 +333,7 @@ impl<T> Slot<T> {
     /// Logs a stored error as the caller reads it at `at`.
     fn log_surfaced(&self, result: &Result<&T, Error>, at: &Location<'_>) {
         if let Err(e) = result {
-            let o = &self.made;
+            let o = &self.requested;
             logs::debug!(
                 "req={} error surfaced at {at}: {} (request made at {})",
                 o.id,
@@ -376,7 +376,7 @@ impl<T> Slot<T> {
         match self.wait_logged() {
             Ok(value) => value,
             Err(e) => {
-                let o = &self.made;
+                let o = &self.requested;
                 panic!(
                     "asynchttp: {} {} failed: {} (request made at {})",
                     o.method,
@@ -418,8 +418,9 @@ impl<T> Promise<T> {
         self.slot.fill(result);
     }
 
-    pub(crate) fn made(&self) -> &Made {
-        &self.slot.made
+    /// The request this promise was made for.
+    pub(crate) fn made(&self) -> &Requested {
+        &self.slot.requested
     }
 
     /// The slot this promise fills.
@@ -443,18 +444,18 @@ impl<T> Drop for Promise<T> {
     }
 }
 
-/// What a [`LazyResponse`](crate::LazyResponse), [`LazyContent`](crate::LazyContent) or
-/// [`Lazy`](crate::Lazy) holds: its slot, counted among the slot's handles, so that the
-/// last handle can move the outcome out instead of copying it.
-pub(crate) struct Handle<T> {
-    /// `None` only once [`release`](Handle::release) gave it up, as the handle goes.
+/// The reading end of a slot, one in each [`LazyResponse`](crate::LazyResponse),
+/// [`LazyContent`](crate::LazyContent) and [`Lazy`](crate::Lazy): counted among the slot's
+/// handles, so that the last handle can move the outcome out instead of copying it.
+pub(crate) struct Reader<T> {
+    /// `None` only once [`release`](Reader::release) gave it up, as the handle goes.
     slot: Option<Arc<Slot<T>>>,
 }
 
-impl<T> Handle<T> {
+impl<T> Reader<T> {
     pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
         slot.handles.fetch_add(1, Ordering::Relaxed);
-        Handle { slot: Some(slot) }
+        Reader { slot: Some(slot) }
     }
 
     /// Gives this handle up: its slot, and whether it was the last handle on it. Of handles
@@ -493,7 +494,7 @@ impl<T> Handle<T> {
     }
 }
 
-impl<T> Deref for Handle<T> {
+impl<T> Deref for Reader<T> {
     type Target = Slot<T>;
 
     fn deref(&self) -> &Slot<T> {
@@ -503,17 +504,17 @@ impl<T> Deref for Handle<T> {
     }
 }
 
-impl<T> Clone for Handle<T> {
+impl<T> Clone for Reader<T> {
     fn clone(&self) -> Self {
         let slot = self
             .slot
             .clone()
             .expect("a handle is emptied only as it goes");
-        Handle::new(slot)
+        Reader::new(slot)
     }
 }
 
-impl<T> Drop for Handle<T> {
+impl<T> Drop for Reader<T> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
             slot.handles.fetch_sub(1, Ordering::AcqRel);
@@ -522,7 +523,7 @@ impl<T> Drop for Handle<T> {
 }
 
 pub(crate) fn debug_slot<T>(name: &str, slot: &Slot<T>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let o = &slot.made;
+    let o = &slot.requested;
     write!(
         f,
         "{name}(req={} {} {}: {})",

@@ -61,7 +61,7 @@ use crate::exchange::{Exchange, Failed};
 use crate::forced;
 use crate::hosts::Outcome;
 use crate::pool::{self, WorkerPool};
-use crate::promise::{Made, Promise, Slot, Watcher};
+use crate::promise::{Promise, Requested as Made, Slot, Watcher};
 use crate::redirect;
 use crate::request::Prepared;
 use crate::retry;
