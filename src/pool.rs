@@ -15,7 +15,7 @@
 //! reach it bunched together.
 //!
 //! Invariants:
-//! - Only [`PoolHandle`] holds the queue's and the due lane's `Sender`s; drivers hold the
+//! - Only [`Intake`] holds the queue's and the due lane's `Sender`s; drivers hold the
 //!   `Receiver`s. Dropping the senders lets the drivers drain both and then see them
 //!   disconnect; a driver
 //!   stops once its futures are done, and the workers once every driver has stopped.
@@ -85,7 +85,7 @@ pub(crate) fn on_executor_thread() -> bool {
 /// ```
 #[derive(Clone)]
 pub struct WorkerPool {
-    handle: Arc<PoolHandle>,
+    intake: Arc<Intake>,
 }
 
 /// What a request submitted to a full bounded queue does; see [`WorkerPool::bounded`].
@@ -103,7 +103,9 @@ pub enum WhenFull {
     Fail,
 }
 
-struct PoolHandle {
+/// The pool's intake, shared by its clones alone: the senders of its queues. Dropping the
+/// last clone drops it, which closes the queues and stops the pool.
+struct Intake {
     sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
     /// The lane of requests that come due after a wait; unbounded, since each was let
     /// into the queue once.
@@ -119,7 +121,7 @@ struct PoolHandle {
 /// Drivers run at most this many; each has an isahc agent's worth of work to wait on.
 const DRIVERS: usize = 2;
 
-/// What the drivers and workers hold: never the sender, never the handle.
+/// What the drivers and workers hold: never a sender, never the intake.
 struct Shared {
     id: u64,
     receiver: flume::Receiver<Arc<Task>>,
@@ -147,7 +149,7 @@ struct Shared {
 
 /// A pool as its requests see it: it holds their jobs, so they hold it weakly.
 #[derive(Clone)]
-pub(crate) struct PoolRef(Weak<PoolHandle>);
+pub(crate) struct PoolRef(Weak<Intake>);
 
 impl PoolRef {
     /// Queues `task` at `at`, holding no thread meanwhile; a pool gone or closed by then
@@ -164,9 +166,9 @@ impl PoolRef {
     /// Runs `action` at `at` on the pool's timer; a pool gone or closed gives it back.
     pub(crate) fn at(&self, at: Instant, action: Action) -> Result<(), Action> {
         match self.0.upgrade() {
-            Some(handle) => {
-                let timer = handle.shared.timer.clone();
-                drop(handle);
+            Some(intake) => {
+                let timer = intake.shared.timer.clone();
+                drop(intake);
                 timer.at(at, action, mark_timer_thread)
             }
             None => Err(action),
@@ -177,23 +179,23 @@ impl PoolRef {
     pub(crate) fn is_closed(&self) -> bool {
         self.0
             .upgrade()
-            .is_none_or(|handle| sync::lock(&handle.sender).is_none())
+            .is_none_or(|intake| sync::lock(&intake.sender).is_none())
     }
 
     /// Queues `task` now, ahead of the queue's backlog; never waits.
     pub(crate) fn offer(&self, task: Arc<Task>) {
-        let Some(handle) = self.0.upgrade() else {
+        let Some(intake) = self.0.upgrade() else {
             task.fail(Error::Closed);
             return;
         };
-        let refused = match sync::lock(&handle.due_sender).as_ref() {
+        let refused = match sync::lock(&intake.due_sender).as_ref() {
             Some(sender) => sender.send(task).err().map(|refused| refused.into_inner()),
             None => Some(task),
         };
         match refused {
             None => {
-                handle.start_drivers();
-                handle.shared.check_one_driver();
+                intake.start_drivers();
+                intake.shared.check_one_driver();
             }
             Some(task) => {
                 task.fail(Error::Closed);
@@ -202,7 +204,7 @@ impl PoolRef {
     }
 }
 
-/// The timer's thread counts as the pool's own: a pool whose last handle it drops stops
+/// The timer's thread counts as the pool's own: a pool whose last clone it drops stops
 /// without joining, which would wait on itself.
 fn mark_timer_thread() {
     // Any pool's id will do for that rule; the pool's own is not at hand here.
@@ -249,7 +251,7 @@ impl WorkerPool {
         let (blocking_sender, blocking) = flume::unbounded();
         let (due_sender, due) = flume::unbounded();
         WorkerPool {
-            handle: Arc::new(PoolHandle {
+            intake: Arc::new(Intake {
                 sender: Mutex::new(Some(sender)),
                 due_sender: Mutex::new(Some(due_sender)),
                 shared: Arc::new(Shared {
@@ -282,7 +284,7 @@ impl WorkerPool {
     /// assert_eq!(WorkerPool::bounded(2, 0, WhenFull::Fail).capacity(), Some(1));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
-        self.handle.bound.map(|(capacity, _)| capacity)
+        self.intake.bound.map(|(capacity, _)| capacity)
     }
 
     /// The most workers this pool runs at once.
@@ -291,7 +293,7 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).size(), 8);
     /// ```
     pub fn size(&self) -> usize {
-        self.handle.shared.size
+        self.intake.shared.size
     }
 
     /// Worker threads alive now: started on demand, for requests with a callback or a
@@ -301,7 +303,7 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).workers(), 0);
     /// ```
     pub fn workers(&self) -> usize {
-        self.handle.shared.live.load(Ordering::Acquire)
+        self.intake.shared.live.load(Ordering::Acquire)
     }
 
     /// Driver threads alive now: two at most (one for a pool of one), started with the
@@ -311,7 +313,7 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).drivers(), 0);
     /// ```
     pub fn drivers(&self) -> usize {
-        self.handle.shared.drivers_live.load(Ordering::Acquire)
+        self.intake.shared.drivers_live.load(Ordering::Acquire)
     }
 
     /// Requests waiting in the queue for a worker.
@@ -320,20 +322,20 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).queued(), 0);
     /// ```
     pub fn queued(&self) -> usize {
-        let shared = &self.handle.shared;
+        let shared = &self.intake.shared;
         shared.receiver.len() + shared.due.len()
     }
 
     /// The pool as a request's job holds it.
     pub(crate) fn downgrade(&self) -> PoolRef {
-        PoolRef(Arc::downgrade(&self.handle))
+        PoolRef(Arc::downgrade(&self.intake))
     }
 
     /// Queues a task, starting a worker if the idle ones cannot take it. A task that cannot
     /// be queued, or never could run, is failed.
     pub(crate) fn submit(&self, task: Arc<Task>) {
         let full = {
-            let sender = sync::lock(&self.handle.sender);
+            let sender = sync::lock(&self.intake.sender);
             let Some(sender) = sender.as_ref() else {
                 task.fail(Error::Closed);
                 return;
@@ -355,8 +357,8 @@ impl WorkerPool {
                 return;
             }
         }
-        self.handle.start_drivers();
-        self.handle.shared.check_one_driver();
+        self.intake.start_drivers();
+        self.intake.shared.check_one_driver();
     }
 
     /// Queues a task that found the queue full, as the pool's [`WhenFull`] says.
@@ -365,8 +367,8 @@ impl WorkerPool {
         sender: &flume::Sender<Arc<Task>>,
         task: Arc<Task>,
     ) -> Result<(), (Arc<Task>, Error)> {
-        let (capacity, when_full) = self.handle.bound.expect("only a bounded queue is full");
-        let on_own_worker = WORKER_OF.with(Cell::get) == self.handle.shared.id;
+        let (capacity, when_full) = self.intake.bound.expect("only a bounded queue is full");
+        let on_own_worker = WORKER_OF.with(Cell::get) == self.intake.shared.id;
         let patience = match when_full {
             WhenFull::Block(patience) if !on_own_worker => patience,
             _ => Duration::ZERO,
@@ -376,7 +378,7 @@ impl WorkerPool {
             return Err((task, Error::QueueFull { capacity, waited }));
         }
         // Drivers must be running for room to appear.
-        self.handle.start_drivers();
+        self.intake.start_drivers();
         let started = Instant::now();
         sender
             .send_timeout(task, patience)
@@ -392,11 +394,11 @@ impl WorkerPool {
     /// Stops taking work, lets the workers drain the queue, and joins them, unless called on
     /// a worker thread, where joining could wait on itself: then the workers finish alone.
     pub(crate) fn shutdown(&self) {
-        self.handle.shutdown();
+        self.intake.shutdown();
     }
 }
 
-impl PoolHandle {
+impl Intake {
     /// Starts the drivers, if they are not running yet.
     fn start_drivers(&self) {
         let shared = &self.shared;
@@ -647,8 +649,8 @@ fn drive(
     logs::debug!("driver stopped");
 }
 
-impl Drop for PoolHandle {
-    /// As [`PoolHandle::shutdown`], except on an async executor's thread, where the drivers
+impl Drop for Intake {
+    /// As [`Intake::shutdown`], except on an async executor's thread, where the drivers
     /// and workers are joined on a thread of their own, `asynchttp-release`, since joining
     /// them waits for the requests they are running.
     fn drop(&mut self) {
