@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::exchange::Exchange;
 use crate::hosts::{self, Admit, HostLimits, Hosts, Outcome, Released};
-use crate::pool::{PoolRef, Task};
+use crate::pool::PoolRef;
+use crate::task::Task;
 use crate::{Error, retry};
 
 /// The host limits of one client, and the pool its requests go to.

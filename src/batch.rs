@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::exchange::Exchange;
-use crate::lazy::Watcher;
 use crate::progress::Tally;
+use crate::promise::Watcher;
 use crate::{Error, Http, LazyContent, LazyResponse, Progress, Request, Response};
 
 mod report;

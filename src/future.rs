@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::exchange::Exchange;
-use crate::lazy::{Handle, Slot, debug_slot};
+use crate::promise::{Reader, Slot, debug_slot};
 use crate::shutdown;
 use crate::{Download, Downloaded, Error, Lazy, LazyContent, LazyResponse, Response};
 
@@ -171,7 +171,7 @@ enum Taken<T> {
 /// Where a [`Take`] is.
 enum Taking<S> {
     /// Holding its handle until the slot is filled.
-    Waiting(Handle<S>),
+    Waiting(Reader<S>),
     /// The handle given up as the last, the slot still held for a moment by the promise
     /// that filled it.
     Moving(Arc<Slot<S>>),
@@ -389,7 +389,8 @@ pub(crate) mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Wake, Waker};
 
-    use crate::lazy::{self, Made, Promise};
+    use crate::lazy;
+    use crate::promise::{Promise, Requested};
 
     /// A waker that counts its wakes.
     #[derive(Default)]
@@ -417,7 +418,7 @@ pub(crate) mod tests {
     }
 
     fn slot<T>() -> Arc<Slot<T>> {
-        Slot::new(Made {
+        Slot::new(Requested {
             id: 1,
             method: Cow::Borrowed("GET"),
             url: Arc::from("http://127.0.0.1/"),

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use crate::client::Client;
 use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
-use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot, Watcher};
+use crate::lazy::{self, Lazy, LazyContent, LazyResponse};
 use crate::pool::{self, WorkerPool};
+use crate::promise::{Slot, Watcher};
 use crate::run::{self, AsIs, Finish};
 use crate::{CookieJar, Error, Request, Response, logs, shutdown};
 

@@ -1,491 +1,18 @@
-//! The promise: a slot filled once by a worker, read by [`LazyResponse`], [`LazyContent`]
-//! and [`Lazy`].
+//! The handles a request gives back: [`LazyResponse`] and [`LazyContent`] (the pair),
+//! [`Lazy`] (a value made on the worker), and [`LazyExt`], their operations as methods.
+//!
+//! Each reads its request's outcome from a [`Slot`] of [`promise`](crate::promise) and adds
+//! what a caller sees: `Deref` that blocks and panics on a failed request, `Display`,
+//! `Debug` that never blocks, and taking the outcome by value.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
-use std::panic::Location;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
-use std::task::{Context, Poll, Waker};
-use std::thread;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use once_cell::sync::OnceCell;
-
-use crate::blocking;
 use crate::exchange::Exchange;
-use crate::logs;
-use crate::pool::{self, Task};
-use crate::sync;
+use crate::promise::{Reader, Slot, debug_slot};
 use crate::{Error, Response};
-
-/// Which request a slot is for, in messages: its id, what it asked for and the line of
-/// code that made it.
-#[derive(Debug)]
-pub(crate) struct Made {
-    pub(crate) id: u64,
-    pub(crate) method: Cow<'static, str>,
-    /// The URL without userinfo (never accepted) and, in logs, without its query.
-    /// Shared with the request's own URI when they are the same text.
-    pub(crate) url: Arc<str>,
-    pub(crate) location: &'static Location<'static>,
-}
-
-/// Told of a request's retries and of its outcome once set: a batch counting its progress.
-/// Called under the slot's lock, so that what it counts is counted before anyone sees it.
-pub(crate) trait Watcher<T>: Send + Sync {
-    /// The request is to be sent again.
-    fn retried(&self);
-    /// The outcome, set.
-    fn filled(&self, outcome: &Result<T, Error>);
-}
-
-/// What a slot's waiters share under its lock.
-struct Waiting<T> {
-    /// The queued job, so that a wait on a worker thread can run it there instead of
-    /// waiting for a worker that may never be free. Dropped on fill, which frees the job's
-    /// memory at once.
-    task: Option<Weak<Task>>,
-    /// Threads blocked in `ready`: a fill with none to wake makes no system call.
-    waiters: usize,
-    /// Shared by every slot of a batch: one pointer here, no allocation per request.
-    watcher: Option<Arc<dyn Watcher<T>>>,
-    /// What few slots have, behind one pointer: a slot costs 8 bytes for it until the
-    /// first listener comes.
-    listeners: Option<Box<Listeners>>,
-}
-
-/// Told once a slot is filled, besides the threads blocked on it.
-#[derive(Default)]
-struct Listeners {
-    /// Told this slot's index (a batch reading in completion order).
-    observers: Vec<(flume::Sender<usize>, usize)>,
-    /// Futures awaiting the slot: one entry each, under the future's key, with the waker of
-    /// its latest poll.
-    wakers: Vec<(u64, Waker)>,
-    /// The key of the next future to wait.
-    next_key: u64,
-}
-
-impl Listeners {
-    fn notify(self) {
-        for (observer, index) in self.observers {
-            let _ = observer.send(index); // a dropped iterator stops listening
-        }
-        for (_, waker) in self.wakers {
-            waker.wake();
-        }
-    }
-}
-
-/// The outcome of a request, set once.
-pub(crate) struct Slot<T> {
-    value: OnceCell<Result<T, Error>>,
-    /// The lock that `ready` waits with.
-    waiting: Mutex<Waiting<T>>,
-    ready: Condvar,
-    /// The [`Handle`]s alive (the pair's halves, a `Lazy` and their clones): the last one
-    /// may move the outcome out. The promise is not counted.
-    handles: AtomicUsize,
-    made: Made,
-}
-
-impl<T> Slot<T> {
-    pub(crate) fn new(made: Made) -> Arc<Self> {
-        Arc::new(Slot {
-            value: OnceCell::new(),
-            waiting: Mutex::new(Waiting {
-                task: None,
-                waiters: 0,
-                watcher: None,
-                listeners: None,
-            }),
-            ready: Condvar::new(),
-            handles: AtomicUsize::new(0),
-            made,
-        })
-    }
-
-    /// A slot that is already filled; nothing will be queued for it.
-    pub(crate) fn filled(made: Made, result: Result<T, Error>) -> Arc<Self> {
-        let slot = Slot::new(made);
-        slot.fill(result);
-        slot
-    }
-
-    pub(crate) fn attach(&self, task: &Arc<Task>) {
-        self.lock().task = Some(Arc::downgrade(task));
-    }
-
-    /// The request is to be sent again, as `task`: a wait on a worker may run it, and a
-    /// cancel fails it; a watcher counts the retry.
-    pub(crate) fn retried(&self, task: &Arc<Task>) {
-        let mut waiting = self.lock();
-        waiting.task = Some(Arc::downgrade(task));
-        if let Some(watcher) = &waiting.watcher {
-            watcher.retried();
-        }
-    }
-
-    /// Sets the outcome; a second call is ignored.
-    pub(crate) fn fill(&self, result: Result<T, Error>) {
-        // Under the lock, so that a watcher counts the outcome before anyone can see it:
-        // a batch joined is a batch fully counted.
-        let mut waiting = self.lock();
-        if self.is_filled() {
-            return;
-        }
-        if let Some(watcher) = waiting.watcher.take() {
-            watcher.filled(&result);
-        }
-        let _ = self.value.set(result); // the lock makes this the only set
-        let task = waiting.task.take();
-        let wake = waiting.waiters > 0;
-        let listeners = waiting.listeners.take();
-        drop(waiting);
-        // Blocked threads and awaiting futures are woken together, once the lock is free.
-        if wake {
-            self.ready.notify_all();
-        }
-        if let Some(listeners) = listeners {
-            listeners.notify();
-        }
-        drop(task);
-    }
-
-    /// Sends `index` to `observer` once this slot is filled (at once if it is).
-    pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
-        let mut waiting = self.lock();
-        if self.is_filled() {
-            drop(waiting);
-            let _ = observer.send(index);
-        } else {
-            let listeners = waiting.listeners.get_or_insert_with(Box::default);
-            listeners.observers.push((observer, index));
-        }
-    }
-
-    /// Ready once filled. Until then it registers the waker of `cx` under `key`, in place
-    /// of the one the same future registered before, so a future polled again never adds a
-    /// second entry. It never blocks, and never runs the request (as a blocking wait on a
-    /// worker thread does): a future's thread is its executor's.
-    pub(crate) fn poll_filled(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.is_filled() {
-            *key = None; // the fill took the listeners
-            return Poll::Ready(());
-        }
-        let mut waiting = self.lock();
-        if self.is_filled() {
-            *key = None;
-            return Poll::Ready(());
-        }
-        let listeners = waiting.listeners.get_or_insert_with(Box::default);
-        let registered = key.and_then(|key| listeners.wakers.iter().position(|(k, _)| *k == key));
-        match registered {
-            Some(at) => {
-                let waker = &mut listeners.wakers[at].1;
-                if !waker.will_wake(cx.waker()) {
-                    waker.clone_from(cx.waker());
-                }
-            }
-            None => {
-                let new = listeners.next_key;
-                listeners.next_key += 1;
-                listeners.wakers.push((new, cx.waker().clone()));
-                *key = Some(new);
-            }
-        }
-        Poll::Pending
-    }
-
-    /// Wakers registered by futures still waiting.
-    #[cfg(test)]
-    pub(crate) fn wakers(&self) -> usize {
-        self.lock().listeners.as_ref().map_or(0, |l| l.wakers.len())
-    }
-
-    /// Drops the waker registered under `key`: its future is gone before the slot was
-    /// filled (a timeout or a `select` dropped it).
-    pub(crate) fn forget(&self, key: &mut Option<u64>) {
-        let Some(key) = key.take() else {
-            return;
-        };
-        if self.is_filled() {
-            return;
-        }
-        let mut waiting = self.lock();
-        if let Some(listeners) = waiting.listeners.as_mut() {
-            if let Some(at) = listeners.wakers.iter().position(|(k, _)| *k == key) {
-                listeners.wakers.swap_remove(at);
-            }
-        }
-    }
-
-    /// Calls `watcher` with the outcome once this slot is filled (at once if it is).
-    pub(crate) fn watch(&self, watcher: Arc<dyn Watcher<T>>) {
-        let mut waiting = self.lock();
-        match self.value.get() {
-            Some(outcome) => {
-                drop(waiting);
-                watcher.filled(outcome);
-            }
-            None => waiting.watcher = Some(watcher),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Waiting<T>> {
-        sync::lock(&self.waiting)
-    }
-
-    pub(crate) fn is_filled(&self) -> bool {
-        self.value.get().is_some()
-    }
-
-    fn get(&self) -> Option<Result<&T, Error>> {
-        self.value.get().map(|r| r.as_ref().map_err(Clone::clone))
-    }
-
-    /// Blocks until filled, or until `deadline`.
-    #[track_caller]
-    fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<&T, Error>> {
-        if let Some(done) = self.get() {
-            return Some(done);
-        }
-        if deadline.is_none_or(|deadline| deadline > Instant::now()) {
-            // No URL: its query stays out of the log, and the id finds the request there.
-            let o = &self.made;
-            let what = format_args!("req={} a wait for the request made at {}", o.id, o.location);
-            blocking::about_to_block(what, Location::caller());
-        }
-        // Only an untimed wait runs the request here: a timed one must return within its
-        // timeout, and the request could take longer than that.
-        if deadline.is_none() && pool::on_worker_thread() {
-            let task = self.lock().task.as_ref().and_then(Weak::upgrade);
-            if let Some(task) = task {
-                task.run();
-            }
-        }
-        let mut guard = self.lock();
-        while !self.is_filled() {
-            let left = match deadline {
-                None => None,
-                Some(deadline) => Some(deadline.checked_duration_since(Instant::now())?),
-            };
-            guard.waiters += 1;
-            guard = match left {
-                None => sync::wait(&self.ready, guard),
-                Some(left) => sync::wait_timeout(&self.ready, guard, left).0,
-            };
-            guard.waiters -= 1;
-        }
-        drop(guard);
-        self.get()
-    }
-
-    #[track_caller]
-    fn wait_logged(&self) -> Result<&T, Error> {
-        let result = self.wait_until(None).expect("no deadline");
-        self.log_surfaced(&result, Location::caller());
-        result
-    }
-
-    /// The outcome of a filled slot, read at `at`.
-    pub(crate) fn outcome(&self, at: &Location<'_>) -> Result<&T, Error> {
-        let result = self.get().expect("read once filled");
-        self.log_surfaced(&result, at);
-        result
-    }
-
-    /// Logs a stored error as the caller reads it at `at`.
-    fn log_surfaced(&self, result: &Result<&T, Error>, at: &Location<'_>) {
-        if let Err(e) = result {
-            let o = &self.made;
-            logs::debug!(
-                "req={} error surfaced at {at}: {} (request made at {})",
-                o.id,
-                e.chain(),
-                o.location
-            );
-        }
-    }
-
-    /// `copy` of a filled slot's value, or its error.
-    pub(crate) fn copied<U>(&self, copy: impl FnOnce(&T) -> U) -> Result<U, Error> {
-        match self.value.get().expect("copied once filled") {
-            Ok(value) => Ok(copy(value)),
-            Err(e) => Err(e.clone()),
-        }
-    }
-
-    /// Moves the outcome out of a filled slot that no handle holds any more. In the moment
-    /// after filling it, the promise that filled it still holds it: then the slot comes back.
-    pub(crate) fn try_move(this: Arc<Self>) -> Result<Result<T, Error>, Arc<Self>> {
-        Arc::try_unwrap(this).map(|slot| slot.value.into_inner().expect("moved once filled"))
-    }
-
-    /// As [`try_move`](Self::try_move), yielding the thread until the promise has let go,
-    /// which it does within a few instructions of filling the slot.
-    fn moved(mut this: Arc<Self>) -> Result<T, Error> {
-        loop {
-            match Slot::try_move(this) {
-                Ok(outcome) => return outcome,
-                Err(back) => {
-                    this = back;
-                    thread::yield_now();
-                }
-            }
-        }
-    }
-
-    #[track_caller]
-    fn force(&self) -> &T {
-        match self.wait_logged() {
-            Ok(value) => value,
-            Err(e) => {
-                let o = &self.made;
-                panic!(
-                    "asynchttp: {} {} failed: {} (request made at {})",
-                    o.method,
-                    o.url,
-                    e.chain(),
-                    o.location
-                )
-            }
-        }
-    }
-
-    fn debug_state(&self) -> &'static str {
-        match self.value.get() {
-            None => "Pending",
-            Some(Ok(_)) => "Ready",
-            Some(Err(_)) => "Failed",
-        }
-    }
-}
-
-/// The writing end of a slot, held by the job. If it is dropped unfilled (the job was
-/// dropped or panicked), the slot still gets an outcome, so no reader waits forever.
-pub(crate) struct Promise<T> {
-    slot: Arc<Slot<T>>,
-}
-
-impl<T> Promise<T> {
-    pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
-        Promise { slot }
-    }
-
-    pub(crate) fn fulfil(self, result: Result<T, Error>) {
-        self.slot.fill(result);
-    }
-
-    /// Fills the slot and keeps holding it, as a promise does for a moment after filling.
-    #[cfg(test)]
-    pub(crate) fn fill_and_hold(&self, result: Result<T, Error>) {
-        self.slot.fill(result);
-    }
-
-    pub(crate) fn made(&self) -> &Made {
-        &self.slot.made
-    }
-
-    /// The slot this promise fills.
-    pub(crate) fn slot(&self) -> &Arc<Slot<T>> {
-        &self.slot
-    }
-}
-
-impl<T> Drop for Promise<T> {
-    fn drop(&mut self) {
-        if !self.slot.is_filled() {
-            let error = if std::thread::panicking() {
-                Error::Worker {
-                    reason: "it panicked while running this request".to_owned(),
-                }
-            } else {
-                Error::Closed
-            };
-            self.slot.fill(Err(error));
-        }
-    }
-}
-
-/// What a [`LazyResponse`], [`LazyContent`] or [`Lazy`] holds: its slot, counted among the
-/// slot's handles, so that the last handle can move the outcome out instead of copying it.
-pub(crate) struct Handle<T> {
-    /// `None` only once [`release`](Handle::release) gave it up, as the handle goes.
-    slot: Option<Arc<Slot<T>>>,
-}
-
-impl<T> Handle<T> {
-    fn new(slot: Arc<Slot<T>>) -> Self {
-        slot.handles.fetch_add(1, Ordering::Relaxed);
-        Handle { slot: Some(slot) }
-    }
-
-    /// Gives this handle up: its slot, and whether it was the last handle on it. Of handles
-    /// given up at once, exactly one is the last.
-    pub(crate) fn release(mut self) -> (Arc<Slot<T>>, bool) {
-        let slot = self.slot.take().expect("a handle is given up once");
-        let last = slot.handles.fetch_sub(1, Ordering::AcqRel) == 1;
-        (slot, last)
-    }
-
-    /// Blocks until the slot is filled, then gives this handle up for the outcome: moved out
-    /// with `take` if it was the last handle, else copied with `copy`.
-    #[track_caller]
-    fn into_outcome<U>(
-        self,
-        take: impl FnOnce(T) -> U,
-        copy: impl FnOnce(&T) -> U,
-    ) -> Result<U, Error> {
-        let _ = self.wait_logged();
-        match self.release() {
-            (slot, false) => slot.copied(copy),
-            (slot, true) => Slot::moved(slot).map(take),
-        }
-    }
-
-    /// The outcome, moved out with `take`, if this is the last handle: it then blocks until
-    /// the slot is filled. `None` at once otherwise.
-    #[track_caller]
-    fn into_last<U>(self, take: impl FnOnce(T) -> U) -> Option<Result<U, Error>> {
-        let (slot, last) = self.release();
-        if !last {
-            return None;
-        }
-        let _ = slot.wait_logged();
-        Some(Slot::moved(slot).map(take))
-    }
-}
-
-impl<T> Deref for Handle<T> {
-    type Target = Slot<T>;
-
-    fn deref(&self) -> &Slot<T> {
-        self.slot
-            .as_deref()
-            .expect("a handle is emptied only as it goes")
-    }
-}
-
-impl<T> Clone for Handle<T> {
-    fn clone(&self) -> Self {
-        let slot = self
-            .slot
-            .clone()
-            .expect("a handle is emptied only as it goes");
-        Handle::new(slot)
-    }
-}
-
-impl<T> Drop for Handle<T> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
-            slot.handles.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-}
 
 macro_rules! lazy_accessors {
     ($target:ty, $project:expr, $name:literal, $setup:literal) => {
@@ -528,7 +55,7 @@ macro_rules! lazy_accessors {
         #[doc = concat!("assert!(", $name, "::id(&x) > 0);")]
         /// ```
         pub fn id(this: &Self) -> u64 {
-            this.slot.made.id
+            this.slot.requested().id
         }
 
         /// True once the request is done (ok or failed). Never blocks.
@@ -595,7 +122,7 @@ macro_rules! lazy_accessors {
 /// ```
 #[derive(Clone)]
 pub struct LazyResponse {
-    pub(crate) slot: Handle<Exchange>,
+    pub(crate) slot: Reader<Exchange>,
 }
 
 impl LazyResponse {
@@ -669,7 +196,7 @@ impl LazyResponse {
 /// ```
 #[derive(Clone)]
 pub struct LazyContent {
-    pub(crate) slot: Handle<Exchange>,
+    pub(crate) slot: Reader<Exchange>,
 }
 
 impl LazyContent {
@@ -767,7 +294,7 @@ impl LazyContent {
 /// println!("{} words", *words);
 /// ```
 pub struct Lazy<T> {
-    pub(crate) slot: Handle<T>,
+    pub(crate) slot: Reader<T>,
 }
 
 impl<T> Lazy<T> {
@@ -846,7 +373,7 @@ impl<T> Lazy<T> {
 
     pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
         Lazy {
-            slot: Handle::new(slot),
+            slot: Reader::new(slot),
         }
     }
 }
@@ -861,12 +388,12 @@ impl<T> Clone for Lazy<T> {
 
 pub(crate) fn pair(slot: Arc<Slot<Exchange>>) -> (LazyResponse, LazyContent) {
     let response = LazyResponse {
-        slot: Handle::new(slot.clone()),
+        slot: Reader::new(slot.clone()),
     };
     (
         response,
         LazyContent {
-            slot: Handle::new(slot),
+            slot: Reader::new(slot),
         },
     )
 }
@@ -993,11 +520,7 @@ impl LazyResponse {
     /// assert!(matches!(LazyResponse::wait(&response), Err(Error::InvalidRequest { .. })));
     /// ```
     pub fn cancel(this: &Self) -> bool {
-        let task = this.slot.lock().task.as_ref().and_then(Weak::upgrade);
-        match task {
-            Some(task) => task.fail(Error::Cancelled),
-            None => false,
-        }
+        this.slot.cancel()
     }
 
     pub(crate) fn observe(&self, observer: flume::Sender<usize>, index: usize) {
@@ -1008,7 +531,7 @@ impl LazyResponse {
     #[track_caller]
     pub(crate) fn error(&self) -> Option<&Error> {
         let _ = self.slot.wait_until(None);
-        self.slot.value.get()?.as_ref().err()
+        self.slot.error()
     }
 }
 
@@ -1058,18 +581,6 @@ impl<T: fmt::Display> fmt::Display for Lazy<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
-}
-
-pub(crate) fn debug_slot<T>(name: &str, slot: &Slot<T>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let o = &slot.made;
-    write!(
-        f,
-        "{name}(req={} {} {}: {})",
-        o.id,
-        o.method,
-        o.url,
-        slot.debug_state()
-    )
 }
 
 /// Never blocks: shows the request and whether it is pending, ready or failed.

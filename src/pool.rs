@@ -15,126 +15,28 @@
 //! reach it bunched together.
 //!
 //! Invariants:
-//! - Only [`PoolHandle`] holds the queue's and the due lane's `Sender`s; drivers hold the
+//! - Only [`Intake`] holds the queue's and the due lane's `Sender`s; drivers hold the
 //!   `Receiver`s. Dropping the senders lets the drivers drain both and then see them
 //!   disconnect; a driver
 //!   stops once its futures are done, and the workers once every driver has stopped.
 //! - Every queued [`Task`] fills its request's slot exactly once: when run, or when dropped
-//!   unrun (the job's `Promise` fills it on drop).
-//! - A task is taken out of its mutex by whoever runs it first: a worker, or a thread that
-//!   waits on it from inside a worker (so a callback waiting on another request of the same
-//!   pool runs it inline instead of deadlocking).
+//!   unrun (the job's `Promise` fills it on drop). Who runs it is [`task`](crate::task)'s
+//!   rule: whoever takes its job first.
 
 use std::cell::Cell;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::driver::{Drive, Executor, Message};
+use crate::driver::{Executor, Message};
 use crate::logs;
 use crate::shutdown;
 use crate::sync;
+use crate::task::{Start, Task};
 use crate::timer::{Action, Timer};
-
-/// Work for the pool: run it, or fail it without running.
-pub(crate) trait Job: Send {
-    /// Does the work on a worker thread and fills the request's slot.
-    fn run(self);
-    /// Fills the request's slot with `error` instead.
-    fn fail(self, error: Error);
-    /// Whether it can run on a driver, among other requests: nothing in it blocks.
-    fn drivable(&self) -> bool {
-        false
-    }
-    /// The work as a future for a driver; asked for only when [`drivable`](Job::drivable).
-    fn drive(self) -> Drive;
-    /// Its host's limits let it through to the queue.
-    fn admitted(&mut self) {}
-}
-
-/// How a driver starts a task it took from the queue.
-pub(crate) enum Start {
-    /// On the driver.
-    Drive(Drive),
-    /// On a worker thread.
-    Blocking,
-    /// Someone took the job already (it was cancelled, or run inline by a wait).
-    Taken,
-}
-
-/// One queued request; whoever takes its job first runs it.
-pub(crate) trait Runnable: Send + Sync {
-    /// Runs the job unless someone already took it.
-    fn run(&self);
-    /// Fails the job unless someone already took it; true if it did.
-    fn fail(&self, error: Error) -> bool;
-    /// Takes the job as a future if it is drivable; leaves it for a worker otherwise.
-    fn start(&self) -> Start;
-    /// Tells the job its host let it through; false if the job is gone.
-    fn admitted(&self) -> bool;
-}
-
-pub(crate) type Task = dyn Runnable;
-
-/// The job is stored inline: one allocation per queued request.
-struct JobCell<J> {
-    job: Mutex<Option<J>>,
-}
-
-pub(crate) fn task(job: impl Job + 'static) -> Arc<Task> {
-    Arc::new(JobCell {
-        job: Mutex::new(Some(job)),
-    })
-}
-
-impl<J: Job> JobCell<J> {
-    fn take(&self) -> Option<J> {
-        sync::lock(&self.job).take()
-    }
-}
-
-impl<J: Job> Runnable for JobCell<J> {
-    fn run(&self) {
-        if let Some(job) = self.take() {
-            job.run();
-        }
-    }
-
-    fn fail(&self, error: Error) -> bool {
-        match self.take() {
-            Some(job) => {
-                job.fail(error);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn admitted(&self) -> bool {
-        match sync::lock(&self.job).as_mut() {
-            Some(job) => {
-                job.admitted();
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn start(&self) -> Start {
-        let mut job = sync::lock(&self.job);
-        match &*job {
-            None => Start::Taken,
-            Some(drivable) if drivable.drivable() => {
-                Start::Drive(job.take().expect("checked above").drive())
-            }
-            Some(_) => Start::Blocking,
-        }
-    }
-}
 
 thread_local! {
     /// The id of the pool this thread works for; 0 on any other thread.
@@ -178,7 +80,7 @@ pub(crate) fn on_executor_thread() -> bool {
 /// ```
 #[derive(Clone)]
 pub struct WorkerPool {
-    handle: Arc<PoolHandle>,
+    intake: Arc<Intake>,
 }
 
 /// What a request submitted to a full bounded queue does; see [`WorkerPool::bounded`].
@@ -196,7 +98,9 @@ pub enum WhenFull {
     Fail,
 }
 
-struct PoolHandle {
+/// The pool's intake, shared by its clones alone: the senders of its queues. Dropping the
+/// last clone drops it, which closes the queues and stops the pool.
+struct Intake {
     sender: Mutex<Option<flume::Sender<Arc<Task>>>>,
     /// The lane of requests that come due after a wait; unbounded, since each was let
     /// into the queue once.
@@ -212,7 +116,7 @@ struct PoolHandle {
 /// Drivers run at most this many; each has an isahc agent's worth of work to wait on.
 const DRIVERS: usize = 2;
 
-/// What the drivers and workers hold: never the sender, never the handle.
+/// What the drivers and workers hold: never a sender, never the intake.
 struct Shared {
     id: u64,
     receiver: flume::Receiver<Arc<Task>>,
@@ -240,7 +144,7 @@ struct Shared {
 
 /// A pool as its requests see it: it holds their jobs, so they hold it weakly.
 #[derive(Clone)]
-pub(crate) struct PoolRef(Weak<PoolHandle>);
+pub(crate) struct PoolRef(Weak<Intake>);
 
 impl PoolRef {
     /// Queues `task` at `at`, holding no thread meanwhile; a pool gone or closed by then
@@ -257,9 +161,9 @@ impl PoolRef {
     /// Runs `action` at `at` on the pool's timer; a pool gone or closed gives it back.
     pub(crate) fn at(&self, at: Instant, action: Action) -> Result<(), Action> {
         match self.0.upgrade() {
-            Some(handle) => {
-                let timer = handle.shared.timer.clone();
-                drop(handle);
+            Some(intake) => {
+                let timer = intake.shared.timer.clone();
+                drop(intake);
                 timer.at(at, action, mark_timer_thread)
             }
             None => Err(action),
@@ -270,23 +174,23 @@ impl PoolRef {
     pub(crate) fn is_closed(&self) -> bool {
         self.0
             .upgrade()
-            .is_none_or(|handle| sync::lock(&handle.sender).is_none())
+            .is_none_or(|intake| sync::lock(&intake.sender).is_none())
     }
 
     /// Queues `task` now, ahead of the queue's backlog; never waits.
     pub(crate) fn offer(&self, task: Arc<Task>) {
-        let Some(handle) = self.0.upgrade() else {
+        let Some(intake) = self.0.upgrade() else {
             task.fail(Error::Closed);
             return;
         };
-        let refused = match sync::lock(&handle.due_sender).as_ref() {
+        let refused = match sync::lock(&intake.due_sender).as_ref() {
             Some(sender) => sender.send(task).err().map(|refused| refused.into_inner()),
             None => Some(task),
         };
         match refused {
             None => {
-                handle.start_drivers();
-                handle.shared.check_one_driver();
+                intake.start_drivers();
+                intake.shared.check_one_driver();
             }
             Some(task) => {
                 task.fail(Error::Closed);
@@ -295,7 +199,7 @@ impl PoolRef {
     }
 }
 
-/// The timer's thread counts as the pool's own: a pool whose last handle it drops stops
+/// The timer's thread counts as the pool's own: a pool whose last clone it drops stops
 /// without joining, which would wait on itself.
 fn mark_timer_thread() {
     // Any pool's id will do for that rule; the pool's own is not at hand here.
@@ -342,7 +246,7 @@ impl WorkerPool {
         let (blocking_sender, blocking) = flume::unbounded();
         let (due_sender, due) = flume::unbounded();
         WorkerPool {
-            handle: Arc::new(PoolHandle {
+            intake: Arc::new(Intake {
                 sender: Mutex::new(Some(sender)),
                 due_sender: Mutex::new(Some(due_sender)),
                 shared: Arc::new(Shared {
@@ -375,7 +279,7 @@ impl WorkerPool {
     /// assert_eq!(WorkerPool::bounded(2, 0, WhenFull::Fail).capacity(), Some(1));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
-        self.handle.bound.map(|(capacity, _)| capacity)
+        self.intake.bound.map(|(capacity, _)| capacity)
     }
 
     /// The most workers this pool runs at once.
@@ -384,7 +288,7 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).size(), 8);
     /// ```
     pub fn size(&self) -> usize {
-        self.handle.shared.size
+        self.intake.shared.size
     }
 
     /// Worker threads alive now: started on demand, for requests with a callback or a
@@ -394,7 +298,7 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).workers(), 0);
     /// ```
     pub fn workers(&self) -> usize {
-        self.handle.shared.live.load(Ordering::Acquire)
+        self.intake.shared.live.load(Ordering::Acquire)
     }
 
     /// Driver threads alive now: two at most (one for a pool of one), started with the
@@ -404,7 +308,7 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).drivers(), 0);
     /// ```
     pub fn drivers(&self) -> usize {
-        self.handle.shared.drivers_live.load(Ordering::Acquire)
+        self.intake.shared.drivers_live.load(Ordering::Acquire)
     }
 
     /// Requests waiting in the queue for a worker.
@@ -413,20 +317,20 @@ impl WorkerPool {
     /// assert_eq!(asynchttp::WorkerPool::new(8).queued(), 0);
     /// ```
     pub fn queued(&self) -> usize {
-        let shared = &self.handle.shared;
+        let shared = &self.intake.shared;
         shared.receiver.len() + shared.due.len()
     }
 
     /// The pool as a request's job holds it.
     pub(crate) fn downgrade(&self) -> PoolRef {
-        PoolRef(Arc::downgrade(&self.handle))
+        PoolRef(Arc::downgrade(&self.intake))
     }
 
     /// Queues a task, starting a worker if the idle ones cannot take it. A task that cannot
     /// be queued, or never could run, is failed.
     pub(crate) fn submit(&self, task: Arc<Task>) {
         let full = {
-            let sender = sync::lock(&self.handle.sender);
+            let sender = sync::lock(&self.intake.sender);
             let Some(sender) = sender.as_ref() else {
                 task.fail(Error::Closed);
                 return;
@@ -448,8 +352,8 @@ impl WorkerPool {
                 return;
             }
         }
-        self.handle.start_drivers();
-        self.handle.shared.check_one_driver();
+        self.intake.start_drivers();
+        self.intake.shared.check_one_driver();
     }
 
     /// Queues a task that found the queue full, as the pool's [`WhenFull`] says.
@@ -458,8 +362,8 @@ impl WorkerPool {
         sender: &flume::Sender<Arc<Task>>,
         task: Arc<Task>,
     ) -> Result<(), (Arc<Task>, Error)> {
-        let (capacity, when_full) = self.handle.bound.expect("only a bounded queue is full");
-        let on_own_worker = WORKER_OF.with(Cell::get) == self.handle.shared.id;
+        let (capacity, when_full) = self.intake.bound.expect("only a bounded queue is full");
+        let on_own_worker = WORKER_OF.with(Cell::get) == self.intake.shared.id;
         let patience = match when_full {
             WhenFull::Block(patience) if !on_own_worker => patience,
             _ => Duration::ZERO,
@@ -469,7 +373,7 @@ impl WorkerPool {
             return Err((task, Error::QueueFull { capacity, waited }));
         }
         // Drivers must be running for room to appear.
-        self.handle.start_drivers();
+        self.intake.start_drivers();
         let started = Instant::now();
         sender
             .send_timeout(task, patience)
@@ -485,11 +389,11 @@ impl WorkerPool {
     /// Stops taking work, lets the workers drain the queue, and joins them, unless called on
     /// a worker thread, where joining could wait on itself: then the workers finish alone.
     pub(crate) fn shutdown(&self) {
-        self.handle.shutdown();
+        self.intake.shutdown();
     }
 }
 
-impl PoolHandle {
+impl Intake {
     /// Starts the drivers, if they are not running yet.
     fn start_drivers(&self) {
         let shared = &self.shared;
@@ -723,7 +627,7 @@ fn drive(
         if closed && executor.len() == 0 {
             break;
         }
-        let Some(first) = next_message(inbox) else {
+        let Some(first) = recv_polling(inbox) else {
             break;
         };
         let mut next = Some(first);
@@ -740,8 +644,8 @@ fn drive(
     logs::debug!("driver stopped");
 }
 
-impl Drop for PoolHandle {
-    /// As [`PoolHandle::shutdown`], except on an async executor's thread, where the drivers
+impl Drop for Intake {
+    /// As [`Intake::shutdown`], except on an async executor's thread, where the drivers
     /// and workers are joined on a thread of their own, `asynchttp-release`, since joining
     /// them waits for the requests they are running.
     fn drop(&mut self) {
@@ -760,50 +664,40 @@ impl Drop for PoolHandle {
 fn work(shared: &Shared) {
     WORKER_OF.with(|w| w.set(shared.id));
     while let Some(task) = next_task(shared) {
-        // The job catches callback panics itself; this keeps the worker alive through any
-        // other panic, and the job's promise still fills its slot as it unwinds.
-        if catch_unwind(AssertUnwindSafe(|| task.run())).is_err() {
-            logs::error!("a request panicked outside its callback");
-        }
+        // A request's life catches its own panics (`run::RequestJob::live`): the worker
+        // goes on to the next.
+        task.run();
         shared.release_permit();
     }
     shared.live.fetch_sub(1, Ordering::AcqRel);
     logs::debug!("worker stopped");
 }
 
-/// The driver's next message: polled for a moment before the driver sleeps, as an idle
-/// worker polls its queue (see [`IDLE_POLL`]).
-fn next_message(inbox: &flume::Receiver<Message>) -> Option<Message> {
-    let poll_until = Instant::now() + IDLE_POLL;
-    loop {
-        match inbox.try_recv() {
-            Ok(message) => return Some(message),
-            Err(flume::TryRecvError::Disconnected) => return None,
-            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
-            Err(flume::TryRecvError::Empty) => return inbox.recv().ok(),
-        }
-    }
-}
-
-/// How long an idle worker polls the queue before it sleeps. A caller that waits on each
-/// request submits the next a few microseconds after the last one finished; waking a
-/// sleeping thread costs more than that on a small machine.
-const IDLE_POLL: Duration = Duration::from_micros(100);
-
 /// The next task, or `None` once the queue is closed and empty.
 fn next_task(shared: &Shared) -> Option<Arc<Task>> {
     shared.idle.fetch_add(1, Ordering::AcqRel);
-    let poll_until = Instant::now() + IDLE_POLL;
-    let next = loop {
-        match shared.blocking.try_recv() {
-            Ok(task) => break Some(task),
-            Err(flume::TryRecvError::Disconnected) => break None,
-            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
-            Err(flume::TryRecvError::Empty) => break shared.blocking.recv().ok(),
-        }
-    };
+    let next = recv_polling(&shared.blocking);
     shared.idle.fetch_sub(1, Ordering::AcqRel);
     next
+}
+
+/// How long an idle driver or worker polls its channel before it sleeps. A caller that
+/// waits on each request submits the next a few microseconds after the last one finished;
+/// waking a sleeping thread costs more than that on a small machine.
+const IDLE_POLL: Duration = Duration::from_micros(100);
+
+/// The channel's next item: polled for [`IDLE_POLL`], yielding the thread between looks,
+/// then waited for asleep; `None` once it is closed and empty.
+fn recv_polling<T>(channel: &flume::Receiver<T>) -> Option<T> {
+    let poll_until = Instant::now() + IDLE_POLL;
+    loop {
+        match channel.try_recv() {
+            Ok(item) => return Some(item),
+            Err(flume::TryRecvError::Disconnected) => return None,
+            Err(flume::TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
+            Err(flume::TryRecvError::Empty) => return channel.recv().ok(),
+        }
+    }
 }
 
 impl fmt::Debug for WorkerPool {

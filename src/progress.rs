@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::exchange::Exchange;
-use crate::lazy::Watcher;
+use crate::promise::Watcher;
 use crate::sync;
 
 /// How far a [`Batch`](crate::Batch) has got: a snapshot, counted as each request finishes.

@@ -15,7 +15,7 @@
 //!
 //! Then the life of the request, steps 4 to 9, one `async fn` ([`RequestJob::life`]) that
 //! reads top to bottom. Which thread runs it is decided in one place
-//! ([`Job::drivable`](crate::pool::Job)): a driver polls it as a future among many when
+//! ([`Job::drivable`]): a driver polls it as a future among many when
 //! nothing in it may block (no callback or function of the caller's, no download, no
 //! cache, no credentials); a worker thread blocks on the same future for any other. Its
 //! panics are caught in one place too ([`RequestJob::live`]).
@@ -63,11 +63,12 @@ use crate::driver::Drive;
 use crate::exchange::{Exchange, Failed};
 use crate::forced;
 use crate::hosts::Outcome;
-use crate::lazy::{Made, Promise, Slot, Watcher};
-use crate::pool::{self, Job, WorkerPool};
+use crate::pool::WorkerPool;
+use crate::promise::{Promise, Requested, Slot, Watcher};
 use crate::redirect;
 use crate::request::Prepared;
 use crate::retry;
+use crate::task::{self, Job};
 use crate::timings::Measured;
 use crate::{Error, Request, logs, origin, sync, uri};
 
@@ -133,13 +134,13 @@ where
     let refused = |url: String, error: Error| {
         let url: Arc<str> = Arc::from(url);
         logs::debug!("req={id} refused {method} {url}: {}", error.chain());
-        let made = Made {
+        let requested = Requested {
             id,
             method: method.clone(),
             url,
             location,
         };
-        watched(Slot::filled(made, Err(error)))
+        watched(Slot::filled(requested, Err(error)))
     };
     if client.gate.is_closed() {
         return refused(uri::redact(&req.uri), Error::Closed);
@@ -157,7 +158,7 @@ where
     } else {
         Arc::from(prepared.url.as_str())
     };
-    let made = Made {
+    let requested = Requested {
         id,
         method: method.clone(),
         url,
@@ -176,11 +177,11 @@ where
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
             );
-            return watched(Slot::filled(made, finish.finish(exchange)));
+            return watched(Slot::filled(requested, finish.finish(exchange)));
         }
     }
     // 3. Queued.
-    let slot = watched(Slot::new(made));
+    let slot = watched(Slot::new(requested));
     logs::debug!(
         "req={id} queued {method} {}",
         uri::without_query(&prepared.url)
@@ -189,7 +190,7 @@ where
         .hosts
         .as_ref()
         .map(|gate| (gate, origin::authority(&prepared.url)));
-    let task = pool::task(RequestJob {
+    let task = task::task(RequestJob {
         pending: Pending::start(client),
         queued: Instant::now(),
         prepared,
@@ -296,7 +297,7 @@ where
     }
 
     fn fail(mut self, error: Error) {
-        logs::debug!("req={} not run: {error}", self.promise.made().id);
+        logs::debug!("req={} not run: {error}", self.promise.requested().id);
         drop(self.prepared.sink.take());
         self.promise.fulfil(Err(error));
     }
@@ -311,13 +312,13 @@ where
     /// caught, on a driver and a worker alike. The request fails with it, and whoever holds
     /// the last reference to the client lets it go off the driver.
     async fn live(self) {
-        let id = self.promise.made().id;
+        let id = self.promise.requested().id;
         let slot = self.promise.slot().clone();
         let client = self.pending.0.clone();
         {
             let mut life = std::pin::pin!(AssertUnwindSafe(self.life()).catch_unwind());
             if life.as_mut().await.is_err() {
-                logs::error!("req={id} panicked");
+                logs::error!("req={id} panicked outside its callback");
                 // Filled before the life is dropped: its promise then finds it filled.
                 slot.fill(Err(Error::worker_panicked()));
             }
@@ -329,7 +330,7 @@ where
     async fn life(mut self) {
         // 4. The deadline: the first attempt's, for a request sent again.
         let client = self.pending.0.clone();
-        let id = self.promise.made().id;
+        let id = self.promise.requested().id;
         let retried = self.retried.as_deref();
         let host = self.host.as_deref();
         let started = start(id, &client, &self.prepared, self.queued, retried, host);
@@ -534,7 +535,7 @@ fn requeue<T, F>(
         (host.gate().clone(), Box::<str>::from(host.key()))
     });
     let slot = job.promise.slot().clone();
-    let task = pool::task(job);
+    let task = task::task(job);
     slot.retried(&task);
     match line {
         None => pool.submit_at(at, task),
