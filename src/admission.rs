@@ -196,14 +196,33 @@ impl Drop for HostPlace {
 /// for its `Retry-After` when it says one.
 pub(crate) fn outcome<E>(result: &Result<Exchange, E>) -> Outcome {
     match result {
-        Ok(exchange) if matches!(exchange.response.status, 429 | 503) => {
-            let retry_after = exchange
-                .response
-                .get("retry-after")
-                .and_then(|value| retry::retry_after(value, std::time::SystemTime::now()));
-            Outcome::Slowed { retry_after }
-        }
+        Ok(exchange) if retry::slows_down(exchange.response.status) => Outcome::Slowed {
+            retry_after: retry::asked_wait(&exchange.response),
+        },
         Ok(_) => Outcome::Success,
         Err(_) => Outcome::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Response;
+
+    #[test]
+    fn a_429_or_503_slows_its_host_for_its_retry_after() {
+        let answer = |status: u16, retry_after: Option<&str>| {
+            let mut response = Response::new(status);
+            if let Some(value) = retry_after {
+                response.insert("Retry-After", value);
+            }
+            let content = Vec::new();
+            outcome::<()>(&Ok(Exchange { response, content }))
+        };
+        let retry_after = Some(Duration::from_secs(3));
+        assert_eq!(answer(429, Some("3")), Outcome::Slowed { retry_after });
+        assert_eq!(answer(503, None), Outcome::Slowed { retry_after: None });
+        assert_eq!(answer(502, Some("3")), Outcome::Success);
+        assert_eq!(outcome::<()>(&Err(())), Outcome::Failed);
     }
 }
