@@ -8,7 +8,7 @@ use std::time::Duration;
 use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::deadline::Floor;
+use crate::deadline::{self, Floor};
 use crate::download::Sink;
 use crate::error::BoxError;
 use crate::retry::Retry;
@@ -284,16 +284,7 @@ impl Request {
     pub(crate) fn prepare(self, uri: &str) -> Result<Prepared, Error> {
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
-        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
-        if self.timeout.is_some_and(|t| t.is_zero())
-            || self.idle_timeout.is_some_and(|t| t.is_zero())
-        {
-            return Err(Error::invalid("the timeout must be more than zero"));
-        }
-        let floor = self
-            .min_speed
-            .map(floor)
-            .transpose()
+        let floor = deadline::checked(&[self.timeout, self.idle_timeout], self.min_speed)
             .map_err(Error::invalid)?;
         let url = uri::parse(uri)?;
         let mut headers = Vec::with_capacity(self.headers.len());
@@ -472,14 +463,6 @@ pub(crate) struct Timeouts {
     total: u64,
     idle: u64,
     floor: Option<Floor>,
-}
-
-/// A minimum speed as given, checked: zero bytes or a zero period is no speed at all.
-pub(crate) fn floor((bytes_per_second, over): (u64, Duration)) -> Result<Floor, &'static str> {
-    if bytes_per_second == 0 || over.is_zero() {
-        return Err("the minimum speed must be more than zero bytes over more than zero time");
-    }
-    Ok(Floor::new(bytes_per_second, over))
 }
 
 impl Timeouts {
