@@ -173,11 +173,7 @@ impl Http {
     #[track_caller]
     pub fn send_to(&self, mut req: Request, to: Destination) -> Download {
         let (mut sink, transfer) = Sink::new(to);
-        let has_range = req
-            .headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("range"));
-        match (has_range, sink.resume_headers()) {
+        match (req.has_header("range"), sink.resume_headers()) {
             (true, _) => sink.start_over(),
             (false, Some(headers)) => {
                 for (name, value) in headers {
