@@ -457,6 +457,14 @@ impl Error {
         }
     }
 
+    /// The error of a request whose driver or worker panicked while running it, outside
+    /// any callback: its promise fills the slot with this as it unwinds.
+    pub(crate) fn worker_panicked() -> Self {
+        Error::Worker {
+            reason: "it panicked while running this request".to_owned(),
+        }
+    }
+
     pub(crate) fn callback_panicked(payload: &(dyn std::any::Any + Send)) -> Self {
         let text = payload
             .downcast_ref::<&str>()

@@ -399,9 +399,7 @@ impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
         if !self.slot.is_filled() {
             let error = if std::thread::panicking() {
-                Error::Worker {
-                    reason: "it panicked while running this request".to_owned(),
-                }
+                Error::worker_panicked()
             } else {
                 Error::Closed
             };
