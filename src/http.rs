@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse, Slot, Watcher};
-use crate::pool::{self, WorkerPool};
+use crate::pool::WorkerPool;
 use crate::{CookieJar, Error, Request, Response, logs, run, shutdown};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
@@ -539,7 +539,7 @@ impl Handle {
             logs::debug!("shutting down");
         }
         // A worker would wait for itself.
-        if !pool::on_worker_thread() {
+        if !shutdown::on_pool_thread() {
             gate.wait_drained();
         }
         if self.owns_pool {
@@ -566,11 +566,11 @@ impl Drop for Owner {
         let Some(handle) = self.0.take() else {
             return;
         };
-        if pool::on_executor_thread() {
+        if shutdown::on_executor_thread() {
             if handle.client.gate.close() {
                 logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
             }
-            shutdown::off_thread("asynchttp-release", handle, |handle| handle.shutdown());
+            shutdown::release(handle, |handle| handle.shutdown());
         } else {
             handle.shutdown();
         }

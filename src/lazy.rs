@@ -15,10 +15,10 @@ use once_cell::sync::OnceCell;
 
 use crate::blocking;
 use crate::exchange::Exchange;
-use crate::logs;
-use crate::pool::{self, Task};
+use crate::pool::Task;
 use crate::sync;
 use crate::{Error, Response};
+use crate::{logs, shutdown};
 
 /// Which request a slot is for, in messages: its id, what it asked for and the line of
 /// code that made it.
@@ -260,7 +260,7 @@ impl<T> Slot<T> {
         }
         // Only an untimed wait runs the request here: a timed one must return within its
         // timeout, and the request could take longer than that.
-        if deadline.is_none() && pool::on_worker_thread() {
+        if deadline.is_none() && shutdown::on_pool_thread() {
             let task = self.lock().task.as_ref().and_then(Weak::upgrade);
             if let Some(task) = task {
                 task.run();
