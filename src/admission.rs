@@ -207,22 +207,18 @@ pub(crate) fn outcome<E>(result: &Result<Exchange, E>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Response;
+    use crate::retry::tests::answer;
 
     #[test]
     fn a_429_or_503_slows_its_host_for_its_retry_after() {
-        let answer = |status: u16, retry_after: Option<&str>| {
-            let mut response = Response::new(status);
-            if let Some(value) = retry_after {
-                response.insert("Retry-After", value);
-            }
-            let content = Vec::new();
+        let slowed = |status, retry_after| {
+            let (response, content) = (answer(status, retry_after), Vec::new());
             outcome::<()>(&Ok(Exchange { response, content }))
         };
         let retry_after = Some(Duration::from_secs(3));
-        assert_eq!(answer(429, Some("3")), Outcome::Slowed { retry_after });
-        assert_eq!(answer(503, None), Outcome::Slowed { retry_after: None });
-        assert_eq!(answer(502, Some("3")), Outcome::Success);
+        assert_eq!(slowed(429, Some("3")), Outcome::Slowed { retry_after });
+        assert_eq!(slowed(503, None), Outcome::Slowed { retry_after: None });
+        assert_eq!(slowed(502, Some("3")), Outcome::Success);
         assert_eq!(outcome::<()>(&Err(())), Outcome::Failed);
     }
 }

@@ -447,8 +447,17 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A response of `status`, with a `Retry-After` if given.
+    pub(crate) fn answer(status: u16, retry_after: Option<&str>) -> Response {
+        let mut response = Response::new(status);
+        if let Some(value) = retry_after {
+            response.insert("Retry-After", value);
+        }
+        response
+    }
 
     #[test]
     fn retry_after_takes_seconds_and_dates() {
@@ -475,22 +484,16 @@ mod tests {
 
     #[test]
     fn only_a_429_or_503_asks_for_a_wait() {
-        let answer = |status: u16, retry_after: Option<&str>| {
-            let mut response = Response::new(status);
-            if let Some(value) = retry_after {
-                response.insert("Retry-After", value);
-            }
-            asked_wait(&response)
-        };
+        let asked = |status, retry_after| asked_wait(&answer(status, retry_after));
         for status in [429, 503] {
             assert!(slows_down(status));
-            assert_eq!(answer(status, Some("7")), Some(Duration::from_secs(7)));
-            assert_eq!(answer(status, None), None);
-            assert_eq!(answer(status, Some("soon")), None);
+            assert_eq!(asked(status, Some("7")), Some(Duration::from_secs(7)));
+            assert_eq!(asked(status, None), None);
+            assert_eq!(asked(status, Some("soon")), None);
         }
         for status in [200, 301, 500, 502, 504] {
             assert!(!slows_down(status));
-            assert_eq!(answer(status, Some("7")), None, "{status}");
+            assert_eq!(asked(status, Some("7")), None, "{status}");
         }
     }
 
