@@ -197,14 +197,29 @@ impl Drop for HostPlace {
 /// for its `Retry-After` when it says one.
 pub(crate) fn outcome<E>(result: &Result<Exchange, E>) -> Outcome {
     match result {
-        Ok(exchange) if matches!(exchange.response.status, 429 | 503) => {
-            let retry_after = exchange
-                .response
-                .get("retry-after")
-                .and_then(|value| retry::retry_after(value, std::time::SystemTime::now()));
-            Outcome::Slowed { retry_after }
-        }
+        Ok(exchange) if retry::slows_down(exchange.response.status) => Outcome::Slowed {
+            retry_after: retry::asked_wait(&exchange.response),
+        },
         Ok(_) => Outcome::Success,
         Err(_) => Outcome::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::tests::answer;
+
+    #[test]
+    fn a_429_or_503_slows_its_host_for_its_retry_after() {
+        let slowed = |status, retry_after| {
+            let (response, content) = (answer(status, retry_after), Vec::new());
+            outcome::<()>(&Ok(Exchange { response, content }))
+        };
+        let retry_after = Some(Duration::from_secs(3));
+        assert_eq!(slowed(429, Some("3")), Outcome::Slowed { retry_after });
+        assert_eq!(slowed(503, None), Outcome::Slowed { retry_after: None });
+        assert_eq!(slowed(502, Some("3")), Outcome::Success);
+        assert_eq!(outcome::<()>(&Err(())), Outcome::Failed);
     }
 }

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::panic::Location;
 
-use crate::{logs, pool};
+use crate::{logs, shutdown};
 
 thread_local! {
     /// True once this thread has been told of a blocking wait.
@@ -18,9 +18,9 @@ thread_local! {
 }
 
 /// About to block this thread in `what`, called at `at`: on an async executor's thread
-/// (see [`pool::on_executor_thread`]), the first time, a debug line says so.
+/// (see [`shutdown::on_executor_thread`]), the first time, a debug line says so.
 pub(crate) fn about_to_block(what: fmt::Arguments<'_>, at: &Location<'_>) {
-    if pool::on_executor_thread() && !TOLD.with(|told| told.replace(true)) {
+    if shutdown::on_executor_thread() && !TOLD.with(|told| told.replace(true)) {
         logs::debug!(
             "{what} blocks at {at} on a thread that has awaited this crate's futures (an async \
              executor's), holding up every task it runs until it returns: `.await` it instead \

@@ -642,20 +642,9 @@ impl HttpBuilder {
                 reason: "workers must be at least 1".to_owned(),
             });
         }
-        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
-        if self.timeout.is_some_and(|t| t.is_zero())
-            || self.idle_timeout.is_some_and(|t| t.is_zero())
-            || self.connect_timeout.is_zero()
-        {
-            return Err(Error::Init {
-                reason: "the timeout must be more than zero".to_owned(),
-            });
-        }
-        let min_speed = self
-            .min_speed
-            .map(request::floor)
-            .transpose()
-            .map_err(|reason| Error::Init {
+        let timeouts = [self.timeout, self.idle_timeout, Some(self.connect_timeout)];
+        let min_speed =
+            deadline::checked(&timeouts, self.min_speed).map_err(|reason| Error::Init {
                 reason: reason.to_owned(),
             })?;
         if let Some(reason) = self.per_host.refused() {

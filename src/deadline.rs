@@ -31,6 +31,26 @@ pub(crate) fn honoured(timeout: Duration) -> Duration {
     Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
 }
 
+/// The bounds a caller set, for a client or for one request, checked as one rule: each
+/// must be more than zero. libcurl reads a zero timeout as "no timeout", so a zero would
+/// be no bound at all, and zero bytes or zero time is no speed. Gives the minimum speed
+/// as a [`Floor`], or why a bound was refused.
+pub(crate) fn checked(
+    timeouts: &[Option<Duration>],
+    min_speed: Option<(u64, Duration)>,
+) -> Result<Option<Floor>, &'static str> {
+    if timeouts.iter().flatten().any(Duration::is_zero) {
+        return Err("the timeout must be more than zero");
+    }
+    match min_speed {
+        Some((bytes, over)) if bytes == 0 || over.is_zero() => {
+            Err("the minimum speed must be more than zero bytes over more than zero time")
+        }
+        Some((bytes, over)) => Ok(Some(Floor::new(bytes, over))),
+        None => Ok(None),
+    }
+}
+
 /// How far an exchange that libcurl ended with a timeout had got, as far as can be told:
 /// libcurl reports its connect and total bounds with the same code, and isahc keeps none
 /// of its text. (The idle bound is not libcurl's: see `transport::silence`.)
@@ -169,6 +189,22 @@ impl Deadline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_bound_must_be_more_than_zero() {
+        let (second, zero) = (Some(Duration::from_secs(1)), Some(Duration::ZERO));
+        assert_eq!(checked(&[None, second], None), Ok(None));
+        assert!(checked(&[second, zero], None).is_err());
+        assert!(checked(&[zero], Some((1, Duration::from_secs(1)))).is_err());
+        let floor = Floor::new(10, Duration::from_secs(2));
+        assert_eq!(
+            checked(&[second], Some((10, Duration::from_secs(2)))),
+            Ok(Some(floor))
+        );
+        for no_speed in [(0, Duration::from_secs(2)), (10, Duration::ZERO)] {
+            assert!(checked(&[], Some(no_speed)).is_err(), "{no_speed:?}");
+        }
+    }
 
     #[test]
     fn a_floor_compares_the_average_over_the_time_elapsed() {

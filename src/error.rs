@@ -457,7 +457,8 @@ impl Error {
         }
     }
 
-    /// The error of a request whose own code panicked, outside any callback.
+    /// The error of a request whose driver or worker panicked while running it, outside
+    /// any callback.
     pub(crate) fn worker_panicked() -> Self {
         Error::Worker {
             reason: "it panicked while running this request".to_owned(),

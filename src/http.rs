@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::download::{Destination, Download, Sink};
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse};
-use crate::pool::{self, WorkerPool};
+use crate::pool::WorkerPool;
 use crate::promise::{Slot, Watcher};
 use crate::run::{self, AsIs, Finish};
 use crate::{CookieJar, Error, Request, Response, logs, shutdown};
@@ -174,11 +174,7 @@ impl Http {
     #[track_caller]
     pub fn send_to(&self, mut req: Request, to: Destination) -> Download {
         let (mut sink, transfer) = Sink::new(to);
-        let has_range = req
-            .headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("range"));
-        match (has_range, sink.resume_headers()) {
+        match (req.has_header("range"), sink.resume_headers()) {
             (true, _) => sink.start_over(),
             (false, Some(headers)) => {
                 for (name, value) in headers {
@@ -542,7 +538,7 @@ impl Handle {
             logs::debug!("shutting down");
         }
         // A worker would wait for itself.
-        if !pool::on_worker_thread() {
+        if !shutdown::on_pool_thread() {
             gate.wait_drained();
         }
         if self.owns_pool {
@@ -569,11 +565,11 @@ impl Drop for Owner {
         let Some(handle) = self.0.take() else {
             return;
         };
-        if pool::on_executor_thread() {
+        if shutdown::on_executor_thread() {
             if handle.client.gate.close() {
                 logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
             }
-            shutdown::off_thread("asynchttp-release", handle, |handle| handle.shutdown());
+            shutdown::release(handle, |handle| handle.shutdown());
         } else {
             handle.shutdown();
         }

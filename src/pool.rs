@@ -23,7 +23,6 @@
 //!   unrun (the job's `Promise` fills it on drop). Who runs it is [`task`](crate::task)'s
 //!   rule: whoever takes its job first.
 
-use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -38,24 +37,7 @@ use crate::sync;
 use crate::task::{Start, Task};
 use crate::timer::{Action, Timer};
 
-thread_local! {
-    /// The id of the pool this thread works for; 0 on any other thread.
-    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
-}
-
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
-
-/// True on a thread of any asynchttp worker pool.
-pub(crate) fn on_worker_thread() -> bool {
-    WORKER_OF.with(Cell::get) != 0
-}
-
-/// True on an async executor's thread: one that has polled the crate's futures (see
-/// `shutdown.rs`) and is none of the pools' workers, where a wait runs the awaited request
-/// itself and a callback may block.
-pub(crate) fn on_executor_thread() -> bool {
-    shutdown::on_async_thread() && !on_worker_thread()
-}
 
 /// A pool of worker threads that several [`Http`](crate::Http)s can share, as a
 /// requests-futures executor is shared by several sessions.
@@ -203,7 +185,7 @@ impl PoolRef {
 /// without joining, which would wait on itself.
 fn mark_timer_thread() {
     // Any pool's id will do for that rule; the pool's own is not at hand here.
-    WORKER_OF.with(|w| w.set(u64::MAX));
+    shutdown::note_pool_thread(u64::MAX);
 }
 
 impl WorkerPool {
@@ -363,7 +345,7 @@ impl WorkerPool {
         task: Arc<Task>,
     ) -> Result<(), (Arc<Task>, Error)> {
         let (capacity, when_full) = self.intake.bound.expect("only a bounded queue is full");
-        let on_own_worker = WORKER_OF.with(Cell::get) == self.intake.shared.id;
+        let on_own_worker = shutdown::on_thread_of(self.intake.shared.id);
         let patience = match when_full {
             WhenFull::Block(patience) if !on_own_worker => patience,
             _ => Duration::ZERO,
@@ -439,7 +421,7 @@ impl Intake {
         if !self.close() {
             return;
         }
-        if on_worker_thread() {
+        if shutdown::on_pool_thread() {
             logs::debug!("pool stopping; drivers and workers finish the queue alone");
             return;
         }
@@ -587,7 +569,7 @@ fn drive(
     own: flume::Sender<Message>,
     blocking: &flume::Sender<Arc<Task>>,
 ) {
-    WORKER_OF.with(|w| w.set(shared.id));
+    shutdown::note_pool_thread(shared.id);
     let mut executor = Executor::new(own);
     let mut closed = false;
     loop {
@@ -649,11 +631,11 @@ impl Drop for Intake {
     /// and workers are joined on a thread of their own, `asynchttp-release`, since joining
     /// them waits for the requests they are running.
     fn drop(&mut self) {
-        if on_executor_thread() {
+        if shutdown::on_executor_thread() {
             if self.close() {
                 logs::debug!("pool stopping; joining on asynchttp-release");
                 let shared = self.shared.clone();
-                shutdown::off_thread("asynchttp-release", shared, |shared| shared.join());
+                shutdown::release(shared, |shared| shared.join());
             }
         } else {
             self.shutdown();
@@ -662,7 +644,7 @@ impl Drop for Intake {
 }
 
 fn work(shared: &Shared) {
-    WORKER_OF.with(|w| w.set(shared.id));
+    shutdown::note_pool_thread(shared.id);
     while let Some(task) = next_task(shared) {
         // A request's life catches its own panics (`run::RequestJob::live`): the worker
         // goes on to the next.

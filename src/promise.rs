@@ -27,7 +27,7 @@ use once_cell::sync::OnceCell;
 use crate::Error;
 use crate::blocking;
 use crate::logs;
-use crate::pool;
+use crate::shutdown;
 use crate::sync;
 use crate::task::Task;
 
@@ -294,7 +294,7 @@ impl<T> Slot<T> {
         }
         // Only an untimed wait runs the request here: a timed one must return within its
         // timeout, and the request could take longer than that.
-        if deadline.is_none() && pool::on_worker_thread() {
+        if deadline.is_none() && shutdown::on_pool_thread() {
             if let Some(task) = self.task() {
                 task.run();
             }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::deadline::Floor;
+use crate::deadline::{self, Floor};
 use crate::download::Sink;
 use crate::error::BoxError;
 use crate::retry::Retry;
@@ -279,37 +279,28 @@ impl Request {
         &self.uri
     }
 
+    /// Whether the caller set a header named `name`, in any case.
+    pub(crate) fn has_header(&self, name: &str) -> bool {
+        has_header(&self.headers, name)
+    }
+
     /// Checks every part and builds what the worker sends. `uri` is this request's, taken
     /// out of it by the caller, which still has it to show if the request is refused.
     pub(crate) fn prepare(self, uri: &str) -> Result<Prepared, Error> {
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
-        // libcurl reads 0 as "no timeout": a zero timeout would be none at all.
-        if self.timeout.is_some_and(|t| t.is_zero())
-            || self.idle_timeout.is_some_and(|t| t.is_zero())
-        {
-            return Err(Error::invalid("the timeout must be more than zero"));
-        }
-        let floor = self
-            .min_speed
-            .map(floor)
-            .transpose()
+        let floor = deadline::checked(&[self.timeout, self.idle_timeout], self.min_speed)
             .map_err(Error::invalid)?;
         let url = uri::parse(uri)?;
         let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
             headers.push(header(name, value)?);
         }
-        let has = |name: &str| {
-            self.headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(name))
-        };
-        let asked_encoding = has("accept-encoding");
+        let asked_encoding = self.has_header("accept-encoding");
         // The defaults are added by the transport: nothing to store for each queued request.
         let defaults = Defaults {
-            user_agent: !has("user-agent"),
-            accept_encoding: !asked_encoding && !has("range"),
+            user_agent: !self.has_header("user-agent"),
+            accept_encoding: !asked_encoding && !self.has_header("range"),
             // Set by the client that queues it, which knows whether it has a jar.
             cookies: false,
         };
@@ -456,12 +447,21 @@ impl Prepared {
     /// redirect to another origin dropped it). A caller's `Cookie` wins: the jar adds
     /// nothing beside it.
     pub(crate) fn jar_cookies(&self) -> bool {
-        self.defaults.cookies
-            && !self
-                .headers
-                .iter()
-                .any(|(k, _)| k == isahc::http::header::COOKIE)
+        self.defaults.cookies && !self.has_header("cookie")
     }
+
+    /// Whether the request carries a header named `name`, in any case.
+    pub(crate) fn has_header(&self, name: &str) -> bool {
+        has_header(&self.headers, name)
+    }
+}
+
+/// Whether `headers` hold one named `name`: header names compare in any case (RFC 9110
+/// §5.1), whether the caller's text or a checked [`HeaderName`].
+fn has_header<K: AsRef<str>, V>(headers: &[(K, V)], name: &str) -> bool {
+    headers
+        .iter()
+        .any(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
 }
 
 /// A request's own total and idle timeouts, packed into whole nanoseconds with 0 for none
@@ -472,14 +472,6 @@ pub(crate) struct Timeouts {
     total: u64,
     idle: u64,
     floor: Option<Floor>,
-}
-
-/// A minimum speed as given, checked: zero bytes or a zero period is no speed at all.
-pub(crate) fn floor((bytes_per_second, over): (u64, Duration)) -> Result<Floor, &'static str> {
-    if bytes_per_second == 0 || over.is_zero() {
-        return Err("the minimum speed must be more than zero bytes over more than zero time");
-    }
-    Ok(Floor::new(bytes_per_second, over))
 }
 
 impl Timeouts {
@@ -520,6 +512,16 @@ mod tests {
     fn prepare(req: Request) -> Result<Prepared, Error> {
         let uri = req.uri.clone();
         req.prepare(&uri)
+    }
+
+    #[test]
+    fn a_header_is_present_in_any_case() {
+        let req = Request::get("http://h/").header("Authorization", "Bearer t");
+        assert!(req.has_header("authorization") && req.has_header("AUTHORIZATION"));
+        assert!(!req.has_header("range"));
+        let p = prepare(req).unwrap();
+        assert!(p.has_header("Authorization") && p.has_header("authorization"));
+        assert!(!p.has_header("cookie"));
     }
 
     #[test]

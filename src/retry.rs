@@ -14,7 +14,7 @@ use isahc::http::Method;
 use crate::deadline::Deadline;
 use crate::exchange::{Exchange, Failed};
 use crate::method::is_idempotent;
-use crate::{Error, TimeoutKind};
+use crate::{Error, Response, TimeoutKind};
 
 /// When and how often a request is sent again: urllib3's `Retry`, with its sharp edges
 /// filed off. Off by default, as in httplib2; set it for a whole client with
@@ -335,11 +335,7 @@ pub(crate) fn verdict(
             if !may_resend || !policy.statuses.contains(&response.status) {
                 return None;
             }
-            let asked = matches!(response.status, 429 | 503)
-                .then(|| response.get("retry-after"))
-                .flatten()
-                .filter(|_| policy.retry_after)
-                .and_then(|value| retry_after(value, SystemTime::now()));
+            let asked = policy.retry_after.then(|| asked_wait(response)).flatten();
             (response.status.to_string(), asked)
         }
         Err(failed) => {
@@ -421,9 +417,26 @@ fn jitter(ceiling: Duration) -> Duration {
     Duration::from_nanos((nanos as f64 * fraction) as u64)
 }
 
+/// Whether `status` asks its client to slow down: 429 (Too Many Requests) and 503
+/// (Service Unavailable), the two answers whose `Retry-After` is waited out, by a retry
+/// and by an adaptive [`HostLimits`](crate::HostLimits) alike.
+pub(crate) fn slows_down(status: u16) -> bool {
+    matches!(status, 429 | 503)
+}
+
+/// The wait a response that [slows its client down](slows_down) asks for in its
+/// `Retry-After`, from now; `None` for any other status, or when it asks for none that
+/// can be read.
+pub(crate) fn asked_wait(response: &Response) -> Option<Duration> {
+    let value = response
+        .get("retry-after")
+        .filter(|_| slows_down(response.status))?;
+    retry_after(value, SystemTime::now())
+}
+
 /// A `Retry-After` value (RFC 9110 §10.2.3): whole seconds, or an HTTP date, as a wait
 /// from `now` (a date in the past waits nothing). Anything else is ignored.
-pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Too many digits to be a number of seconds is still "a very long time".
@@ -434,8 +447,17 @@ pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A response of `status`, with a `Retry-After` if given.
+    pub(crate) fn answer(status: u16, retry_after: Option<&str>) -> Response {
+        let mut response = Response::new(status);
+        if let Some(value) = retry_after {
+            response.insert("Retry-After", value);
+        }
+        response
+    }
 
     #[test]
     fn retry_after_takes_seconds_and_dates() {
@@ -457,6 +479,21 @@ mod tests {
         );
         for bad in ["", "-1", "1.5", "soon", "12 s"] {
             assert_eq!(retry_after(bad, now), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_429_or_503_asks_for_a_wait() {
+        let asked = |status, retry_after| asked_wait(&answer(status, retry_after));
+        for status in [429, 503] {
+            assert!(slows_down(status));
+            assert_eq!(asked(status, Some("7")), Some(Duration::from_secs(7)));
+            assert_eq!(asked(status, None), None);
+            assert_eq!(asked(status, Some("soon")), None);
+        }
+        for status in [200, 301, 500, 502, 504] {
+            assert!(!slows_down(status));
+            assert_eq!(asked(status, Some("7")), None, "{status}");
         }
     }
 

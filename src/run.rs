@@ -49,7 +49,6 @@ use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use futures_lite::FutureExt;
@@ -70,7 +69,7 @@ use crate::request::Prepared;
 use crate::retry;
 use crate::task::{self, Job};
 use crate::timings::Measured;
-use crate::{Error, Request, logs, origin, sync, uri};
+use crate::{Error, Request, logs, origin, shutdown, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -168,11 +167,7 @@ where
     if let (true, None, Some(cache)) = (F::ON_ANY_THREAD, &prepared.callback, &client.cache) {
         let started = Instant::now();
         if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
-            exchange.response.elapsed = started.elapsed();
-            exchange
-                .response
-                .timings
-                .set_total(exchange.response.elapsed);
+            exchange.response.set_elapsed(started.elapsed());
             logs::debug!(
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
@@ -392,7 +387,7 @@ where
     }
 }
 
-/// Drops a driver's reference to a client. When it is the last (every clone of the `Http`
+/// Drops a life's reference to a client. When it is the last (every clone of the `Http`
 /// was dropped meanwhile), the client's isahc clients go too, and each joins its agent
 /// thread, which may be waiting on other requests of this very driver: so the last
 /// reference goes on a thread of its own.
@@ -400,12 +395,7 @@ fn release_off_driver(client: Arc<Client>) {
     if Arc::strong_count(&client) > 1 {
         return;
     }
-    let spawned = thread::Builder::new()
-        .name("asynchttp-release".to_owned())
-        .spawn(move || drop(client));
-    if let Err(e) = spawned {
-        logs::error!("could not start a thread to release a client: {e}");
-    }
+    shutdown::release(client, drop);
 }
 
 /// When a request started, how long it had waited in the queue and for its host, and
@@ -566,13 +556,12 @@ fn settle(
     });
     if let Ok(exchange) = &mut result {
         let response = &mut exchange.response;
-        response.elapsed = started.at.elapsed();
+        response.set_elapsed(started.at.elapsed());
         response.attempts = started.retries + 1;
         // The exchange's own timings came with its head; these are the request's.
         response
             .timings
             .set_waits(started.waited, started.host_wait);
-        response.timings.set_total(response.elapsed);
     }
     result
 }

@@ -1,7 +1,6 @@
 //! A request sent with credentials: an authorization accepted before goes up front, and a
 //! 401 is answered with each credential and scheme that applies until one is accepted.
 
-use isahc::http::header;
 use url::Url;
 
 use super::Credentials;
@@ -26,7 +25,7 @@ impl Credentials {
         asked_for: &Url,
         deadline: &Deadline,
     ) -> Result<Head, Error> {
-        let own_authorization = req.headers.iter().any(|(k, _)| k == header::AUTHORIZATION);
+        let own_authorization = req.has_header("authorization");
         let answering = !own_authorization && !self.is_empty();
         let mut flight = None;
         if answering {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::Batch;
-use crate::LazyResponse;
+use crate::{LazyResponse, origin};
 
 /// One host of a [`Batch`]: its finished requests and how long they took, from
 /// [`Batch::hosts`].
@@ -95,16 +95,9 @@ impl Batch {
     }
 }
 
-/// `host:port` of a URL, the scheme's port when it names none; empty if it is no URL.
+/// `host:port` of a URL, as [`origin::authority`] names it; empty if it is no URL.
 fn host_of(uri: &str) -> String {
-    let Ok(url) = Url::parse(uri) else {
-        return String::new();
-    };
-    match (url.host_str(), url.port_or_known_default()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => String::new(),
-    }
+    Url::parse(uri).map_or_else(|_| String::new(), |url| origin::authority(&url))
 }
 
 /// The `pct`th percentile of sorted values by nearest rank: the smallest value that at
@@ -140,5 +133,9 @@ mod tests {
         assert_eq!(host_of("https://Example.COM/a?q"), "example.com:443");
         assert_eq!(host_of("http://[::1]/"), "[::1]:80");
         assert_eq!(host_of("not a url"), "");
+        // URLs with no host name none.
+        for hostless in ["mailto:a@b.example", "data:text/plain,x", "file:///tmp/x"] {
+            assert_eq!(host_of(hostless), "", "{hostless}");
+        }
     }
 }

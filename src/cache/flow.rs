@@ -74,7 +74,7 @@ pub(crate) async fn fetch(
     if req.method != Method::GET {
         return redirect::fetch(net, req, id).await.map(Through::from);
     }
-    if has(req, "range") {
+    if req.has_header("range") {
         return ranged(cache, net, req, id).await.map(Through::from);
     }
     let jumped = match net.policy.follows(&Method::GET, 301) {
@@ -93,7 +93,7 @@ pub(crate) async fn fetch(
 /// The answer to `req` if a fresh entry gives it as it stands: a plain GET whose entry is
 /// fresh for it. Anything else is the worker's to decide. Runs on the caller's thread.
 pub(crate) fn fresh(cache: &dyn Cache, req: &Prepared) -> Option<Exchange> {
-    if req.method != Method::GET || has(req, "range") {
+    if req.method != Method::GET || req.has_header("range") {
         return None;
     }
     let entry = Entry::from_bytes(&cache.get(req.url.as_str())?)?;
@@ -188,7 +188,8 @@ async fn get(
             return Ok(gateway_timeout(&req.url).into());
         }
         // A caller's own conditional request is theirs: its 304 goes back to them as it is.
-        let own_conditional = has(req, "if-none-match") || has(req, "if-modified-since");
+        let own_conditional =
+            req.has_header("if-none-match") || req.has_header("if-modified-since");
         let mut added = Vec::new();
         if let (Some(entry), false) = (&validating, own_conditional) {
             for (name, value) in policy::validators(&entry.response, ignore_etag) {
@@ -264,7 +265,7 @@ async fn ranged(
     let key = req.url.to_string();
     let now = SystemTime::now();
     let entry = load(cache, &key).filter(|entry| {
-        entry.response.status == 200 && !has(req, "if-range") && fresh_for(entry, req, now)
+        entry.response.status == 200 && !req.has_header("if-range") && fresh_for(entry, req, now)
     });
     if let Some(entry) = entry {
         let range = header(req, "range").unwrap_or_default();
@@ -346,7 +347,7 @@ async fn unsafe_method(
     let key = req.url.to_string();
     // httplib2's optimistic concurrency: PUT and PATCH only change what was read.
     let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
-    if optimistic && !ignore_etag && !has(req, "if-match") {
+    if optimistic && !ignore_etag && !req.has_header("if-match") {
         let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
         if let Some(value) = etag.and_then(|e| request::header_value(&e)) {
             req.headers.push((http::header::IF_MATCH, value));
@@ -521,7 +522,7 @@ fn chosen_by_jar(response: &Response, req: &Prepared) -> bool {
 
 /// True if the request carries credentials: its response is for that user only.
 fn authorized(req: &Prepared) -> bool {
-    has(req, "authorization") || req.authorization.is_some()
+    req.has_header("authorization") || req.authorization.is_some()
 }
 
 /// A response as stored: without the redirects that led to it, and without the fields
@@ -606,10 +607,6 @@ fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
     if let Err(e) = cache.set(key, &entry.to_bytes()) {
         logs::warning!("cache: could not store {key}: {e}");
     }
-}
-
-fn has(req: &Prepared, name: &str) -> bool {
-    req.headers.iter().any(|(k, _)| k.as_str() == name)
 }
 
 /// A request header's value, its lines joined as a list; `None` when absent.

@@ -44,7 +44,8 @@ pub struct Response {
     /// across redirects and cache revalidation (as requests' `Response.elapsed`, which
     /// stops at the headers). Time waiting in the queue does not count. Near zero for a
     /// fresh cache hit; zero for a response made with [`Response::new`].
-    /// [`timings`](Response::timings) tells where it went, and the time to the headers.
+    /// [`timings`](Response::timings) tells where it went, and the time to the headers;
+    /// its [`total`](Timings::total) is this same value, set with it.
     pub elapsed: Duration,
     /// How many times the request was sent to get this response: 1, or more when a
     /// retry policy sent it again after a failure or a retryable status.
@@ -87,6 +88,13 @@ impl Response {
             timings: Timings::default(),
             fields,
         }
+    }
+
+    /// Sets how long the request took: [`elapsed`](Response::elapsed) and
+    /// [`timings.total`](Timings::total), which are one value.
+    pub(crate) fn set_elapsed(&mut self, elapsed: Duration) {
+        self.elapsed = elapsed;
+        self.timings.set_total(elapsed);
     }
 
     /// The value of a header (or of `"status"`), by case-insensitive name.
@@ -287,6 +295,18 @@ mod tests {
         assert_eq!(names, ["status", "set-cookie"]);
         assert_eq!(r.reason, "Not Found");
         assert_eq!(r.to_string(), "404 Not Found");
+    }
+
+    #[test]
+    fn elapsed_and_the_total_are_one_value() {
+        let mut r = Response::new(200);
+        assert_eq!(
+            (r.elapsed, r.timings.total()),
+            (Duration::ZERO, Duration::ZERO)
+        );
+        let took = Duration::from_micros(1_234_567);
+        r.set_elapsed(took);
+        assert_eq!((r.elapsed, r.timings.total()), (took, took));
     }
 
     #[test]
