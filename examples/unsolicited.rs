@@ -2,7 +2,7 @@
 //! connection, in the first second after the connection went idle, is read as the answer to
 //! the next request sent on that connection. libcurl checks an idle connection before reuse
 //! only once it has been idle a second; after that, the stray response is found and the
-//! connection dropped (the README, "Where it differs").
+//! connection dropped (`asynchttp::guide::limits`).
 //!
 //! ```sh
 //! cargo run --example unsolicited

@@ -202,10 +202,14 @@ impl HttpBuilder {
     /// request has no total timeout. When both are set, both apply.
     ///
     /// It is one deadline for the whole request as it was made: every redirect hop, every
-    /// answer to a 401 and a cache revalidation share it. Zero is refused by `build()`;
-    /// less than a millisecond is rounded up to one (libcurl counts milliseconds), and more
-    /// than a year, up to `Duration::MAX`, is taken as a year. When it runs out, the request
-    /// fails with [`Error::Timeout`] and [`TimeoutKind::Total`](crate::TimeoutKind::Total).
+    /// answer to a 401 and a cache revalidation share it. Less than a millisecond is
+    /// rounded up to one (libcurl counts milliseconds), and more than a year, up to
+    /// `Duration::MAX`, is taken as a year. When it runs out, the request fails with
+    /// [`Error::Timeout`] and [`TimeoutKind::Total`](crate::TimeoutKind::Total).
+    ///
+    /// [`Request::timeout`](crate::Request::timeout) sets it for one request, in place of
+    /// the client's. Zero is refused: here by `build()`, on a request by failing its pair
+    /// with [`Error::InvalidRequest`] before anything is sent.
     ///
     /// ```
     /// use std::time::Duration;
@@ -224,8 +228,6 @@ impl HttpBuilder {
     /// however slowly the bytes before came, while one that keeps receiving, even a byte
     /// now and then, is never ended by it. It is requests' read timeout and wget's
     /// `--read-timeout`: silence, not a speed. Default: none, except for downloads (below).
-    /// [`Request::idle_timeout`](crate::Request::idle_timeout) sets one for a single
-    /// request.
     ///
     /// The clock starts when an exchange is handed to the connection and starts again with
     /// its head and with every read of its body that brings bytes; each redirect hop or 401
@@ -235,12 +237,17 @@ impl HttpBuilder {
     /// keep the idle timeout above the time a connection takes to open. It ends an
     /// exchange within a few milliseconds of the bound, however many run at once.
     ///
-    /// Set alone, without [`timeout`](Self::timeout), it replaces the default total
-    /// timeout: a request runs as long as bytes keep arriving. Set with it, both apply,
-    /// and whichever runs out first ends the request. A download
+    /// Where no total timeout is set, neither with [`timeout`](Self::timeout) nor with
+    /// [`Request::timeout`](crate::Request::timeout), it replaces the default total
+    /// timeout: a request runs as long as bytes keep arriving. Where one is set, both
+    /// apply, and whichever runs out first ends the request. A download
     /// ([`Http::download`](crate::Http::download), [`Http::send_to`](crate::Http::send_to))
     /// for which neither is set anywhere has no total timeout and an idle timeout of 30
-    /// seconds. Zero is refused by `build()`.
+    /// seconds.
+    ///
+    /// [`Request::idle_timeout`](crate::Request::idle_timeout) sets it for one request, in
+    /// place of the client's. Zero is refused: here by `build()`, on a request by failing
+    /// its pair with [`Error::InvalidRequest`] before anything is sent.
     ///
     /// ```
     /// use std::time::Duration;
@@ -259,7 +266,6 @@ impl HttpBuilder {
     /// average over a period of `over` fails with [`Error::Timeout`] and
     /// [`TimeoutKind::MinSpeed`](crate::TimeoutKind::MinSpeed), as curl's `--speed-limit`
     /// and `--speed-time` end a transfer. Default: none.
-    /// [`Request::min_speed`](crate::Request::min_speed) sets one for a single request.
     ///
     /// Where the [`idle_timeout`](Self::idle_timeout) bounds silence, this bounds a transfer
     /// that trickles: a mirror sending a byte every few seconds never goes silent but never
@@ -267,7 +273,11 @@ impl HttpBuilder {
     /// to the connection (so a new connection's set-up counts toward the first); each
     /// redirect hop or 401 answer starts again. A period looked at late is averaged over
     /// all of it. Set alone, it replaces the default total timeout, as an idle timeout
-    /// does. Zero bytes or a zero period is refused by `build()`.
+    /// does.
+    ///
+    /// [`Request::min_speed`](crate::Request::min_speed) sets it for one request, in place
+    /// of the client's. Zero bytes or a zero period is refused: here by `build()`, on a
+    /// request by failing its pair with [`Error::InvalidRequest`] before anything is sent.
     ///
     /// ```
     /// use std::time::Duration;
@@ -286,8 +296,10 @@ impl HttpBuilder {
 
     /// Sends each request again after a failure or a retryable status, as `retry` says;
     /// see [`Retry`] for what is retried, the waits and the deadline they count against.
-    /// Off by default, as in httplib2. A request's own
-    /// [`Request::retry`](crate::Request::retry) wins.
+    /// Off by default, as in httplib2.
+    ///
+    /// [`Request::retry`](crate::Request::retry) sets a policy for one request, in place of
+    /// the client's; [`Retry::none()`] there opts that request out.
     ///
     /// ```
     /// use asynchttp::{Http, Retry};
@@ -502,15 +514,8 @@ impl HttpBuilder {
     /// jar given with [`cookie_jar`](Self::cookie_jar). `true` after `cookie_jar` keeps the
     /// jar given. [`Http::cookie_jar`] gives the jar back, to look at or to save.
     ///
-    /// With a jar, the `Set-Cookie` lines of every response are stored, those of each
-    /// redirect followed and of each 401 answered included, and each request, each
-    /// redirect hop of it included, carries the cookies the jar has for its URL (see
-    /// [`CookieJar`] for the rules). A request whose caller set a `Cookie` header sends
-    /// that header alone: the jar adds nothing to it. On a redirect to another origin, the
-    /// caller's `Cookie` is dropped as ever (see
-    /// [`forward_authorization_headers`](Self::forward_authorization_headers)), and that
-    /// hop carries the jar's cookies for its URL instead. A response answered from the
-    /// cache without the network neither stores nor sends anything.
+    /// What a client with a jar stores, sends and saves, on redirects and with the cache:
+    /// [`guide::cookies`](crate::guide::cookies).
     ///
     /// ```
     /// let http = asynchttp::Http::builder().cookies(true).build()?;

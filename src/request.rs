@@ -147,10 +147,8 @@ impl Request {
         self
     }
 
-    /// A timeout for this request instead of the [`Http`](crate::Http)'s: one deadline for
-    /// the whole request, as [`HttpBuilder::timeout`](crate::HttpBuilder::timeout) describes.
-    /// A zero timeout is refused: the pair fails with [`Error::InvalidRequest`] and nothing
-    /// is sent.
+    /// This request's [`HttpBuilder::timeout`](crate::HttpBuilder::timeout), in place of the
+    /// client's; the rules are there.
     ///
     /// ```
     /// use std::time::Duration;
@@ -163,16 +161,8 @@ impl Request {
         self
     }
 
-    /// An idle timeout for this request instead of the [`Http`](crate::Http)'s: the request
-    /// fails with [`Error::Timeout`] ([`TimeoutKind::Idle`](crate::TimeoutKind::Idle)) once
-    /// its connection has received nothing for this long, as
-    /// [`HttpBuilder::idle_timeout`](crate::HttpBuilder::idle_timeout) describes.
-    ///
-    /// When neither this request nor its `Http` set a total timeout
-    /// ([`timeout`](Self::timeout), [`HttpBuilder::timeout`](crate::HttpBuilder::timeout)),
-    /// the idle timeout replaces the default total one: a download that keeps receiving
-    /// runs as long as it takes. When both are set, both apply. A zero idle timeout is
-    /// refused: the pair fails with [`Error::InvalidRequest`] and nothing is sent.
+    /// This request's [`HttpBuilder::idle_timeout`](crate::HttpBuilder::idle_timeout), in
+    /// place of the client's; the rules are there.
     ///
     /// ```
     /// use std::time::Duration;
@@ -187,11 +177,8 @@ impl Request {
         self
     }
 
-    /// A minimum speed for this request instead of the [`Http`](crate::Http)'s: the request
-    /// fails with [`Error::Timeout`] ([`TimeoutKind::MinSpeed`](crate::TimeoutKind::MinSpeed))
-    /// once fewer than `bytes_per_second` arrive on average over a period of `over`, as
-    /// [`HttpBuilder::min_speed`](crate::HttpBuilder::min_speed) describes. Zero bytes or a
-    /// zero period is refused: the pair fails with [`Error::InvalidRequest`].
+    /// This request's [`HttpBuilder::min_speed`](crate::HttpBuilder::min_speed), in place of
+    /// the client's; the rules are there.
     ///
     /// ```
     /// use std::time::Duration;
@@ -206,9 +193,8 @@ impl Request {
         self
     }
 
-    /// A retry policy for this request instead of the [`Http`](crate::Http)'s (see
-    /// [`HttpBuilder::retry`](crate::HttpBuilder::retry)); [`Retry::none()`] opts it out
-    /// of the client's.
+    /// This request's [`HttpBuilder::retry`](crate::HttpBuilder::retry), in place of the
+    /// client's; the rules are there.
     ///
     /// ```
     /// use asynchttp::{Request, Retry};

@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::support::*;
 
-/// A known limit (README, "Where it differs"): libcurl fails a head over its 300 KiB total
+/// A known limit (`asynchttp::guide::limits`): libcurl fails a head over its 300 KiB total
 /// with the same receive error as a connection that broke in the head, and isahc drops the
 /// text that tells them apart. A single line over 100 KiB is `HeadersTooLarge`; this is at
 /// least never a success, and never looks like a body cut short after some bytes.

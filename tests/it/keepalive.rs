@@ -181,7 +181,7 @@ fn unsolicited_server() -> RawServer {
 /// libcurl checks an idle connection before reuse once it has been idle a second: the
 /// response nobody asked for is found then, the connection dropped, and the next request
 /// gets its own answer on a new one. (Within that first second libcurl does not look: see
-/// the README, "Where it differs".)
+/// `asynchttp::guide::limits`.)
 #[test]
 fn a_response_nobody_asked_for_on_an_idle_connection_is_never_the_answer_after_a_second() {
     let server = unsolicited_server();
