@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::{Cache, FileCache};
 use crate::client::Client;
 use crate::cookies::CookieJar;
 use crate::deadline;
+use crate::host_limits::HostLimiter;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
 use crate::request;
@@ -729,7 +729,7 @@ impl HttpBuilder {
             retry: self.retry.filter(|r| r.retries() > 0).map(Arc::new),
             budget: Budget::new(self.retry_budget),
             pool: pool.downgrade(),
-            hosts: HostGate::new(self.per_host, pool.downgrade()),
+            limiter: HostLimiter::new(self.per_host, pool.downgrade()),
             gate: Gate::default(),
         };
         Ok(Http::start(client, pool, owns_pool))

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::admission::HostGate;
 use crate::auth::Credentials;
 use crate::cache::Cache;
 use crate::deadline::{self, Deadline, Floor};
 use crate::deadline::{DEFAULT_DOWNLOAD_IDLE, DEFAULT_TIMEOUT};
+use crate::host_limits::HostLimiter;
 use crate::pool::PoolRef;
 use crate::redirect::{Network, Policy, StoredHops};
 use crate::request::{Prepared, Timeouts};
@@ -38,7 +38,7 @@ pub(crate) struct Client {
     pub(crate) pool: PoolRef,
     /// Per-host limits, when the client has any: each request passes them on its way to
     /// the pool.
-    pub(crate) hosts: Option<Arc<HostGate>>,
+    pub(crate) limiter: Option<Arc<HostLimiter>>,
     pub(crate) gate: Gate,
 }
 

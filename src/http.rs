@@ -495,9 +495,9 @@ impl Http {
     pub fn held_by_hosts(&self) -> usize {
         self.handle
             .client
-            .hosts
+            .limiter
             .as_ref()
-            .map_or(0, |gate| gate.waiting())
+            .map_or(0, |limiter| limiter.waiting())
     }
 
     /// The pool this client runs on.

@@ -75,7 +75,6 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
-mod admission;
 mod auth;
 mod batch;
 mod blocking;
@@ -90,7 +89,7 @@ mod error;
 mod exchange;
 mod forced;
 mod future;
-mod hosts;
+mod host_limits;
 mod http;
 mod lazy;
 mod logs;
@@ -120,7 +119,7 @@ pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded};
 pub use crate::error::{BoxError, Error, Result, TimeoutKind};
 pub use crate::future::{Take, Wait};
-pub use crate::hosts::HostLimits;
+pub use crate::host_limits::HostLimits;
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
 pub use crate::pool::{WhenFull, WorkerPool};

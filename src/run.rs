@@ -10,7 +10,7 @@
 //!    ([`flow::fresh`]); its pair is ready at once.
 //! 3. Anything else is counted on the client's shutdown gate and queued on the pool
 //!    ([`WorkerPool::submit`]); its pair waits on an empty slot. With host limits, it
-//!    first passes its host's ([`admission`]): held back, it waits in its host's line and
+//!    first passes its host's ([`host_limits`]): held back, it waits in its host's line and
 //!    is queued when the host lets it through.
 //!
 //! Then the life of the request, steps 4 to 9, one `async fn` ([`RequestJob::life`]) that
@@ -54,14 +54,13 @@ use std::time::{Duration, Instant};
 use futures_lite::FutureExt;
 use futures_lite::future::block_on;
 
-use crate::admission::{self, HostPlace};
 use crate::cache::flow;
 use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::driver::Drive;
 use crate::exchange::{Exchange, Failed};
 use crate::forced;
-use crate::hosts::Outcome;
+use crate::host_limits::{self, HostPlace, Outcome};
 use crate::pool::WorkerPool;
 use crate::promise::{Promise, Requested, Slot, Watcher};
 use crate::redirect;
@@ -182,9 +181,9 @@ where
         uri::without_query(&prepared.url)
     );
     let host = client
-        .hosts
+        .limiter
         .as_ref()
-        .map(|gate| (gate, origin::authority(&prepared.url)));
+        .map(|limiter| (limiter, origin::authority(&prepared.url)));
     let task = task::task(RequestJob {
         pending: Pending::start(client),
         queued: Instant::now(),
@@ -194,12 +193,12 @@ where
         retried: None,
         host: host
             .as_ref()
-            .map(|(gate, key)| HostPlace::new(gate, key.clone())),
+            .map(|(limiter, key)| HostPlace::new(limiter, key.clone())),
     });
     slot.attach(&task);
     // Its host may hold it back; the pool takes it when the host lets it through.
     let task = match host {
-        Some((gate, key)) => gate.enter(&key, task),
+        Some((limiter, key)) => limiter.enter(&key, task),
         None => Some(task),
     };
     if let Some(task) = task {
@@ -348,7 +347,7 @@ where
         };
         // 5b. Sent again, later, if its policy says so: nothing is held meanwhile.
         if let Some((spare, wait)) = again(spare, &client, &self.prepared, &fetched, &started, id) {
-            let outcome = admission::outcome(&fetched);
+            let outcome = host_limits::outcome(&fetched);
             requeue(self, spare, &started, wait, outcome);
             return;
         }
@@ -522,16 +521,16 @@ fn requeue<T, F>(
     let pool = job.pending.0.pool.clone();
     let line = job.host.as_mut().map(|host| {
         host.leave(outcome, at);
-        (host.gate().clone(), Box::<str>::from(host.key()))
+        (host.limiter().clone(), Box::<str>::from(host.key()))
     });
     let slot = job.promise.slot().clone();
     let task = task::task(job);
     slot.retried(&task);
     match line {
         None => pool.submit_at(at, task),
-        Some((gate, key)) => {
+        Some((limiter, key)) => {
             let again = task.clone();
-            if let Err(refused) = pool.at(at, Box::new(move || gate.dispatch(&key, again))) {
+            if let Err(refused) = pool.at(at, Box::new(move || limiter.dispatch(&key, again))) {
                 // The pool has closed: the job fails, its slot filled.
                 drop(refused);
                 task.fail(Error::Closed);
@@ -608,7 +607,7 @@ fn end<T, F>(
     }
     // Its host's next request may go; an adaptive rate hears how this one ended.
     if let Some(mut host) = host {
-        host.leave(admission::outcome(&result), Instant::now());
+        host.leave(host_limits::outcome(&result), Instant::now());
     }
     promise.fulfil(result.and_then(|exchange| finish.finish(exchange)));
 }

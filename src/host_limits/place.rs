@@ -1,0 +1,105 @@
+//! A request's place in its host's line ([`HostPlace`]): it counts against its host from
+//! the moment it is let through until its job is done, run or not; its place is given back
+//! with how it ended ([`outcome`]), which an adaptive rate listens to.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::limiter::HostLimiter;
+use super::lines::Outcome;
+use crate::exchange::Exchange;
+use crate::retry;
+
+/// A request's place with its host, from its submission until its job is done: in line,
+/// then let through and counted against its host.
+pub(crate) struct HostPlace {
+    limiter: Arc<HostLimiter>,
+    /// `host:port`, as [`origin::authority`](crate::origin::authority) names it.
+    key: Box<str>,
+    /// When it joined the line, and when it was let through.
+    joined: Instant,
+    admitted: Option<Instant>,
+    /// Time in line over every attempt.
+    waited: Duration,
+}
+
+impl HostPlace {
+    pub(crate) fn new(limiter: &Arc<HostLimiter>, key: String) -> Box<Self> {
+        Box::new(HostPlace {
+            limiter: limiter.clone(),
+            key: key.into(),
+            joined: Instant::now(),
+            admitted: None,
+            waited: Duration::ZERO,
+        })
+    }
+
+    pub(crate) fn limiter(&self) -> &Arc<HostLimiter> {
+        &self.limiter
+    }
+
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Its host let it through.
+    pub(crate) fn admitted(&mut self) {
+        let now = Instant::now();
+        self.waited += now.saturating_duration_since(self.joined);
+        self.admitted = Some(now);
+    }
+
+    /// How long it waited for its host, over every attempt.
+    pub(crate) fn waited(&self) -> Duration {
+        self.waited
+    }
+
+    /// The attempt ended as `outcome`: the place goes to the next in line. The request
+    /// joins the line again, from `at`, if it is sent again.
+    pub(crate) fn leave(&mut self, outcome: Outcome, at: Instant) {
+        if self.admitted.take().is_some() {
+            self.limiter.leave(&self.key, outcome);
+        }
+        self.joined = at;
+    }
+}
+
+impl Drop for HostPlace {
+    /// A job dropped unrun, or failed, gives back the place it was let through to.
+    fn drop(&mut self) {
+        if self.admitted.take().is_some() {
+            self.limiter.leave(&self.key, Outcome::Failed);
+        }
+    }
+}
+
+/// How an attempt ended, as its host's pace sees it: a 429 or 503 slows an adaptive rate,
+/// for its `Retry-After` when it says one.
+pub(crate) fn outcome<E>(result: &Result<Exchange, E>) -> Outcome {
+    match result {
+        Ok(exchange) if retry::slows_down(exchange.response.status) => Outcome::Slowed {
+            retry_after: retry::asked_wait(&exchange.response),
+        },
+        Ok(_) => Outcome::Success,
+        Err(_) => Outcome::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::tests::answer;
+
+    #[test]
+    fn a_429_or_503_slows_its_host_for_its_retry_after() {
+        let slowed = |status, retry_after| {
+            let (response, content) = (answer(status, retry_after), Vec::new());
+            outcome::<()>(&Ok(Exchange { response, content }))
+        };
+        let retry_after = Some(Duration::from_secs(3));
+        assert_eq!(slowed(429, Some("3")), Outcome::Slowed { retry_after });
+        assert_eq!(slowed(503, None), Outcome::Slowed { retry_after: None });
+        assert_eq!(slowed(502, Some("3")), Outcome::Success);
+        assert_eq!(outcome::<()>(&Err(())), Outcome::Failed);
+    }
+}
