@@ -16,7 +16,7 @@ use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
 use crate::request;
 use crate::retry::{Budget, Retry, RetryBudget};
-use crate::shutdown::Gate;
+use crate::shutdown::Drain;
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::{TlsSettings, TlsVersion};
 use crate::transport::{Settings, Transport};
@@ -730,7 +730,7 @@ impl HttpBuilder {
             budget: Budget::new(self.retry_budget),
             pool: pool.downgrade(),
             limiter: HostLimiter::new(self.per_host, pool.downgrade()),
-            gate: Gate::default(),
+            drain: Drain::default(),
         };
         Ok(Http::start(client, pool, owns_pool))
     }

@@ -1,5 +1,5 @@
 //! What every request of an `Http` shares on its way through a worker, behind one `Arc`:
-//! the transport, the credentials, the redirect policy, the cache and the shutdown gate.
+//! the transport, the credentials, the redirect policy, the cache and the drain count.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use crate::pool::PoolRef;
 use crate::redirect::{Network, Policy, StoredHops};
 use crate::request::{Prepared, Timeouts};
 use crate::retry::{Budget, Retry};
-use crate::shutdown::Gate;
+use crate::shutdown::Drain;
 use crate::transport::Transport;
 
 pub(crate) struct Client {
@@ -39,7 +39,7 @@ pub(crate) struct Client {
     /// Per-host limits, when the client has any: each request passes them on its way to
     /// the pool.
     pub(crate) limiter: Option<Arc<HostLimiter>>,
-    pub(crate) gate: Gate,
+    pub(crate) drain: Drain,
 }
 
 impl Client {

@@ -481,7 +481,7 @@ impl Http {
     /// assert!(http.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.handle.client.gate.is_closed()
+        self.handle.client.drain.is_closed()
     }
 
     /// Requests held back by their host's limits ([`HttpBuilder::per_host`]), waiting
@@ -533,13 +533,13 @@ impl Http {
 
 impl Handle {
     fn shutdown(&self) {
-        let gate = &self.client.gate;
-        if gate.close() {
+        let drain = &self.client.drain;
+        if drain.close() {
             logs::debug!("shutting down");
         }
         // A worker would wait for itself.
         if !shutdown::on_pool_thread() {
-            gate.wait_drained();
+            drain.wait_drained();
         }
         if self.owns_pool {
             self.pool.shutdown();
@@ -566,7 +566,7 @@ impl Drop for Owner {
             return;
         };
         if shutdown::on_executor_thread() {
-            if handle.client.gate.close() {
+            if handle.client.drain.close() {
                 logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
             }
             shutdown::release(handle, |handle| handle.shutdown());

@@ -8,7 +8,7 @@
 //!    one made after shutdown, gives a pair already failed, and nothing is queued.
 //! 2. A plain GET whose cache entry is fresh is answered from the cache
 //!    ([`flow::fresh`]); its pair is ready at once.
-//! 3. Anything else is counted on the client's shutdown gate and queued on the pool
+//! 3. Anything else is counted on the client's drain count and queued on the pool
 //!    ([`WorkerPool::submit`]); its pair waits on an empty slot. With host limits, it
 //!    first passes its host's ([`host_limits`]): held back, it waits in its host's line and
 //!    is queued when the host lets it through.
@@ -140,7 +140,7 @@ where
         };
         watched(Slot::filled(requested, Err(error)))
     };
-    if client.gate.is_closed() {
+    if client.drain.is_closed() {
         return refused(uri::redact(&req.uri), Error::Closed);
     }
     // 1. Checked and made ready.
@@ -216,20 +216,20 @@ fn shown_method(method: Cow<'static, str>) -> Cow<'static, str> {
     }
 }
 
-/// A request counted on its client's shutdown gate from submission until its job is gone,
+/// A request counted on its client's drain count from submission until its job is gone,
 /// run or not; it is also how the job reaches its client.
 struct Pending(Arc<Client>);
 
 impl Pending {
     fn start(client: &Arc<Client>) -> Self {
-        client.gate.enter();
+        client.drain.enter();
         Pending(client.clone())
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        self.0.gate.leave();
+        self.0.drain.leave();
     }
 }
 
@@ -381,7 +381,7 @@ where
             let net = client.network(client.deadline(req.timeouts, false));
             flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id).await;
         }
-        // Counted on the client's shutdown gate until here, the refresh included.
+        // Counted on the client's drain count until here, the refresh included.
         drop(pending);
     }
 }

@@ -86,18 +86,18 @@ pub(crate) fn release<V: Send + 'static>(value: V, f: fn(V)) {
 
 /// Counts a client's requests from submission until their jobs are gone.
 #[derive(Debug, Default)]
-pub(crate) struct Gate {
+pub(crate) struct Drain {
     closed: AtomicBool,
     pending: Mutex<usize>,
     drained: Condvar,
 }
 
-impl Gate {
+impl Drain {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Closes the gate to new requests; true the first time.
+    /// Closes the client to new requests; true the first time.
     pub(crate) fn close(&self) -> bool {
         !self.closed.swap(true, Ordering::AcqRel)
     }
