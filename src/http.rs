@@ -576,13 +576,16 @@ impl Drop for Owner {
     }
 }
 
+/// Every setting the client was built with, and what it holds now: its pool, how many
+/// cookies its jar keeps, the requests its hosts hold back, whether it is shut down. Never
+/// a password: a proxy's credentials are not shown, nor those added to the client.
 impl fmt::Debug for Http {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Http")
+            .field("config", &self.handle.client.config)
             .field("pool", &self.handle.pool)
-            .field("timeout", &self.handle.client.timeout)
-            .field("idle_timeout", &self.handle.client.idle_timeout)
-            .field("min_speed", &self.handle.client.min_speed)
+            .field("cookie_jar", &self.cookie_jar())
+            .field("held_by_hosts", &self.held_by_hosts())
             .field("shut_down", &self.is_shut_down())
             .finish()
     }

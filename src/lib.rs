@@ -82,6 +82,7 @@ mod blocking;
 mod builder;
 mod cache;
 mod client;
+mod config;
 mod cookies;
 mod deadline;
 mod download;

@@ -337,7 +337,13 @@ where
         let fetched = match &client.cache {
             // A download goes around the cache: its body is not kept to store.
             Some(cache) if prepared.sink.is_none() => {
-                let through = flow::fetch(cache.as_ref(), client.ignore_etag, &net, prepared, id);
+                let through = flow::fetch(
+                    cache.as_ref(),
+                    client.config.ignore_etag,
+                    &net,
+                    prepared,
+                    id,
+                );
                 through.await.map(|through| {
                     refresh = through.refresh;
                     through.exchange
@@ -380,7 +386,7 @@ where
         // entry is now refreshed, with a deadline of its own.
         if let (Some(req), Some(cache)) = (refresh, &client.cache) {
             let net = client.network(client.deadline(req.timeouts, false));
-            flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id).await;
+            flow::refresh(cache.as_ref(), client.config.ignore_etag, &net, req, id).await;
         }
         // Counted on the client's shutdown gate until here, the refresh included.
         drop(pending);
@@ -548,7 +554,7 @@ fn settle(
     started: &Started,
 ) -> Result<Exchange, Error> {
     let mut result = fetched.or_else(|failed| {
-        if client.force_exception_to_status_code {
+        if client.config.force_exception_to_status_code {
             forced::as_status(*failed)
         } else {
             Err(failed.error)

@@ -61,7 +61,7 @@ use crate::request::{self, Prepared};
 use crate::response::SEPARATOR;
 use crate::{Error, Response, logs, sync};
 
-/// What the transport is set up with, from the builder.
+/// What the transport is set up with, from the builder: part of the client's `Config`.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     /// Connections at most, in total and per host.
@@ -73,15 +73,15 @@ pub(crate) struct Settings {
     pub(crate) user_agent: HeaderValue,
     /// How servers are verified; also for a failed handshake made again (see `diagnose`).
     pub(crate) tls: TlsSettings,
-    /// Cookies sent and stored on every exchange, when the client keeps them.
-    pub(crate) cookies: Option<CookieJar>,
     /// libcurl's metrics of each exchange, for its phases in the response's timings.
     pub(crate) timings: bool,
 }
 
 /// The isahc clients of one `Http`, shared by its workers, and their settings.
 pub(crate) struct Transport {
-    settings: Settings,
+    settings: Arc<Settings>,
+    /// Cookies sent and stored on every exchange, when the client keeps them.
+    cookies: Option<CookieJar>,
     certificates: Certificates,
     /// Replaced by [`Transport::close`].
     kept: RwLock<Clients>,
@@ -112,11 +112,16 @@ impl Clients {
 }
 
 impl Transport {
-    pub(crate) fn new(settings: Settings, pool: PoolRef) -> Result<Self, Error> {
+    pub(crate) fn new(
+        settings: Arc<Settings>,
+        cookies: Option<CookieJar>,
+        pool: PoolRef,
+    ) -> Result<Self, Error> {
         Ok(Transport {
             pool,
             kept: RwLock::new(Clients::new(&settings)?),
             settings,
+            cookies,
             certificates: Certificates::default(),
             unpooled: OnceCell::new(),
             protocols: Protocols::default(),
@@ -137,7 +142,7 @@ impl Transport {
 
     /// The cookie jar of the client, if it keeps cookies.
     pub(crate) fn cookie_jar(&self) -> Option<&CookieJar> {
-        self.settings.cookies.as_ref()
+        self.cookies.as_ref()
     }
 
     /// A client certificate for https requests to `domain`.
@@ -176,7 +181,7 @@ impl Transport {
                 HeaderValue::from_static("gzip, deflate"),
             );
         }
-        let jar = settings.cookies.as_ref().filter(|_| req.jar_cookies());
+        let jar = self.cookies.as_ref().filter(|_| req.jar_cookies());
         if let Some(cookie) = jar.and_then(|jar| jar.header_for(&req.url)) {
             builder = builder.header(header::COOKIE, cookie);
         }
@@ -214,7 +219,7 @@ impl Transport {
                 head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
-                if let Some(jar) = &settings.cookies {
+                if let Some(jar) = &self.cookies {
                     jar.store(head.response.get_all("set-cookie"), &req.url);
                 }
                 Ok(head)
