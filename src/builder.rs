@@ -1,5 +1,5 @@
 //! [`HttpBuilder`], and the ways to make an [`Http`]: its settings checked into a
-//! [`Config`], and the client's live parts made from it.
+//! [`Config`], and the client's live parts (its engine) made from it.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::client::Client;
 use crate::config::{Caching, Config};
 use crate::cookies::CookieJar;
 use crate::deadline;
+use crate::engine::Engine;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
 use crate::request;
@@ -657,8 +657,8 @@ impl HttpBuilder {
                 (WorkerPool::bounded(self.workers, capacity, when_full), true)
             }
         };
-        let client = Client::new(config, store, jar, pool.downgrade())?;
-        Ok(Http::start(client, pool, owns_pool))
+        let engine = Engine::new(config, store, jar, pool.downgrade())?;
+        Ok(Http::start(engine, pool, owns_pool))
     }
 
     /// Every setting checked, and kept as the client follows it; the first refused is

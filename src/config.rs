@@ -1,6 +1,6 @@
 //! [`Config`]: every setting of an `Http`, as its builder checked it, fixed from then on.
 //! What changes while the client runs (its connections, credentials, cache, cookie jar,
-//! retry budget, host lines, shutdown gate) is live state, kept beside it in `client`.
+//! retry budget, host lines, shutdown gate) is live state, kept beside it in the client's `Engine`.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -84,7 +84,7 @@ pub(crate) struct Transport {
     cookies: Option<CookieJar>,
     certificates: Certificates,
     /// Replaced by [`Transport::close`].
-    kept: RwLock<Clients>,
+    kept: RwLock<Connections>,
     /// Never reuses a connection, for requests that must not be sent twice and have no
     /// body to refuse a rewind with; made on first use.
     unpooled: OnceCell<HttpClient>,
@@ -94,17 +94,18 @@ pub(crate) struct Transport {
     pool: PoolRef,
 }
 
-/// The clients that keep their connections alive.
-struct Clients {
+/// The isahc clients whose connections are kept alive, replaced whole to close the idle
+/// ones.
+struct Connections {
     /// A connection per worker and host, for HTTP/1.1 and plain http.
     per_worker: HttpClient,
     /// One connection per host, for origins that speak HTTP/2; made on first use.
     multiplexed: OnceCell<HttpClient>,
 }
 
-impl Clients {
+impl Connections {
     fn new(settings: &Settings) -> Result<Self, Error> {
-        Ok(Clients {
+        Ok(Connections {
             per_worker: client(settings, Kind::PerWorker)?,
             multiplexed: OnceCell::new(),
         })
@@ -119,7 +120,7 @@ impl Transport {
     ) -> Result<Self, Error> {
         Ok(Transport {
             pool,
-            kept: RwLock::new(Clients::new(&settings)?),
+            kept: RwLock::new(Connections::new(&settings)?),
             settings,
             cookies,
             certificates: Certificates::default(),
@@ -131,7 +132,7 @@ impl Transport {
     /// Closes idle kept-alive connections: later requests open new ones, requests in
     /// flight finish on theirs (the old client goes when its last request finishes).
     pub(crate) fn close(&self) {
-        match Clients::new(&self.settings) {
+        match Connections::new(&self.settings) {
             Ok(fresh) => {
                 *sync::write(&self.kept) = fresh;
                 logs::debug!("idle connections closed");

@@ -1,6 +1,7 @@
-//! What every request of an `Http` shares on its way through a worker, behind one `Arc`:
-//! its settings ([`Config`]), fixed when it was built, and its live parts: the transport,
-//! the credentials, the cache, the retry budget, the host lines and the shutdown gate.
+//! [`Engine`]: what every request of an `Http` shares on its way through a driver or a
+//! worker, behind one `Arc`: its settings ([`Config`]), fixed when it was built, and its
+//! live parts: the transport, the credentials, the cache, the retry budget, the host lines
+//! and the shutdown gate.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use crate::shutdown::Gate;
 use crate::transport::Transport;
 use crate::{Error, logs};
 
-pub(crate) struct Client {
+pub(crate) struct Engine {
     /// Every setting, as the builder checked it; read, never changed.
     pub(crate) config: Config,
     pub(crate) transport: Transport,
@@ -38,7 +39,7 @@ pub(crate) struct Client {
     pub(crate) gate: Gate,
 }
 
-impl Client {
+impl Engine {
     /// The live parts made from `config`, for requests that run on `pool`. The cache
     /// `store` and cookie `jar` are those the caller gave the builder, if any: the client
     /// uses them if `config` says it caches with a store of the caller's and keeps cookies.
@@ -49,7 +50,7 @@ impl Client {
         pool: PoolRef,
     ) -> Result<Self, Error> {
         let cookies = config.cookies.then(|| jar.unwrap_or_default());
-        Ok(Client {
+        Ok(Engine {
             transport: Transport::new(config.transport.clone(), cookies, pool.clone())?,
             credentials: Credentials::default(),
             cache: match &config.cache {
