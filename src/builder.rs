@@ -1,26 +1,24 @@
-//! [`HttpBuilder`], and the ways to make an [`Http`]: its settings checked, its transport
-//! and client set up.
+//! [`HttpBuilder`], and the ways to make an [`Http`]: its settings checked into a
+//! [`Config`], and the client's live parts (its engine) made from it.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Credentials;
-use crate::cache::{Cache, FileCache};
-use crate::client::Client;
+use crate::cache::Cache;
+use crate::config::{Caching, Config};
 use crate::cookies::CookieJar;
 use crate::deadline;
-use crate::host_limits::HostLimiter;
+use crate::engine::Engine;
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
 use crate::request;
-use crate::retry::{Budget, Retry, RetryBudget};
-use crate::shutdown::Drain;
+use crate::retry::{Retry, RetryBudget};
+use crate::transport::Settings;
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::{TlsSettings, TlsVersion};
-use crate::transport::{Settings, Transport};
-use crate::{Error, HostLimits, Http, logs};
+use crate::{Error, HostLimits, Http};
 
 /// asynchttp's default number of workers.
 const DEFAULT_WORKERS: usize = 5;
@@ -642,96 +640,88 @@ impl HttpBuilder {
     /// assert!(matches!(refused, Err(asynchttp::Error::Init { .. })));
     /// ```
     pub fn build(self) -> Result<Http, Error> {
-        if self.workers == 0 && self.pool.is_none() {
-            return Err(Error::Init {
-                reason: "workers must be at least 1".to_owned(),
-            });
-        }
-        let timeouts = [self.timeout, self.idle_timeout, Some(self.connect_timeout)];
-        let min_speed =
-            deadline::checked(&timeouts, self.min_speed).map_err(|reason| Error::Init {
-                reason: reason.to_owned(),
-            })?;
-        if let Some(reason) = self.per_host.refused() {
-            return Err(Error::Init {
-                reason: format!("per_host: HostLimits::host: {reason}"),
-            });
-        }
-        let owns_pool = self.pool.is_none();
-        let pool = match (self.pool, self.queue) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Init {
-                    reason: "queue_limit applies to a client's own pool; bound a shared \
-                             pool with WorkerPool::bounded"
-                        .to_owned(),
-                });
-            }
-            (Some(pool), None) => pool,
-            (None, None) => WorkerPool::new(self.workers),
+        let config = self.config()?;
+        // What the caller gave to share with the client; the settings say whether to.
+        let store = match self.cache {
+            Some(CacheChoice::Store(store)) => Some(store),
+            _ => None,
+        };
+        let jar = match self.cookies {
+            Some(JarChoice::Given(jar)) => Some(jar),
+            _ => None,
+        };
+        let (pool, owns_pool) = match (self.pool, self.queue) {
+            (Some(shared), _) => (shared, false),
+            (None, None) => (WorkerPool::new(self.workers), true),
             (None, Some((capacity, when_full))) => {
-                WorkerPool::bounded(self.workers, capacity, when_full)
+                (WorkerPool::bounded(self.workers, capacity, when_full), true)
             }
         };
-        let connections = pool.size();
-        let connect_timeout = deadline::honoured(
-            self.connect_timeout
-                .min(self.timeout.unwrap_or(deadline::LONGEST)),
-        );
-        if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
-            return Err(Error::Init {
-                reason: format!("ca_certs: no file at {}", path.display()),
-            });
+        let engine = Engine::new(config, store, jar, pool.downgrade())?;
+        Ok(Http::start(engine, pool, owns_pool))
+    }
+
+    /// Every setting checked, and kept as the client follows it; the first refused is
+    /// the error. Nothing is made here that would have to be undone.
+    fn config(&self) -> Result<Config, Error> {
+        let refused = |reason: String| Err(Error::Init { reason });
+        if self.workers == 0 && self.pool.is_none() {
+            return refused("workers must be at least 1".to_owned());
         }
-        let transport = Transport::new(
-            Settings {
-                connections,
-                connect_timeout,
-                proxy: self.proxy.unwrap_or_else(ProxyInfo::from_environment),
-                max_body_size: self.max_body_size,
-                user_agent: request::header_value(self.user_agent.trim_matches([' ', '\t']))
-                    .ok_or_else(|| Error::Init {
-                        reason: "control character or one outside ASCII in the user agent"
-                            .to_owned(),
-                    })?,
-                tls: self.tls,
-                cookies: match self.cookies {
-                    None => None,
-                    Some(JarChoice::Fresh) => Some(CookieJar::new()),
-                    Some(JarChoice::Given(jar)) => Some(jar),
-                },
-                timings: self.timings,
-            },
-            pool.downgrade(),
-        )?;
-        let client = Client {
-            transport,
-            credentials: Credentials::default(),
-            redirects: self.redirects,
-            cache: match self.cache {
-                None => None,
-                Some(CacheChoice::Store(store)) => Some(store),
-                Some(CacheChoice::Dir(dir)) => match FileCache::new(&dir) {
-                    Ok(files) => Some(Arc::new(files) as Arc<dyn Cache>),
-                    Err(e) => {
-                        logs::warning!(
-                            "cache: {} cannot be used ({e}); caching is off",
-                            dir.display()
-                        );
-                        None
-                    }
-                },
-            },
-            ignore_etag: self.ignore_etag,
-            force_exception_to_status_code: self.force_exception_to_status_code,
+        if self.pool.is_some() && self.queue.is_some() {
+            return refused(
+                "queue_limit applies to a client's own pool; bound a shared pool with \
+                 WorkerPool::bounded"
+                    .to_owned(),
+            );
+        }
+        let timeouts = [self.timeout, self.idle_timeout, Some(self.connect_timeout)];
+        let min_speed = match deadline::checked(&timeouts, self.min_speed) {
+            Ok(floor) => floor,
+            Err(reason) => return refused(reason.to_owned()),
+        };
+        if let Some(reason) = self.per_host.refused() {
+            return refused(format!("per_host: HostLimits::host: {reason}"));
+        }
+        if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
+            return refused(format!("ca_certs: no file at {}", path.display()));
+        }
+        let Some(user_agent) = request::header_value(self.user_agent.trim_matches([' ', '\t']))
+        else {
+            return refused("control character or one outside ASCII in the user agent".to_owned());
+        };
+        let transport = Settings {
+            connections: self.pool.as_ref().map_or(self.workers, WorkerPool::size),
+            connect_timeout: deadline::honoured(
+                self.connect_timeout
+                    .min(self.timeout.unwrap_or(deadline::LONGEST)),
+            ),
+            proxy: self
+                .proxy
+                .clone()
+                .unwrap_or_else(ProxyInfo::from_environment),
+            max_body_size: self.max_body_size,
+            user_agent,
+            tls: self.tls.clone(),
+            timings: self.timings,
+        };
+        Ok(Config {
+            transport: Arc::new(transport),
             timeout: self.timeout.map(|t| t.min(deadline::LONGEST)),
             idle_timeout: self.idle_timeout,
             min_speed,
-            retry: self.retry.filter(|r| r.retries() > 0).map(Arc::new),
-            budget: Budget::new(self.retry_budget),
-            pool: pool.downgrade(),
-            limiter: HostLimiter::new(self.per_host, pool.downgrade()),
-            drain: Drain::default(),
-        };
-        Ok(Http::start(client, pool, owns_pool))
+            redirects: self.redirects.clone(),
+            force_exception_to_status_code: self.force_exception_to_status_code,
+            cache: match &self.cache {
+                None => Caching::Off,
+                Some(CacheChoice::Dir(dir)) => Caching::Dir(dir.clone()),
+                Some(CacheChoice::Store(_)) => Caching::Store,
+            },
+            ignore_etag: self.ignore_etag,
+            cookies: self.cookies.is_some(),
+            retry: self.retry.clone().filter(|r| r.retries() > 0).map(Arc::new),
+            retry_budget: self.retry_budget,
+            per_host: self.per_host.clone(),
+        })
     }
 }

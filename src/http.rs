@@ -8,8 +8,8 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::client::Client;
 use crate::download::{Destination, Download, Sink};
+use crate::engine::Engine;
 use crate::exchange::Exchange;
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse};
 use crate::pool::WorkerPool;
@@ -40,20 +40,20 @@ pub struct Http {
 /// async executor's thread, on a thread of its own.
 struct Owner(Option<Handle>);
 
-/// The client and its pool.
+/// The client's engine and its pool.
 struct Handle {
-    client: Arc<Client>,
+    engine: Arc<Engine>,
     pool: WorkerPool,
     /// A shared pool is stopped by its last user, not by this client.
     owns_pool: bool,
 }
 
 impl Http {
-    /// A client running its requests on `pool`.
-    pub(crate) fn start(client: Client, pool: WorkerPool, owns_pool: bool) -> Self {
+    /// A client whose engine runs its requests on `pool`.
+    pub(crate) fn start(engine: Engine, pool: WorkerPool, owns_pool: bool) -> Self {
         Http {
             handle: Arc::new(Owner(Some(Handle {
-                client: Arc::new(client),
+                engine: Arc::new(engine),
                 pool,
                 owns_pool,
             }))),
@@ -135,9 +135,9 @@ impl Http {
         watcher: Arc<dyn Watcher<Exchange>>,
     ) -> (LazyResponse, LazyContent) {
         let location = Location::caller();
-        let (client, pool) = (&self.handle.client, &self.handle.pool);
+        let (engine, pool) = (&self.handle.engine, &self.handle.pool);
         lazy::pair(run::submit(
-            client,
+            engine,
             pool,
             req,
             location,
@@ -368,7 +368,7 @@ impl Http {
     /// assert!(!http.is_shut_down());
     /// ```
     pub fn close(&self) {
-        self.handle.client.transport.close();
+        self.handle.engine.transport.close();
     }
 
     /// Adds a user name and password, as httplib2's `add_credentials`: when a server answers
@@ -399,7 +399,7 @@ impl Http {
     /// http.add_credentials("bob", "hunter2", "api.example.com");
     /// ```
     pub fn add_credentials(&self, name: &str, password: &str, domain: &str) {
-        self.handle.client.credentials.add(name, password, domain);
+        self.handle.engine.credentials.add(name, password, domain);
     }
 
     /// Adds a client certificate (PEM files of the private key and the certificate) for
@@ -416,7 +416,7 @@ impl Http {
         cert_path: impl Into<PathBuf>,
         domain: &str,
     ) {
-        let transport = &self.handle.client.transport;
+        let transport = &self.handle.engine.transport;
         transport.add_certificate(key_path.into(), cert_path.into(), domain);
     }
 
@@ -432,7 +432,7 @@ impl Http {
     /// # Ok::<(), asynchttp::Error>(())
     /// ```
     pub fn cookie_jar(&self) -> Option<&CookieJar> {
-        self.handle.client.transport.cookie_jar()
+        self.handle.engine.transport.cookie_jar()
     }
 
     /// Forgets every credential, and every authorization servers accepted.
@@ -443,7 +443,7 @@ impl Http {
     /// http.clear_credentials();
     /// ```
     pub fn clear_credentials(&self) {
-        self.handle.client.credentials.clear();
+        self.handle.engine.credentials.clear();
     }
 
     /// Stops the client, for every clone: later requests fail with [`Error::Closed`], queued
@@ -481,7 +481,7 @@ impl Http {
     /// assert!(http.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.handle.client.drain.is_closed()
+        self.handle.engine.drain.is_closed()
     }
 
     /// Requests held back by their host's limits ([`HttpBuilder::per_host`]), waiting
@@ -494,7 +494,7 @@ impl Http {
     /// ```
     pub fn held_by_hosts(&self) -> usize {
         self.handle
-            .client
+            .engine
             .limiter
             .as_ref()
             .map_or(0, |limiter| limiter.waiting())
@@ -521,7 +521,7 @@ impl Http {
         F: Finish<T>,
     {
         run::submit(
-            &self.handle.client,
+            &self.handle.engine,
             &self.handle.pool,
             req,
             location,
@@ -533,7 +533,7 @@ impl Http {
 
 impl Handle {
     fn shutdown(&self) {
-        let drain = &self.client.drain;
+        let drain = &self.engine.drain;
         if drain.close() {
             logs::debug!("shutting down");
         }
@@ -559,14 +559,14 @@ impl Drop for Owner {
     /// As [`Http::shutdown`], except on an async executor's thread (one that has awaited a
     /// pair or a `Lazy`): waiting for requests and joining threads there would stall the
     /// executor's other tasks, so the client closes here and a thread of its own,
-    /// `asynchttp-release`, waits and joins, and drops the client's last reference, which
+    /// `asynchttp-release`, waits and joins, and drops the engine's last reference, which
     /// joins its isahc agents. On a worker thread, `shutdown` waits for nothing anyway.
     fn drop(&mut self) {
         let Some(handle) = self.0.take() else {
             return;
         };
         if shutdown::on_executor_thread() {
-            if handle.client.drain.close() {
+            if handle.engine.drain.close() {
                 logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
             }
             shutdown::release(handle, |handle| handle.shutdown());
@@ -576,13 +576,16 @@ impl Drop for Owner {
     }
 }
 
+/// Every setting the client was built with, and what it holds now: its pool, how many
+/// cookies its jar keeps, the requests its hosts hold back, whether it is shut down. Never
+/// a password: a proxy's credentials are not shown, nor those added to the client.
 impl fmt::Debug for Http {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Http")
+            .field("config", &self.handle.engine.config)
             .field("pool", &self.handle.pool)
-            .field("timeout", &self.handle.client.timeout)
-            .field("idle_timeout", &self.handle.client.idle_timeout)
-            .field("min_speed", &self.handle.client.min_speed)
+            .field("cookie_jar", &self.cookie_jar())
+            .field("held_by_hosts", &self.held_by_hosts())
             .field("shut_down", &self.is_shut_down())
             .finish()
     }

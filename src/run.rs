@@ -55,9 +55,9 @@ use futures_lite::FutureExt;
 use futures_lite::future::block_on;
 
 use crate::cache::flow;
-use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::driver::Drive;
+use crate::engine::Engine;
 use crate::exchange::{Exchange, Failed};
 use crate::forced;
 use crate::host_limits::{self, HostPlace, Outcome};
@@ -110,7 +110,7 @@ where
 /// exchange into the slot's value; one that runs on any thread lets a fresh cache entry
 /// answer right here, without a worker.
 pub(crate) fn submit<T, F>(
-    client: &Arc<Client>,
+    engine: &Arc<Engine>,
     pool: &WorkerPool,
     req: Request,
     location: &'static Location<'static>,
@@ -140,7 +140,7 @@ where
         };
         watched(Slot::filled(requested, Err(error)))
     };
-    if client.drain.is_closed() {
+    if engine.drain.is_closed() {
         return refused(uri::redact(&req.uri), Error::Closed);
     }
     // 1. Checked and made ready.
@@ -149,7 +149,7 @@ where
         Ok(prepared) => prepared,
         Err(e) => return refused(uri::redact(&raw_uri), e),
     };
-    prepared.defaults.cookies = client.transport.cookie_jar().is_some();
+    prepared.defaults.cookies = engine.transport.cookie_jar().is_some();
     // The parsed URL is most often the text given: the slot then shares it.
     let url = if prepared.url.as_str() == &*raw_uri {
         raw_uri
@@ -163,7 +163,7 @@ where
         location,
     };
     // 2. A fresh cache entry answers at once.
-    if let (true, None, Some(cache)) = (F::ON_ANY_THREAD, &prepared.callback, &client.cache) {
+    if let (true, None, Some(cache)) = (F::ON_ANY_THREAD, &prepared.callback, &engine.cache) {
         let started = Instant::now();
         if let Some(mut exchange) = flow::fresh(cache.as_ref(), &prepared) {
             exchange.response.set_elapsed(started.elapsed());
@@ -180,12 +180,12 @@ where
         "req={id} queued {method} {}",
         uri::without_query(&prepared.url)
     );
-    let host = client
+    let host = engine
         .limiter
         .as_ref()
         .map(|limiter| (limiter, origin::authority(&prepared.url)));
     let task = task::task(RequestJob {
-        pending: Pending::start(client),
+        pending: Pending::start(engine),
         queued: Instant::now(),
         prepared,
         promise: Promise::new(slot.clone()),
@@ -217,13 +217,13 @@ fn shown_method(method: Cow<'static, str>) -> Cow<'static, str> {
 }
 
 /// A request counted on its client's drain count from submission until its job is gone,
-/// run or not; it is also how the job reaches its client.
-struct Pending(Arc<Client>);
+/// run or not; it is also how the job reaches its client's engine.
+struct Pending(Arc<Engine>);
 
 impl Pending {
-    fn start(client: &Arc<Client>) -> Self {
-        client.drain.enter();
-        Pending(client.clone())
+    fn start(engine: &Arc<Engine>) -> Self {
+        engine.drain.enter();
+        Pending(engine.clone())
     }
 }
 
@@ -266,12 +266,12 @@ where
     /// own), no credentials (a Digest answer may wait for its nonce). A cookie jar does not
     /// count: it is data behind a lock held only to read or store it, never across I/O.
     fn drivable(&self) -> bool {
-        let client = &self.pending.0;
+        let engine = &self.pending.0;
         F::ON_ANY_THREAD
             && self.prepared.callback.is_none()
             && self.prepared.sink.is_none()
-            && client.cache.is_none()
-            && client.credentials.is_empty()
+            && engine.cache.is_none()
+            && engine.credentials.is_empty()
     }
 
     /// The life as a future among many, on a driver.
@@ -304,11 +304,11 @@ where
 {
     /// The life, its panics caught: this is the one place a panic in steps 4 to 9 is
     /// caught, on a driver and a worker alike. The request fails with it, and whoever holds
-    /// the last reference to the client lets it go off the driver.
+    /// the last reference to the client's engine lets it go off the driver.
     async fn live(self) {
         let id = self.promise.requested().id;
         let slot = self.promise.slot().clone();
-        let client = self.pending.0.clone();
+        let engine = self.pending.0.clone();
         {
             let mut life = std::pin::pin!(AssertUnwindSafe(self.life()).catch_unwind());
             if life.as_mut().await.is_err() {
@@ -317,26 +317,32 @@ where
                 slot.fill(Err(Error::worker_panicked()));
             }
         }
-        release_off_driver(client);
+        release_off_driver(engine);
     }
 
     /// Steps 4 to 9, in order.
     async fn life(mut self) {
         // 4. The deadline: the first attempt's, for a request sent again.
-        let client = self.pending.0.clone();
+        let engine = self.pending.0.clone();
         let id = self.promise.requested().id;
         let retried = self.retried.as_deref();
         let host = self.host.as_deref();
-        let started = start(id, &client, &self.prepared, self.queued, retried, host);
-        let spare = spare(&client, &self.prepared, retried);
-        let net = client.network(started.deadline);
+        let started = start(id, &engine, &self.prepared, self.queued, retried, host);
+        let spare = spare(&engine, &self.prepared, retried);
+        let net = engine.network(started.deadline);
         // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
         let prepared = &mut self.prepared;
-        let fetched = match &client.cache {
+        let fetched = match &engine.cache {
             // A download goes around the cache: its body is not kept to store.
             Some(cache) if prepared.sink.is_none() => {
-                let through = flow::fetch(cache.as_ref(), client.ignore_etag, &net, prepared, id);
+                let through = flow::fetch(
+                    cache.as_ref(),
+                    engine.config.ignore_etag,
+                    &net,
+                    prepared,
+                    id,
+                );
                 through.await.map(|through| {
                     refresh = through.refresh;
                     through.exchange
@@ -346,13 +352,13 @@ where
             _ => redirect::fetch(&net, prepared, id).await,
         };
         // 5b. Sent again, later, if its policy says so: nothing is held meanwhile.
-        if let Some((spare, wait)) = again(spare, &client, &self.prepared, &fetched, &started, id) {
+        if let Some((spare, wait)) = again(spare, &engine, &self.prepared, &fetched, &started, id) {
             let outcome = host_limits::outcome(&fetched);
             requeue(self, spare, &started, wait, outcome);
             return;
         }
         // 6. A failure as a status, if the client wants one.
-        let mut result = settle(&client, fetched, &started);
+        let mut result = settle(&engine, fetched, &started);
         // 7. The callback (never on a driver: see `drivable`).
         if let (Ok(exchange), Some(callback)) = (&mut result, self.prepared.callback.take()) {
             let callback = sync::into_inner(callback);
@@ -377,24 +383,24 @@ where
         end(id, prepared, host, result, &started, promise, finish);
         // 9. A stale answer given within stale-while-revalidate: the caller has it; the
         // entry is now refreshed, with a deadline of its own.
-        if let (Some(req), Some(cache)) = (refresh, &client.cache) {
-            let net = client.network(client.deadline(req.timeouts, false));
-            flow::refresh(cache.as_ref(), client.ignore_etag, &net, req, id).await;
+        if let (Some(req), Some(cache)) = (refresh, &engine.cache) {
+            let net = engine.network(engine.deadline(req.timeouts, false));
+            flow::refresh(cache.as_ref(), engine.config.ignore_etag, &net, req, id).await;
         }
         // Counted on the client's drain count until here, the refresh included.
         drop(pending);
     }
 }
 
-/// Drops a life's reference to a client. When it is the last (every clone of the `Http`
-/// was dropped meanwhile), the client's isahc clients go too, and each joins its agent
+/// Drops a life's reference to its client's engine. When it is the last (every clone of the
+/// `Http` was dropped meanwhile), the engine's isahc clients go too, and each joins its agent
 /// thread, which may be waiting on other requests of this very driver: so the last
 /// reference goes on a thread of its own.
-fn release_off_driver(client: Arc<Client>) {
-    if Arc::strong_count(&client) > 1 {
+fn release_off_driver(engine: Arc<Engine>) {
+    if Arc::strong_count(&engine) > 1 {
         return;
     }
-    shutdown::release(client, drop);
+    shutdown::release(engine, drop);
 }
 
 /// When a request started, how long it had waited in the queue and for its host, and
@@ -415,7 +421,7 @@ struct Started {
 /// the first attempt's, for a request sent again.
 fn start(
     id: u64,
-    client: &Client,
+    engine: &Engine,
     prepared: &Prepared,
     queued: Instant,
     retried: Option<&Retried>,
@@ -432,7 +438,7 @@ fn start(
                 at: now,
                 waited,
                 retries: 0,
-                deadline: client.deadline(prepared.timeouts, prepared.sink.is_some()),
+                deadline: engine.deadline(prepared.timeouts, prepared.sink.is_some()),
                 host_wait,
             }
         }
@@ -456,17 +462,17 @@ fn start(
 /// Step 5b, before the attempt: a copy of the request to send again, when its policy
 /// may retry it. A download is not sent again: its destination has the first attempt's
 /// bytes, and resuming it is the destination's business.
-fn spare(client: &Client, prepared: &Prepared, retried: Option<&Retried>) -> Option<Prepared> {
+fn spare(engine: &Engine, prepared: &Prepared, retried: Option<&Retried>) -> Option<Prepared> {
     if prepared.sink.is_some() {
         return None;
     }
-    let policy = client.retry_for(prepared)?;
+    let policy = engine.retry_for(prepared)?;
     let done = retried.map_or(0, |r| r.done);
     if !policy.may_retry(&prepared.method, done) {
         return None;
     }
     if retried.is_none() {
-        client.budget.deposit();
+        engine.budget.deposit();
     }
     Some(prepared.again())
 }
@@ -476,15 +482,15 @@ fn spare(client: &Client, prepared: &Prepared, retried: Option<&Retried>) -> Opt
 /// [`retry::verdict`]).
 fn again(
     spare: Option<Prepared>,
-    client: &Client,
+    engine: &Engine,
     prepared: &Prepared,
     fetched: &Result<Exchange, Box<Failed>>,
     started: &Started,
     id: u64,
 ) -> Option<(Prepared, Duration)> {
     let spare = spare?;
-    let policy = client.retry_for(prepared)?;
-    let (done, budget) = (started.retries, &client.budget);
+    let policy = engine.retry_for(prepared)?;
+    let (done, budget) = (started.retries, &engine.budget);
     let verdict = retry::verdict(
         policy,
         &prepared.method,
@@ -542,12 +548,12 @@ fn requeue<T, F>(
 /// Step 6: the outcome, a failure made a status if the client forces exceptions to status
 /// codes, with the time the request took.
 fn settle(
-    client: &Client,
+    engine: &Engine,
     fetched: Result<Exchange, Box<Failed>>,
     started: &Started,
 ) -> Result<Exchange, Error> {
     let mut result = fetched.or_else(|failed| {
-        if client.force_exception_to_status_code {
+        if engine.config.force_exception_to_status_code {
             forced::as_status(*failed)
         } else {
             Err(failed.error)

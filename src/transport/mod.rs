@@ -61,7 +61,7 @@ use crate::request::{self, Prepared};
 use crate::response::SEPARATOR;
 use crate::{Error, Response, logs, sync};
 
-/// What the transport is set up with, from the builder.
+/// What the transport is set up with, from the builder: part of the client's `Config`.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     /// Connections at most, in total and per host.
@@ -73,18 +73,18 @@ pub(crate) struct Settings {
     pub(crate) user_agent: HeaderValue,
     /// How servers are verified; also for a failed handshake made again (see `diagnose`).
     pub(crate) tls: TlsSettings,
-    /// Cookies sent and stored on every exchange, when the client keeps them.
-    pub(crate) cookies: Option<CookieJar>,
     /// libcurl's metrics of each exchange, for its phases in the response's timings.
     pub(crate) timings: bool,
 }
 
 /// The isahc clients of one `Http`, shared by its workers, and their settings.
 pub(crate) struct Transport {
-    settings: Settings,
+    settings: Arc<Settings>,
+    /// Cookies sent and stored on every exchange, when the client keeps them.
+    cookies: Option<CookieJar>,
     certificates: Certificates,
     /// Replaced by [`Transport::close`].
-    kept: RwLock<Clients>,
+    kept: RwLock<Connections>,
     /// Never reuses a connection, for requests that must not be sent twice and have no
     /// body to refuse a rewind with; made on first use.
     unpooled: OnceCell<HttpClient>,
@@ -94,17 +94,18 @@ pub(crate) struct Transport {
     pool: PoolRef,
 }
 
-/// The clients that keep their connections alive.
-struct Clients {
+/// The isahc clients whose connections are kept alive, replaced whole to close the idle
+/// ones.
+struct Connections {
     /// A connection per worker and host, for HTTP/1.1 and plain http.
     per_worker: HttpClient,
     /// One connection per host, for origins that speak HTTP/2; made on first use.
     multiplexed: OnceCell<HttpClient>,
 }
 
-impl Clients {
+impl Connections {
     fn new(settings: &Settings) -> Result<Self, Error> {
-        Ok(Clients {
+        Ok(Connections {
             per_worker: client(settings, Kind::PerWorker)?,
             multiplexed: OnceCell::new(),
         })
@@ -112,11 +113,16 @@ impl Clients {
 }
 
 impl Transport {
-    pub(crate) fn new(settings: Settings, pool: PoolRef) -> Result<Self, Error> {
+    pub(crate) fn new(
+        settings: Arc<Settings>,
+        cookies: Option<CookieJar>,
+        pool: PoolRef,
+    ) -> Result<Self, Error> {
         Ok(Transport {
             pool,
-            kept: RwLock::new(Clients::new(&settings)?),
+            kept: RwLock::new(Connections::new(&settings)?),
             settings,
+            cookies,
             certificates: Certificates::default(),
             unpooled: OnceCell::new(),
             protocols: Protocols::default(),
@@ -126,7 +132,7 @@ impl Transport {
     /// Closes idle kept-alive connections: later requests open new ones, requests in
     /// flight finish on theirs (the old client goes when its last request finishes).
     pub(crate) fn close(&self) {
-        match Clients::new(&self.settings) {
+        match Connections::new(&self.settings) {
             Ok(fresh) => {
                 *sync::write(&self.kept) = fresh;
                 logs::debug!("idle connections closed");
@@ -137,7 +143,7 @@ impl Transport {
 
     /// The cookie jar of the client, if it keeps cookies.
     pub(crate) fn cookie_jar(&self) -> Option<&CookieJar> {
-        self.settings.cookies.as_ref()
+        self.cookies.as_ref()
     }
 
     /// A client certificate for https requests to `domain`.
@@ -176,7 +182,7 @@ impl Transport {
                 HeaderValue::from_static("gzip, deflate"),
             );
         }
-        let jar = settings.cookies.as_ref().filter(|_| req.jar_cookies());
+        let jar = self.cookies.as_ref().filter(|_| req.jar_cookies());
         if let Some(cookie) = jar.and_then(|jar| jar.header_for(&req.url)) {
             builder = builder.header(header::COOKIE, cookie);
         }
@@ -214,7 +220,7 @@ impl Transport {
                 head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
-                if let Some(jar) = &settings.cookies {
+                if let Some(jar) = &self.cookies {
                     jar.store(head.response.get_all("set-cookie"), &req.url);
                 }
                 Ok(head)

@@ -1,37 +1,34 @@
-//! What every request of an `Http` shares on its way through a worker, behind one `Arc`:
-//! the transport, the credentials, the redirect policy, the cache and the drain count.
+//! [`Engine`]: what every request of an `Http` shares on its way through a driver or a
+//! worker, behind one `Arc`: its settings ([`Config`]), fixed when it was built, and its
+//! live parts: the transport, the credentials, the cache, the retry budget, the host lines
+//! and the drain count.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Credentials;
-use crate::cache::Cache;
-use crate::deadline::{self, Deadline, Floor};
+use crate::cache::{Cache, FileCache};
+use crate::config::{Caching, Config};
+use crate::cookies::CookieJar;
+use crate::deadline::{self, Deadline};
 use crate::deadline::{DEFAULT_DOWNLOAD_IDLE, DEFAULT_TIMEOUT};
 use crate::host_limits::HostLimiter;
 use crate::pool::PoolRef;
-use crate::redirect::{Network, Policy, StoredHops};
+use crate::redirect::{Network, StoredHops};
 use crate::request::{Prepared, Timeouts};
 use crate::retry::{Budget, Retry};
 use crate::shutdown::Drain;
 use crate::transport::Transport;
+use crate::{Error, logs};
 
-pub(crate) struct Client {
+pub(crate) struct Engine {
+    /// Every setting, as the builder checked it; read, never changed.
+    pub(crate) config: Config,
     pub(crate) transport: Transport,
     pub(crate) credentials: Credentials,
-    pub(crate) redirects: Policy,
+    /// The store, when the client caches and it could be opened.
     pub(crate) cache: Option<Arc<dyn Cache>>,
-    pub(crate) ignore_etag: bool,
-    pub(crate) force_exception_to_status_code: bool,
-    /// A request's whole budget, unless it sets its own; see [`Deadline`]. `None` when the
-    /// builder set none: then [`DEFAULT_TIMEOUT`], unless the request has an idle timeout.
-    pub(crate) timeout: Option<Duration>,
-    /// How long each exchange may receive nothing, unless the request sets its own.
-    pub(crate) idle_timeout: Option<Duration>,
-    /// The speed each exchange's body must keep up, unless the request sets its own.
-    pub(crate) min_speed: Option<Floor>,
-    /// What a request without a retry policy of its own follows; `None` for no retries.
-    pub(crate) retry: Option<Arc<Retry>>,
     /// Shared by every request of the client, whichever policy it follows.
     pub(crate) budget: Budget,
     /// Where a request goes back to wait for its next attempt.
@@ -42,13 +39,39 @@ pub(crate) struct Client {
     pub(crate) drain: Drain,
 }
 
-impl Client {
+impl Engine {
+    /// The live parts made from `config`, for requests that run on `pool`. The cache
+    /// `store` and cookie `jar` are those the caller gave the builder, if any: the client
+    /// uses them if `config` says it caches with a store of the caller's and keeps cookies.
+    pub(crate) fn new(
+        config: Config,
+        store: Option<Arc<dyn Cache>>,
+        jar: Option<CookieJar>,
+        pool: PoolRef,
+    ) -> Result<Self, Error> {
+        let cookies = config.cookies.then(|| jar.unwrap_or_default());
+        Ok(Engine {
+            transport: Transport::new(config.transport.clone(), cookies, pool.clone())?,
+            credentials: Credentials::default(),
+            cache: match &config.cache {
+                Caching::Off => None,
+                Caching::Store => store,
+                Caching::Dir(dir) => files(dir),
+            },
+            budget: Budget::new(config.retry_budget),
+            limiter: HostLimiter::new(config.per_host.clone(), pool.clone()),
+            pool,
+            drain: Drain::default(),
+            config,
+        })
+    }
+
     /// What the redirect loop needs, for one request with this deadline.
     pub(crate) fn network(&self, deadline: Deadline) -> Network<'_> {
         Network {
             transport: &self.transport,
             credentials: &self.credentials,
-            policy: &self.redirects,
+            policy: &self.config.redirects,
             stored: self.cache.as_ref().map(|c| c as &dyn StoredHops),
             deadline,
         }
@@ -58,16 +81,32 @@ impl Client {
     pub(crate) fn retry_for<'a>(&'a self, req: &'a Prepared) -> Option<&'a Arc<Retry>> {
         match &req.retry {
             Some(own) => (own.retries() > 0).then_some(own),
-            None => self.retry.as_ref(),
+            None => self.config.retry.as_ref(),
         }
     }
 
     /// A deadline for a request with its `own` timeouts, or the client's: see [`bounds`].
     pub(crate) fn deadline(&self, own: Timeouts, download: bool) -> Deadline {
-        let floor = own.floor().or(self.min_speed);
+        let config = &self.config;
+        let floor = own.floor().or(config.min_speed);
         let paced = floor.is_some();
-        let (total, idle) = bounds(own, self.timeout, self.idle_timeout, paced, download);
+        let (total, idle) = bounds(own, config.timeout, config.idle_timeout, paced, download);
         Deadline::start(total, idle).with_floor(floor)
+    }
+}
+
+/// A cache in the files of `dir`; none, with a warning in the log, when it cannot be used:
+/// requests still work.
+fn files(dir: &Path) -> Option<Arc<dyn Cache>> {
+    match FileCache::new(dir) {
+        Ok(files) => Some(Arc::new(files)),
+        Err(e) => {
+            logs::warning!(
+                "cache: {} cannot be used ({e}); caching is off",
+                dir.display()
+            );
+            None
+        }
     }
 }
 
