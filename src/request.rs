@@ -450,39 +450,34 @@ fn has_header<K: AsRef<str>, V>(headers: &[(K, V)], name: &str) -> bool {
         .any(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
 }
 
-/// A request's own total and idle timeouts, packed into whole nanoseconds with 0 for none
-/// (a zero timeout is refused), so that a queued request stays small. Longer than a year
-/// is a year ([`LONGEST`](crate::deadline::LONGEST)).
+/// A request's own total and idle timeouts and minimum speed, each `None` when the
+/// request left it to the client. Longer than a year is a year
+/// ([`LONGEST`](crate::deadline::LONGEST)), so that adding one to an instant cannot overflow.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Timeouts {
-    total: u64,
-    idle: u64,
+    total: Option<Duration>,
+    idle: Option<Duration>,
     floor: Option<Floor>,
 }
 
 impl Timeouts {
     fn new(total: Option<Duration>, idle: Option<Duration>, floor: Option<Floor>) -> Self {
-        let pack = |t: Option<Duration>| {
-            t.map_or(0, |t| {
-                let nanos = t.min(crate::deadline::LONGEST).as_nanos();
-                u64::try_from(nanos).unwrap_or(u64::MAX)
-            })
-        };
+        let clamped = |t: Option<Duration>| t.map(|t| t.min(crate::deadline::LONGEST));
         Timeouts {
-            total: pack(total),
-            idle: pack(idle),
+            total: clamped(total),
+            idle: clamped(idle),
             floor,
         }
     }
 
     /// The total timeout the request set, if any.
     pub(crate) fn total(self) -> Option<Duration> {
-        (self.total != 0).then(|| Duration::from_nanos(self.total))
+        self.total
     }
 
     /// The idle timeout the request set, if any.
     pub(crate) fn idle(self) -> Option<Duration> {
-        (self.idle != 0).then(|| Duration::from_nanos(self.idle))
+        self.idle
     }
 
     /// The minimum speed the request set, if any.
@@ -552,7 +547,7 @@ mod tests {
     }
 
     #[test]
-    fn timeouts_pack_and_unpack() {
+    fn timeouts_read_back_as_set_and_clamped() {
         let t = Timeouts::new(Some(Duration::from_millis(1500)), None, None);
         assert_eq!(t.total(), Some(Duration::from_millis(1500)));
         assert_eq!(t.idle(), None);
