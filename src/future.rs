@@ -421,7 +421,7 @@ pub(crate) mod tests {
         Slot::new(Requested {
             id: 1,
             method: Cow::Borrowed("GET"),
-            url: Arc::from("http://127.0.0.1/"),
+            url: "http://127.0.0.1/".to_owned(),
             location: Location::caller(),
         })
     }

@@ -38,8 +38,7 @@ pub(crate) struct Requested {
     pub(crate) id: u64,
     pub(crate) method: Cow<'static, str>,
     /// The URL without userinfo (never accepted) and, in logs, without its query.
-    /// Shared with the request's own URI when they are the same text.
-    pub(crate) url: Arc<str>,
+    pub(crate) url: String,
     pub(crate) location: &'static Location<'static>,
 }
 

@@ -37,7 +37,7 @@ pub(crate) type Callback =
 pub struct Request {
     /// A standard method is static: no allocation for it in the request or its copies.
     pub(crate) method: Cow<'static, str>,
-    /// Shared with the batch's copy of the request and with the slot's origin.
+    /// Shared with the copy of the request that a batch keeps.
     pub(crate) uri: Arc<str>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,

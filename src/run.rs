@@ -131,7 +131,6 @@ where
     let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
     let method = shown_method(req.method.clone());
     let refused = |url: String, error: Error| {
-        let url: Arc<str> = Arc::from(url);
         logs::debug!("req={id} refused {method} {url}: {}", error.chain());
         let requested = Requested {
             id,
@@ -151,16 +150,10 @@ where
         Err(e) => return refused(uri::redact(&raw_uri), e),
     };
     prepared.defaults.cookies = client.transport.cookie_jar().is_some();
-    // The parsed URL is most often the text given: the slot then shares it.
-    let url = if prepared.url.as_str() == &*raw_uri {
-        raw_uri
-    } else {
-        Arc::from(prepared.url.as_str())
-    };
     let requested = Requested {
         id,
         method: method.clone(),
-        url,
+        url: prepared.url.to_string(),
         location,
     };
     // 2. A fresh cache entry answers at once.
@@ -571,7 +564,7 @@ fn end<T, F>(
     id: u64,
     mut prepared: Prepared,
     host: Option<Box<HostPlace>>,
-    mut result: Result<Exchange, Error>,
+    result: Result<Exchange, Error>,
     started: &Started,
     promise: Promise<T>,
     finish: F,
@@ -597,14 +590,6 @@ fn end<T, F>(
             prepared.method,
             e.chain()
         ),
-    }
-    // The response keeps the URL's own text, made when the request was queued, instead
-    // of a copy made here: the copy would leave that text's memory a hole in the
-    // submitting thread's heap, which the worker's heap cannot reuse.
-    if let Ok(exchange) = &mut result {
-        if exchange.response.url == prepared.url.as_str() {
-            exchange.response.url = String::from(prepared.url);
-        }
     }
     // Its host's next request may go; an adaptive rate hears how this one ended.
     if let Some(mut host) = host {
