@@ -62,9 +62,7 @@ struct Waiting<T> {
     waiters: usize,
     /// Shared by every slot of a batch: one pointer here, no allocation per request.
     watcher: Option<Arc<dyn Watcher<T>>>,
-    /// What few slots have, behind one pointer: a slot costs 8 bytes for it until the
-    /// first listener comes.
-    listeners: Option<Box<Listeners>>,
+    listeners: Listeners,
 }
 
 /// Told once a slot is filled, besides the threads blocked on it.
@@ -110,7 +108,7 @@ impl<T> Slot<T> {
                 task: None,
                 waiters: 0,
                 watcher: None,
-                listeners: None,
+                listeners: Listeners::default(),
             }),
             ready: Condvar::new(),
             handles: AtomicUsize::new(0),
@@ -153,15 +151,13 @@ impl<T> Slot<T> {
         let _ = self.value.set(result); // the lock makes this the only set
         let task = waiting.task.take();
         let wake = waiting.waiters > 0;
-        let listeners = waiting.listeners.take();
+        let listeners = std::mem::take(&mut waiting.listeners);
         drop(waiting);
         // Blocked threads and awaiting futures are woken together, once the lock is free.
         if wake {
             self.ready.notify_all();
         }
-        if let Some(listeners) = listeners {
-            listeners.notify();
-        }
+        listeners.notify();
         drop(task);
     }
 
@@ -172,8 +168,7 @@ impl<T> Slot<T> {
             drop(waiting);
             let _ = observer.send(index);
         } else {
-            let listeners = waiting.listeners.get_or_insert_with(Box::default);
-            listeners.observers.push((observer, index));
+            waiting.listeners.observers.push((observer, index));
         }
     }
 
@@ -191,7 +186,7 @@ impl<T> Slot<T> {
             *key = None;
             return Poll::Ready(());
         }
-        let listeners = waiting.listeners.get_or_insert_with(Box::default);
+        let listeners = &mut waiting.listeners;
         let registered = key.and_then(|key| listeners.wakers.iter().position(|(k, _)| *k == key));
         match registered {
             Some(at) => {
@@ -213,7 +208,7 @@ impl<T> Slot<T> {
     /// Wakers registered by futures still waiting.
     #[cfg(test)]
     pub(crate) fn wakers(&self) -> usize {
-        self.lock().listeners.as_ref().map_or(0, |l| l.wakers.len())
+        self.lock().listeners.wakers.len()
     }
 
     /// Drops the waker registered under `key`: its future is gone before the slot was
@@ -226,10 +221,9 @@ impl<T> Slot<T> {
             return;
         }
         let mut waiting = self.lock();
-        if let Some(listeners) = waiting.listeners.as_mut() {
-            if let Some(at) = listeners.wakers.iter().position(|(k, _)| *k == key) {
-                listeners.wakers.swap_remove(at);
-            }
+        let wakers = &mut waiting.listeners.wakers;
+        if let Some(at) = wakers.iter().position(|(k, _)| *k == key) {
+            wakers.swap_remove(at);
         }
     }
 

@@ -603,9 +603,7 @@ fn end<T, F>(
             e.chain()
         ),
     }
-    // The response keeps the URL's own text, made when the request was queued, instead
-    // of a copy made here: the copy would leave that text's memory a hole in the
-    // submitting thread's heap, which the worker's heap cannot reuse.
+    // The response takes the request's URL, the same text, rather than a copy of it.
     if let Ok(exchange) = &mut result {
         if exchange.response.url == prepared.url.as_str() {
             exchange.response.url = String::from(prepared.url);

@@ -22,8 +22,6 @@ use std::time::Duration;
 ///   connection used again (HTTP/2 streams included), `tls` over plain http.
 /// - [`Response::new`](crate::Response::new) gives all zero.
 ///
-/// Each response carries one, so it is kept small: 48 bytes, read through its methods.
-///
 /// ```
 /// use std::time::Duration;
 ///
@@ -31,38 +29,16 @@ use std::time::Duration;
 /// assert_eq!(t, asynchttp::Timings::default());
 /// assert_eq!((t.total(), t.tls()), (Duration::ZERO, None));
 /// ```
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
-    /// Whole nanoseconds.
-    queued: u64,
-    host_wait: u64,
-    first_byte: u64,
-    total: u64,
-    /// Whole microseconds (libcurl's own unit) plus one; 0 for not measured.
-    resolve: u32,
-    connect: u32,
-    tls: u32,
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// A phase as stored: `None` is 0, anything else its microseconds plus one, at most
-/// `u32::MAX - 1` (71 minutes; no handshake takes that long).
-fn phase(d: Option<Duration>) -> u32 {
-    d.map_or(0, |d| {
-        u32::try_from(d.as_micros())
-            .unwrap_or(u32::MAX - 1)
-            .min(u32::MAX - 1)
-            + 1
-    })
-}
-
-fn unphase(stored: u32) -> Option<Duration> {
-    stored
-        .checked_sub(1)
-        .map(|micros| Duration::from_micros(micros.into()))
+    queued: Duration,
+    host_wait: Duration,
+    /// `None` when not measured, or not gone through.
+    resolve: Option<Duration>,
+    connect: Option<Duration>,
+    tls: Option<Duration>,
+    first_byte: Duration,
+    total: Duration,
 }
 
 impl Timings {
@@ -70,31 +46,31 @@ impl Timings {
     /// request sent again, its last attempt's, from when that attempt was due. The
     /// request's own clock, `total` and its timeout, starts after it.
     pub fn queued(&self) -> Duration {
-        Duration::from_nanos(self.queued)
+        self.queued
     }
 
     /// The part of the time queued spent waiting for its host's turn under
     /// [`HostLimits`](crate::HostLimits); for a request sent again, summed over its
     /// attempts. Zero for a client without host limits.
     pub fn host_wait(&self) -> Duration {
-        Duration::from_nanos(self.host_wait)
+        self.host_wait
     }
 
     /// Resolving the host's name, as libcurl counts it: from the exchange's start, so a
     /// wait of libcurl's own for a free connection is in it too.
     pub fn resolve(&self) -> Option<Duration> {
-        unphase(self.resolve)
+        self.resolve
     }
 
     /// Making the TCP connection, once the name was resolved; through a proxy, the
     /// connection to the proxy.
     pub fn connect(&self) -> Option<Duration> {
-        unphase(self.connect)
+        self.connect
     }
 
     /// The TLS handshake, once connected; through a proxy, the tunnel's setup too.
     pub fn tls(&self) -> Option<Duration> {
-        unphase(self.tls)
+        self.tls
     }
 
     /// From the request's start until the head of this response arrived, with every
@@ -102,13 +78,13 @@ impl Timings {
     /// end of the exchange when there is none), so a server that sends its head and then
     /// pauses before its body is counted up to the body.
     pub fn first_byte(&self) -> Duration {
-        Duration::from_nanos(self.first_byte)
+        self.first_byte
     }
 
     /// From the request's start to its whole body read: the same as
     /// [`Response::elapsed`](crate::Response::elapsed).
     pub fn total(&self) -> Duration {
-        Duration::from_nanos(self.total)
+        self.total
     }
 
     /// An exchange's: the time to its head, and its phases if they were measured.
@@ -117,36 +93,22 @@ impl Timings {
         (resolve, connect, tls): (Option<Duration>, Option<Duration>, Option<Duration>),
     ) -> Self {
         Timings {
-            first_byte: nanos(first_byte),
-            resolve: phase(resolve),
-            connect: phase(connect),
-            tls: phase(tls),
+            first_byte,
+            resolve,
+            connect,
+            tls,
             ..Timings::default()
         }
     }
 
     /// The request's own: its time queued and in its host's line.
     pub(crate) fn set_waits(&mut self, queued: Duration, host_wait: Duration) {
-        self.queued = nanos(queued);
-        self.host_wait = nanos(host_wait);
+        self.queued = queued;
+        self.host_wait = host_wait;
     }
 
     pub(crate) fn set_total(&mut self, total: Duration) {
-        self.total = nanos(total);
-    }
-}
-
-impl fmt::Debug for Timings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timings")
-            .field("queued", &self.queued())
-            .field("host_wait", &self.host_wait())
-            .field("resolve", &self.resolve())
-            .field("connect", &self.connect())
-            .field("tls", &self.tls())
-            .field("first_byte", &self.first_byte())
-            .field("total", &self.total())
-            .finish()
+        self.total = total;
     }
 }
 
@@ -180,25 +142,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kept_small_and_read_back_as_set() {
-        assert!(std::mem::size_of::<Timings>() <= 48);
+    fn read_back_as_set() {
         let t = Timings::of_exchange(
             Duration::from_nanos(1_234_567),
-            (Some(Duration::ZERO), Some(Duration::from_micros(7)), None),
+            (
+                Some(Duration::ZERO),
+                Some(Duration::from_nanos(7_001)),
+                None,
+            ),
         );
         assert_eq!(t.first_byte(), Duration::from_nanos(1_234_567));
         assert_eq!(t.resolve(), Some(Duration::ZERO), "zero is not none");
-        assert_eq!(t.connect(), Some(Duration::from_micros(7)));
+        assert_eq!(t.connect(), Some(Duration::from_nanos(7_001)));
         assert_eq!(t.tls(), None);
-        let hours = Timings::of_exchange(
+        let mut long = Timings::of_exchange(
             Duration::MAX,
             (Some(Duration::from_secs(1 << 40)), None, None),
         );
+        long.set_waits(Duration::from_secs(3), Duration::from_secs(2));
+        long.set_total(Duration::from_secs(5));
+        assert_eq!(long.resolve(), Some(Duration::from_secs(1 << 40)));
+        assert_eq!(long.first_byte(), Duration::MAX);
         assert_eq!(
-            hours.resolve(),
-            Some(Duration::from_micros(u64::from(u32::MAX - 1)))
+            (long.queued(), long.host_wait(), long.total()),
+            (
+                Duration::from_secs(3),
+                Duration::from_secs(2),
+                Duration::from_secs(5)
+            )
         );
-        assert_eq!(hours.first_byte(), Duration::from_nanos(u64::MAX));
+    }
+
+    #[test]
+    fn debug_shows_each_time() {
+        let t = Timings::of_exchange(Duration::from_millis(3), (None, None, None));
+        assert_eq!(
+            format!("{t:?}"),
+            "Timings { queued: 0ns, host_wait: 0ns, resolve: None, connect: None, tls: None, \
+             first_byte: 3ms, total: 0ns }"
+        );
+    }
+
+    #[test]
+    fn a_response_holds_it_in_a_bounded_size() {
+        // Seven times, as `Duration` and `Option<Duration>` (16 bytes each: `Option` uses
+        // the nanoseconds' spare values); each response carries one.
+        assert!(std::mem::size_of::<Timings>() <= 7 * 16);
     }
 
     #[test]

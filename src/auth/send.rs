@@ -32,7 +32,7 @@ impl Credentials {
             // A Digest request waits for its nonce (see `Credentials`) within its deadline.
             let patience = deadline.left().unwrap_or_default();
             let (value, used) = self.preemptive(&req.method, &req.url, asked_for, patience);
-            req.authorization = value.map(Box::new);
+            req.authorization = value;
             flight = used;
         }
         let sent = transport.send(req, deadline).await;
@@ -76,7 +76,7 @@ impl Credentials {
                 drop(head.skim(CHALLENGE_BODY_CAP).await);
                 let patience = deadline.left().unwrap_or_default();
                 let (value, flight) = self.header(&attempt, &req.method, &req.url, patience);
-                req.authorization = value.map(Box::new);
+                req.authorization = value;
                 head = transport.send(req, deadline).await?;
                 if head.response.status != 401 {
                     drop(flight);

@@ -71,11 +71,10 @@ impl Response {
     /// A new response with room for `headers` more headers than `"status"`, whose names
     /// and values together take `text` bytes.
     pub(crate) fn with_room(status: u16, headers: usize, text: usize) -> Self {
-        let mut status_text = [0u8; 5];
-        let status_text = decimal(status, &mut status_text);
+        let status_text = status.to_string();
         let mut fields =
             Fields::with_capacity(headers + 1, "status".len() + status_text.len() + text);
-        fields.push("status", status_text);
+        fields.push("status", &status_text);
         Response {
             status,
             reason: http_reason(status).to_owned(),
@@ -236,21 +235,6 @@ impl Response {
     ) {
         self.fields.push_joined(name, values);
     }
-}
-
-/// `status` as decimal text in `buffer`: the status field costs no allocation of its own.
-fn decimal(status: u16, buffer: &mut [u8; 5]) -> &str {
-    let mut n = status;
-    let mut at = buffer.len();
-    loop {
-        at -= 1;
-        buffer[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buffer[at..]).expect("ASCII digits")
 }
 
 /// `response["content-type"]`; panics when the header is absent, as a `HashMap` index does.

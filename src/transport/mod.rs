@@ -171,7 +171,7 @@ impl Transport {
             builder = builder.tls_config(settings.tls.config(Some(certificate)));
         }
         if let Some(authorization) = &req.authorization {
-            builder = builder.header(header::AUTHORIZATION, HeaderValue::clone(authorization));
+            builder = builder.header(header::AUTHORIZATION, authorization.clone());
         }
         if req.defaults.user_agent {
             builder = builder.header(header::USER_AGENT, settings.user_agent.clone());
