@@ -33,15 +33,15 @@ use crate::{CookieJar, Error, Request, Response, logs, shutdown};
 /// ```
 #[derive(Clone)]
 pub struct Http {
-    handle: Arc<Owner>,
+    running: Arc<Owner>,
 }
 
 /// What the user-facing clones share; dropping it shuts the client down, here or, on an
 /// async executor's thread, on a thread of its own.
-struct Owner(Option<Handle>);
+struct Owner(Option<Running>);
 
-/// The client's engine and its pool.
-struct Handle {
+/// A running client: its engine and its pool.
+struct Running {
     engine: Arc<Engine>,
     pool: WorkerPool,
     /// A shared pool is stopped by its last user, not by this client.
@@ -52,7 +52,7 @@ impl Http {
     /// A client whose engine runs its requests on `pool`.
     pub(crate) fn start(engine: Engine, pool: WorkerPool, owns_pool: bool) -> Self {
         Http {
-            handle: Arc::new(Owner(Some(Handle {
+            running: Arc::new(Owner(Some(Running {
                 engine: Arc::new(engine),
                 pool,
                 owns_pool,
@@ -135,7 +135,7 @@ impl Http {
         watcher: Arc<dyn Watcher<Exchange>>,
     ) -> (LazyResponse, LazyContent) {
         let location = Location::caller();
-        let (engine, pool) = (&self.handle.engine, &self.handle.pool);
+        let (engine, pool) = (&self.running.engine, &self.running.pool);
         lazy::pair(run::submit(
             engine,
             pool,
@@ -368,7 +368,7 @@ impl Http {
     /// assert!(!http.is_shut_down());
     /// ```
     pub fn close(&self) {
-        self.handle.engine.transport.close();
+        self.running.engine.transport.close();
     }
 
     /// Adds a user name and password, as httplib2's `add_credentials`: when a server answers
@@ -399,7 +399,7 @@ impl Http {
     /// http.add_credentials("bob", "hunter2", "api.example.com");
     /// ```
     pub fn add_credentials(&self, name: &str, password: &str, domain: &str) {
-        self.handle.engine.credentials.add(name, password, domain);
+        self.running.engine.credentials.add(name, password, domain);
     }
 
     /// Adds a client certificate (PEM files of the private key and the certificate) for
@@ -416,7 +416,7 @@ impl Http {
         cert_path: impl Into<PathBuf>,
         domain: &str,
     ) {
-        let transport = &self.handle.engine.transport;
+        let transport = &self.running.engine.transport;
         transport.add_certificate(key_path.into(), cert_path.into(), domain);
     }
 
@@ -432,7 +432,7 @@ impl Http {
     /// # Ok::<(), asynchttp::Error>(())
     /// ```
     pub fn cookie_jar(&self) -> Option<&CookieJar> {
-        self.handle.engine.transport.cookie_jar()
+        self.running.engine.transport.cookie_jar()
     }
 
     /// Forgets every credential, and every authorization servers accepted.
@@ -443,7 +443,7 @@ impl Http {
     /// http.clear_credentials();
     /// ```
     pub fn clear_credentials(&self) {
-        self.handle.engine.credentials.clear();
+        self.running.engine.credentials.clear();
     }
 
     /// Stops the client, for every clone: later requests fail with [`Error::Closed`], queued
@@ -469,7 +469,7 @@ impl Http {
     /// assert!(matches!(LazyResponse::wait(&late), Err(Error::Closed)));
     /// ```
     pub fn shutdown(&self) {
-        self.handle.shutdown();
+        self.running.shutdown();
     }
 
     /// True once [`shutdown`](Self::shutdown) was called.
@@ -481,7 +481,7 @@ impl Http {
     /// assert!(http.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.handle.engine.drain.is_closed()
+        self.running.engine.drain.is_closed()
     }
 
     /// Requests held back by their host's limits ([`HttpBuilder::per_host`]), waiting
@@ -493,7 +493,7 @@ impl Http {
     /// assert_eq!(asynchttp::Http::new().held_by_hosts(), 0);
     /// ```
     pub fn held_by_hosts(&self) -> usize {
-        self.handle
+        self.running
             .engine
             .limiter
             .as_ref()
@@ -507,7 +507,7 @@ impl Http {
     /// assert_eq!(http.pool().workers(), 0); // none started before the first request
     /// ```
     pub fn pool(&self) -> &WorkerPool {
-        &self.handle.pool
+        &self.running.pool
     }
 
     fn submit<T, F>(
@@ -521,8 +521,8 @@ impl Http {
         F: Finish<T>,
     {
         run::submit(
-            &self.handle.engine,
-            &self.handle.pool,
+            &self.running.engine,
+            &self.running.pool,
             req,
             location,
             None,
@@ -531,7 +531,7 @@ impl Http {
     }
 }
 
-impl Handle {
+impl Running {
     fn shutdown(&self) {
         let drain = &self.engine.drain;
         if drain.close() {
@@ -548,9 +548,9 @@ impl Handle {
 }
 
 impl Deref for Owner {
-    type Target = Handle;
+    type Target = Running;
 
-    fn deref(&self) -> &Handle {
+    fn deref(&self) -> &Running {
         self.0.as_ref().expect("taken only as the last clone goes")
     }
 }
@@ -562,16 +562,16 @@ impl Drop for Owner {
     /// `asynchttp-release`, waits and joins, and drops the engine's last reference, which
     /// joins its isahc agents. On a worker thread, `shutdown` waits for nothing anyway.
     fn drop(&mut self) {
-        let Some(handle) = self.0.take() else {
+        let Some(running) = self.0.take() else {
             return;
         };
         if shutdown::on_executor_thread() {
-            if handle.engine.drain.close() {
+            if running.engine.drain.close() {
                 logs::debug!("shutting down on asynchttp-release: dropped on an async thread");
             }
-            shutdown::release(handle, |handle| handle.shutdown());
+            shutdown::release(running, |running| running.shutdown());
         } else {
-            handle.shutdown();
+            running.shutdown();
         }
     }
 }
@@ -582,8 +582,8 @@ impl Drop for Owner {
 impl fmt::Debug for Http {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Http")
-            .field("config", &self.handle.engine.config)
-            .field("pool", &self.handle.pool)
+            .field("config", &self.running.engine.config)
+            .field("pool", &self.running.pool)
             .field("cookie_jar", &self.cookie_jar())
             .field("held_by_hosts", &self.held_by_hosts())
             .field("shut_down", &self.is_shut_down())

@@ -401,7 +401,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// A copy to send again if this attempt fails: everything but the callback and the
     /// destination, which run once and are moved to the copy that is sent again.
-    pub(crate) fn again(&self) -> Prepared {
+    pub(crate) fn copy_to_resend(&self) -> Prepared {
         Prepared {
             method: self.method.clone(),
             url: self.url.clone(),

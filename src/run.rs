@@ -21,7 +21,7 @@
 //! panics are caught in one place too ([`RequestJob::live`]).
 //!
 //! 4. The deadline starts: the whole request shares it from here, every attempt of it.
-//! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
+//! 5. CacheAnswer the cache ([`flow::fetch`]) when the client has one, else straight on: the
 //!    redirect loop ([`redirect::fetch`]) sends each hop with credentials
 //!    ([`Credentials::send`](crate::auth::Credentials), which answers 401s) over the
 //!    transport ([`Transport`](crate::transport::Transport): send, read, decode). With a
@@ -330,7 +330,7 @@ where
         let started = start(id, &engine, &self.prepared, self.queued, retried, host);
         let spare = spare(&engine, &self.prepared, retried);
         let net = engine.network(started.deadline);
-        // 5. Through the cache, the redirect loop, credentials and the transport.
+        // 5. CacheAnswer the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
         let prepared = &mut self.prepared;
         let fetched = match &engine.cache {
@@ -352,7 +352,9 @@ where
             _ => redirect::fetch(&net, prepared, id).await,
         };
         // 5b. Sent again, later, if its policy says so: nothing is held meanwhile.
-        if let Some((spare, wait)) = again(spare, &engine, &self.prepared, &fetched, &started, id) {
+        if let Some((spare, wait)) =
+            next_attempt(spare, &engine, &self.prepared, &fetched, &started, id)
+        {
             let outcome = host_limits::outcome(&fetched);
             requeue(self, spare, &started, wait, outcome);
             return;
@@ -474,13 +476,13 @@ fn spare(engine: &Engine, prepared: &Prepared, retried: Option<&Retried>) -> Opt
     if retried.is_none() {
         engine.budget.deposit();
     }
-    Some(prepared.again())
+    Some(prepared.copy_to_resend())
 }
 
 /// Step 5b, after the attempt: the copy to send and the wait before it, if the request's
 /// policy, the client's budget and the deadline allow another attempt (see
 /// [`retry::verdict`]).
-fn again(
+fn next_attempt(
     spare: Option<Prepared>,
     engine: &Engine,
     prepared: &Prepared,
@@ -535,8 +537,8 @@ fn requeue<T, F>(
     match line {
         None => pool.submit_at(at, task),
         Some((limiter, key)) => {
-            let again = task.clone();
-            if let Err(refused) = pool.at(at, Box::new(move || limiter.dispatch(&key, again))) {
+            let retried = task.clone();
+            if let Err(refused) = pool.at(at, Box::new(move || limiter.dispatch(&key, retried))) {
                 // The pool has closed: the job fails, its slot filled.
                 drop(refused);
                 task.fail(Error::Closed);

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::policy::Fetched;
+use super::policy::FetchedAt;
 use crate::Response;
 
 const MAGIC: &[u8; 4] = b"AHE3";
@@ -26,7 +26,7 @@ pub(crate) struct Entry {
     pub(crate) response: Response,
     pub(crate) body: Vec<u8>,
     /// When it was fetched: its age is reckoned from these.
-    pub(crate) fetched: Fetched,
+    pub(crate) fetched: FetchedAt,
     /// The request's value of each header the response's `Vary` names (`None`: absent),
     /// names lower-cased: a later request matches only with the same values.
     pub(crate) vary: Vec<(String, Option<String>)>,
@@ -95,7 +95,7 @@ impl Entry {
         Some(Entry {
             response,
             body: body.to_vec(),
-            fetched: Fetched {
+            fetched: FetchedAt {
                 request_time: time(head.request_time),
                 response_time: time(head.response_time),
             },
@@ -134,7 +134,7 @@ mod tests {
         Entry {
             response,
             body: b"the body".to_vec(),
-            fetched: Fetched {
+            fetched: FetchedAt {
                 request_time: now - Duration::from_millis(1500),
                 response_time: now,
             },

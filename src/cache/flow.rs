@@ -22,7 +22,7 @@ use isahc::http::{self, HeaderName, Method};
 use url::Url;
 
 use super::entry::Entry;
-use super::policy::{self, Directives, Fetched, Usable};
+use super::policy::{self, Directives, FetchedAt, Usable};
 use super::range::{self, Answer};
 use super::storage::Cache;
 use crate::Response;
@@ -39,14 +39,14 @@ use crate::uri;
 /// What the cache gives back for a request: the answer, and, when the answer was a stale
 /// response served within `stale-while-revalidate`, the request that refreshes it, for the
 /// worker to send once the caller has its answer.
-pub(crate) struct Through {
+pub(crate) struct CacheAnswer {
     pub(crate) exchange: Exchange,
     pub(crate) refresh: Option<Prepared>,
 }
 
-impl From<Exchange> for Through {
+impl From<Exchange> for CacheAnswer {
     fn from(exchange: Exchange) -> Self {
-        Through {
+        CacheAnswer {
             exchange,
             refresh: None,
         }
@@ -62,20 +62,20 @@ pub(crate) async fn fetch(
     net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
-) -> Result<Through, Box<Failed>> {
+) -> Result<CacheAnswer, Box<Failed>> {
     if !is_safe(&req.method) {
         return unsafe_method(cache, ignore_etag, net, req, id)
             .await
-            .map(Through::from);
+            .map(CacheAnswer::from);
     }
     if req.method == Method::HEAD {
-        return head(cache, net, req, id).await.map(Through::from);
+        return head(cache, net, req, id).await.map(CacheAnswer::from);
     }
     if req.method != Method::GET {
-        return redirect::fetch(net, req, id).await.map(Through::from);
+        return redirect::fetch(net, req, id).await.map(CacheAnswer::from);
     }
     if req.has_header("range") {
-        return ranged(cache, net, req, id).await.map(Through::from);
+        return ranged(cache, net, req, id).await.map(CacheAnswer::from);
     }
     let jumped = match net.policy.follows(&Method::GET, 301) {
         true => follow_permanent_redirects(cache, req),
@@ -153,7 +153,7 @@ async fn get(
     req: &mut Prepared,
     id: u64,
     refreshing: bool,
-) -> Result<Through, Box<Failed>> {
+) -> Result<CacheAnswer, Box<Failed>> {
     let key = req.url.to_string();
     let wanted = directives(req);
     // At most twice: a 304 about another response than the stored one deletes it, and the
@@ -176,9 +176,9 @@ async fn get(
                 }
                 Usable::StaleWhileRevalidate => {
                     logs::debug!("req={id} stale in the cache, within stale-while-revalidate");
-                    return Ok(Through {
+                    return Ok(CacheAnswer {
                         exchange: answer(entry, now),
-                        refresh: Some(again(req)),
+                        refresh: Some(refresh_of(req)),
                     });
                 }
                 Usable::Revalidate => validating = Some(entry),
@@ -204,7 +204,7 @@ async fn get(
         }
         let request_time = SystemTime::now();
         let mut exchange = redirect::fetch(net, req, id).await?;
-        let fetched = Fetched {
+        let fetched = FetchedAt {
             request_time,
             response_time: SystemTime::now(),
         };
@@ -233,7 +233,7 @@ async fn get(
 
 /// Stores a response to a GET when it may be stored; otherwise forgets what was stored for
 /// its URL, which it replaces.
-fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched) {
+fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: FetchedAt) {
     // After redirects, the entry is for the URL that answered: `req` is the last request.
     let key = req.url.as_str();
     let response = &exchange.response;
@@ -295,7 +295,7 @@ async fn ranged(
     let request_time = SystemTime::now();
     let exchange = redirect::fetch(net, req, id).await?;
     if exchange.response.status == 200 {
-        let fetched = Fetched {
+        let fetched = FetchedAt {
             request_time,
             response_time: SystemTime::now(),
         };
@@ -403,7 +403,7 @@ fn post_answers_get(
     {
         return;
     }
-    let fetched = Fetched {
+    let fetched = FetchedAt {
         request_time,
         response_time: SystemTime::now(),
     };
@@ -466,7 +466,7 @@ fn remember_permanent_redirects(cache: &dyn Cache, mut hop: Option<&Response>) {
             let entry = Entry {
                 response: stored(response),
                 body: Vec::new(),
-                fetched: Fetched {
+                fetched: FetchedAt {
                     request_time: now,
                     response_time: now,
                 },
@@ -500,7 +500,7 @@ fn answer(entry: Entry, now: SystemTime) -> Exchange {
 }
 
 /// The entry that stores the response to `req`.
-fn new_entry(req: &Prepared, exchange: &Exchange, fetched: Fetched) -> Entry {
+fn new_entry(req: &Prepared, exchange: &Exchange, fetched: FetchedAt) -> Entry {
     Entry {
         response: stored(&exchange.response),
         body: exchange.content.clone(),
@@ -641,8 +641,8 @@ fn directives(req: &Prepared) -> Directives {
 
 /// The request that refreshes a stale entry: the same GET, without the caller's body,
 /// callback, retries or per-hop state.
-fn again(req: &Prepared) -> Prepared {
-    let mut refresh = req.again();
+fn refresh_of(req: &Prepared) -> Prepared {
+    let mut refresh = req.copy_to_resend();
     refresh.method = Method::GET;
     refresh.body = Vec::new();
     refresh.retry = None;

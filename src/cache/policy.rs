@@ -109,7 +109,7 @@ pub(crate) enum Usable {
 
 /// The times an entry was fetched: what its age is computed from (RFC 9111 §4.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fetched {
+pub(crate) struct FetchedAt {
     /// When the request that got the response was sent.
     pub(crate) request_time: SystemTime,
     /// When the response was received.
@@ -157,7 +157,7 @@ pub(crate) fn storable(
 /// How long a response stays fresh for a private cache (RFC 9111 §4.2.1): `max-age`, else
 /// `Expires` minus `Date`, else a heuristic from `Last-Modified` for the statuses that
 /// allow it (or any, with `public`).
-pub(crate) fn lifetime(response: &Response, fetched: &Fetched) -> Duration {
+pub(crate) fn lifetime(response: &Response, fetched: &FetchedAt) -> Duration {
     let cc = Directives::of(response);
     if let Some(seconds) = cc.seconds("max-age") {
         return Duration::from_secs(seconds);
@@ -180,7 +180,7 @@ pub(crate) fn lifetime(response: &Response, fetched: &Fetched) -> Duration {
 
 /// How old a stored response is now (RFC 9111 §4.2.3), from its `Age` and `Date` and when
 /// it was fetched.
-pub(crate) fn age(response: &Response, fetched: &Fetched, now: SystemTime) -> Duration {
+pub(crate) fn age(response: &Response, fetched: &FetchedAt, now: SystemTime) -> Duration {
     let apparent = date(response, "date")
         .and_then(|d| fetched.response_time.duration_since(d).ok())
         .unwrap_or_default();
@@ -209,7 +209,7 @@ fn age_value(response: &Response) -> u64 {
 /// validated first (RFC 9111 §4.2, §5.2.1, RFC 5861 §3).
 pub(crate) fn usable(
     response: &Response,
-    fetched: &Fetched,
+    fetched: &FetchedAt,
     request: &Directives,
     now: SystemTime,
 ) -> Usable {
@@ -423,8 +423,8 @@ mod tests {
         r
     }
 
-    fn fetched_at(now: SystemTime) -> Fetched {
-        Fetched {
+    fn fetched_at(now: SystemTime) -> FetchedAt {
+        FetchedAt {
             request_time: now,
             response_time: now,
         }
