@@ -21,7 +21,7 @@
 //! panics are caught in one place too ([`RequestJob::live`]).
 //!
 //! 4. The deadline starts: the whole request shares it from here, every attempt of it.
-//! 5. CacheAnswer the cache ([`flow::fetch`]) when the client has one, else straight on: the
+//! 5. Through the cache ([`flow::fetch`]) when the client has one, else straight on: the
 //!    redirect loop ([`redirect::fetch`]) sends each hop with credentials
 //!    ([`Credentials::send`](crate::auth::Credentials), which answers 401s) over the
 //!    transport ([`Transport`](crate::transport::Transport): send, read, decode). With a
@@ -330,7 +330,7 @@ where
         let started = start(id, &engine, &self.prepared, self.queued, retried, host);
         let spare = spare(&engine, &self.prepared, retried);
         let net = engine.network(started.deadline);
-        // 5. CacheAnswer the cache, the redirect loop, credentials and the transport.
+        // 5. Through the cache, the redirect loop, credentials and the transport.
         let mut refresh = None;
         let prepared = &mut self.prepared;
         let fetched = match &engine.cache {
