@@ -334,15 +334,18 @@ where
         let mut refresh = None;
         let prepared = &mut self.prepared;
         let fetched = match &engine.cache {
-            // A download goes around the cache: its body is not kept to store.
+            // A download goes around the cache: its body is not kept to store. The cache's
+            // future is boxed, here and for the refresh: held inline, its states made every
+            // request's future 8,320 bytes instead of 5,992, cached or not (the size of the
+            // life's future, for a plain GET of `examples/demo.rs`).
             Some(cache) if prepared.sink.is_none() => {
-                let through = flow::fetch(
+                let through = Box::pin(flow::fetch(
                     cache.as_ref(),
                     engine.config.ignore_etag,
                     &net,
                     prepared,
                     id,
-                );
+                ));
                 through.await.map(|through| {
                     refresh = through.refresh;
                     through.exchange
@@ -387,7 +390,14 @@ where
         // entry is now refreshed, with a deadline of its own.
         if let (Some(req), Some(cache)) = (refresh, &engine.cache) {
             let net = engine.network(engine.deadline(req.timeouts, false));
-            flow::refresh(cache.as_ref(), engine.config.ignore_etag, &net, req, id).await;
+            Box::pin(flow::refresh(
+                cache.as_ref(),
+                engine.config.ignore_etag,
+                &net,
+                req,
+                id,
+            ))
+            .await;
         }
         // Counted on the client's drain count until here, the refresh included.
         drop(pending);
