@@ -11,10 +11,11 @@ use std::sync::Arc;
 use crate::download::{Destination, Download, Sink};
 use crate::engine::Engine;
 use crate::exchange::Exchange;
+use crate::finish::{AsIs, Finish};
 use crate::lazy::{self, Lazy, LazyContent, LazyResponse};
 use crate::pool::WorkerPool;
 use crate::promise::{Slot, Watcher};
-use crate::run::{self, AsIs, Finish};
+use crate::run;
 use crate::{CookieJar, Error, Request, Response, logs, shutdown};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,

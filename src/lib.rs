@@ -88,6 +88,7 @@ mod driver;
 mod engine;
 mod error;
 mod exchange;
+mod finish;
 mod forced;
 mod future;
 mod host_limits;

@@ -59,6 +59,7 @@ use crate::deadline::Deadline;
 use crate::driver::Drive;
 use crate::engine::Engine;
 use crate::exchange::{Exchange, Failed};
+use crate::finish::Finish;
 use crate::forced;
 use crate::host_limits::{self, HostPlace, Outcome};
 use crate::pool::WorkerPool;
@@ -71,40 +72,6 @@ use crate::timings::Measured;
 use crate::{Error, Request, logs, origin, shutdown, sync, uri};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
-
-/// What turns a request's exchange into the value its slot holds, and whether that may run
-/// where nothing may block: on a driver, or on the submitting thread for a fresh cache entry.
-pub(crate) trait Finish<T>: Send + 'static {
-    /// It runs none of the caller's code and never blocks.
-    const ON_ANY_THREAD: bool;
-
-    /// The slot's value, from the request's final exchange.
-    fn finish(self, exchange: Exchange) -> Result<T, Error>;
-}
-
-/// The pair's finish: the exchange as it came.
-pub(crate) struct AsIs;
-
-impl Finish<Exchange> for AsIs {
-    const ON_ANY_THREAD: bool = true;
-
-    fn finish(self, exchange: Exchange) -> Result<Exchange, Error> {
-        Ok(exchange)
-    }
-}
-
-/// A function's finish (the caller's own, a download's landing, JSON decoding): it may block
-/// or take long, so it runs on a worker.
-impl<T, F> Finish<T> for F
-where
-    F: FnOnce(Exchange) -> Result<T, Error> + Send + 'static,
-{
-    const ON_ANY_THREAD: bool = false;
-
-    fn finish(self, exchange: Exchange) -> Result<T, Error> {
-        self(exchange)
-    }
-}
 
 /// Steps 1 to 3: checks `req`, answers it from the cache or queues it. `finish` turns the
 /// exchange into the slot's value; one that runs on any thread lets a fresh cache entry

@@ -36,6 +36,10 @@ use crate::request::{self, Prepared};
 use crate::response::http_reason;
 use crate::uri;
 
+mod permanent;
+
+use self::permanent::{append_oldest, follow_permanent_redirects, remember_permanent_redirects};
+
 /// What the cache gives back for a request: the answer, and, when the answer was a stale
 /// response served within `stale-while-revalidate`, the request that refreshes it, for the
 /// worker to send once the caller has its answer.
@@ -408,82 +412,6 @@ fn post_answers_get(
         response_time: SystemTime::now(),
     };
     store(cache, req.url.as_str(), &new_entry(req, exchange, fetched));
-}
-
-/// httplib2's cached permanent redirects: while the entry for the request's URL is a
-/// 301 or 308 still in force, go straight to its target without asking. Returns the redirects
-/// taken, newest first, marked as from the cache.
-fn follow_permanent_redirects(cache: &dyn Cache, req: &mut Prepared) -> Option<Box<Response>> {
-    let mut chain: Option<Box<Response>> = None;
-    let wanted = directives(req);
-    while req.redirections > 0 {
-        let Some(entry) = load(cache, req.url.as_str()) else {
-            break;
-        };
-        let now = SystemTime::now();
-        let fresh = policy::usable(&entry.response, &entry.fetched, &wanted, now) == Usable::Fresh;
-        if !matches!(entry.response.status, 301 | 308) || !(fresh || permanent(&entry.response)) {
-            break;
-        }
-        let Some(target) = entry
-            .response
-            .get("location")
-            .and_then(|l| Url::parse(l).ok())
-        else {
-            break;
-        };
-        let mut hop = answer(entry, now).response;
-        hop.previous = chain.take();
-        chain = Some(Box::new(hop));
-        req.url = target;
-        req.redirections -= 1;
-    }
-    chain
-}
-
-/// A permanent redirect that says nothing of its lifetime is taken as permanent, as
-/// httplib2 and browsers take it; one with `max-age`, `Expires` or `no-cache` lasts as long
-/// as those say.
-fn permanent(response: &Response) -> bool {
-    let cc = Directives::of(response);
-    !cc.has("no-cache") && cc.seconds("max-age").is_none() && !response.contains_key("expires")
-}
-
-/// Stores the 301 and 308 responses of a chain that may be stored, under the URLs that
-/// gave them.
-fn remember_permanent_redirects(cache: &dyn Cache, mut hop: Option<&Response>) {
-    while let Some(response) = hop {
-        let url = response.get("content-location");
-        let storable = policy::storable("GET", &Directives::default(), false, response)
-            && !response.from_cache;
-        if let (true, Some(url), true, true) = (
-            matches!(response.status, 301 | 308),
-            url,
-            response.contains_key("location"),
-            storable,
-        ) {
-            let now = SystemTime::now();
-            let entry = Entry {
-                response: stored(response),
-                body: Vec::new(),
-                fetched: FetchedAt {
-                    request_time: now,
-                    response_time: now,
-                },
-                vary: Vec::new(),
-            };
-            store(cache, url, &entry);
-        }
-        hop = response.previous.as_deref();
-    }
-}
-
-/// Puts `older` at the end of a `previous` chain.
-fn append_oldest(chain: &mut Option<Box<Response>>, older: Option<Box<Response>>) {
-    match chain {
-        Some(response) => append_oldest(&mut response.previous, older),
-        None => *chain = older,
-    }
 }
 
 /// A stored response as an answer: marked as from the cache, with its current `Age`

@@ -6,7 +6,8 @@
 //! - `entry`: one stored response as those bytes;
 //! - `policy`: what may be stored, freshness, age, validation, updates;
 //! - `range`: a `Range` answered from a complete stored body;
-//! - `flow`: a request through the cache, by method.
+//! - `flow`: a request through the cache, by method, and (`flow::permanent`) the
+//!   permanent redirects it keeps.
 
 mod entry;
 pub(crate) mod flow;

@@ -13,8 +13,9 @@ use std::thread;
 use futures_lite::future;
 use futures_lite::io::AsyncReadExt;
 
+use super::Head;
+use super::body::{Coding, broken, decoded, locate};
 use super::decode::{self, Flushed};
-use super::{Coding, Head, broken, decoded, locate};
 use crate::deadline::Deadline;
 use crate::download::{DestinationFailed, LimitExceeded, Sink};
 use crate::exchange::Exchange;
