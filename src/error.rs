@@ -466,13 +466,8 @@ impl Error {
     }
 
     pub(crate) fn callback_panicked(payload: &(dyn std::any::Any + Send)) -> Self {
-        let text = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("non-string panic payload");
         Error::Callback {
-            message: format!("callback panicked: {text}"),
+            message: format!("callback panicked: {}", panic_text(payload)),
             source: None,
         }
     }
@@ -483,6 +478,15 @@ impl Error {
             source: Some(Arc::from(error)),
         }
     }
+}
+
+/// What a panic said, when it said it in text.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("non-string panic payload")
 }
 
 fn via_suffix(proxy: Option<&str>) -> String {
