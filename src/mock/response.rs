@@ -198,8 +198,8 @@ impl MockResponse {
     /// entry on the client's timer: no thread waits, and other requests go on meanwhile.
     /// A delay past the request's deadline ends it with
     /// [`Error::Timeout`](crate::Error::Timeout) at the deadline, past its idle timeout at
-    /// the idle timeout, as a server that long silent would. A client shut down meanwhile
-    /// ends the wait at once.
+    /// the idle timeout, as a server that long silent would; shutting the client down
+    /// waits for it as for a server's answer, within the same bounds.
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
