@@ -12,7 +12,6 @@ use url::Url;
 
 use super::Settings;
 use super::diagnose;
-use super::dispatch::Unanswered;
 use crate::deadline::{Deadline, Phase};
 use crate::mock::Fault;
 use crate::{Error, origin};
@@ -28,15 +27,7 @@ pub(super) struct Sent<'a> {
 }
 
 /// The typed error for a request that failed before its response's head was whole.
-pub(super) async fn classify(e: Unanswered, sent: &Sent<'_>) -> Error {
-    match e {
-        Unanswered::Curl(e) => curl(e, sent).await,
-        Unanswered::Mock(fault) => mocked(fault, sent),
-    }
-}
-
-/// The typed error for a failure of libcurl's.
-async fn curl(e: isahc::Error, sent: &Sent<'_>) -> Error {
+pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
     let Sent { settings, url, .. } = *sent;
     let code = curl_code(&e);
     let source = Arc::new(e);
@@ -98,7 +89,7 @@ async fn curl(e: isahc::Error, sent: &Sent<'_>) -> Error {
 
 /// The typed error for a mock's failure: the variant, and the fields, that the failure it
 /// stands for gets from libcurl; the source is isahc's error of that kind.
-fn mocked(fault: Fault, sent: &Sent<'_>) -> Error {
+pub(super) fn mocked(fault: Fault, sent: &Sent<'_>) -> Error {
     let source = |kind: ErrorKind| Arc::new(isahc::Error::from(kind));
     match fault {
         Fault::Refused => unreachable(sent, source(ErrorKind::ConnectionFailed)),

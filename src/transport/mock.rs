@@ -19,28 +19,22 @@ use isahc::AsyncBody;
 use isahc::http::{self, HeaderName, HeaderValue, StatusCode, Version, header};
 use url::Url;
 
-use super::latin1;
+use super::{Transport, latin1};
 use crate::deadline::Deadline;
 use crate::mock::{Answer, Fault, MockRequest, MockResponse, MockTransport};
 use crate::pool::PoolRef;
 use crate::sync;
 
-/// A mock, with what it needs to answer as the network would.
+/// A mock, with the transport it stands in for: whose timer delays its answers, and
+/// whose connect timeout ends an answer that never connects.
 pub(super) struct Mocked<'a> {
     mock: &'a MockTransport,
-    /// Whose timer delays the answers.
-    pool: &'a PoolRef,
-    /// How long an answer that never connects takes to fail.
-    connect: Duration,
+    transport: &'a Transport,
 }
 
 impl<'a> Mocked<'a> {
-    pub(super) fn new(mock: &'a MockTransport, pool: &'a PoolRef, connect: Duration) -> Self {
-        Mocked {
-            mock,
-            pool,
-            connect,
-        }
+    pub(super) fn new(mock: &'a MockTransport, transport: &'a Transport) -> Self {
+        Mocked { mock, transport }
     }
 
     /// The mock's answer to `request`: a response's head, its body to be read, or the
@@ -54,15 +48,17 @@ impl<'a> Mocked<'a> {
         let (MockResponse { answer, delay }, _in_flight) = self.mock.answer(request);
         let wait = match &answer {
             Answer::Fault(Fault::Timeout) => None,
-            Answer::Fault(Fault::ConnectTimeout) => Some(delay.saturating_add(self.connect)),
+            Answer::Fault(Fault::ConnectTimeout) => {
+                Some(delay.saturating_add(self.transport.settings.connect_timeout))
+            }
             _ => Some(delay),
         };
         let left = deadline.left().map_err(|_| Fault::Timeout)?;
         match wait {
-            Some(wait) if wait < left => sleep(self.pool, wait).await,
+            Some(wait) if wait < left => sleep(&self.transport.pool, wait).await,
             // Silent past the deadline: the deadline ends it.
             _ => {
-                sleep(self.pool, left).await;
+                sleep(&self.transport.pool, left).await;
                 return Err(Fault::Timeout);
             }
         }

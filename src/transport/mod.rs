@@ -51,7 +51,7 @@ use isahc::http::{self, HeaderValue, Method, Version, header};
 use isahc::{AsyncBody, ResponseExt};
 
 use self::clients::Clients;
-use self::dispatch::Client;
+use self::dispatch::{Client, Unanswered};
 use self::failure::Sent;
 use self::mock::Mocked;
 use self::protocols::Protocols;
@@ -237,7 +237,12 @@ impl Transport {
                     own_certificate: certificate.is_some(),
                     deadline,
                 };
-                Err(failure::classify(e, &sent).await)
+                // Matched here: an async function around `classify` would add its state
+                // to every request's future.
+                Err(match e {
+                    Unanswered::Curl(e) => failure::classify(e, &sent).await,
+                    Unanswered::Mock(fault) => failure::mocked(fault, &sent),
+                })
             }
         }
     }
@@ -252,11 +257,7 @@ impl Transport {
         let clients = match &self.wire {
             Wire::Curl(clients) => clients,
             // No connection to choose: the mock answers every one.
-            Wire::Mock(mock) => {
-                let connect = self.settings.connect_timeout;
-                let mocked = Mocked::new(mock, &self.pool, connect);
-                return (Client::Mock(mocked), body(req), None);
-            }
+            Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), body(req), None),
         };
         if !is_idempotent(&req.method) && req.body.is_empty() {
             // Nothing to refuse a rewind with: a connection of its own.
