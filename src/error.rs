@@ -270,11 +270,13 @@ pub enum Error {
         source: Arc<isahc::Error>,
     },
 
-    /// A callback or a `send_map` function returned an error or panicked.
+    /// A callback or a `send_map` function returned an error or panicked, or a
+    /// [`MockTransport`](crate::MockTransport)'s handler panicked.
     #[error("{message}")]
     #[non_exhaustive]
     Callback {
-        /// `"callback returned an error"`, or `"callback panicked: "` and the panic's message.
+        /// `"callback returned an error"`, or `"callback panicked: "` (`"mock handler
+        /// panicked: "`) and the panic's message.
         message: String,
         /// The error returned by the callback; `None` after a panic.
         #[source]

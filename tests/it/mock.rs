@@ -594,3 +594,52 @@ fn the_mock_records_every_header_the_crate_adds() {
         assert!(sent.headers().any(|h| h == (name, value)), "{name}");
     }
 }
+
+/// A writer whose bytes the test keeps.
+#[derive(Clone, Default)]
+struct Kept(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Kept {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A download's outcome, waited for within the bound.
+#[track_caller]
+fn finished(download: &asynchttp::Download) -> Result<&asynchttp::Downloaded, Error> {
+    asynchttp::Lazy::wait_timeout(download.outcome(), BOUND).expect("done within the bound")
+}
+
+#[test]
+fn a_download_streams_the_mocks_body_and_a_cut_fails_it() {
+    let data = pattern(1 << 20);
+    let packed = gzip(&data);
+    let mock = MockTransport::new(move |req| match req.path() {
+        "/cut" => MockResponse::ok(vec![7u8; 1000]).cut_after(600),
+        _ => MockResponse::ok(packed.clone()).header("Content-Encoding", "gzip"),
+    });
+    let http = mocked(&mock).build().unwrap();
+    let kept = Kept::default();
+    let to = asynchttp::Destination::writer(kept.clone());
+    let download = http.send_to(Request::get("http://files.invalid/big"), to);
+    let done = finished(&download).unwrap();
+    assert_eq!(done.bytes, data.len() as u64);
+    assert!(*kept.0.lock().unwrap() == data, "the body, decoded");
+
+    let to = asynchttp::Destination::writer(Kept::default());
+    let download = http.send_to(Request::get("http://files.invalid/cut"), to);
+    assert!(matches!(
+        finished(&download),
+        Err(Error::BodyIncomplete {
+            received: 600,
+            expected: Some(1000),
+            ..
+        })
+    ));
+}
