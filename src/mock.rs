@@ -194,3 +194,21 @@ impl fmt::Debug for MockTransport {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Http, MockResponse, MockTransport};
+
+    #[test]
+    fn debug_counts_requests_and_a_mocked_client_shows_its_mock() {
+        let mock = MockTransport::new(|_| MockResponse::new(204));
+        let http = Http::builder().mock(mock.clone()).build().unwrap();
+        assert_eq!(http.request("http://debug.test/").0.status, 204);
+        let shown = format!("{http:?}");
+        assert!(
+            shown.contains("mock: Some(MockTransport { requests: 1, in_flight: 0 })"),
+            "{shown}"
+        );
+        assert!(format!("{:?}", Http::new()).contains("mock: None"));
+    }
+}

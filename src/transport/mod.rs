@@ -84,7 +84,8 @@ pub(crate) struct Settings {
     pub(crate) timings: bool,
 }
 
-/// The isahc clients of one `Http`, shared by its workers, and their settings.
+/// The transport of one `Http`, shared by its drivers and workers: its isahc clients (or a
+/// mock in their place) and their settings.
 pub(crate) struct Transport {
     settings: Arc<Settings>,
     /// Cookies sent and stored on every exchange, when the client keeps them.
