@@ -18,8 +18,9 @@ use crate::retry::{Retry, RetryBudget};
 use crate::transport::Settings;
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::TlsSettings;
-use crate::{Error, HostLimits, Http};
+use crate::{Error, HostLimits, Http, MockTransport};
 
+mod mock;
 mod timeouts;
 mod tls;
 
@@ -100,6 +101,8 @@ pub struct HttpBuilder {
     retry_budget: RetryBudget,
     per_host: HostLimits,
     timings: bool,
+    /// Answers every exchange in place of the network, when set.
+    mock: Option<MockTransport>,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -149,6 +152,7 @@ impl Default for HttpBuilder {
             retry_budget: RetryBudget::default(),
             per_host: HostLimits::new(),
             timings: false,
+            mock: None,
         }
     }
 }
@@ -485,7 +489,7 @@ impl HttpBuilder {
                 (WorkerPool::bounded(self.workers, capacity, when_full), true)
             }
         };
-        let engine = Engine::new(config, store, jar, pool.downgrade())?;
+        let engine = Engine::new(config, store, jar, self.mock, pool.downgrade())?;
         Ok(Http::start(engine, pool, owns_pool))
     }
 

@@ -20,7 +20,7 @@ use crate::request::{Prepared, Timeouts};
 use crate::retry::{Budget, Retry};
 use crate::shutdown::Drain;
 use crate::transport::Transport;
-use crate::{Error, logs};
+use crate::{Error, MockTransport, logs};
 
 pub(crate) struct Engine {
     /// Every setting, as the builder checked it; read, never changed.
@@ -43,15 +43,18 @@ impl Engine {
     /// The live parts made from `config`, for requests that run on `pool`. The cache
     /// `store` and cookie `jar` are those the caller gave the builder, if any: the client
     /// uses them if `config` says it caches with a store of the caller's and keeps cookies.
+    /// A `mock` answers every exchange in place of the network.
     pub(crate) fn new(
         config: Config,
         store: Option<Arc<dyn Cache>>,
         jar: Option<CookieJar>,
+        mock: Option<MockTransport>,
         pool: PoolRef,
     ) -> Result<Self, Error> {
         let cookies = config.cookies.then(|| jar.unwrap_or_default());
+        let settings = config.transport.clone();
         Ok(Engine {
-            transport: Transport::new(config.transport.clone(), cookies, pool.clone())?,
+            transport: Transport::new(settings, cookies, pool.clone(), mock)?,
             credentials: Credentials::default(),
             cache: match &config.cache {
                 Caching::Off => None,

@@ -270,11 +270,13 @@ pub enum Error {
         source: Arc<isahc::Error>,
     },
 
-    /// A callback or a `send_map` function returned an error or panicked.
+    /// A callback or a `send_map` function returned an error or panicked, or a
+    /// [`MockTransport`](crate::MockTransport)'s handler panicked.
     #[error("{message}")]
     #[non_exhaustive]
     Callback {
-        /// `"callback returned an error"`, or `"callback panicked: "` and the panic's message.
+        /// `"callback returned an error"`, or `"callback panicked: "` (`"mock handler
+        /// panicked: "`) and the panic's message.
         message: String,
         /// The error returned by the callback; `None` after a panic.
         #[source]
@@ -466,13 +468,8 @@ impl Error {
     }
 
     pub(crate) fn callback_panicked(payload: &(dyn std::any::Any + Send)) -> Self {
-        let text = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("non-string panic payload");
         Error::Callback {
-            message: format!("callback panicked: {text}"),
+            message: format!("callback panicked: {}", panic_text(payload)),
             source: None,
         }
     }
@@ -483,6 +480,15 @@ impl Error {
             source: Some(Arc::from(error)),
         }
     }
+}
+
+/// What a panic said, when it said it in text.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("non-string panic payload")
 }
 
 fn via_suffix(proxy: Option<&str>) -> String {

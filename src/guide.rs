@@ -15,4 +15,5 @@ pub mod limits;
 pub mod logging;
 pub mod port;
 pub mod retries;
+pub mod testing;
 pub mod timings;

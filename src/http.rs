@@ -588,6 +588,7 @@ impl fmt::Debug for Http {
             .field("cookie_jar", &self.cookie_jar())
             .field("held_by_hosts", &self.held_by_hosts())
             .field("shut_down", &self.is_shut_down())
+            .field("mock", &self.running.engine.transport.mock())
             .finish()
     }
 }

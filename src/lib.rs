@@ -40,6 +40,7 @@
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
+//! | [`guide::testing`] | testing your own code with the mock transport: no server, every failure |
 //! | [`guide::logging`] | log targets, levels and lines |
 //! | [`guide::differences`] | where it differs from asynchttp and httplib2, on purpose |
 //! | [`guide::limits`] | limits that remain, from libcurl and isahc |
@@ -96,6 +97,7 @@ mod http;
 mod lazy;
 mod logs;
 mod method;
+mod mock;
 mod origin;
 mod pool;
 mod progress;
@@ -124,6 +126,7 @@ pub use crate::future::{Take, Wait};
 pub use crate::host_limits::HostLimits;
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
+pub use crate::mock::{MockRequest, MockResponse, MockTransport};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
@@ -172,4 +175,7 @@ mod tests {
     assert_impl_all!(Request: Send);
     assert_impl_all!(Batch: Send);
     assert_impl_all!(Download: Send, Sync);
+    assert_impl_all!(MockTransport: Clone, Send, Sync);
+    assert_impl_all!(MockRequest: Clone, Send, Sync);
+    assert_impl_all!(MockResponse: Clone, Send, Sync);
 }

@@ -222,3 +222,72 @@ fn requests_waiting_on_a_rate_or_a_retry_hold_no_thread() {
     few.cancel();
     many.cancel();
 }
+
+/// Sockets this process has open.
+fn sockets() -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return 0;
+    };
+    dir.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
+}
+
+#[test]
+fn a_mocked_client_makes_no_isahc_client_and_opens_no_socket() {
+    use asynchttp::{MemoryCache, MockResponse, MockTransport, Retry, RetryBudget};
+
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    // Hosts that resolve nowhere, and a port nothing listens on: only the mock answers.
+    let closed = closed_port_url();
+    eventually("no isahc agent left by an earlier test", || {
+        threads_named("isahc-agent") == 0
+    });
+    let before = sockets();
+    let retried = std::sync::atomic::AtomicBool::new(false);
+    let mock = MockTransport::new(move |req| match req.path() {
+        "/retry" if !retried.swap(true, std::sync::atomic::Ordering::SeqCst) => {
+            MockResponse::retry_after(503, 0)
+        }
+        "/login" => MockResponse::new(302)
+            .header("Location", "/home")
+            .header("Set-Cookie", "s=1; Path=/"),
+        _ => MockResponse::ok(req.url().to_owned())
+            .header("Cache-Control", "max-age=60")
+            .delay(Duration::from_millis(200)),
+    });
+    let http = Http::builder()
+        .workers(128)
+        .mock(mock.clone())
+        .cookies(true)
+        .cache_store(std::sync::Arc::new(MemoryCache::new()))
+        .retry(Retry::new(1))
+        .retry_budget(RetryBudget::unlimited())
+        .build()
+        .unwrap();
+    http.add_credentials("alice", "s3cret", "");
+    let urls = (0..100).map(|i| match i % 4 {
+        0 => format!("http://no-such-host.invalid/{i}"),
+        1 => format!("{closed}{i}"),
+        2 => format!("https://secure.invalid:8443/{i}"),
+        _ => "http://no-such-host.invalid/login".to_owned(),
+    });
+    let batch = http.batch(urls.chain(["http://no-such-host.invalid/retry".to_owned()]));
+    // While the answers wait, as after: no socket, and no isahc agent thread.
+    eventually("the first 75 at the mock", || mock.count() >= 75);
+    assert_eq!(threads_named("isahc-agent"), 0, "{:?}", thread_names());
+    assert!(
+        sockets() <= before,
+        "{} sockets, {before} before",
+        sockets()
+    );
+    batch.join_all();
+    assert_eq!(batch.progress().done, 101);
+    assert!(batch.responses().all(|(_, r, _)| r.status == 200));
+    assert_eq!(threads_named("isahc-agent"), 0, "{:?}", thread_names());
+    assert!(
+        sockets() <= before,
+        "{} sockets, {before} before",
+        sockets()
+    );
+}

@@ -4,7 +4,8 @@
 //! The other chapters keep the same shape: [async code](super::async_code) for asyncio and
 //! aiohttp, [batches](super::batches) for requests-toolbelt, [retries](super::retries) for
 //! urllib3's `Retry`, [downloads](super::downloads) for `stream=True`, [cookies](super::cookies)
-//! for requests' `Session` and [the cache](super::cache) for `Http(".cache")`.
+//! for requests' `Session`, [the cache](super::cache) for `Http(".cache")` and
+//! [testing](super::testing) for httpx's `MockTransport`, `responses` and `requests-mock`.
 //! [Differences](super::differences) lists what behaves otherwise, on purpose.
 //!
 //! # The pair
@@ -288,6 +289,17 @@
 //! first, so await what you need before it does. Dropping a pair early cancels nothing: the
 //! request still runs, as in httplib2; [`LazyResponse::cancel`] stops one that is still
 //! queued.
+//!
+//! # Tests without a server
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `httpx.Client(transport=httpx.MockTransport(handler))` | `Http::builder().mock(MockTransport::new(handler)).build()?`: `handler(&MockRequest) -> MockResponse` |
+//! | `responses.add(...)`, `requests_mock.get(url, text=...)` | a `match` on `req.method()` and `req.path()` in the handler, answering `MockResponse::ok(text)` |
+//! | `responses.calls`, `requests_mock.request_history` | `mock.requests()`, `mock.count()` |
+//! | `raise httpx.ConnectError`, `ConnectTimeout`, `ReadTimeout` | `MockResponse::connection_refused()`, `connect_timeout()`, `timeout()` |
+//!
+//! The recipes are in [testing](super::testing).
 //!
 //! [`Error`]: crate::Error
 //! [`Error::Callback`]: crate::Error::Callback

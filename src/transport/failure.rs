@@ -1,8 +1,9 @@
 //! Every failure of an exchange, mapped to a typed [`Error`]. isahc folds libcurl's codes
 //! into broad kinds and keeps neither a failed handshake's reason nor the status a proxy
 //! refused a tunnel with, so those are learnt here, by the code and a second look
-//! ([`diagnose`]).
+//! ([`diagnose`]). A mock's failures map to the same variants, with the same fields.
 
+use std::io;
 use std::sync::Arc;
 
 use isahc::error::ErrorKind;
@@ -12,6 +13,7 @@ use url::Url;
 use super::Settings;
 use super::diagnose;
 use crate::deadline::{Deadline, Phase};
+use crate::mock::Fault;
 use crate::{Error, origin};
 
 /// What was being sent when it failed.
@@ -61,16 +63,9 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
             )
         ) =>
         {
-            Error::BodyIncomplete {
-                received: 0,
-                expected: None,
-                source,
-            }
+            broke_before_head(source)
         }
-        ErrorKind::NameResolution => Error::ServerNotFound {
-            host: url.host_str().unwrap_or_default().to_owned(),
-            source,
-        },
+        ErrorKind::NameResolution => not_found(sent, source),
         ErrorKind::ConnectionFailed => match refused_tunnel(code, sent).await {
             Some((proxy, status)) => Error::Proxy {
                 proxy,
@@ -78,11 +73,7 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
                 status: Some(status),
                 source,
             },
-            None => Error::Connect {
-                authority: origin::authority(url),
-                proxy: settings.proxy.for_url(url).map(|p| proxy_authority(&p)),
-                source,
-            },
+            None => unreachable(sent, source),
         },
         ErrorKind::Timeout => sent.deadline.timed_out(phase(&source, sent)),
         ErrorKind::BadServerCertificate
@@ -93,6 +84,64 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
             source,
         },
         _ => Error::Transport { source },
+    }
+}
+
+/// The typed error for a mock's failure: the variant, and the fields, that the failure it
+/// stands for gets from libcurl; the source is isahc's error of that kind.
+pub(super) fn mocked(fault: Fault, sent: &Sent<'_>) -> Error {
+    let source = |kind: ErrorKind| Arc::new(isahc::Error::from(kind));
+    match fault {
+        Fault::Refused => unreachable(sent, source(ErrorKind::ConnectionFailed)),
+        Fault::NotFound => not_found(sent, source(ErrorKind::NameResolution)),
+        Fault::Timeout => sent.deadline.timed_out(Phase::Connected),
+        Fault::ConnectTimeout => sent.deadline.timed_out(Phase::Connecting {
+            connect: sent.settings.connect_timeout,
+        }),
+        Fault::Tls(reason) => Error::Tls {
+            reason,
+            source: source(ErrorKind::TlsEngine),
+        },
+        // libcurl's "empty reply from server", which isahc calls a protocol violation.
+        Fault::Closed => broke_before_head(source(ErrorKind::ProtocolViolation)),
+        Fault::Panicked(_) => Error::Callback {
+            message: fault.to_string(),
+            source: None,
+        },
+        // As a server's answer libcurl cannot read: isahc's unknown error.
+        Fault::Malformed(_) => Error::Transport {
+            source: Arc::new(isahc::Error::from(io::Error::new(
+                io::ErrorKind::InvalidData,
+                fault.to_string(),
+            ))),
+        },
+    }
+}
+
+/// The connection broke before the head was whole: no byte of the body, no known length.
+fn broke_before_head(source: Arc<isahc::Error>) -> Error {
+    Error::BodyIncomplete {
+        received: 0,
+        expected: None,
+        source,
+    }
+}
+
+/// The request's host did not resolve.
+fn not_found(sent: &Sent<'_>, source: Arc<isahc::Error>) -> Error {
+    Error::ServerNotFound {
+        host: sent.url.host_str().unwrap_or_default().to_owned(),
+        source,
+    }
+}
+
+/// No connection could be made to the request's server, or to its proxy.
+fn unreachable(sent: &Sent<'_>, source: Arc<isahc::Error>) -> Error {
+    let Sent { settings, url, .. } = *sent;
+    Error::Connect {
+        authority: origin::authority(url),
+        proxy: settings.proxy.for_url(url).map(|p| proxy_authority(&p)),
+        source,
     }
 }
 

@@ -21,11 +21,18 @@
 //!
 //! An https origin that answers over HTTP/2 gets one multiplexed connection for all its
 //! requests at once, not one per worker: see `protocols`.
+//!
+//! A client built with a [`MockTransport`] has no isahc client at all: the one call that
+//! sends an exchange (`dispatch`) hands it to the mock instead, and everything else here
+//! and above runs as it does over the network.
 
 mod body;
+mod clients;
 mod decode;
 mod diagnose;
+mod dispatch;
 mod failure;
+mod mock;
 mod protocols;
 pub(crate) mod proxy;
 mod stream;
@@ -35,17 +42,19 @@ mod watch;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_lite::io::{AsyncReadExt, Cursor};
-use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use isahc::config::Configurable;
 use isahc::http::{self, HeaderValue, Method, Version, header};
-use isahc::{AsyncBody, HttpClient, ResponseExt};
-use once_cell::sync::OnceCell;
+use isahc::{AsyncBody, ResponseExt};
 
+use self::clients::Clients;
+use self::dispatch::{Client, Unanswered};
 use self::failure::Sent;
-use self::protocols::{Protocols, Route};
+use self::mock::Mocked;
+use self::protocols::Protocols;
 use self::proxy::ProxyInfo;
 use self::tls::{Certificates, TlsSettings};
 use self::watch::{Watch, WatchedBody};
@@ -57,7 +66,7 @@ use crate::method::is_idempotent;
 use crate::pool::PoolRef;
 use crate::request::{self, Prepared};
 use crate::response::SEPARATOR;
-use crate::{Error, Response, logs, sync};
+use crate::{Error, MockTransport, Response};
 
 /// What the transport is set up with, from the builder: part of the client's `Config`.
 #[derive(Debug, Clone)]
@@ -75,67 +84,66 @@ pub(crate) struct Settings {
     pub(crate) timings: bool,
 }
 
-/// The isahc clients of one `Http`, shared by its workers, and their settings.
+/// The transport of one `Http`, shared by its drivers and workers: its isahc clients (or a
+/// mock in their place) and their settings.
 pub(crate) struct Transport {
     settings: Arc<Settings>,
     /// Cookies sent and stored on every exchange, when the client keeps them.
     cookies: Option<CookieJar>,
     certificates: Certificates,
-    /// Replaced by [`Transport::close`].
-    kept: RwLock<Connections>,
-    /// Never reuses a connection, for requests that must not be sent twice and have no
-    /// body to refuse a rewind with; made on first use.
-    unpooled: OnceCell<HttpClient>,
+    /// Where exchanges go.
+    wire: Wire,
     /// Which https origins speak HTTP/2: see `protocols`.
     protocols: Protocols,
-    /// Whose timer watches exchanges for silence: see `silence`.
+    /// Whose timer watches exchanges for silence (see `watch`), and delays a mock's
+    /// answers.
     pool: PoolRef,
 }
 
-/// The isahc clients whose connections are kept alive, replaced whole to close the idle
-/// ones.
-struct Connections {
-    /// A connection per worker and host, for HTTP/1.1 and plain http.
-    per_worker: HttpClient,
-    /// One connection per host, for origins that speak HTTP/2; made on first use.
-    multiplexed: OnceCell<HttpClient>,
-}
-
-impl Connections {
-    fn new(settings: &Settings) -> Result<Self, Error> {
-        Ok(Connections {
-            per_worker: client(settings, Kind::PerWorker)?,
-            multiplexed: OnceCell::new(),
-        })
-    }
+/// Where a transport's exchanges go.
+enum Wire {
+    /// Over the network, through isahc's clients.
+    Curl(Clients),
+    /// To a mock, in place of the network: no isahc client is made.
+    Mock(MockTransport),
 }
 
 impl Transport {
+    /// A transport over the network, or to `mock` in its place.
     pub(crate) fn new(
         settings: Arc<Settings>,
         cookies: Option<CookieJar>,
         pool: PoolRef,
+        mock: Option<MockTransport>,
     ) -> Result<Self, Error> {
+        let wire = match mock {
+            Some(mock) => Wire::Mock(mock),
+            None => Wire::Curl(Clients::new(&settings)?),
+        };
         Ok(Transport {
             pool,
-            kept: RwLock::new(Connections::new(&settings)?),
+            wire,
             settings,
             cookies,
             certificates: Certificates::default(),
-            unpooled: OnceCell::new(),
             protocols: Protocols::default(),
         })
     }
 
     /// Closes idle kept-alive connections: later requests open new ones, requests in
-    /// flight finish on theirs (the old client goes when its last request finishes).
+    /// flight finish on theirs (the old client goes when its last request finishes). A
+    /// mock has none.
     pub(crate) fn close(&self) {
-        match Connections::new(&self.settings) {
-            Ok(fresh) => {
-                *sync::write(&self.kept) = fresh;
-                logs::debug!("idle connections closed");
-            }
-            Err(e) => logs::warning!("close: {}", e.chain()),
+        if let Wire::Curl(clients) = &self.wire {
+            clients.close(&self.settings);
+        }
+    }
+
+    /// The mock that answers in place of the network, if the client has one.
+    pub(crate) fn mock(&self) -> Option<&MockTransport> {
+        match &self.wire {
+            Wire::Mock(mock) => Some(mock),
+            Wire::Curl(_) => None,
         }
     }
 
@@ -199,8 +207,8 @@ impl Transport {
         }
         let watch = Watch::start(deadline, &self.pool);
         let sent = match &watch {
-            None => client.send_async(request).await,
-            Some(watch) => match watch.within(client.send_async(request)).await {
+            None => client.send(request, deadline).await,
+            Some(watch) => match watch.within(client.send(request, deadline)).await {
                 Ok(sent) => sent,
                 Err(bound) => return Err(deadline.met(bound)),
             },
@@ -230,7 +238,12 @@ impl Transport {
                     own_certificate: certificate.is_some(),
                     deadline,
                 };
-                Err(failure::classify(e, &sent).await)
+                // Matched here: an async function around `classify` would add its state
+                // to every request's future.
+                Err(match e {
+                    Unanswered::Curl(e) => failure::classify(e, &sent).await,
+                    Unanswered::Mock(fault) => failure::mocked(fault, &sent),
+                })
             }
         }
     }
@@ -241,38 +254,20 @@ impl Transport {
     async fn route<'a>(
         &'a self,
         req: &Prepared,
-    ) -> (HttpClient, AsyncBody, Option<protocols::Probe<'a>>) {
-        let body = if is_idempotent(&req.method) {
-            if req.body.is_empty() && !has_body_by_method(&req.method) {
-                AsyncBody::empty()
-            } else {
-                AsyncBody::from(req.body.clone())
-            }
-        } else if !req.body.is_empty() {
-            let length = req.body.len() as u64;
-            AsyncBody::from_reader_sized(Cursor::new(req.body.clone()), length)
-        } else {
+    ) -> (Client<'a>, AsyncBody, Option<protocols::Probe<'a>>) {
+        let clients = match &self.wire {
+            Wire::Curl(clients) => clients,
+            // No connection to choose: the mock answers every one.
+            Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), body(req), None),
+        };
+        if !is_idempotent(&req.method) && req.body.is_empty() {
             // Nothing to refuse a rewind with: a connection of its own.
-            let unpooled = self
-                .unpooled
-                .get_or_try_init(|| client(&self.settings, Kind::Unpooled))
-                .cloned()
-                // A client that cannot be made now was made once already with these very
-                // settings (the kept one): this does not happen, and the kept one serves.
-                .unwrap_or_else(|_| sync::read(&self.kept).per_worker.clone());
-            return (unpooled, AsyncBody::from(Vec::new()), None);
-        };
+            let unpooled = clients.unpooled(&self.settings);
+            return (Client::Curl(unpooled), body(req), None);
+        }
         let (route, probe) = self.protocols.route(&req.url).await;
-        let clients = sync::read(&self.kept);
-        let client = match route {
-            Route::Kept => clients.per_worker.clone(),
-            Route::Multiplexed => clients
-                .multiplexed
-                .get_or_try_init(|| client(&self.settings, Kind::Multiplexed))
-                .cloned()
-                .unwrap_or_else(|_| clients.per_worker.clone()),
-        };
-        (client, body, probe)
+        let client = clients.routed(route, &self.settings);
+        (Client::Curl(client), body(req), probe)
     }
 
     /// Reads and decodes the whole body of a response.
@@ -312,51 +307,26 @@ impl Transport {
     }
 }
 
+/// A request's body as it goes out: one libcurl may send again, for an idempotent method;
+/// for any other, a stream it cannot rewind (see the module's docs).
+fn body(req: &Prepared) -> AsyncBody {
+    if is_idempotent(&req.method) {
+        if req.body.is_empty() && !has_body_by_method(&req.method) {
+            AsyncBody::empty()
+        } else {
+            AsyncBody::from(req.body.clone())
+        }
+    } else if !req.body.is_empty() {
+        let length = req.body.len() as u64;
+        AsyncBody::from_reader_sized(Cursor::new(req.body.clone()), length)
+    } else {
+        AsyncBody::from(Vec::new())
+    }
+}
+
 /// Methods whose requests carry a body even when it is empty (`Content-Length: 0`).
 fn has_body_by_method(method: &Method) -> bool {
     matches!(method.as_str(), "POST" | "PUT" | "PATCH")
-}
-
-/// How an isahc client uses its connections.
-#[derive(Clone, Copy)]
-enum Kind {
-    /// Kept alive, up to one per worker for each host.
-    PerWorker,
-    /// Kept alive, one per host (two past 100 workers: libcurl carries at most 100
-    /// streams on one), so that libcurl queues a burst to an HTTP/2 origin behind it.
-    Multiplexed,
-    /// Closed after each request.
-    Unpooled,
-}
-
-/// Builds an isahc client with these settings.
-fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
-    let builder = HttpClient::builder().tls_config(settings.tls.config(None));
-    let per_host = match kind {
-        Kind::Multiplexed if settings.connections > 100 => 2,
-        Kind::Multiplexed => 1,
-        Kind::PerWorker | Kind::Unpooled => settings.connections,
-    };
-    let builder = match kind {
-        Kind::Unpooled => builder.connection_cache_size(0),
-        Kind::PerWorker | Kind::Multiplexed => builder,
-    };
-    builder
-        // Our own redirect loop decides what follows a 3xx: isahc's would leak credentials
-        // and resend POST bodies across origins.
-        .redirect_policy(RedirectPolicy::None)
-        // Decoding is ours, so the body limit counts decoded bytes.
-        .automatic_decompression(false)
-        .expect_continue(ExpectContinue::disabled())
-        .connect_timeout(settings.connect_timeout)
-        .max_connections(settings.connections)
-        .max_connections_per_host(per_host)
-        // A progress callback on every transfer: only when asked for (see `timed`).
-        .metrics(settings.timings)
-        .build()
-        .map_err(|e| Error::Init {
-            reason: format!("HTTP client: {e}"),
-        })
 }
 
 /// A response whose head has arrived; its body is still on the wire, read under the

@@ -220,8 +220,9 @@ fn digest_server(algorithm: &'static str, uses: usize) -> DigestServer {
     }
 }
 
-/// `Digest k=v, k="v"` (as this crate writes it) as pairs.
-fn digest_params(header: &str) -> Option<Vec<(String, String)>> {
+/// `Digest k=v, k="v"` (as this crate writes it) as pairs; the mock's tests check their
+/// Digest answers with it too.
+pub(crate) fn digest_params(header: &str) -> Option<Vec<(String, String)>> {
     let rest = header.strip_prefix("Digest ")?;
     Some(
         rest.split(", ")

@@ -21,6 +21,8 @@ mod idle;
 #[cfg(feature = "json")]
 mod json;
 mod keepalive;
+mod mock;
+mod mock_rules;
 mod per_host;
 mod pool;
 mod proxies;
