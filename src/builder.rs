@@ -11,6 +11,7 @@ use crate::config::{Caching, Config};
 use crate::cookies::CookieJar;
 use crate::deadline;
 use crate::engine::Engine;
+use crate::hooks::{HookList, Hooks};
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
 use crate::request;
@@ -20,6 +21,7 @@ use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::TlsSettings;
 use crate::{Error, HostLimits, Http};
 
+mod hooks;
 mod timeouts;
 mod tls;
 
@@ -100,6 +102,7 @@ pub struct HttpBuilder {
     retry_budget: RetryBudget,
     per_host: HostLimits,
     timings: bool,
+    hooks: HookList,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -149,6 +152,7 @@ impl Default for HttpBuilder {
             retry_budget: RetryBudget::default(),
             per_host: HostLimits::new(),
             timings: false,
+            hooks: HookList::default(),
         }
     }
 }
@@ -333,7 +337,7 @@ impl HttpBuilder {
     /// Turn failures into synthetic responses, as httplib2's flag does: a timeout becomes
     /// 408, a redirect error 500 (with the redirect's body and `previous` chain), a body
     /// that cannot be decompressed 500 (with the response's headers), any other
-    /// transport failure 400 with the error as its body. Callback errors, and requests
+    /// transport failure 400 with the error as its body. Callback and hook errors, and requests
     /// refused before they were queued, stay errors. Default false.
     ///
     /// ```
@@ -550,6 +554,7 @@ impl HttpBuilder {
             retry: self.retry.clone().filter(|r| r.retries() > 0).map(Arc::new),
             retry_budget: self.retry_budget,
             per_host: self.per_host.clone(),
+            hooks: Hooks::new(&self.hooks),
         })
     }
 }
