@@ -246,7 +246,7 @@ where
     /// (its destination may block), no cache (a store may block on its disk, or be the
     /// caller's own), no credentials (a Digest answer may wait for its nonce). A cookie jar
     /// does not count: it is data behind a lock held only to read or store it, never
-    /// across I/O.
+    /// across I/O; nor does the crate's span hook, which only records.
     fn drivable(&self) -> bool {
         let engine = &self.pending.0;
         F::ON_ANY_THREAD

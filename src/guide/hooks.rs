@@ -157,11 +157,29 @@
 //! # Ok::<(), asynchttp::Error>(())
 //! ```
 //!
+//! # Tracing
+//!
+//! With the `tracing` feature, every client makes a span per request and one per attempt,
+//! through a hook of its own, when a global `tracing` subscriber is set
+//! (`tracing::subscriber::set_global_default`; a thread's own default does not reach the
+//! client's threads):
+//!
+//! | span (target `asynchttp`, INFO) | fields |
+//! |---|---|
+//! | `request` | `id`, `method`, `host` (`host:port`); when it ends `status`, `attempts`, `queued_us`, `first_byte_us`, `total_us` (and `resolve_us`, `connect_us`, `tls_us` with [`HttpBuilder::timings`]), or `error` |
+//! | `attempt`, its child | `attempt`, `status` (its last head's); when sent again, `retry` (the status or error) and `delay_us` |
+//!
+//! The spans are recorded, not entered, since a request moves between threads; each
+//! `request` span is a root. The span hook only records, as the crate's log lines do, so
+//! unlike yours it leaves a plain request on a driver. The `log` lines stay as they are
+//! ([`guide::logging`](super::logging)).
+//!
 //! [`Error::Hook`]: crate::Error::Hook
 //! [`Hook`]: crate::Hook
 //! [`HttpBuilder::before_send`]: crate::HttpBuilder::before_send
 //! [`HttpBuilder::hook`]: crate::HttpBuilder::hook
 //! [`HttpBuilder::on_response`]: crate::HttpBuilder::on_response
+//! [`HttpBuilder::timings`]: crate::HttpBuilder::timings
 //! [`Outgoing::exchange`]: crate::Outgoing::exchange
 //! [`Outgoing::set_header`]: crate::Outgoing::set_header
 //! [`Request::header`]: crate::Request::header

@@ -4,11 +4,15 @@
 //! A client's hooks come first, then the request's own, each list in the order added. A
 //! request that has any runs on a worker thread, never on a driver, as one with a callback
 //! does (`Job::drivable` in `run.rs`): a hook may block or panic without holding up other
+//! requests' I/O. The crate's own span hook (the `tracing` feature) is the exception: it
+//! only records, as a log line does, so a request with it alone may run on a driver.
 //!
 //! A client and request without hooks carry `None`: nothing is allocated or called for them.
 
 mod closures;
 mod events;
+#[cfg(feature = "tracing")]
+mod spans;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -52,7 +56,9 @@ use crate::{BoxError, Error, logs};
 /// request before it is sent.
 ///
 /// **How often.** `before_send` and `on_response` once per exchange: the first, each
-/// redirect hop, each answer to a 401, each revalidation, each retry. `on_redirect` once
+/// redirect hop, each answer to a 401, each revalidation, each retry, and the background
+/// refresh of a stale cache entry (`stale-while-revalidate`), which comes after
+/// `on_finish`. `on_redirect` once
 /// per redirect followed, `on_retry` once per retry, and exactly one of `on_finish` and
 /// `on_failure` for every request the client is given, refused and cancelled ones
 /// included. A response a fresh cache entry answers calls `on_finish` only, on the thread
@@ -169,18 +175,32 @@ impl fmt::Debug for HookList {
 pub(crate) struct Hooks {
     /// The caller's, in the order added.
     client: List,
+    /// The crate's span hook, then the caller's: for requests made while a `tracing`
+    /// subscriber is set.
+    #[cfg(feature = "tracing")]
+    traced: List,
 }
 
 impl Hooks {
     pub(crate) fn new(list: &HookList) -> Self {
+        let client: List = list.0.iter().cloned().collect();
         Hooks {
-            client: list.0.iter().cloned().collect(),
+            #[cfg(feature = "tracing")]
+            traced: std::iter::once(spans::hook())
+                .chain(client.iter().cloned())
+                .collect(),
+            client,
         }
     }
 
-    /// The client's hooks for a request made now.
-    fn for_request(&self) -> &List {
-        &self.client
+    /// The client's hooks for a request made now: with the span hook when a subscriber
+    /// may want its spans.
+    fn for_request(&self) -> (&List, bool) {
+        #[cfg(feature = "tracing")]
+        if spans::wanted() {
+            return (&self.traced, true);
+        }
+        (&self.client, false)
     }
 }
 
@@ -197,7 +217,7 @@ impl fmt::Debug for Hooks {
 pub(crate) struct Hooked {
     list: List,
     id: u64,
-    /// Only hooks that never block: the request may run on a driver.
+    /// Only the crate's span hook: it may run on a driver.
     quick: bool,
     /// The attempt being made, from 1.
     attempt: AtomicU32,
@@ -214,11 +234,11 @@ impl Hooked {
 
 /// The hooks of request `id`: the client's, then its `own`; `None` when there are none.
 pub(crate) fn attach(hooks: &Hooks, own: HookList, id: u64) -> Option<Arc<Hooked>> {
-    let client = hooks.for_request();
+    let (client, traced) = hooks.for_request();
     if client.is_empty() && own.is_empty() {
         return None;
     }
-    let quick = false;
+    let quick = own.is_empty() && client.len() == usize::from(traced);
     let list = if own.is_empty() {
         client.clone()
     } else {

@@ -1,7 +1,7 @@
 //! Hooks: a signature the server checks on every exchange (first, redirected, retried,
 //! answered 401), the order client and request hooks run in, failing and panicking hooks,
-//! every event counted against what the server saw, and a slow hook that holds up no one
-//! else.
+//! every event counted against what the server saw, a slow hook that holds up no one else,
+//! and the `tracing` feature's spans.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -534,3 +534,6 @@ fn a_slow_hook_holds_up_no_other_request_of_its_client() {
     assert_eq!(body(&slow_content), b"ok");
     assert!(thread.lock().unwrap().starts_with("asynchttp-worker"));
 }
+
+#[cfg(feature = "tracing")]
+mod spans;
