@@ -153,6 +153,21 @@ impl fmt::Debug for Outgoing<'_> {
 /// The head of a response that arrived, as [`Hook::on_response`](crate::Hook::on_response)
 /// sees it: every exchange's, a redirect's, a 401's, a 304's and a retried status's too.
 /// Its body has not been read yet.
+///
+/// ```
+/// use asynchttp::{Hook, Incoming};
+///
+/// struct Deprecations;
+///
+/// impl Hook for Deprecations {
+///     fn on_response(&self, head: &Incoming<'_>) {
+///         if let Some(sunset) = head.header("sunset") {
+///             eprintln!("{} goes away on {sunset}", head.url());
+///         }
+///     }
+/// }
+/// # drop(Deprecations);
+/// ```
 #[derive(Debug)]
 pub struct Incoming<'a> {
     pub(crate) id: u64,
@@ -234,6 +249,25 @@ impl Redirect<'_> {
 
 /// A request its [`Retry`](crate::Retry) policy sends again, as
 /// [`Hook::on_retry`](crate::Hook::on_retry) sees it.
+///
+/// ```
+/// use asynchttp::{Hook, RetryReason, Retrying};
+///
+/// struct LogRetries;
+///
+/// impl Hook for LogRetries {
+///     fn on_retry(&self, retry: &Retrying<'_>) {
+///         let why = match retry.reason() {
+///             RetryReason::Status(status) => status.to_string(),
+///             RetryReason::Error(error) => error.chain(),
+///             _ => "other".to_owned(),
+///         };
+///         let (id, n) = (retry.id(), retry.attempt());
+///         eprintln!("req={id} attempt {n} in {:?}: {why}", retry.delay());
+///     }
+/// }
+/// # drop(LogRetries);
+/// ```
 #[derive(Debug)]
 pub struct Retrying<'a> {
     pub(crate) id: u64,
@@ -276,6 +310,23 @@ pub enum RetryReason<'a> {
 
 /// A request that ended with a response, as [`Hook::on_finish`](crate::Hook::on_finish)
 /// sees it.
+///
+/// ```
+/// use asynchttp::{Finished, Hook};
+///
+/// struct Slow;
+///
+/// impl Hook for Slow {
+///     fn on_finish(&self, done: &Finished<'_>) {
+///         let t = done.response().timings;
+///         if t.total().as_secs() >= 1 {
+///             let (id, url) = (done.id(), done.url());
+///             eprintln!("req={id} {} {url} took {:?}", done.method(), t.total());
+///         }
+///     }
+/// }
+/// # drop(Slow);
+/// ```
 #[derive(Debug)]
 pub struct Finished<'a> {
     pub(crate) requested: &'a Requested,
@@ -308,6 +359,20 @@ impl Finished<'_> {
 }
 
 /// A request that failed, as [`Hook::on_failure`](crate::Hook::on_failure) sees it.
+///
+/// ```
+/// use asynchttp::{Failure, Hook};
+///
+/// struct LogFailures;
+///
+/// impl Hook for LogFailures {
+///     fn on_failure(&self, failed: &Failure<'_>) {
+///         let (id, url) = (failed.id(), failed.url());
+///         eprintln!("req={id} {} {url}: {}", failed.method(), failed.error().chain());
+///     }
+/// }
+/// # drop(LogFailures);
+/// ```
 #[derive(Debug)]
 pub struct Failure<'a> {
     pub(crate) requested: &'a Requested,

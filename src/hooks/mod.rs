@@ -62,7 +62,10 @@ use crate::{BoxError, Error, logs};
 /// per redirect followed, `on_retry` once per retry, and exactly one of `on_finish` and
 /// `on_failure` for every request the client is given, refused and cancelled ones
 /// included. A response a fresh cache entry answers calls `on_finish` only, on the thread
-/// that made the request.
+/// that made the request. `on_finish` sees the response before a
+/// [`send_map`](crate::Http::send_map) function, JSON decoding or a download's landing
+/// makes the value the request's [`Lazy`](crate::Lazy) holds: a failure there is that
+/// function's, and no hook hears of it.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
