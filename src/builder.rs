@@ -11,6 +11,7 @@ use crate::config::{Caching, Config};
 use crate::cookies::CookieJar;
 use crate::deadline;
 use crate::engine::Engine;
+use crate::hooks::{HookList, Hooks};
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
 use crate::request;
@@ -21,6 +22,7 @@ use crate::transport::tls::TlsSettings;
 use crate::{Error, HostLimits, Http, MockTransport};
 
 mod mock;
+mod hooks;
 mod timeouts;
 mod tls;
 
@@ -103,6 +105,7 @@ pub struct HttpBuilder {
     timings: bool,
     /// Answers every exchange in place of the network, when set.
     mock: Option<MockTransport>,
+    hooks: HookList,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -153,6 +156,7 @@ impl Default for HttpBuilder {
             per_host: HostLimits::new(),
             timings: false,
             mock: None,
+            hooks: HookList::default(),
         }
     }
 }
@@ -337,7 +341,7 @@ impl HttpBuilder {
     /// Turn failures into synthetic responses, as httplib2's flag does: a timeout becomes
     /// 408, a redirect error 500 (with the redirect's body and `previous` chain), a body
     /// that cannot be decompressed 500 (with the response's headers), any other
-    /// transport failure 400 with the error as its body. Callback errors, and requests
+    /// transport failure 400 with the error as its body. Callback and hook errors, and requests
     /// refused before they were queued, stay errors. Default false.
     ///
     /// ```
@@ -554,6 +558,7 @@ impl HttpBuilder {
             retry: self.retry.clone().filter(|r| r.retries() > 0).map(Arc::new),
             retry_budget: self.retry_budget,
             per_host: self.per_host.clone(),
+            hooks: Hooks::new(&self.hooks),
         })
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::HostLimits;
 use crate::deadline::Floor;
+use crate::hooks::Hooks;
 use crate::redirect::Policy;
 use crate::retry::{Retry, RetryBudget};
 use crate::transport::Settings;
@@ -46,6 +47,8 @@ pub(crate) struct Config {
     /// How many retries the client makes at most; the balance is live state.
     pub(crate) retry_budget: RetryBudget,
     pub(crate) per_host: HostLimits,
+    /// What every request runs at each step, before its own; each hook by its name.
+    pub(crate) hooks: Hooks,
 }
 
 /// Where responses are cached, as the builder was told; the store itself is live state.

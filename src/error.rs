@@ -283,6 +283,30 @@ pub enum Error {
         source: Option<Arc<dyn StdError + Send + Sync>>,
     },
 
+    /// A [`Hook`](crate::Hook) failed the request: its `before_send` returned an error or
+    /// set a header that cannot be sent, or one of its methods panicked (all but
+    /// `on_failure`, whose panic leaves the request's own error in place). The request is not
+    /// sent again, and fails with this even under
+    /// [`force_exception_to_status_code`](crate::HttpBuilder::force_exception_to_status_code).
+    ///
+    /// ```text
+    /// hook my_app::Signer: before_send returned an error: the signing key has expired
+    /// ```
+    #[error("hook {hook}: {reason}")]
+    #[non_exhaustive]
+    Hook {
+        /// The hook's [`name`](crate::Hook::name).
+        hook: String,
+        /// What it did: `"before_send returned an error"`, `"before_send set a header that
+        /// cannot be sent"`, or the method that panicked and the panic's message
+        /// (`"on_response panicked: ..."`).
+        reason: String,
+        /// The error the hook returned, or [`Error::InvalidRequest`] for the header it
+        /// set; `None` after a panic.
+        #[source]
+        source: Option<Arc<dyn StdError + Send + Sync>>,
+    },
+
     /// The body is not the JSON that was asked for (with the `json` feature). The status
     /// says whether the server meant it as a success: an error page is often not JSON.
     #[cfg(feature = "json")]
@@ -482,7 +506,7 @@ impl Error {
     }
 }
 
-/// What a panic said, when it said it in text.
+/// A panic's message, as the errors that carry one show it.
 pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()

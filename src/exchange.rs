@@ -17,3 +17,14 @@ pub(crate) struct Failed {
     pub(crate) previous: Option<Box<Response>>,
     pub(crate) url: Url,
 }
+
+impl Failed {
+    /// A failure at `url`, with no redirect before it.
+    pub(crate) fn at(error: Error, url: &Url) -> Self {
+        Failed {
+            error,
+            previous: None,
+            url: url.clone(),
+        }
+    }
+}

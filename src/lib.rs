@@ -41,6 +41,7 @@
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
 //! | [`guide::testing`] | testing your own code with the mock transport: no server, every failure |
+//! | [`guide::hooks`] | your code at each step of every request: signing, trace headers, metrics, redirects; `tracing` spans |
 //! | [`guide::logging`] | log targets, levels and lines |
 //! | [`guide::differences`] | where it differs from asynchttp and httplib2, on purpose |
 //! | [`guide::limits`] | limits that remain, from libcurl and isahc |
@@ -53,10 +54,10 @@
 //! [`WorkerPool::bounded`] bounds it. At most the pool's size (5 by default, as asynchttp)
 //! run at once. A plain request runs on a driver thread (`asynchttp-driver-<n>`, two at
 //! most), which runs many requests at once as futures over isahc's async API, so a request
-//! waiting on the network holds no thread. A request with a callback or a function of the
-//! caller's, a cache or credentials runs on a worker thread (`asynchttp-worker-<n>`, started
-//! on demand up to the pool's size), where that code may block or panic without holding up
-//! anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
+//! waiting on the network holds no thread. A request with a callback, a hook or a function
+//! of the caller's, a cache or credentials runs on a worker thread (`asynchttp-worker-<n>`,
+//! started on demand up to the pool's size), where that code may block or panic without
+//! holding up anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
 //! connections are kept alive and reused. A pool whose requests wait for a retry or for
 //! their host's limits ([`Retry`], [`HostLimits`]) starts one more, `asynchttp-timer`,
 //! which holds every waiting request until its time comes. Short-lived threads may appear
@@ -92,6 +93,7 @@ mod exchange;
 mod finish;
 mod forced;
 mod future;
+mod hooks;
 mod host_limits;
 mod http;
 mod lazy;
@@ -123,6 +125,9 @@ pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded};
 pub use crate::error::{BoxError, Error, Result, TimeoutKind};
 pub use crate::future::{Take, Wait};
+pub use crate::hooks::{
+    Failure, Finished, Hook, Incoming, Outgoing, Redirect, RetryReason, Retrying,
+};
 pub use crate::host_limits::HostLimits;
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};

@@ -47,8 +47,8 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// requests-futures executor is shared by several sessions.
 ///
 /// At most the pool's size of requests run at once. Plain requests run on two driver
-/// threads (`asynchttp-driver-<n>`), many at once; requests with a callback or a function
-/// of the caller's, a cache or credentials run on worker threads (`asynchttp-worker-<n>`),
+/// threads (`asynchttp-driver-<n>`), many at once; requests with a callback, a hook or a
+/// function of the caller's, a cache or credentials run on worker threads (`asynchttp-worker-<n>`),
 /// started on demand up to the pool's size. The pool stops when its last clone (including
 /// those held by `Http`s) is dropped: queued requests still run, then the drivers and the
 /// workers are joined; dropped on a thread that has awaited a pair or a `Lazy` (an async

@@ -9,6 +9,7 @@ use url::Url;
 use crate::auth::Credentials;
 use crate::deadline::Deadline;
 use crate::exchange::{Exchange, Failed};
+use crate::hooks;
 use crate::method::is_safe;
 use crate::origin::same_origin;
 use crate::request::Prepared;
@@ -182,6 +183,9 @@ pub(crate) async fn fetch(
             "req={id} {status} redirects to {}",
             uri::without_query(&next)
         );
+        if let Err(error) = hooks::redirected(req, status, &req.url, &next) {
+            return Err(failed(error, Some(Box::new(response)), &req.url));
+        }
         let (method, keep_body) = method_after(status, &req.method);
         body_dropped |= !keep_body;
         let (asked_for, original_headers) =

@@ -11,8 +11,9 @@ use url::Url;
 use crate::deadline::{self, Floor};
 use crate::download::Sink;
 use crate::error::BoxError;
+use crate::hooks::{HookList, Hooked};
 use crate::retry::Retry;
-use crate::{Error, Response, uri};
+use crate::{Error, Hook, Response, uri};
 
 /// A callback run on the worker after the body is read; it may change both.
 pub(crate) type Callback =
@@ -49,6 +50,8 @@ pub struct Request {
     /// Its own retry policy, instead of the client's.
     pub(crate) retry: Option<Arc<Retry>>,
     pub(crate) callback: Option<Callback>,
+    /// Its own hooks, run after the client's.
+    pub(crate) hooks: HookList,
     /// Where a download streams its body (`Http::send_to`).
     pub(crate) sink: Option<Box<Sink>>,
 }
@@ -96,6 +99,7 @@ impl Request {
             min_speed: None,
             retry: None,
             callback: None,
+            hooks: HookList::default(),
             sink: None,
         }
     }
@@ -230,6 +234,33 @@ impl Request {
         self
     }
 
+    /// A hook for this request alone, run after the client's
+    /// ([`HttpBuilder::hook`](crate::HttpBuilder::hook)), in the order added; see [`Hook`].
+    /// Like a callback, it makes the request run on a worker thread.
+    ///
+    /// ```
+    /// use asynchttp::{BoxError, Hook, Outgoing, Request};
+    ///
+    /// struct Idempotency(String);
+    ///
+    /// impl Hook for Idempotency {
+    ///     fn before_send(&self, attempt: &mut Outgoing<'_>) -> Result<(), BoxError> {
+    ///         // The same key on every attempt: the server acts on the order once.
+    ///         attempt.set_header("Idempotency-Key", &self.0)?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let req = Request::new("POST", "http://127.0.0.1:8080/orders")
+    ///     .body("{}")
+    ///     .hook(Idempotency("order-8731".to_owned()));
+    /// # drop(req);
+    /// ```
+    pub fn hook(mut self, hook: impl Hook) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
     /// A copy without the callback, which runs once: what a retry sends again.
     pub(crate) fn resendable(&self) -> Request {
         Request {
@@ -243,6 +274,7 @@ impl Request {
             min_speed: self.min_speed,
             retry: self.retry.clone(),
             callback: None,
+            hooks: self.hooks.clone(),
             sink: None,
         }
     }
@@ -302,6 +334,8 @@ impl Request {
             timeouts: Timeouts::new(self.timeout, self.idle_timeout, floor),
             retry: self.retry,
             callback: self.callback.map(Mutex::new),
+            // Attached by the client that queues it, which has its own and knows the id.
+            hooks: None,
             sink: self.sink.map(Mutex::new),
         })
     }
@@ -332,7 +366,8 @@ pub(crate) fn header_value(text: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(text).ok().filter(|_| sendable(text))
 }
 
-fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+/// A caller's header, checked: a name, and a value trimmed and [`sendable`].
+pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| Error::invalid(format!("bad header name {name:?}")))?;
     // httplib2 trims values; CR, LF, NUL and other controls are refused, never folded.
@@ -361,6 +396,7 @@ impl fmt::Debug for Request {
             .field("body_len", &self.body.len())
             .field("redirections", &self.redirections)
             .field("callback", &self.callback.is_some())
+            .field("hooks", &self.hooks)
             .field("download", &self.sink.is_some())
             .finish()
     }
@@ -393,6 +429,8 @@ pub(crate) struct Prepared {
     /// In a mutex only so that a `&Prepared` can be shared while the request is sent; it
     /// is taken out once, by value.
     pub(crate) callback: Option<Mutex<Callback>>,
+    /// The client's hooks and its own, when it has any; shared with its copies.
+    pub(crate) hooks: Option<Arc<Hooked>>,
     /// Where the final response's body goes instead of memory: a download's destination.
     /// In a mutex for the same reason as `callback`.
     pub(crate) sink: Option<Mutex<Box<Sink>>>,
@@ -400,7 +438,8 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     /// A copy to send again if this attempt fails: everything but the callback and the
-    /// destination, which run once and are moved to the copy that is sent again.
+    /// destination, which run once and are moved to the copy that is sent again. The hooks
+    /// are shared, with the counts of attempts and exchanges they show.
     pub(crate) fn copy_to_resend(&self) -> Prepared {
         Prepared {
             method: self.method.clone(),
@@ -414,6 +453,7 @@ impl Prepared {
             timeouts: self.timeouts,
             retry: self.retry.clone(),
             callback: None,
+            hooks: self.hooks.clone(),
             sink: None,
         }
     }
@@ -563,10 +603,11 @@ mod tests {
     #[test]
     fn a_queued_request_stays_small() {
         // Every queued request holds one: 10,000 queued are 3.3 MiB of the 20 MiB that
-        // `cargo bench --bench memory` allows them. 328 bytes, with the authorization
-        // (40) and the timeouts (56) held as plain values.
+        // `cargo bench --bench memory` allows them. 336 bytes, with the authorization
+        // (40) and the timeouts (56) held as plain values, and the hooks (8) as a pointer
+        // that is null without them.
         assert!(
-            std::mem::size_of::<Prepared>() <= 328,
+            std::mem::size_of::<Prepared>() <= 336,
             "{}",
             std::mem::size_of::<Prepared>()
         );

@@ -4,8 +4,9 @@
 //! On the caller's thread, in [`submit`]:
 //!
 //! 1. The request is checked and made ready to send ([`Request::prepare`]: method, URL,
-//!    headers), and told whether the client's cookie jar gives it cookies. A bad one, or
-//!    one made after shutdown, gives a pair already failed, and nothing is queued.
+//!    headers), and told whether the client's cookie jar gives it cookies, and its hooks
+//!    ([`hooks::attach`]: the client's, then its own). A bad one, or one made after
+//!    shutdown, gives a pair already failed (its hooks hear of it), and nothing is queued.
 //! 2. A plain GET whose cache entry is fresh is answered from the cache
 //!    ([`flow::fresh`]); its pair is ready at once.
 //! 3. Anything else is counted on the client's drain count and queued on the pool
@@ -16,7 +17,7 @@
 //! Then the life of the request, steps 4 to 9, one `async fn` ([`RequestJob::life`]) that
 //! reads top to bottom. Which thread runs it is decided in one place
 //! ([`Job::drivable`]): a driver polls it as a future among many when
-//! nothing in it may block (no callback or function of the caller's, no download, no
+//! nothing in it may block (no callback, hook or function of the caller's, no download, no
 //! cache, no credentials); a worker thread blocks on the same future for any other. Its
 //! panics are caught in one place too ([`RequestJob::live`]).
 //!
@@ -26,16 +27,19 @@
 //!    ([`Credentials::send`](crate::auth::Credentials), which answers 401s) over the
 //!    transport ([`Transport`](crate::transport::Transport): send, read, decode). With a
 //!    cookie jar, the transport gives each exchange the jar's cookies for its URL, and
-//!    stores the cookies each response head sets.
+//!    stores the cookies each response head sets. The hooks see each exchange as it goes
+//!    out and each head as it comes in, and each redirect followed ([`hooks`]).
 //!
-//!    5b. When the request's retry policy ([`retry`]) sends it again, it gives back its
+//!    5b. When the request's retry policy ([`retry`](crate::retry)) sends it again (and
+//!    its hooks, told, do not fail it: [`again`]), it gives back its
 //!    host's place and goes back to its pool with a not-before time
 //!    ([`PoolRef::submit_at`](crate::pool::PoolRef)), through its host's line again if
 //!    it has one, to run from step 4 on whichever driver or worker takes it; nothing
 //!    waits meanwhile.
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
-//! 7. The request's callback runs, its panic caught (never on a driver).
+//! 7. The request's callback runs, its panic caught (never on a driver); then its hooks
+//!    hear how it ended.
 //! 8. The `finished` or `failed` line is logged (with the request's [`Timings`](crate::Timings)), the
 //!    request gives back its host's place, and the slot is filled: every wait on the pair
 //!    returns.
@@ -61,15 +65,19 @@ use crate::engine::Engine;
 use crate::exchange::{Exchange, Failed};
 use crate::finish::Finish;
 use crate::forced;
-use crate::host_limits::{self, HostPlace, Outcome};
+use crate::hooks;
+use crate::host_limits::{self, HostPlace};
 use crate::pool::WorkerPool;
 use crate::promise::{Promise, Requested, Slot, Watcher};
 use crate::redirect;
 use crate::request::Prepared;
-use crate::retry;
 use crate::task::{self, Job};
 use crate::timings::Measured;
 use crate::{Error, Request, logs, origin, shutdown, sync, uri};
+
+mod again;
+
+use self::again::{next_attempt, requeue, spare};
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -79,7 +87,7 @@ static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) fn submit<T, F>(
     engine: &Arc<Engine>,
     pool: &WorkerPool,
-    req: Request,
+    mut req: Request,
     location: &'static Location<'static>,
     watcher: Option<Arc<dyn Watcher<T>>>,
     finish: F,
@@ -96,6 +104,7 @@ where
     };
     let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
     let method = shown_method(req.method.clone());
+    let hooked = hooks::attach(&engine.config.hooks, std::mem::take(&mut req.hooks), id);
     let refused = |url: String, error: Error| {
         let url: Arc<str> = Arc::from(url);
         logs::debug!("req={id} refused {method} {url}: {}", error.chain());
@@ -105,6 +114,7 @@ where
             url,
             location,
         };
+        hooks::failed(hooked.as_deref(), &requested, &error);
         watched(Slot::filled(requested, Err(error)))
     };
     if engine.drain.is_closed() {
@@ -117,6 +127,7 @@ where
         Err(e) => return refused(uri::redact(&raw_uri), e),
     };
     prepared.defaults.cookies = engine.transport.cookie_jar().is_some();
+    prepared.hooks = hooked;
     // The parsed URL is most often the text given: the slot then shares it.
     let url = if prepared.url.as_str() == &*raw_uri {
         raw_uri
@@ -138,7 +149,10 @@ where
                 "req={id} {method} {} answered from the cache",
                 uri::without_query(&prepared.url)
             );
-            return watched(Slot::filled(requested, finish.finish(exchange)));
+            let mut result = Ok(exchange);
+            hooks::ended(prepared.hooks.as_deref(), &requested, &mut result);
+            let result = result.and_then(|exchange| finish.finish(exchange));
+            return watched(Slot::filled(requested, result));
         }
     }
     // 3. Queued.
@@ -228,14 +242,16 @@ where
     T: Send + Sync + 'static,
     F: Finish<T>,
 {
-    /// Nothing in it may block a driver: no callback or user function, no download (its
-    /// destination may block), no cache (a store may block on its disk, or be the caller's
-    /// own), no credentials (a Digest answer may wait for its nonce). A cookie jar does not
-    /// count: it is data behind a lock held only to read or store it, never across I/O.
+    /// Nothing in it may block a driver: no callback, hook or user function, no download
+    /// (its destination may block), no cache (a store may block on its disk, or be the
+    /// caller's own), no credentials (a Digest answer may wait for its nonce). A cookie jar
+    /// does not count: it is data behind a lock held only to read or store it, never
+    /// across I/O; nor does the crate's span hook, which only records.
     fn drivable(&self) -> bool {
         let engine = &self.pending.0;
         F::ON_ANY_THREAD
             && self.prepared.callback.is_none()
+            && self.prepared.hooks.as_ref().is_none_or(|h| h.quick())
             && self.prepared.sink.is_none()
             && engine.cache.is_none()
             && engine.credentials.is_empty()
@@ -260,6 +276,8 @@ where
     fn fail(mut self, error: Error) {
         logs::debug!("req={} not run: {error}", self.promise.requested().id);
         drop(self.prepared.sink.take());
+        let hooked = self.prepared.hooks.as_deref();
+        hooks::failed(hooked, self.promise.requested(), &error);
         self.promise.fulfil(Err(error));
     }
 }
@@ -276,12 +294,15 @@ where
         let id = self.promise.requested().id;
         let slot = self.promise.slot().clone();
         let engine = self.pending.0.clone();
+        let hooked = self.prepared.hooks.clone();
         {
             let mut life = std::pin::pin!(AssertUnwindSafe(self.life()).catch_unwind());
             if life.as_mut().await.is_err() {
                 logs::error!("req={id} panicked outside its callback");
+                let error = Error::worker_panicked();
+                hooks::failed(hooked.as_deref(), slot.requested(), &error);
                 // Filled before the life is dropped: its promise then finds it filled.
-                slot.fill(Err(Error::worker_panicked()));
+                slot.fill(Err(error));
             }
         }
         release_off_driver(engine);
@@ -321,13 +342,20 @@ where
             _ if flow::only_if_cached(prepared) => Ok(flow::gateway_timeout(&prepared.url)),
             _ => redirect::fetch(&net, prepared, id).await,
         };
-        // 5b. Sent again, later, if its policy says so: nothing is held meanwhile.
+        // 5b. Sent again, later, if its policy says so (and its hooks, told, do not fail
+        // it): nothing is held meanwhile.
+        let mut fetched = fetched;
         if let Some((spare, wait)) =
             next_attempt(spare, &engine, &self.prepared, &fetched, &started, id)
         {
-            let outcome = host_limits::outcome(&fetched);
-            requeue(self, spare, &started, wait, outcome);
-            return;
+            match hooks::retrying(&self.prepared, &fetched, wait) {
+                Ok(()) => {
+                    let outcome = host_limits::outcome(&fetched);
+                    requeue(self, spare, &started, wait, outcome);
+                    return;
+                }
+                Err(error) => fetched = Err(Box::new(Failed::at(error, &self.prepared.url))),
+            }
         }
         // 6. A failure as a status, if the client wants one.
         let mut result = settle(&engine, fetched, &started);
@@ -343,6 +371,9 @@ where
                 Err(panic) => result = Err(Error::callback_panicked(&*panic)),
             }
         }
+        // 7b. The hooks hear how it ended.
+        let hooked = self.prepared.hooks.as_deref();
+        hooks::ended(hooked, self.promise.requested(), &mut result);
         // 8. Logged, and the slot filled.
         let RequestJob {
             pending,
@@ -433,92 +464,6 @@ fn start(
                 retries: retried.done,
                 deadline: retried.deadline,
                 host_wait,
-            }
-        }
-    }
-}
-
-/// Step 5b, before the attempt: a copy of the request to send again, when its policy
-/// may retry it. A download is not sent again: its destination has the first attempt's
-/// bytes, and resuming it is the destination's business.
-fn spare(engine: &Engine, prepared: &Prepared, retried: Option<&Retried>) -> Option<Prepared> {
-    if prepared.sink.is_some() {
-        return None;
-    }
-    let policy = engine.retry_for(prepared)?;
-    let done = retried.map_or(0, |r| r.done);
-    if !policy.may_retry(&prepared.method, done) {
-        return None;
-    }
-    if retried.is_none() {
-        engine.budget.deposit();
-    }
-    Some(prepared.copy_to_resend())
-}
-
-/// Step 5b, after the attempt: the copy to send and the wait before it, if the request's
-/// policy, the client's budget and the deadline allow another attempt (see
-/// [`retry::verdict`]).
-fn next_attempt(
-    spare: Option<Prepared>,
-    engine: &Engine,
-    prepared: &Prepared,
-    fetched: &Result<Exchange, Box<Failed>>,
-    started: &Started,
-    id: u64,
-) -> Option<(Prepared, Duration)> {
-    let spare = spare?;
-    let policy = engine.retry_for(prepared)?;
-    let (done, budget) = (started.retries, &engine.budget);
-    let verdict = retry::verdict(
-        policy,
-        &prepared.method,
-        fetched,
-        done,
-        &started.deadline,
-        budget,
-        id,
-    );
-    verdict.map(|again| (spare, again.wait))
-}
-
-/// Step 5b: the request goes back to its pool, to be taken `wait` from now, and to its
-/// host's line then, if the client limits hosts; it gives back its host's place now, as
-/// `outcome`, and holds no thread and no place in the pool meanwhile.
-fn requeue<T, F>(
-    mut job: RequestJob<T, F>,
-    spare: Prepared,
-    started: &Started,
-    wait: Duration,
-    outcome: Outcome,
-) where
-    T: Send + Sync + 'static,
-    F: Finish<T>,
-{
-    job.prepared = spare.moving_from(&mut job.prepared);
-    let at = Instant::now() + wait;
-    job.queued = at;
-    job.retried = Some(Box::new(Retried {
-        done: started.retries + 1,
-        deadline: started.deadline,
-        first: started.at,
-    }));
-    let pool = job.pending.0.pool.clone();
-    let line = job.host.as_mut().map(|host| {
-        host.leave(outcome, at);
-        (host.limiter().clone(), Box::<str>::from(host.key()))
-    });
-    let slot = job.promise.slot().clone();
-    let task = task::task(job);
-    slot.retried(&task);
-    match line {
-        None => pool.submit_at(at, task),
-        Some((limiter, key)) => {
-            let retried = task.clone();
-            if let Err(refused) = pool.at(at, Box::new(move || limiter.dispatch(&key, retried))) {
-                // The pool has closed: the job fails, its slot filled.
-                drop(refused);
-                task.fail(Error::Closed);
             }
         }
     }

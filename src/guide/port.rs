@@ -5,7 +5,8 @@
 //! aiohttp, [batches](super::batches) for requests-toolbelt, [retries](super::retries) for
 //! urllib3's `Retry`, [downloads](super::downloads) for `stream=True`, [cookies](super::cookies)
 //! for requests' `Session`, [the cache](super::cache) for `Http(".cache")` and
-//! [testing](super::testing) for httpx's `MockTransport`, `responses` and `requests-mock`.
+//! [testing](super::testing) for httpx's `MockTransport`, `responses` and `requests-mock`,
+//! [hooks](super::hooks) for requests' and httpx's event hooks.
 //! [Differences](super::differences) lists what behaves otherwise, on purpose.
 //!
 //! # The pair
@@ -146,6 +147,7 @@
 //! | `DecodeLimitError` | `BodyTooLarge` |
 //! | `http.client.IncompleteRead` | `BodyIncomplete` |
 //! | an exception in the callback | `Callback` |
+//! | an exception in an event hook (requests, httpx) | `Hook` |
 //! | (bad header or method) | `InvalidRequest` |
 //! | (request after shutdown) | `Closed` |
 //!
@@ -188,6 +190,12 @@
 //! body that is not the JSON expected fails with `Error::Json { status, .. }`, so a 404 page is
 //! told from a malformed success. `cargo doc --features json --open` shows these items (docs.rs
 //! marks them "Available on crate feature json only").
+//!
+//! For code that runs on every request of a client rather than one, requests'
+//! `hooks={'response': f}`, httpx's `event_hooks={'request': [..], 'response': [..]}` and
+//! requests-futures' `background_callback` map to a [`Hook`](crate::Hook) on the builder:
+//! `on_finish` for the response hook and the background callback, `before_send` and
+//! `on_response` for httpx's two lists; see [`guide::hooks`](super::hooks).
 //!
 //! A callback may itself make requests on the same `Http` and wait for them, and never
 //! deadlocks for want of a free worker: on a worker thread, an untimed wait runs the awaited

@@ -62,6 +62,7 @@ use crate::cookies::CookieJar;
 use crate::deadline::Deadline;
 use crate::download::Sink;
 use crate::exchange::Exchange;
+use crate::hooks;
 use crate::method::is_idempotent;
 use crate::pool::PoolRef;
 use crate::request::{self, Prepared};
@@ -193,9 +194,11 @@ impl Transport {
             builder = builder.header(header::COOKIE, cookie);
         }
         let (client, body, probe) = self.route(req).await;
-        let request = builder
+        let mut request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
+        // The hooks see the request exactly as it goes out, and may sign it.
+        hooks::before_send(req, &mut request)?;
         // Every value was checked where it was made (`request::sendable`); isahc panics on
         // one that is not ASCII text, so one that got past fails its request, not a worker.
         if let Some(name) = request
@@ -229,6 +232,7 @@ impl Transport {
                 if let Some(jar) = &self.cookies {
                     jar.store(head.response.get_all("set-cookie"), &req.url);
                 }
+                hooks::responded(req, &head.response)?;
                 Ok(head)
             }
             Err(e) => {
