@@ -21,8 +21,8 @@ use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::TlsSettings;
 use crate::{Error, HostLimits, Http, MockTransport};
 
-mod mock;
 mod hooks;
+mod mock;
 mod timeouts;
 mod tls;
 
