@@ -24,9 +24,6 @@ pub(super) fn drive(
     shutdown::note_pool_thread(shared.id);
     let mut executor = Executor::new(own);
     let mut closed = false;
-    // Whether a request started or finished here since the driver last waited: then the
-    // caller is likely to submit the next one within microseconds.
-    let mut busy = true;
     loop {
         // Closed and drained: seen here even with no permit free.
         closed |= shared.is_drained();
@@ -34,7 +31,6 @@ pub(super) fn drive(
             match shared.next_queued() {
                 Ok(task) => match task.start() {
                     Start::Drive(future) => {
-                        busy = true;
                         if executor.spawn(future) {
                             shared.release_permit();
                         }
@@ -65,16 +61,13 @@ pub(super) fn drive(
         if closed && executor.len() == 0 {
             break;
         }
-        let poll = if busy { IDLE_POLL } else { Duration::ZERO };
-        busy = false;
-        let Some(first) = recv_polling(inbox, poll) else {
+        let Some(first) = recv_polling(inbox) else {
             break;
         };
         let mut next = Some(first);
         while let Some(message) = next {
             if let Message::Wake(index) = message {
                 if executor.poll(index) {
-                    busy = true;
                     shared.release_permit();
                 }
             }
@@ -102,7 +95,7 @@ pub(super) fn work(shared: &Shared) {
 /// The next task, or `None` once the queue is closed and empty.
 fn next_task(shared: &Shared) -> Option<Arc<Task>> {
     shared.idle.fetch_add(1, Ordering::AcqRel);
-    let next = recv_polling(&shared.blocking, IDLE_POLL);
+    let next = recv_polling(&shared.blocking);
     shared.idle.fetch_sub(1, Ordering::AcqRel);
     next
 }
@@ -110,17 +103,12 @@ fn next_task(shared: &Shared) -> Option<Arc<Task>> {
 /// How long an idle driver or worker polls its channel before it sleeps. A caller that
 /// waits on each request submits the next a few microseconds after the last one finished;
 /// waking a sleeping thread costs more than that on a small machine.
-///
-/// A driver polls only after a request started or finished on it. Between the chunks of
-/// large bodies it sleeps at once: polling there burns the core that isahc's agent and
-/// the server need, and the next chunk wakes it anyway (at 8 × 1 MiB bodies, polling
-/// every time cost a third more CPU per request).
 const IDLE_POLL: Duration = Duration::from_micros(100);
 
-/// The channel's next item: polled for `poll`, yielding the thread between looks, then
-/// waited for asleep; `None` once it is closed and empty.
-fn recv_polling<T>(channel: &flume::Receiver<T>, poll: Duration) -> Option<T> {
-    let poll_until = Instant::now() + poll;
+/// The channel's next item: polled for [`IDLE_POLL`], yielding the thread between looks,
+/// then waited for asleep; `None` once it is closed and empty.
+fn recv_polling<T>(channel: &flume::Receiver<T>) -> Option<T> {
+    let poll_until = Instant::now() + IDLE_POLL;
     loop {
         match channel.try_recv() {
             Ok(item) => return Some(item),
