@@ -128,6 +128,7 @@ where
     };
     prepared.defaults.cookies = engine.transport.cookie_jar().is_some();
     prepared.hooks = hooked;
+    hooks::begin(prepared.hooks.as_deref(), &method, &prepared.url);
     // The parsed URL is most often the text given: the slot then shares it.
     let url = if prepared.url.as_str() == &*raw_uri {
         raw_uri

@@ -169,8 +169,10 @@
 //! | `request` | `id`, `method`, `host` (`host:port`); when it ends `status`, `attempts`, `queued_us`, `first_byte_us`, `total_us` (and `resolve_us`, `connect_us`, `tls_us` with [`HttpBuilder::timings`]), or `error` |
 //! | `attempt`, its child | `attempt`, `status` (its last head's); when sent again, `retry` (the status or error) and `delay_us` |
 //!
-//! The spans are recorded, not entered, since a request moves between threads; each
-//! `request` span is a root. The span hook only records, as the crate's log lines do, so
+//! A `request` span opens where the request is made, as a child of the span current on
+//! that thread: a request made inside your handler's span shows under it (a root when no
+//! span is current). The spans are recorded, not entered, since a request moves between
+//! threads. The span hook only records, as the crate's log lines do, so
 //! unlike yours it leaves a plain request on a driver. The `log` lines stay as they are
 //! ([`guide::logging`](super::logging)).
 //!

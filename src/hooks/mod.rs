@@ -182,16 +182,23 @@ pub(crate) struct Hooks {
     /// subscriber is set.
     #[cfg(feature = "tracing")]
     traced: List,
+    /// The span hook in `traced`, for opening a request's span where it is made.
+    #[cfg(feature = "tracing")]
+    spans: Arc<spans::Spans>,
 }
 
 impl Hooks {
     pub(crate) fn new(list: &HookList) -> Self {
         let client: List = list.0.iter().cloned().collect();
+        #[cfg(feature = "tracing")]
+        let spans = Arc::new(spans::Spans::default());
         Hooks {
             #[cfg(feature = "tracing")]
-            traced: std::iter::once(spans::hook())
+            traced: std::iter::once(spans.clone() as Arc<dyn Hook>)
                 .chain(client.iter().cloned())
                 .collect(),
+            #[cfg(feature = "tracing")]
+            spans,
             client,
         }
     }
@@ -226,6 +233,9 @@ pub(crate) struct Hooked {
     attempt: AtomicU32,
     /// Exchanges sent so far, over every attempt.
     exchanges: AtomicU32,
+    /// The span hook, when the request has it.
+    #[cfg(feature = "tracing")]
+    spans: Option<Arc<spans::Spans>>,
 }
 
 impl Hooked {
@@ -253,7 +263,20 @@ pub(crate) fn attach(hooks: &Hooks, own: HookList, id: u64) -> Option<Arc<Hooked
         quick,
         attempt: AtomicU32::new(1),
         exchanges: AtomicU32::new(0),
+        #[cfg(feature = "tracing")]
+        spans: traced.then(|| hooks.spans.clone()),
     }))
+}
+
+/// The request is made, on the caller's thread: its span, with the `tracing` feature,
+/// opens now, under the caller's current span.
+pub(crate) fn begin(hooked: Option<&Hooked>, method: &str, url: &Url) {
+    #[cfg(feature = "tracing")]
+    if let Some(spans) = hooked.and_then(|hooked| hooked.spans.as_ref()) {
+        spans.begin(hooked.map_or(0, |h| h.id), method, url);
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = (hooked, method, url);
 }
 
 /// Calls `before_send` of each hook, in order, on `request` as the transport is about to

@@ -1,12 +1,12 @@
 //! The `tracing` feature: a span for each request and one for each of its attempts, made by
 //! a hook of the crate's own, through the same [`Hook`] methods a caller's hook has.
 //!
-//! - `request` (target `asynchttp`, level INFO, a root): `id`, `method`, `host`
-//!   (`host:port`), and when it ends `status` and `attempts`, and its timings in
-//!   microseconds (`queued_us`, `first_byte_us`, `total_us`; `resolve_us`, `connect_us`
-//!   and `tls_us` when measured), or `error`. Opened when its first exchange is sent (when
-//!   it ends, for one that sent none: refused, or answered from the cache), closed when it
-//!   ends.
+//! - `request` (target `asynchttp`, level INFO): `id`, `method`, `host` (`host:port`), and
+//!   when it ends `status` and `attempts`, and its timings in microseconds (`queued_us`,
+//!   `first_byte_us`, `total_us`; `resolve_us`, `connect_us` and `tls_us` when measured),
+//!   or `error`. Opened where the request is made, on the caller's thread, as a child of
+//!   the span current there (a root if none is), so a request made inside a handler's span
+//!   shows under it; closed when it ends.
 //! - `attempt`, its child: `attempt` (1, then 2 and on for each retry), `status` (its last
 //!   response head's), and, when the request is sent again, `retry` (why) and `delay_us`;
 //!   closed then, or when the request ends.
@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tracing::Span;
@@ -27,20 +27,16 @@ use url::Url;
 use super::{Failure, Finished, Hook, Incoming, Outgoing, RetryReason, Retrying};
 use crate::{BoxError, origin, sync};
 
-/// The span hook, one per client.
-pub(super) fn hook() -> Arc<dyn Hook> {
-    Arc::new(Spans::default())
-}
-
 /// Whether a subscriber may want spans: one was set as the global default. A thread's own
 /// default does not reach the client's threads.
 pub(super) fn wanted() -> bool {
     tracing::dispatcher::has_been_set()
 }
 
-/// The spans of a client's requests that are under way, by request id.
+/// The spans of a client's requests that are under way, by request id: the span hook, one
+/// per client.
 #[derive(Default)]
-struct Spans {
+pub(super) struct Spans {
     open: Mutex<HashMap<u64, Open>>,
 }
 
@@ -52,10 +48,12 @@ struct Open {
 }
 
 impl Open {
+    /// A request's span, under the span current on this thread: the caller's, when the
+    /// request is opened where it is made.
     fn new(id: u64, method: &str, host: &str) -> Self {
         let request = tracing::info_span!(
             target: "asynchttp",
-            parent: None,
+            parent: tracing::Span::current().id(),
             "request",
             id,
             method,
@@ -86,6 +84,12 @@ impl Open {
 }
 
 impl Spans {
+    /// Opens request `id`'s span as it is made, on the caller's thread.
+    pub(super) fn begin(&self, id: u64, method: &str, url: &Url) {
+        let open = Open::new(id, method, &origin::authority(url));
+        sync::lock(&self.open).insert(id, open);
+    }
+
     /// The request's open spans, taken out: it has ended.
     fn close(&self, id: u64) -> Option<Open> {
         sync::lock(&self.open).remove(&id)

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
+use tracing_core::span::Current;
 
 use super::quick;
 use crate::support::*;
@@ -15,6 +16,7 @@ use crate::support::*;
 #[derive(Debug, Clone, Default)]
 struct Kept {
     name: &'static str,
+    metadata: Option<&'static Metadata<'static>>,
     parent: Option<u64>,
     fields: HashMap<&'static str, String>,
     thread: String,
@@ -50,6 +52,7 @@ impl Subscriber for Collector {
         let id = self.0.next.fetch_add(1, Ordering::SeqCst) + 1;
         let mut kept = Kept {
             name: span.metadata().name(),
+            metadata: Some(span.metadata()),
             parent: span.parent().map(Id::into_u64),
             thread: std::thread::current().name().unwrap_or("").to_owned(),
             ..Kept::default()
@@ -65,14 +68,40 @@ impl Subscriber for Collector {
     }
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, _: &Event<'_>) {}
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
+    fn enter(&self, span: &Id) {
+        ENTERED.with(|entered| entered.borrow_mut().push(span.into_u64()));
+    }
+    fn exit(&self, _: &Id) {
+        ENTERED.with(|entered| entered.borrow_mut().pop());
+    }
+    /// The span this thread is in, so that a span made here may take it as its parent.
+    fn current_span(&self) -> Current {
+        let Some(id) = ENTERED.with(|entered| entered.borrow().last().copied()) else {
+            return Current::none();
+        };
+        match self
+            .0
+            .kept
+            .lock()
+            .unwrap()
+            .get(&id)
+            .and_then(|k| k.metadata)
+        {
+            Some(metadata) => Current::new(Id::from_u64(id), metadata),
+            None => Current::none(),
+        }
+    }
     fn try_close(&self, span: Id) -> bool {
         if let Some(kept) = self.0.kept.lock().unwrap().get_mut(&span.into_u64()) {
             kept.closed = true;
         }
         true
     }
+}
+
+thread_local! {
+    /// The spans this thread has entered, innermost last.
+    static ENTERED: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn collector() -> &'static Collector {
@@ -163,5 +192,36 @@ fn a_span_per_request_and_per_attempt_with_status_attempt_and_timings() {
     assert!(
         attempts[0].thread.starts_with("asynchttp-driver"),
         "{attempts:?}"
+    );
+}
+
+#[test]
+fn a_request_made_inside_a_span_is_its_child() {
+    let collector = collector();
+    let server = Server::start(|_| Reply::ok("ok"));
+    let http = Http::builder().build().unwrap();
+    let handler = tracing::info_span!("handler");
+    let pair = handler.in_scope(|| http.request(&server.url("/inside")));
+    let outside = http.request(&server.url("/outside"));
+    assert_eq!(wait(&pair.0).unwrap().status, 200);
+    assert_eq!(wait(&outside.0).unwrap().status, 200);
+
+    let kept = collector.0.kept.lock().unwrap().clone();
+    let request_span = |pair: &(LazyResponse, LazyContent)| {
+        let id = LazyResponse::id(&pair.0).to_string();
+        kept.values()
+            .find(|s| s.name == "request" && s.fields.get("id") == Some(&id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no request span for req={id}: {kept:?}"))
+    };
+    let handler_id = handler
+        .id()
+        .expect("the collector keeps every span")
+        .into_u64();
+    assert_eq!(request_span(&pair).parent, Some(handler_id));
+    assert_eq!(
+        request_span(&outside).parent,
+        None,
+        "made in no span: a root"
     );
 }
