@@ -14,8 +14,8 @@ use crate::engine::Engine;
 use crate::hooks::{HookList, Hooks};
 use crate::pool::{WhenFull, WorkerPool};
 use crate::redirect::Policy;
-use crate::request;
 use crate::retry::{Retry, RetryBudget};
+use crate::sendable;
 use crate::transport::Settings;
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::TlsSettings;
@@ -522,8 +522,7 @@ impl HttpBuilder {
         if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
             return refused(format!("ca_certs: no file at {}", path.display()));
         }
-        let Some(user_agent) = request::header_value(self.user_agent.trim_matches([' ', '\t']))
-        else {
+        let Some(user_agent) = sendable::value(self.user_agent.trim_matches([' ', '\t'])) else {
             return refused("control character or one outside ASCII in the user agent".to_owned());
         };
         let transport = Settings {

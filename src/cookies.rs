@@ -15,7 +15,7 @@ use cookie_store::{Cookie, CookieError, CookieStore};
 use isahc::http::HeaderValue;
 use url::Url;
 
-use crate::request::{header_value, sendable};
+use crate::sendable;
 use crate::{Error, logs, sync};
 
 /// Cookies kept between requests, as a browser keeps them: what servers set with
@@ -309,7 +309,7 @@ impl CookieJar {
         for (name, value) in self.pairs_for(url) {
             // None such is let in; should one be there all the same, it alone is left out,
             // never the header and the session cookie beside it.
-            if !(sendable(&name) && sendable(&value)) {
+            if !(sendable::text(&name) && sendable::text(&value)) {
                 logs::warning!(
                     "cookie jar: a cookie for {} is not sent: {UNSENDABLE}",
                     url.host_str().unwrap_or_default()
@@ -326,7 +326,7 @@ impl CookieJar {
         if line.is_empty() {
             return None;
         }
-        header_value(&line)
+        sendable::value(&line)
     }
 
     /// Stores the cookies of a response's `Set-Cookie` lines, received from `url`. Lines
@@ -405,7 +405,7 @@ const UNSENDABLE: &str = "its name or value holds a control character or one out
 /// [`CookieJar`]): checked wherever a cookie comes in, so that one cookie never costs the
 /// others their header.
 fn carried(cookie: &Cookie<'_>) -> bool {
-    sendable(cookie.name()) && sendable(cookie.value())
+    sendable::text(cookie.name()) && sendable::text(cookie.value())
 }
 
 #[cfg(test)]

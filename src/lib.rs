@@ -109,6 +109,7 @@ mod request;
 mod response;
 mod retry;
 mod run;
+mod sendable;
 mod shutdown;
 mod sync;
 mod task;

@@ -183,7 +183,7 @@ pub(crate) async fn fetch(
             "req={id} {status} redirects to {}",
             uri::without_query(&next)
         );
-        if let Err(error) = hooks::redirected(req, status, &req.url, &next) {
+        if let Err(error) = hooks::redirected(req.hooks.as_deref(), status, &req.url, &next) {
             return Err(failed(error, Some(Box::new(response)), &req.url));
         }
         let (method, keep_body) = method_after(status, &req.method);

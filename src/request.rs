@@ -13,7 +13,7 @@ use crate::download::Sink;
 use crate::error::BoxError;
 use crate::hooks::{HookList, Hooked};
 use crate::retry::Retry;
-use crate::{Error, Hook, Response, uri};
+use crate::{Error, Hook, Response, sendable, uri};
 
 /// A callback run on the worker after the body is read; it may change both.
 pub(crate) type Callback =
@@ -312,7 +312,7 @@ impl Request {
         let url = uri::parse(uri)?;
         let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
-            headers.push(header(name, value)?);
+            headers.push(sendable::header(name, value)?);
         }
         let asked_encoding = self.has_header("accept-encoding");
         // The defaults are added by the transport: nothing to store for each queued request.
@@ -350,37 +350,6 @@ fn static_method(method: String) -> Cow<'static, str> {
         Some(m) => Cow::Borrowed(m),
         None => Cow::Owned(method),
     }
-}
-
-/// Whether `text` can go out in a header value as it is: visible ASCII, spaces and tabs.
-/// A control (CR, LF, NUL, DEL and the rest) would end or break the header line, and the
-/// transport hands header values to libcurl as ASCII text, so a byte above 0x7E cannot go
-/// either (isahc panics on one).
-pub(crate) fn sendable(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-}
-
-/// `text` as a header value, if it is [`sendable`].
-pub(crate) fn header_value(text: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(text).ok().filter(|_| sendable(text))
-}
-
-/// A caller's header, checked: a name, and a value trimmed and [`sendable`].
-pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::invalid(format!("bad header name {name:?}")))?;
-    // httplib2 trims values; CR, LF, NUL and other controls are refused, never folded.
-    let value =
-        header_value(value.trim_matches([' ', '\t'])).ok_or_else(|| unsendable_header(&name))?;
-    Ok((name, value))
-}
-
-/// The error for a header whose value is not [`sendable`].
-pub(crate) fn unsendable_header(name: &HeaderName) -> Error {
-    Error::invalid(format!(
-        "control character or one outside ASCII in the value of header {name}"
-    ))
 }
 
 impl fmt::Debug for Request {

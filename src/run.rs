@@ -349,7 +349,7 @@ where
         if let Some((spare, wait)) =
             next_attempt(spare, &engine, &self.prepared, &fetched, &started, id)
         {
-            match hooks::retrying(&self.prepared, &fetched, wait) {
+            match hooks::retrying(self.prepared.hooks.as_deref(), &fetched, wait) {
                 Ok(()) => {
                     let outcome = host_limits::outcome(&fetched);
                     requeue(self, spare, &started, wait, outcome);

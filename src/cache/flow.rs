@@ -32,9 +32,9 @@ use crate::logs;
 use crate::method::is_safe;
 use crate::origin;
 use crate::redirect::{self, Network, StoredHops};
-use crate::request::{self, Prepared};
+use crate::request::Prepared;
 use crate::response::http_reason;
-use crate::uri;
+use crate::{sendable, uri};
 
 mod permanent;
 
@@ -199,7 +199,7 @@ async fn get(
             for (name, value) in policy::validators(&entry.response, ignore_etag) {
                 // A validator the transport cannot send back (a byte outside ASCII) is left
                 // out.
-                if let Some(value) = request::header_value(&value) {
+                if let Some(value) = sendable::value(&value) {
                     let name = HeaderName::from_static(name);
                     added.push(name.clone());
                     req.headers.push((name, value));
@@ -353,7 +353,7 @@ async fn unsafe_method(
     let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
     if optimistic && !ignore_etag && !req.has_header("if-match") {
         let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
-        if let Some(value) = etag.and_then(|e| request::header_value(&e)) {
+        if let Some(value) = etag.and_then(|e| sendable::value(&e)) {
             req.headers.push((http::header::IF_MATCH, value));
         }
     }

@@ -8,7 +8,7 @@ use isahc::http::{HeaderMap, Method};
 use url::Url;
 
 use crate::promise::Requested;
-use crate::request;
+use crate::sendable;
 use crate::{Error, Response};
 
 /// A request about to go out, as [`Hook::before_send`](crate::Hook::before_send) sees it:
@@ -117,7 +117,7 @@ impl Outgoing<'_> {
     /// and the request then fails with [`Error::Hook`] whether the hook returns the error
     /// or not.
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), Error> {
-        match request::header(name, value) {
+        match sendable::header(name, value) {
             Ok((name, value)) => {
                 self.headers.insert(name, value);
                 Ok(())

@@ -28,7 +28,6 @@ pub use self::events::{Failure, Finished, Incoming, Outgoing, Redirect, RetryRea
 use crate::error::panic_text;
 use crate::exchange::{Exchange, Failed};
 use crate::promise::Requested;
-use crate::request::Prepared;
 use crate::{BoxError, Error, logs};
 
 /// Code of yours that runs at each step of every request of a client: before each exchange
@@ -279,20 +278,33 @@ pub(crate) fn begin(hooked: Option<&Hooked>, method: &str, url: &Url) {
     let _ = (hooked, method, url);
 }
 
-/// Calls `before_send` of each hook, in order, on `request` as the transport is about to
-/// send it for `req`; the first error or panic stops there and fails the request.
-pub(crate) fn before_send<B>(req: &Prepared, request: &mut http::Request<B>) -> Result<(), Error> {
-    let Some(hooked) = req.hooks.as_deref() else {
+/// What an exchange goes out as, for the hooks: `request` as the transport is about to
+/// send it, for `url` (parsed, as the request holds it), with `body`.
+pub(crate) struct Sending<'a, B> {
+    pub(crate) request: &'a mut http::Request<B>,
+    pub(crate) url: &'a Url,
+    pub(crate) body: &'a [u8],
+}
+
+/// Calls `before_send` of each hook, in order, on the exchange about to go out; the first
+/// error or panic stops there and fails the request.
+pub(crate) fn before_send<B>(
+    hooked: Option<&Hooked>,
+    sending: Sending<'_, B>,
+) -> Result<(), Error> {
+    let Some(hooked) = hooked else {
         return Ok(());
     };
+    // The method is read beside the headers the hooks may change.
+    let method = sending.request.method().clone();
     let mut outgoing = Outgoing {
         id: hooked.id,
         attempt: hooked.attempt.load(Ordering::Relaxed),
         exchange: hooked.exchanges.fetch_add(1, Ordering::Relaxed) + 1,
-        method: &req.method,
-        url: &req.url,
-        headers: request.headers_mut(),
-        body: &req.body,
+        method: &method,
+        url: sending.url,
+        headers: sending.request.headers_mut(),
+        body: sending.body,
         refused: None,
     };
     for hook in hooked.list.iter() {
@@ -315,9 +327,9 @@ pub(crate) fn before_send<B>(req: &Prepared, request: &mut http::Request<B>) -> 
     Ok(())
 }
 
-/// Calls `on_response` of each hook with the head that answered `req`.
-pub(crate) fn responded(req: &Prepared, response: &crate::Response) -> Result<(), Error> {
-    let Some(hooked) = req.hooks.as_deref() else {
+/// Calls `on_response` of each hook with the head that answered the request.
+pub(crate) fn responded(hooked: Option<&Hooked>, response: &crate::Response) -> Result<(), Error> {
+    let Some(hooked) = hooked else {
         return Ok(());
     };
     let incoming = Incoming {
@@ -329,9 +341,14 @@ pub(crate) fn responded(req: &Prepared, response: &crate::Response) -> Result<()
     each(hooked, "on_response", |hook| hook.on_response(&incoming))
 }
 
-/// Calls `on_redirect` of each hook for the `status` redirect of `req` from `from` to `to`.
-pub(crate) fn redirected(req: &Prepared, status: u16, from: &Url, to: &Url) -> Result<(), Error> {
-    let Some(hooked) = req.hooks.as_deref() else {
+/// Calls `on_redirect` of each hook for the `status` redirect from `from` to `to`.
+pub(crate) fn redirected(
+    hooked: Option<&Hooked>,
+    status: u16,
+    from: &Url,
+    to: &Url,
+) -> Result<(), Error> {
+    let Some(hooked) = hooked else {
         return Ok(());
     };
     let redirect = Redirect {
@@ -343,14 +360,14 @@ pub(crate) fn redirected(req: &Prepared, status: u16, from: &Url, to: &Url) -> R
     each(hooked, "on_redirect", |hook| hook.on_redirect(&redirect))
 }
 
-/// Calls `on_retry` of each hook for `req`, which its policy sends again after `delay`
-/// for what `fetched` says; the attempt count moves on to the next attempt.
+/// Calls `on_retry` of each hook for a request its policy sends again after `delay` for
+/// what `fetched` says; the attempt count moves on to the next attempt.
 pub(crate) fn retrying(
-    req: &Prepared,
+    hooked: Option<&Hooked>,
     fetched: &Result<Exchange, Box<Failed>>,
     delay: Duration,
 ) -> Result<(), Error> {
-    let Some(hooked) = req.hooks.as_deref() else {
+    let Some(hooked) = hooked else {
         return Ok(());
     };
     let retrying = Retrying {

@@ -65,9 +65,9 @@ use crate::exchange::Exchange;
 use crate::hooks;
 use crate::method::is_idempotent;
 use crate::pool::PoolRef;
-use crate::request::{self, Prepared};
+use crate::request::Prepared;
 use crate::response::SEPARATOR;
-use crate::{Error, MockTransport, Response};
+use crate::{Error, MockTransport, Response, sendable};
 
 /// What the transport is set up with, from the builder: part of the client's `Config`.
 #[derive(Debug, Clone)]
@@ -198,15 +198,20 @@ impl Transport {
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
         // The hooks see the request exactly as it goes out, and may sign it.
-        hooks::before_send(req, &mut request)?;
-        // Every value was checked where it was made (`request::sendable`); isahc panics on
+        let sending = hooks::Sending {
+            request: &mut request,
+            url: &req.url,
+            body: &req.body,
+        };
+        hooks::before_send(req.hooks.as_deref(), sending)?;
+        // Every value was checked where it was made (`sendable::text`); isahc panics on
         // one that is not ASCII text, so one that got past fails its request, not a worker.
         if let Some(name) = request
             .headers()
             .iter()
             .find_map(|(name, value)| value.to_str().is_err().then_some(name))
         {
-            return Err(request::unsendable_header(name));
+            return Err(sendable::refused(name));
         }
         let watch = Watch::start(deadline, &self.pool);
         let sent = match &watch {
@@ -232,7 +237,7 @@ impl Transport {
                 if let Some(jar) = &self.cookies {
                     jar.store(head.response.get_all("set-cookie"), &req.url);
                 }
-                hooks::responded(req, &head.response)?;
+                hooks::responded(req.hooks.as_deref(), &head.response)?;
                 Ok(head)
             }
             Err(e) => {
