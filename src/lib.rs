@@ -79,6 +79,7 @@
 
 mod auth;
 mod batch;
+mod body;
 mod blocking;
 mod builder;
 mod cache;
@@ -119,6 +120,7 @@ mod transport;
 mod uri;
 
 pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
+pub use crate::body::Body;
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::cookies::CookieJar;
