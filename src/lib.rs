@@ -79,8 +79,8 @@
 
 mod auth;
 mod batch;
-mod body;
 mod blocking;
+mod body;
 mod builder;
 mod cache;
 mod config;
@@ -117,6 +117,7 @@ mod timer;
 mod timings;
 mod transfer;
 mod transport;
+mod upload;
 mod uri;
 
 pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
@@ -143,6 +144,7 @@ pub use crate::timings::Timings;
 pub use crate::transfer::{ProgressChanged, Transferred};
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
+pub use crate::upload::Upload;
 
 pub mod guide;
 
@@ -182,6 +184,8 @@ mod tests {
     assert_impl_all!(Request: Send);
     assert_impl_all!(Batch: Send);
     assert_impl_all!(Download: Send, Sync);
+    assert_impl_all!(Upload: Clone, Send, Sync);
+    assert_impl_all!(Body: Clone, Send, Sync);
     assert_impl_all!(MockTransport: Clone, Send, Sync);
     assert_impl_all!(MockRequest: Clone, Send, Sync);
     assert_impl_all!(MockResponse: Clone, Send, Sync);

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use isahc::http;
+use isahc::{AsyncBody, http};
 use url::Url;
 
 pub(crate) use self::closures::{BeforeSend, OnResponse};
@@ -281,7 +281,10 @@ pub(crate) fn begin(hooked: Option<&Hooked>, method: &str, url: &Url) {
 
 /// Calls `before_send` of each hook, in order, on `request` as the transport is about to
 /// send it for `req`; the first error or panic stops there and fails the request.
-pub(crate) fn before_send<B>(req: &Prepared, request: &mut http::Request<B>) -> Result<(), Error> {
+pub(crate) fn before_send(
+    req: &Prepared,
+    request: &mut http::Request<AsyncBody>,
+) -> Result<(), Error> {
     let Some(hooked) = req.hooks.as_deref() else {
         return Ok(());
     };
@@ -291,8 +294,10 @@ pub(crate) fn before_send<B>(req: &Prepared, request: &mut http::Request<B>) -> 
         exchange: hooked.exchanges.fetch_add(1, Ordering::Relaxed) + 1,
         method: &req.method,
         url: &req.url,
+        body_len: request.body().len(),
         headers: request.headers_mut(),
-        body: &req.body,
+        body: req.body.as_bytes().unwrap_or_default(),
+        streamed: req.body.is_streamed(),
         refused: None,
     };
     for hook in hooked.list.iter() {
