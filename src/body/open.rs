@@ -26,8 +26,6 @@ pub(crate) enum Again {
     Unauthorized,
     /// The request's retry policy.
     Retry,
-    /// libcurl found the kept connection closed and sends on a new one.
-    Reconnect,
 }
 
 impl fmt::Display for Again {
@@ -36,9 +34,6 @@ impl fmt::Display for Again {
             Again::Redirect(status) => write!(f, "a {status} redirect"),
             Again::Unauthorized => f.write_str("the answer to a 401"),
             Again::Retry => f.write_str("a retry"),
-            Again::Reconnect => {
-                f.write_str("sending it on a new connection (the kept one had closed)")
-            }
         }
     }
 }

@@ -203,13 +203,6 @@ fn proxy_authority(proxy: &Uri) -> String {
     format!("{host}:{}", proxy.port_u16().unwrap_or(1080))
 }
 
-/// True when libcurl found a kept connection closed and could not send the request again
-/// on a new one because its body cannot be rewound: a body read as it is sent, which the
-/// transport opens again itself (see `Transport::send`).
-pub(super) fn rewind_refused(e: &isahc::Error) -> bool {
-    curl_code(e) == Some(curl_codes::SEND_FAIL_REWIND)
-}
-
 /// The libcurl error code behind an isahc error, where isahc kept it as the source.
 fn curl_code(e: &isahc::Error) -> Option<u32> {
     let source = std::error::Error::source(e)?;

@@ -17,7 +17,10 @@
 //! So the body of any other request is handed to libcurl as a stream it cannot rewind: it
 //! cannot send the request again, and the request fails instead
 //! ([`Error::BodyIncomplete`] after 0 bytes), for the caller to decide. Such a request
-//! without a body has nothing to rewind, so it goes on a connection of its own.
+//! without a body has nothing to rewind, so it goes on a connection of its own, and so
+//! does a body read as it is sent, a file or a reader (see `outgoing`): libcurl cannot
+//! rewind it either, and this crate opens it again itself when a redirect, a 401 or a
+//! retry needs it.
 //!
 //! An https origin that answers over HTTP/2 gets one multiplexed connection for all its
 //! requests at once, not one per worker: see `protocols`.
@@ -61,13 +64,11 @@ use self::proxy::ProxyInfo;
 use self::pump::{Pump, Pumped};
 use self::tls::{Certificates, TlsSettings};
 use self::watch::{Watch, WatchedBody};
-use crate::body::Again;
 use crate::cookies::CookieJar;
 use crate::deadline::Deadline;
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::hooks;
-use crate::method::is_idempotent;
 use crate::pool::PoolRef;
 use crate::request::{self, Prepared};
 use crate::response::SEPARATOR;
@@ -165,68 +166,57 @@ impl Transport {
     /// Sends one request and waits for the head of its response, within what is left of
     /// the request's deadline (the exchange's body is read within it too), under the watch
     /// of its idle timeout and minimum speed, if it has them (see `watch`).
-    ///
-    /// A body read as it is sent cannot be rewound by libcurl: when a kept connection
-    /// turns out closed, libcurl gives up where it would have sent an in-memory body again.
-    /// For an idempotent method the body is then opened again here (a file from its start,
-    /// a remade reader made again) and sent once more, on a new connection.
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
         let (client, probe) = self.route(req).await;
-        let mut again = req.again;
-        loop {
-            let watch = Watch::start(deadline, &self.pool);
-            let (body, mut pump) = outgoing::body(req, again, watch.as_ref().map(Watch::ear))?;
-            let (request, own_certificate) = self.request(req, body, deadline)?;
-            let sending = pump::alongside(client.send(request, deadline), &mut pump);
-            let sent = match &watch {
-                None => sending.await,
-                Some(watch) => match watch.within(sending).await {
-                    Ok(sent) => sent,
-                    Err(bound) => return Err(deadline.met(bound)),
-                },
-            };
-            let arrived = Instant::now();
-            match sent {
-                Ok(response) => {
-                    self.protocols.learn(&req.url, version(response.version()));
-                    // Learnt first: the requests that waited for this probe go where it says.
-                    drop(probe);
-                    let timings = timed::of_head(deadline.began(), arrived, response.metrics());
-                    let mut head = head(response, req, watch, pump);
-                    head.response.timings = timings;
-                    // Whatever follows (a redirect, a 401 answered, an error status), the
-                    // cookies the server set are kept.
-                    if let Some(jar) = &self.cookies {
-                        jar.store(head.response.get_all("set-cookie"), &req.url);
-                    }
-                    hooks::responded(req, &head.response)?;
-                    return Ok(head);
+        let watch = Watch::start(deadline, &self.pool);
+        let ear = watch.as_ref().map(Watch::ear);
+        let (body, mut pump) = outgoing::body(req, ear)?;
+        let (request, own_certificate) = self.request(req, body, deadline)?;
+        let sending = pump::alongside(client.send(request, deadline), &mut pump);
+        let sent = match &watch {
+            None => sending.await,
+            Some(watch) => match watch.within(sending).await {
+                Ok(sent) => sent,
+                Err(bound) => return Err(deadline.met(bound)),
+            },
+        };
+        let arrived = Instant::now();
+        if let Ok(response) = &sent {
+            self.protocols.learn(&req.url, version(response.version()));
+        }
+        // Learnt first: the requests that waited for this probe go where it says.
+        drop(probe);
+        match sent {
+            Ok(response) => {
+                let timings = timed::of_head(deadline.began(), arrived, response.metrics());
+                let mut head = head(response, req, watch, pump);
+                head.response.timings = timings;
+                // Whatever follows (a redirect, a 401 answered, an error status), the
+                // cookies the server set are kept.
+                if let Some(jar) = &self.cookies {
+                    jar.store(head.response.get_all("set-cookie"), &req.url);
                 }
-                Err(e) => {
-                    if let Some(error) = pump.as_ref().and_then(Pump::failure) {
-                        return Err(error);
-                    }
-                    if let Unanswered::Curl(e) = &e {
-                        let reopen = pump.is_some() && is_idempotent(&req.method);
-                        if reopen && again != Some(Again::Reconnect) && failure::rewind_refused(e) {
-                            again = Some(Again::Reconnect);
-                            continue;
-                        }
-                    }
-                    drop(probe);
-                    let sent = Sent {
-                        settings: &self.settings,
-                        url: &req.url,
-                        own_certificate,
-                        deadline,
-                    };
-                    // Matched here: an async function around `classify` would add its state
-                    // to every request's future.
-                    return Err(match e {
-                        Unanswered::Curl(e) => failure::classify(e, &sent).await,
-                        Unanswered::Mock(fault) => failure::mocked(fault, &sent),
-                    });
-                }
+                hooks::responded(req, &head.response)?;
+                Ok(head)
+            }
+            // The body's own failure (a file that could not be read, a reader shorter than
+            // announced) is why libcurl gave up.
+            Err(_) if pump.as_ref().and_then(Pump::failure).is_some() => Err(pump
+                .and_then(|pump| pump.failure())
+                .unwrap_or(Error::Closed)),
+            Err(e) => {
+                let sent = Sent {
+                    settings: &self.settings,
+                    url: &req.url,
+                    own_certificate,
+                    deadline,
+                };
+                // Matched here: an async function around `classify` would add its state
+                // to every request's future.
+                Err(match e {
+                    Unanswered::Curl(e) => failure::classify(e, &sent).await,
+                    Unanswered::Mock(fault) => failure::mocked(fault, &sent),
+                })
             }
         }
     }
@@ -296,8 +286,7 @@ impl Transport {
             // No connection to choose: the mock answers every one.
             Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), None),
         };
-        if !is_idempotent(&req.method) && req.body.is_empty() {
-            // Nothing to refuse a rewind with: a connection of its own.
+        if outgoing::on_own_connection(req) {
             let unpooled = clients.unpooled(&self.settings);
             return (Client::Curl(unpooled), None);
         }

@@ -9,6 +9,8 @@
 //! - A body read as it is sent (a file, a reader, a chain) is opened here, on the worker,
 //!   and goes through a pump and a pipe (`pump`): sized when its length is known
 //!   (`Content-Length`), chunked over HTTP/1.1 when it is not.
+//!
+//! The last two go on connections of their own ([`on_own_connection`]).
 
 use futures_lite::io::Cursor;
 use isahc::AsyncBody;
@@ -17,17 +19,12 @@ use isahc::http::Method;
 use super::pump::{self, Outflow, Pump};
 use super::watch::Ear;
 use crate::Error;
-use crate::body::Again;
 use crate::method::is_idempotent;
 use crate::request::Prepared;
 
-/// `req`'s body for one exchange, sent `again` for a reason other than the first time,
-/// and the pump that feeds it if it is read as it is sent; `ear` hears what libcurl takes.
-pub(super) fn body(
-    req: &Prepared,
-    again: Option<Again>,
-    ear: Option<Ear>,
-) -> Result<(AsyncBody, Option<Pump>), Error> {
+/// `req`'s body for one exchange, and the pump that feeds it if it is read as it is sent;
+/// `ear` hears what libcurl takes.
+pub(super) fn body(req: &Prepared, ear: Option<Ear>) -> Result<(AsyncBody, Option<Pump>), Error> {
     let monitor = req.body.monitor.clone();
     if !req.body.is_streamed() {
         let bytes = req.body.as_bytes().unwrap_or_default();
@@ -41,7 +38,7 @@ pub(super) fn body(
             _ => (in_memory(&req.method, bytes), None),
         });
     }
-    let opened = req.body.open(again)?;
+    let opened = req.body.open(req.again)?;
     let length = opened.len;
     if let Some(monitor) = &monitor {
         monitor.restart(length);
@@ -52,6 +49,19 @@ pub(super) fn body(
         None => AsyncBody::from_reader(outflow),
     };
     Ok((body, Some(pump)))
+}
+
+/// True for a request that goes on a connection of its own, never a kept one: libcurl
+/// sends a request again on a new connection when a kept one turns out closed, and a body
+/// read as it is sent (or counted as it goes) cannot be rewound for that. libcurl does not
+/// give up then: it reads on where the stream stands, finds its end, and fails the new
+/// exchange after its answer came. On a connection of its own there is nothing to send
+/// again: a body read as it is sent is sent again only by this crate (a 307, a 401, a
+/// retry), opened from its start. A POST without a body has nothing to refuse a rewind
+/// with, so it goes on one too (see the module's docs).
+pub(super) fn on_own_connection(req: &Prepared) -> bool {
+    let counted = req.body.monitor.is_some() && !req.body.is_empty();
+    req.body.is_streamed() || counted || (!is_idempotent(&req.method) && req.body.is_empty())
 }
 
 /// Bytes in memory: one libcurl may send again, for an idempotent method; for any other, a
