@@ -110,8 +110,11 @@ impl Body {
     }
 
     /// As [`Body::reader`], of a length known beforehand: sent with `Content-Length`. A
-    /// reader that gives fewer bytes than that fails the request; the bytes past it are not
-    /// sent.
+    /// reader that gives fewer bytes than that fails the request with
+    /// [`Error::Body`](crate::Error::Body), and so does one that has more: it is read once
+    /// more after its last byte, and must then be at its end (wrap a socket or a pipe that
+    /// stays open in [`Read::take`]). The server never gets a body that looks whole and is
+    /// not.
     ///
     /// ```
     /// let bytes: &'static [u8] = b"twelve bytes";

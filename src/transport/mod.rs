@@ -186,6 +186,11 @@ impl Transport {
         }
         // Learnt first: the requests that waited for this probe go where it says.
         drop(probe);
+        // The body's own failure (a file that could not be read, a reader shorter than
+        // announced) is why libcurl gave up.
+        if let (Err(_), Some(error)) = (&sent, pump.as_ref().and_then(|p| p.failure())) {
+            return Err(error);
+        }
         match sent {
             Ok(response) => {
                 let timings = timed::of_head(deadline.began(), arrived, response.metrics());
@@ -199,11 +204,6 @@ impl Transport {
                 hooks::responded(req, &head.response)?;
                 Ok(head)
             }
-            // The body's own failure (a file that could not be read, a reader shorter than
-            // announced) is why libcurl gave up.
-            Err(_) if pump.as_ref().and_then(Pump::failure).is_some() => Err(pump
-                .and_then(|pump| pump.failure())
-                .unwrap_or(Error::Closed)),
             Err(e) => {
                 let sent = Sent {
                     settings: &self.settings,
@@ -369,7 +369,7 @@ fn head(
     response: http::Response<AsyncBody>,
     req: &Prepared,
     watch: Option<Watch>,
-    pump: Option<Pump>,
+    pump: Option<Box<Pump>>,
 ) -> Head {
     let (parts, body) = response.into_parts();
     let headers = &parts.headers;

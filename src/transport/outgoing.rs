@@ -24,7 +24,10 @@ use crate::request::Prepared;
 
 /// `req`'s body for one exchange, and the pump that feeds it if it is read as it is sent;
 /// `ear` hears what libcurl takes.
-pub(super) fn body(req: &Prepared, ear: Option<Ear>) -> Result<(AsyncBody, Option<Pump>), Error> {
+pub(super) fn body(
+    req: &Prepared,
+    ear: Option<Ear>,
+) -> Result<(AsyncBody, Option<Box<Pump>>), Error> {
     let monitor = req.body.monitor.clone();
     if !req.body.is_streamed() {
         let bytes = req.body.as_bytes().unwrap_or_default();

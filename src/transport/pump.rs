@@ -55,16 +55,17 @@ pub(super) fn pipe(
     opened: Opened,
     monitor: Option<Arc<Monitor>>,
     ear: Option<Ear>,
-) -> (Pump, Outflow) {
+) -> (Box<Pump>, Outflow) {
     let (reader, writer) = sluice::pipe::pipe();
     let shared = Arc::new(Shared::default());
-    let pump = Pump {
+    // Boxed: it lives in the future of every exchange, most of which have none.
+    let pump = Box::new(Pump {
         parts: opened.parts,
         writer: Some(writer),
         buf: vec![0; CHUNK].into_boxed_slice(),
         pending: 0..0,
         shared: shared.clone(),
-    };
+    });
     let outflow = Outflow {
         source: Source::Pipe { reader, shared },
         monitor,
@@ -139,7 +140,7 @@ impl Pump {
 }
 
 /// `exchange`, with the pump (if any) moving the body meanwhile.
-pub(super) async fn alongside<F: Future>(exchange: F, pump: &mut Option<Pump>) -> F::Output {
+pub(super) async fn alongside<F: Future>(exchange: F, pump: &mut Option<Box<Pump>>) -> F::Output {
     let mut exchange = pin!(exchange);
     poll_fn(|cx| {
         if let Some(pump) = pump.as_mut() {
@@ -154,11 +155,11 @@ pub(super) async fn alongside<F: Future>(exchange: F, pump: &mut Option<Pump>) -
 /// before it has read all of it, and libcurl goes on sending while the answer comes in.
 pub(crate) struct Pumped<R> {
     inner: R,
-    pump: Option<Pump>,
+    pump: Option<Box<Pump>>,
 }
 
 impl<R> Pumped<R> {
-    pub(super) fn new(inner: R, pump: Option<Pump>) -> Self {
+    pub(super) fn new(inner: R, pump: Option<Box<Pump>>) -> Self {
         Pumped { inner, pump }
     }
 }
