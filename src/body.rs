@@ -215,8 +215,16 @@ impl Body {
         self.monitor.as_deref()
     }
 
-    /// True for a body of no bytes in memory: nothing to send.
-    pub(crate) fn is_empty(&self) -> bool {
+    /// True for a body of no bytes in memory: nothing to send. A file or a reader is not
+    /// empty here, even one that turns out to have no bytes.
+    ///
+    /// ```
+    /// use asynchttp::Body;
+    ///
+    /// assert!(Body::empty().is_empty() && Body::from("").is_empty());
+    /// assert!(!Body::reader(std::io::empty()).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
         matches!(&self.kind, Kind::Bytes(bytes) if bytes.is_empty())
     }
 
