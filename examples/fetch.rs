@@ -4,6 +4,7 @@
 //! cargo run --example fetch -- -w 16 https://example.com/ https://example.org/
 //! cargo run --example fetch -- -w 32 -i urls.txt -o bodies/
 //! cat urls.txt | cargo run --example fetch
+//! cargo run --example fetch -- -T video.mp4 https://example.com/videos/
 //! ```
 //!
 //! On a terminal a progress bar runs on stderr; otherwise each finished request is one
@@ -11,6 +12,10 @@
 //! reasons, p50/p99 latency (the time each request took on its worker) and requests per
 //! second; without `-o`, the five slowest hosts too, by p99 (`Batch::hosts`). The exit status is 0 when every request got a response (of any status), 1 when
 //! some failed, 2 for bad arguments.
+//!
+//! `-T FILE URL` uploads the file with a PUT instead, as `curl -T` does (a URL ending in
+//! `/` gets the file's name), read as it is sent, with a progress bar of its bytes
+//! (`Body::file`, `Body::monitor`).
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -21,13 +26,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use asynchttp::{
-    Download, Error, HostLimits, HostReport, Http, LazyContent, LazyResponse, Request, Retry,
+    Body, Download, Error, HostLimits, HostReport, Http, LazyContent, LazyResponse, Request, Retry,
 };
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
 usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
              [--per-host N] [--rate R] [-i FILE] [-o DIR] [URL...]
+       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] -T FILE URL
 
   -w, --workers N     requests at once (default 8)
   -t, --timeout S     seconds one request may take, retries included (default
@@ -45,6 +51,10 @@ usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
                       Retry-After), restored as it recovers
   -i, --input FILE    read URLs from FILE, one per line; - is stdin
   -o, --output DIR    stream each body into a file of DIR
+  -T, --upload-file FILE
+                      PUT FILE to URL, read as it is sent (a URL ending in /
+                      gets the file's name, as curl -T does); a retry sends
+                      the file again from its start
   -h, --help          this text
 
 With no URL and no --input, URLs are read from stdin. Blank lines and lines
@@ -65,6 +75,8 @@ struct Options {
     per_host: HostLimits,
     urls: Vec<String>,
     output: Option<PathBuf>,
+    /// The file to upload, with `-T`.
+    upload: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -131,6 +143,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         per_host: HostLimits::new(),
         urls: Vec::new(),
         output: None,
+        upload: None,
     };
     let mut input = None;
     while let Some(arg) = args.next() {
@@ -172,11 +185,18 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             }
             "-i" | "--input" => input = Some(value(&arg)?),
             "-o" | "--output" => options.output = Some(PathBuf::from(value(&arg)?)),
+            "-T" | "--upload-file" => options.upload = Some(PathBuf::from(value(&arg)?)),
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("unknown option {flag}"));
             }
             _ => options.urls.push(arg),
         }
+    }
+    if options.upload.is_some() {
+        if options.urls.len() != 1 || input.is_some() || options.output.is_some() {
+            return Err("-T takes one URL, and neither -i nor -o".into());
+        }
+        return Ok(Some(options));
     }
     let from = match input.as_deref() {
         Some("-") => Some(None),
@@ -230,12 +250,90 @@ struct Summary {
     retries: usize,
     /// Each host's requests, slowest first; none for downloads, which are no batch.
     hosts: Vec<HostReport>,
+    /// An upload's summary: bytes sent, not fetched.
+    uploaded: bool,
 }
 
 fn run(http: &Http, options: &Options) -> Summary {
-    match &options.output {
-        Some(dir) => download(http, &options.urls, dir),
-        None => fetch(http, &options.urls),
+    match (&options.upload, &options.output) {
+        (Some(file), _) => upload(http, file, &options.urls[0]),
+        (None, Some(dir)) => download(http, &options.urls, dir),
+        (None, None) => fetch(http, &options.urls),
+    }
+}
+
+/// `file` PUT to `url` as curl's `-T` does, read as it is sent, with a bar of its bytes on
+/// a terminal.
+fn upload(http: &Http, file: &Path, url: &str) -> Summary {
+    let started = Instant::now();
+    let url = upload_url(url, file);
+    let mut body = Body::file(file);
+    let sent = body.monitor();
+    let (response, content) = http.put(&url, body);
+    let bar = io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::no_length();
+        let style = ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("a valid template");
+        bar.set_style(style.progress_chars("=> "));
+        bar
+    });
+    let mut seen = sent.progress();
+    while !seen.done {
+        seen = sent.wait_progress_every(seen.bytes, Duration::from_millis(100));
+        if let Some(bar) = &bar {
+            if let Some(total) = seen.total {
+                bar.set_length(total);
+            }
+            bar.set_position(seen.bytes);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut summary = Summary {
+        total: 1,
+        uploaded: true,
+        ..Summary::default()
+    };
+    match record(&mut summary, &url, &response, &content) {
+        Ok(_) => {
+            summary.bytes = seen.bytes;
+            let status = response.status;
+            let took = response.elapsed.as_secs_f64() * 1e3;
+            println!(
+                "{status} {url} {} sent in {took:.1} ms",
+                HumanBytes(seen.bytes)
+            );
+        }
+        Err(reason) => summary.failures.push((url, reason)),
+    }
+    summary.wall = started.elapsed();
+    summary
+}
+
+/// Where `-T` puts `file`: `url` as it is, or with the file's name after it when it ends
+/// in `/` (or has no path at all), as curl does.
+fn upload_url(url: &str, file: &Path) -> String {
+    let bare = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    match bare.find('/') {
+        None => format!("{url}/{encoded}"),
+        Some(_) if url.ends_with('/') => format!("{url}{encoded}"),
+        Some(_) => url.to_owned(),
     }
 }
 
@@ -410,12 +508,20 @@ fn file_name(url: &str) -> String {
 impl Summary {
     fn print(&self) {
         let secs = self.wall.as_secs_f64();
-        println!(
-            "\nfetched {} URLs in {secs:.2} s: {:.1} requests/s, {}",
-            self.total,
-            self.total as f64 / secs.max(1e-9),
-            HumanBytes(self.bytes)
-        );
+        if self.uploaded {
+            println!(
+                "\nuploaded {} in {secs:.2} s: {}/s",
+                HumanBytes(self.bytes),
+                HumanBytes((self.bytes as f64 / secs.max(1e-9)) as u64)
+            );
+        } else {
+            println!(
+                "\nfetched {} URLs in {secs:.2} s: {:.1} requests/s, {}",
+                self.total,
+                self.total as f64 / secs.max(1e-9),
+                HumanBytes(self.bytes)
+            );
+        }
         let statuses: Vec<String> = self
             .statuses
             .iter()

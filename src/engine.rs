@@ -119,7 +119,8 @@ fn files(dir: &Path) -> Option<Arc<dyn Cache>> {
 /// (`paced`) ([`DEFAULT_TIMEOUT`]); a bound on progress set alone means no total one
 /// ([`LONGEST`](deadline::LONGEST)).
 ///
-/// A download with no total timeout set anywhere gets [`DEFAULT_DOWNLOAD_IDLE`] unless an
+/// A download, or an upload of a body read as it is sent (`download`: a body streamed
+/// either way), with no total timeout set anywhere gets [`DEFAULT_DOWNLOAD_IDLE`] unless an
 /// idle timeout is set: its length says nothing of whether it is stuck, silence does (as
 /// curl's `--speed-time` and wget's `--read-timeout` bound one).
 fn bounds(

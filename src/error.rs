@@ -252,6 +252,30 @@ pub enum Error {
         source: Arc<io::Error>,
     },
 
+    /// The request's body could not be sent: its file could not be opened or read, its
+    /// reader failed or gave fewer bytes than its length (or more), or it was a reader
+    /// already read that a redirect, a 401 answer, a retry or a new connection needed again
+    /// ([`Body::remake`](crate::Body::remake) makes one that can be sent again). The
+    /// exchange that needed the body was cut short: the server never saw a whole body. It
+    /// is not retried, and stays an error under
+    /// [`force_exception_to_status_code`](crate::HttpBuilder::force_exception_to_status_code).
+    ///
+    /// ```text
+    /// request body: could not open video.mp4: No such file or directory (os error 2)
+    /// request body: the body was a reader, already sent once; a 307 redirect needs it again (Body::remake makes it again)
+    /// ```
+    #[error("request body: {reason}")]
+    #[non_exhaustive]
+    Body {
+        /// What went wrong, and at which step.
+        reason: String,
+        /// The file, for a body (or a part of one) read from a file.
+        path: Option<std::path::PathBuf>,
+        /// What the file system or the reader said, when it failed.
+        #[source]
+        source: Option<Arc<io::Error>>,
+    },
+
     /// The response headers are larger than the transport accepts.
     #[error("response headers are too large")]
     #[non_exhaustive]
@@ -474,6 +498,19 @@ impl Error {
         match self {
             Error::Timeout { bound, .. } => Some(*bound),
             _ => None,
+        }
+    }
+
+    /// The error of a request body that could not be sent, for `reason`.
+    pub(crate) fn body(
+        reason: impl Into<String>,
+        path: Option<&std::path::Path>,
+        source: Option<io::Error>,
+    ) -> Self {
+        Error::Body {
+            reason: reason.into(),
+            path: path.map(std::path::Path::to_path_buf),
+            source: source.map(Arc::new),
         }
     }
 

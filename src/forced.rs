@@ -8,7 +8,7 @@ use crate::exchange::Failed;
 use crate::{Error, Response};
 
 /// The response httplib2 would make of `failed`, or the error itself for failures that are
-/// not the transport's (a callback's, a hook's, a shut-down client's).
+/// not the transport's (a callback's, a hook's, a request body's, a shut-down client's).
 ///
 /// - An error that carries a response (the redirect errors): that response, status 500,
 ///   the error as its reason, its own body and `previous` chain.
@@ -52,7 +52,9 @@ pub(crate) fn as_status(failed: Failed) -> Result<Exchange, Error> {
                 content: Vec::new(),
             });
         }
-        Error::Callback { .. } | Error::Hook { .. } | Error::Closed => return Err(error),
+        Error::Callback { .. } | Error::Hook { .. } | Error::Body { .. } | Error::Closed => {
+            return Err(error);
+        }
         Error::Timeout { .. } => synthetic(408, "Request Timeout", b"Request Timeout".to_vec()),
         other => synthetic(400, "Bad Request", other.chain().into_bytes()),
     };

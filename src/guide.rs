@@ -18,3 +18,4 @@ pub mod port;
 pub mod retries;
 pub mod testing;
 pub mod timings;
+pub mod uploads;

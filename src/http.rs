@@ -16,7 +16,7 @@ use crate::lazy::{self, Lazy, LazyContent, LazyResponse};
 use crate::pool::WorkerPool;
 use crate::promise::{Slot, Watcher};
 use crate::run;
-use crate::{CookieJar, Error, Request, Response, logs, shutdown};
+use crate::{Body, CookieJar, Error, Request, Response, logs, shutdown};
 
 /// A promise-returning HTTP client: each request returns at once, runs on a worker thread,
 /// and blocks only when its result is read.
@@ -80,7 +80,8 @@ impl Http {
     }
 
     /// httplib2's full call: `request(uri, method, body, headers)`. `body` takes `&str`,
-    /// `String`, `&[u8]` or `Vec<u8>`; `""` is an empty body.
+    /// `String`, `&[u8]` or `Vec<u8>` (`""` is an empty body), or a [`Body`] read as it is
+    /// sent.
     ///
     /// ```no_run
     /// let http = asynchttp::Http::new();
@@ -97,7 +98,7 @@ impl Http {
         &self,
         uri: &str,
         method: &str,
-        body: impl Into<Vec<u8>>,
+        body: impl Into<Body>,
         headers: &[(&str, &str)],
     ) -> (LazyResponse, LazyContent) {
         let mut req = Request::new(method, uri).body(body);
@@ -334,7 +335,7 @@ impl Http {
     /// println!("{}", response.status);
     /// ```
     #[track_caller]
-    pub fn post(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
+    pub fn post(&self, uri: &str, body: impl Into<Body>) -> (LazyResponse, LazyContent) {
         self.send(Request::new("POST", uri).body(body))
     }
 
@@ -345,7 +346,7 @@ impl Http {
     /// println!("{}", response.status);
     /// ```
     #[track_caller]
-    pub fn put(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
+    pub fn put(&self, uri: &str, body: impl Into<Body>) -> (LazyResponse, LazyContent) {
         self.send(Request::new("PUT", uri).body(body))
     }
 
@@ -356,7 +357,7 @@ impl Http {
     /// println!("{}", response.status);
     /// ```
     #[track_caller]
-    pub fn patch(&self, uri: &str, body: impl Into<Vec<u8>>) -> (LazyResponse, LazyContent) {
+    pub fn patch(&self, uri: &str, body: impl Into<Body>) -> (LazyResponse, LazyContent) {
         self.send(Request::new("PATCH", uri).body(body))
     }
 

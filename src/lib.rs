@@ -37,6 +37,7 @@
 //! | [`guide::batches`] | many requests at once: batches, progress, cancelling, bounded queues, the `fetch` command |
 //! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates |
 //! | [`guide::downloads`] | big bodies streamed to a file or a writer, progress, resuming |
+//! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
@@ -55,9 +56,9 @@
 //! run at once. A plain request runs on a driver thread (`asynchttp-driver-<n>`, two at
 //! most), which runs many requests at once as futures over isahc's async API, so a request
 //! waiting on the network holds no thread. A request with a callback, a hook or a function
-//! of the caller's, a cache or credentials runs on a worker thread (`asynchttp-worker-<n>`,
-//! started on demand up to the pool's size), where that code may block or panic without
-//! holding up anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
+//! of the caller's, a body read as it is sent (a file, a reader), a cache or credentials
+//! runs on a worker thread (`asynchttp-worker-<n>`, started on demand up to the pool's
+//! size), where that code may block or panic without holding up anyone else's I/O. All share the isahc (libcurl) clients of their [`Http`], so
 //! connections are kept alive and reused. A pool whose requests wait for a retry or for
 //! their host's limits ([`Retry`], [`HostLimits`]) starts one more, `asynchttp-timer`,
 //! which holds every waiting request until its time comes. Short-lived threads may appear
@@ -80,6 +81,7 @@
 mod auth;
 mod batch;
 mod blocking;
+mod body;
 mod builder;
 mod cache;
 mod config;
@@ -117,9 +119,11 @@ mod timer;
 mod timings;
 mod transfer;
 mod transport;
+mod upload;
 mod uri;
 
 pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
+pub use crate::body::Body;
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
 pub use crate::cookies::CookieJar;
@@ -142,6 +146,7 @@ pub use crate::timings::Timings;
 pub use crate::transfer::{ProgressChanged, Transferred};
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
+pub use crate::upload::Upload;
 
 pub mod guide;
 
@@ -181,6 +186,8 @@ mod tests {
     assert_impl_all!(Request: Send);
     assert_impl_all!(Batch: Send);
     assert_impl_all!(Download: Send, Sync);
+    assert_impl_all!(Upload: Clone, Send, Sync);
+    assert_impl_all!(Body: Clone, Send, Sync);
     assert_impl_all!(MockTransport: Clone, Send, Sync);
     assert_impl_all!(MockRequest: Clone, Send, Sync);
     assert_impl_all!(MockResponse: Clone, Send, Sync);

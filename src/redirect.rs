@@ -7,6 +7,7 @@ use isahc::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
 use crate::auth::Credentials;
+use crate::body::Again;
 use crate::deadline::Deadline;
 use crate::exchange::{Exchange, Failed};
 use crate::hooks;
@@ -193,7 +194,9 @@ pub(crate) async fn fetch(
         let forward = same_origin(&next, asked_for) || policy.forward_authorization;
         req.headers = headers_for_hop(original_headers, forward, body_dropped);
         if body_dropped {
-            req.body = Vec::new();
+            req.body = req.body.dropped();
+        } else if !req.body.is_empty() {
+            req.again = Some(Again::Redirect(status));
         }
         req.method = method;
         req.url = next;

@@ -118,14 +118,25 @@ where
         watched(Slot::filled(requested, Err(error)))
     };
     if engine.drain.is_closed() {
+        if let Some(monitor) = req.body.monitored() {
+            monitor.end();
+        }
         return refused(uri::redact(&req.uri), Error::Closed);
     }
     // 1. Checked and made ready.
     let raw_uri = req.uri.clone();
+    let monitor = req.body.monitor.clone();
     let mut prepared = match req.prepare(&raw_uri) {
         Ok(prepared) => prepared,
-        Err(e) => return refused(uri::redact(&raw_uri), e),
+        Err(e) => {
+            // Its body's progress ends with it, whoever else holds a copy of the body.
+            if let Some(monitor) = monitor {
+                monitor.end();
+            }
+            return refused(uri::redact(&raw_uri), e);
+        }
     };
+    drop(monitor);
     prepared.defaults.cookies = engine.transport.cookie_jar().is_some();
     prepared.hooks = hooked;
     hooks::begin(prepared.hooks.as_deref(), &method, &prepared.url);
@@ -244,16 +255,19 @@ where
     F: Finish<T>,
 {
     /// Nothing in it may block a driver: no callback, hook or user function, no download
-    /// (its destination may block), no cache (a store may block on its disk, or be the
-    /// caller's own), no credentials (a Digest answer may wait for its nonce). A cookie jar
-    /// does not count: it is data behind a lock held only to read or store it, never
-    /// across I/O; nor does the crate's span hook, which only records.
+    /// (its destination may block), no body read as it is sent (a file's or a reader's
+    /// reads may block: its pump runs on the worker, see `transport::pump`), no cache (a
+    /// store may block on its disk, or be the caller's own), no credentials (a Digest
+    /// answer may wait for its nonce). A cookie jar does not count: it is data behind a
+    /// lock held only to read or store it, never across I/O; nor does the crate's span
+    /// hook, which only records.
     fn drivable(&self) -> bool {
         let engine = &self.pending.0;
         F::ON_ANY_THREAD
             && self.prepared.callback.is_none()
             && self.prepared.hooks.as_ref().is_none_or(|h| h.quick())
             && self.prepared.sink.is_none()
+            && !self.prepared.body.is_streamed()
             && engine.cache.is_none()
             && engine.credentials.is_empty()
     }
@@ -277,6 +291,9 @@ where
     fn fail(mut self, error: Error) {
         logs::debug!("req={} not run: {error}", self.promise.requested().id);
         drop(self.prepared.sink.take());
+        if let Some(monitor) = self.prepared.body.monitored() {
+            monitor.end();
+        }
         let hooked = self.prepared.hooks.as_deref();
         hooks::failed(hooked, self.promise.requested(), &error);
         self.promise.fulfil(Err(error));
@@ -449,7 +466,7 @@ fn start(
                 at: now,
                 waited,
                 retries: 0,
-                deadline: engine.deadline(prepared.timeouts, prepared.sink.is_some()),
+                deadline: engine.deadline(prepared.timeouts, streams(prepared)),
                 host_wait,
             }
         }
@@ -468,6 +485,13 @@ fn start(
             }
         }
     }
+}
+
+/// True for a request whose body, going or coming, is streamed rather than held: a
+/// download, or an upload read as it is sent. It is bounded by silence rather than by a
+/// total time unless one is set (see `Engine::deadline`).
+fn streams(prepared: &Prepared) -> bool {
+    prepared.sink.is_some() || prepared.body.is_streamed()
 }
 
 /// Step 6: the outcome, a failure made a status if the client forces exceptions to status
@@ -508,9 +532,12 @@ fn end<T, F>(
 ) where
     F: Finish<T>,
 {
-    // A download's destination is closed (and a partial file removed) before anyone can
-    // see the outcome.
+    // A download's destination is closed (and a partial file removed), and an upload's
+    // progress ended, before anyone can see the outcome.
     drop(prepared.sink.take());
+    if let Some(monitor) = prepared.body.monitored() {
+        monitor.end();
+    }
     let (elapsed, waited) = (started.at.elapsed(), started.waited);
     let shown_url = uri::without_query(&prepared.url);
     match &result {

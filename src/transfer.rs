@@ -1,5 +1,6 @@
-//! A download's progress: counted by the worker that writes the body, read by callers, who
-//! may block on it or await it.
+//! A transfer's progress, a download's or an upload's: counted by the thread that moves the
+//! body (a download's worker, or libcurl's agent taking an upload's bytes), read by
+//! callers, who may block on it or await it.
 //!
 //! A wait asks for more bytes than it has seen, or the end, and may add "not before this
 //! instant", so that a progress loop gives a line per interval instead of one per chunk
@@ -19,16 +20,19 @@ use std::time::{Duration, Instant};
 
 use crate::{Downloaded, Response, blocking, shutdown, sync};
 
-/// How far a download has got.
+/// How far a download ([`Download::progress`](crate::Download::progress)) or an upload
+/// ([`Upload::progress`](crate::Upload::progress)) has got.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Transferred {
     /// Bytes of the body in the destination, counted after decoding; for a resumed
     /// download, what was there before counts too.
     pub bytes: u64,
     /// The whole body's length, when the server said it (a `Content-Length` of a body
-    /// that is not compressed); for a resumed download, what was there before included.
+    /// that is not compressed); for a resumed download, what was there before included. For
+    /// an upload, the body's length, once known (a file's, once it is opened).
     pub total: Option<u64>,
-    /// True once the download has ended, complete or not.
+    /// True once the download, or the request that sent the upload, has ended, complete or
+    /// not.
     pub done: bool,
 }
 
@@ -84,16 +88,26 @@ struct State {
     next_key: u64,
 }
 
-/// A download's progress, shared by the worker writing it and the callers reading it.
+/// A transfer's progress, shared by the thread moving it and the callers reading it.
 #[derive(Default)]
 pub(crate) struct Transfer {
     state: Mutex<State>,
     changed: Condvar,
     /// Set once the body is whole: the bytes it continued from, and the file written.
     landed: Mutex<(u64, Option<PathBuf>)>,
+    /// An upload's, not a download's: what a wait that blocks an async thread names.
+    upload: bool,
 }
 
 impl Transfer {
+    /// An upload's progress.
+    pub(crate) fn upload() -> Self {
+        Transfer {
+            upload: true,
+            ..Transfer::default()
+        }
+    }
+
     /// What the finished download gives for `response`.
     pub(crate) fn downloaded(&self, response: Response, content: Vec<u8>) -> Downloaded {
         let (resumed_from, path) = sync::lock(&self.landed).clone();
@@ -166,6 +180,19 @@ impl Transfer {
         self.update(|t| t.done = true);
     }
 
+    /// An upload sends its body from the start again: 0 of `total` bytes.
+    pub(crate) fn restart(&self, total: Option<u64>) {
+        self.update(|t| {
+            t.bytes = 0;
+            t.total = total;
+        });
+    }
+
+    /// `bytes` more went.
+    pub(crate) fn add(&self, bytes: u64) {
+        self.update(|t| t.bytes = t.bytes.saturating_add(bytes));
+    }
+
     /// Blocks until more than `bytes` are in and `every` (if given) has passed, or the
     /// download has ended, or `timeout` (if given) has passed; then how far it has got.
     #[track_caller]
@@ -182,7 +209,12 @@ impl Transfer {
             return now;
         }
         if timeout.is_none_or(|timeout| !timeout.is_zero()) {
-            let what = format_args!("a wait for a download's progress");
+            let what = if self.upload {
+                "an upload's"
+            } else {
+                "a download's"
+            };
+            let what = format_args!("a wait for {what} progress");
             blocking::about_to_block(what, Location::caller());
         }
         let mut state = self.lock();

@@ -255,3 +255,35 @@ fn per_host_and_rate_limit_each_host() {
             .contains("--rate takes requests a second above 0")
     );
 }
+
+#[test]
+fn upload_file_puts_it_under_its_name_as_curl_does() {
+    let dir = temp_dir("upload");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("clip one.bin");
+    let bytes = support::pattern(300_000);
+    std::fs::write(&file, &bytes).unwrap();
+    let server = Server::start(|_| Reply::new(201, "stored"));
+    let file_arg = file.to_str().unwrap();
+    let run = fetch(&["-T", file_arg, &server.url("/videos/")], "");
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let seen = server.received();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].url.as_str()),
+        ("PUT", "/videos/clip%20one.bin")
+    );
+    assert!(seen[0].body == bytes, "{} bytes", seen[0].length);
+    assert!(run.stdout.contains("201 "), "{}", run.stdout);
+    assert!(run.stdout.contains("uploaded 292.97 KiB"), "{}", run.stdout);
+    // A URL naming the file is used as it is.
+    let run = fetch(&["-T", file_arg, &server.url("/exact")], "");
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(server.received()[1].url, "/exact");
+    // A file that is not there: the request fails with the reason, exit 1.
+    let missing = dir.join("gone.bin");
+    let run = fetch(&["-T", missing.to_str().unwrap(), &server.url("/")], "");
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.contains("could not open"), "{}", run.stdout);
+    assert_eq!(server.hits(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@ use url::Url;
 
 use super::Credentials;
 use super::challenge::{Challenge, parse_challenges};
+use crate::body::Again;
 use crate::deadline::Deadline;
 use crate::request::Prepared;
 use crate::transport::{Head, Transport};
@@ -77,6 +78,7 @@ impl Credentials {
                 let patience = deadline.left().unwrap_or_default();
                 let (value, flight) = self.header(&attempt, &req.method, &req.url, patience);
                 req.authorization = value;
+                req.again = Some(Again::Unauthorized);
                 head = transport.send(req, deadline).await?;
                 if head.response.status != 401 {
                     drop(flight);

@@ -572,7 +572,8 @@ fn directives(req: &Prepared) -> Directives {
 fn refresh_of(req: &Prepared) -> Prepared {
     let mut refresh = req.copy_to_resend();
     refresh.method = Method::GET;
-    refresh.body = Vec::new();
+    refresh.body = crate::Body::empty();
+    refresh.again = None;
     refresh.retry = None;
     refresh
 }

@@ -1,5 +1,6 @@
 //! Big bodies: a download streams its body into a file or any writer instead of memory,
-//! beside requests' `stream=True`.
+//! beside requests' `stream=True`. Bodies going the other way, files and readers sent as
+//! they are read, are in [uploads](super::uploads).
 //!
 //! Everything else is held in memory, within [`max_body_size`](crate::HttpBuilder::max_body_size)
 //! (100 MiB by default). [`Http::download`] and [`Http::send_to`] stream a body on a worker

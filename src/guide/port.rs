@@ -3,7 +3,8 @@
 //!
 //! The other chapters keep the same shape: [async code](super::async_code) for asyncio and
 //! aiohttp, [batches](super::batches) for requests-toolbelt, [retries](super::retries) for
-//! urllib3's `Retry`, [downloads](super::downloads) for `stream=True`, [cookies](super::cookies)
+//! urllib3's `Retry`, [downloads](super::downloads) for `stream=True`, [uploads](super::uploads)
+//! for `data=open(f, "rb")` and toolbelt's `MultipartEncoderMonitor`, [cookies](super::cookies)
 //! for requests' `Session`, [the cache](super::cache) for `Http(".cache")` and
 //! [testing](super::testing) for httpx's `MockTransport`, `responses` and `requests-mock`,
 //! [hooks](super::hooks) for requests' and httpx's event hooks.
@@ -28,6 +29,9 @@
 //! | `response.done()` | `LazyResponse::is_ready(&response)` |
 //! | `response.wait()` | `LazyResponse::wait(&response)` → `Result<&Response, Error>` |
 //! | (none) | `LazyResponse::wait_timeout(&response, Duration::from_secs(1))` |
+//! | `requests.put(url, data=open(f, "rb"))` | `http.put(url, Body::file(f))`: read as it is sent ([uploads](super::uploads)) |
+//! | `MultipartEncoderMonitor(encoder, callback)` | `let upload = body.monitor();`, then `upload.wait_progress_every(..)` |
+//! | `curl -T FILE URL` | `fetch -T FILE URL` |
 //!
 //! The lazy types' own operations are associated functions (`LazyResponse::wait(&r)`), so that
 //! `response.something` always reaches the [`Response`] itself (method forms: [taking
@@ -146,6 +150,7 @@
 //! | `FailedToDecompressContent` | `Decompress` |
 //! | `DecodeLimitError` | `BodyTooLarge` |
 //! | `http.client.IncompleteRead` | `BodyIncomplete` |
+//! | `OSError` reading `data=open(f)` (requests) | `Body` |
 //! | an exception in the callback | `Callback` |
 //! | an exception in an event hook (requests, httpx) | `Hook` |
 //! | (bad header or method) | `InvalidRequest` |

@@ -36,7 +36,12 @@ pub struct Outgoing<'a> {
     pub(crate) method: &'a Method,
     pub(crate) url: &'a Url,
     pub(crate) headers: &'a mut HeaderMap,
+    /// Its bytes, for a body in memory; empty for one read as it is sent.
     pub(crate) body: &'a [u8],
+    /// The length of what goes out, when known.
+    pub(crate) body_len: Option<u64>,
+    /// Read as it is sent: a file or a reader.
+    pub(crate) streamed: bool,
     /// The first header set that cannot be sent: the request fails with it, whatever the
     /// hook returns.
     pub(crate) refused: Option<Error>,
@@ -96,14 +101,26 @@ impl Outgoing<'_> {
             .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
     }
 
-    /// The body about to be sent: empty for a GET, and on a redirect that dropped it.
+    /// The body about to be sent: empty for a GET, and on a redirect that dropped it. A
+    /// body read as it is sent (a [`Body::file`](crate::Body::file) or a reader) is not in
+    /// memory, and shows as empty here: [`body_streamed`](Self::body_streamed) tells it
+    /// from an empty one, and a signature over it takes the payload as unsigned (as
+    /// `UNSIGNED-PAYLOAD` does for S3).
     pub fn body(&self) -> &[u8] {
         self.body
     }
 
-    /// The body's length in bytes.
+    /// The body's length in bytes: a file's as it was opened for this exchange, a sized
+    /// reader's as given; 0 for a reader of unknown length, which goes chunked (see
+    /// [`body_streamed`](Self::body_streamed)).
     pub fn body_len(&self) -> u64 {
-        self.body.len() as u64
+        self.body_len.unwrap_or(0)
+    }
+
+    /// True for a body read as it is sent (a file, a reader): [`body`](Self::body) is then
+    /// empty, and [`body_len`](Self::body_len) its length if known.
+    pub fn body_streamed(&self) -> bool {
+        self.streamed
     }
 
     /// Sets a header, replacing any value it had: what a signature or a trace header needs.
@@ -145,7 +162,8 @@ impl fmt::Debug for Outgoing<'_> {
             .field("method", &self.method)
             .field("url", &self.url.as_str())
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("body_len", &self.body.len())
+            .field("body_len", &self.body_len)
+            .field("streamed", &self.streamed)
             .finish()
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use isahc::http;
+use isahc::{AsyncBody, http};
 use url::Url;
 
 pub(crate) use self::closures::{BeforeSend, OnResponse};
@@ -28,7 +28,7 @@ pub use self::events::{Failure, Finished, Incoming, Outgoing, Redirect, RetryRea
 use crate::error::panic_text;
 use crate::exchange::{Exchange, Failed};
 use crate::promise::Requested;
-use crate::{BoxError, Error, logs};
+use crate::{Body, BoxError, Error, logs};
 
 /// Code of yours that runs at each step of every request of a client: before each exchange
 /// is sent (to sign it, or add a trace header), at each response head, redirect and retry,
@@ -280,18 +280,15 @@ pub(crate) fn begin(hooked: Option<&Hooked>, method: &str, url: &Url) {
 
 /// What an exchange goes out as, for the hooks: `request` as the transport is about to
 /// send it, for `url` (parsed, as the request holds it), with `body`.
-pub(crate) struct Sending<'a, B> {
-    pub(crate) request: &'a mut http::Request<B>,
+pub(crate) struct Sending<'a> {
+    pub(crate) request: &'a mut http::Request<AsyncBody>,
     pub(crate) url: &'a Url,
-    pub(crate) body: &'a [u8],
+    pub(crate) body: &'a Body,
 }
 
 /// Calls `before_send` of each hook, in order, on the exchange about to go out; the first
 /// error or panic stops there and fails the request.
-pub(crate) fn before_send<B>(
-    hooked: Option<&Hooked>,
-    sending: Sending<'_, B>,
-) -> Result<(), Error> {
+pub(crate) fn before_send(hooked: Option<&Hooked>, sending: Sending<'_>) -> Result<(), Error> {
     let Some(hooked) = hooked else {
         return Ok(());
     };
@@ -303,8 +300,10 @@ pub(crate) fn before_send<B>(
         exchange: hooked.exchanges.fetch_add(1, Ordering::Relaxed) + 1,
         method: &method,
         url: sending.url,
+        body_len: sending.request.body().len(),
         headers: sending.request.headers_mut(),
-        body: sending.body,
+        body: sending.body.as_bytes().unwrap_or_default(),
+        streamed: sending.body.is_streamed(),
         refused: None,
     };
     for hook in hooked.list.iter() {

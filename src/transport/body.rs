@@ -9,8 +9,9 @@ use isahc::error::ErrorKind;
 use isahc::http::{Method, header};
 
 use super::Head;
+use super::ResponseBody;
 use super::decode::{self, ReadError};
-use super::watch::{self, WatchedBody};
+use super::watch;
 use crate::deadline::{Deadline, Phase};
 use crate::exchange::Exchange;
 use crate::method::is_safe;
@@ -109,7 +110,7 @@ pub(super) fn decoded(response: &mut Response, length: u64) {
 }
 
 async fn read_body(
-    body: WatchedBody,
+    body: ResponseBody,
     response: &mut Response,
     req: &Prepared,
     limit: u64,
@@ -148,7 +149,7 @@ async fn read_body(
 /// Reads `body` to its end into one buffer, sized once by the announced length, failing
 /// once more than `limit` bytes arrive. A transport failure tells how many had arrived.
 async fn read_to_limit(
-    mut body: WatchedBody,
+    mut body: ResponseBody,
     limit: u64,
     expected: Option<u64>,
 ) -> Result<Vec<u8>, ReadError> {
@@ -208,7 +209,7 @@ pub(super) fn broken(
 }
 
 async fn read_some(
-    body: &mut WatchedBody,
+    body: &mut ResponseBody,
     buf: &mut [u8],
     received: usize,
 ) -> Result<usize, ReadError> {

@@ -17,7 +17,10 @@
 //! So the body of any other request is handed to libcurl as a stream it cannot rewind: it
 //! cannot send the request again, and the request fails instead
 //! ([`Error::BodyIncomplete`] after 0 bytes), for the caller to decide. Such a request
-//! without a body has nothing to rewind, so it goes on a connection of its own.
+//! without a body has nothing to rewind, so it goes on a connection of its own, and so
+//! does a body read as it is sent, a file or a reader (see `outgoing`): libcurl cannot
+//! rewind it either, and this crate opens it again itself when a redirect, a 401 or a
+//! retry needs it.
 //!
 //! An https origin that answers over HTTP/2 gets one multiplexed connection for all its
 //! requests at once, not one per worker: see `protocols`.
@@ -33,8 +36,10 @@ mod diagnose;
 mod dispatch;
 mod failure;
 mod mock;
+mod outgoing;
 mod protocols;
 pub(crate) mod proxy;
+mod pump;
 mod stream;
 mod timed;
 pub(crate) mod tls;
@@ -45,7 +50,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_lite::io::{AsyncReadExt, Cursor};
+use futures_lite::io::AsyncReadExt;
 use isahc::config::Configurable;
 use isahc::http::{self, HeaderValue, Method, Version, header};
 use isahc::{AsyncBody, ResponseExt};
@@ -56,6 +61,7 @@ use self::failure::Sent;
 use self::mock::Mocked;
 use self::protocols::Protocols;
 use self::proxy::ProxyInfo;
+use self::pump::{Pump, Pumped};
 use self::tls::{Certificates, TlsSettings};
 use self::watch::{Watch, WatchedBody};
 use crate::cookies::CookieJar;
@@ -63,7 +69,6 @@ use crate::deadline::Deadline;
 use crate::download::Sink;
 use crate::exchange::Exchange;
 use crate::hooks;
-use crate::method::is_idempotent;
 use crate::pool::PoolRef;
 use crate::request::Prepared;
 use crate::response::SEPARATOR;
@@ -162,6 +167,68 @@ impl Transport {
     /// the request's deadline (the exchange's body is read within it too), under the watch
     /// of its idle timeout and minimum speed, if it has them (see `watch`).
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
+        let (client, probe) = self.route(req).await;
+        let watch = Watch::start(deadline, &self.pool);
+        let ear = watch.as_ref().map(Watch::ear);
+        let (body, mut pump) = outgoing::body(req, ear)?;
+        let (request, own_certificate) = self.request(req, body, deadline)?;
+        let sending = pump::alongside(client.send(request, deadline), &mut pump);
+        let sent = match &watch {
+            None => sending.await,
+            Some(watch) => match watch.within(sending).await {
+                Ok(sent) => sent,
+                Err(bound) => return Err(deadline.met(bound)),
+            },
+        };
+        let arrived = Instant::now();
+        if let Ok(response) = &sent {
+            self.protocols.learn(&req.url, version(response.version()));
+        }
+        // Learnt first: the requests that waited for this probe go where it says.
+        drop(probe);
+        // The body's own failure (a file that could not be read, a reader shorter than
+        // announced) is why libcurl gave up.
+        if let (Err(_), Some(error)) = (&sent, pump.as_ref().and_then(|p| p.failure())) {
+            return Err(error);
+        }
+        match sent {
+            Ok(response) => {
+                let timings = timed::of_head(deadline.began(), arrived, response.metrics());
+                let mut head = head(response, req, watch, pump);
+                head.response.timings = timings;
+                // Whatever follows (a redirect, a 401 answered, an error status), the
+                // cookies the server set are kept.
+                if let Some(jar) = &self.cookies {
+                    jar.store(head.response.get_all("set-cookie"), &req.url);
+                }
+                hooks::responded(req.hooks.as_deref(), &head.response)?;
+                Ok(head)
+            }
+            Err(e) => {
+                let sent = Sent {
+                    settings: &self.settings,
+                    url: &req.url,
+                    own_certificate,
+                    deadline,
+                };
+                // Matched here: an async function around `classify` would add its state
+                // to every request's future.
+                Err(match e {
+                    Unanswered::Curl(e) => failure::classify(e, &sent).await,
+                    Unanswered::Mock(fault) => failure::mocked(fault, &sent),
+                })
+            }
+        }
+    }
+
+    /// The request isahc sends for `req` with `body`, its hooks heard, and whether it has a
+    /// client certificate of its own.
+    fn request(
+        &self,
+        req: &Prepared,
+        body: AsyncBody,
+        deadline: &Deadline,
+    ) -> Result<(http::Request<AsyncBody>, bool), Error> {
         let settings = &self.settings;
         let timeout = deadline.left()?;
         let mut builder = http::Request::builder()
@@ -193,7 +260,6 @@ impl Transport {
         if let Some(cookie) = jar.and_then(|jar| jar.header_for(&req.url)) {
             builder = builder.header(header::COOKIE, cookie);
         }
-        let (client, body, probe) = self.route(req).await;
         let mut request = builder
             .body(body)
             .map_err(|e| Error::invalid(e.to_string()))?;
@@ -213,70 +279,25 @@ impl Transport {
         {
             return Err(sendable::refused(name));
         }
-        let watch = Watch::start(deadline, &self.pool);
-        let sent = match &watch {
-            None => client.send(request, deadline).await,
-            Some(watch) => match watch.within(client.send(request, deadline)).await {
-                Ok(sent) => sent,
-                Err(bound) => return Err(deadline.met(bound)),
-            },
-        };
-        let arrived = Instant::now();
-        if let Ok(response) = &sent {
-            self.protocols.learn(&req.url, version(response.version()));
-        }
-        // Learnt first: the requests that waited for this probe go where it says.
-        drop(probe);
-        match sent {
-            Ok(response) => {
-                let timings = timed::of_head(deadline.began(), arrived, response.metrics());
-                let mut head = head(response, req, watch);
-                head.response.timings = timings;
-                // Whatever follows (a redirect, a 401 answered, an error status), the
-                // cookies the server set are kept.
-                if let Some(jar) = &self.cookies {
-                    jar.store(head.response.get_all("set-cookie"), &req.url);
-                }
-                hooks::responded(req.hooks.as_deref(), &head.response)?;
-                Ok(head)
-            }
-            Err(e) => {
-                let sent = Sent {
-                    settings,
-                    url: &req.url,
-                    own_certificate: certificate.is_some(),
-                    deadline,
-                };
-                // Matched here: an async function around `classify` would add its state
-                // to every request's future.
-                Err(match e {
-                    Unanswered::Curl(e) => failure::classify(e, &sent).await,
-                    Unanswered::Mock(fault) => failure::mocked(fault, &sent),
-                })
-            }
-        }
+        Ok((request, certificate.is_some()))
     }
 
-    /// The client a request goes through, its body, and the probe of its origin's
-    /// protocol it is, if it is one: see the module's docs and `protocols`. A request to
-    /// an origin being probed waits for the probe's answer.
-    async fn route<'a>(
-        &'a self,
-        req: &Prepared,
-    ) -> (Client<'a>, AsyncBody, Option<protocols::Probe<'a>>) {
+    /// The client a request goes through, and the probe of its origin's protocol it is, if
+    /// it is one: see the module's docs and `protocols`. A request to an origin being
+    /// probed waits for the probe's answer.
+    async fn route<'a>(&'a self, req: &Prepared) -> (Client<'a>, Option<protocols::Probe<'a>>) {
         let clients = match &self.wire {
             Wire::Curl(clients) => clients,
             // No connection to choose: the mock answers every one.
-            Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), body(req), None),
+            Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), None),
         };
-        if !is_idempotent(&req.method) && req.body.is_empty() {
-            // Nothing to refuse a rewind with: a connection of its own.
+        if outgoing::on_own_connection(req) {
             let unpooled = clients.unpooled(&self.settings);
-            return (Client::Curl(unpooled), body(req), None);
+            return (Client::Curl(unpooled), None);
         }
         let (route, probe) = self.protocols.route(&req.url).await;
         let client = clients.routed(route, &self.settings);
-        (Client::Curl(client), body(req), probe)
+        (Client::Curl(client), probe)
     }
 
     /// Reads and decodes the whole body of a response.
@@ -316,34 +337,16 @@ impl Transport {
     }
 }
 
-/// A request's body as it goes out: one libcurl may send again, for an idempotent method;
-/// for any other, a stream it cannot rewind (see the module's docs).
-fn body(req: &Prepared) -> AsyncBody {
-    if is_idempotent(&req.method) {
-        if req.body.is_empty() && !has_body_by_method(&req.method) {
-            AsyncBody::empty()
-        } else {
-            AsyncBody::from(req.body.clone())
-        }
-    } else if !req.body.is_empty() {
-        let length = req.body.len() as u64;
-        AsyncBody::from_reader_sized(Cursor::new(req.body.clone()), length)
-    } else {
-        AsyncBody::from(Vec::new())
-    }
-}
-
-/// Methods whose requests carry a body even when it is empty (`Content-Length: 0`).
-fn has_body_by_method(method: &Method) -> bool {
-    matches!(method.as_str(), "POST" | "PUT" | "PATCH")
-}
-
 /// A response whose head has arrived; its body is still on the wire, read under the
 /// exchange's watch.
 pub(crate) struct Head {
     pub(crate) response: Response,
-    body: WatchedBody,
+    body: ResponseBody,
 }
+
+/// A response's body as it is read: under the exchange's watch, with the pump of the
+/// request's body still moving it, if it has one that was not all sent.
+type ResponseBody = Pumped<WatchedBody>;
 
 impl Head {
     /// Reads up to `cap` raw bytes of a body that is not wanted (a redirect's, a 401's),
@@ -367,7 +370,12 @@ fn version(version: Version) -> u8 {
 }
 
 /// The head of isahc's response as httplib2 shows one.
-fn head(response: http::Response<AsyncBody>, req: &Prepared, watch: Option<Watch>) -> Head {
+fn head(
+    response: http::Response<AsyncBody>,
+    req: &Prepared,
+    watch: Option<Watch>,
+    pump: Option<Box<Pump>>,
+) -> Head {
     let (parts, body) = response.into_parts();
     let headers = &parts.headers;
     // Room for every header received, and for the content-location httplib2 adds.
@@ -390,7 +398,7 @@ fn head(response: http::Response<AsyncBody>, req: &Prepared, watch: Option<Watch
     }
     Head {
         response: out,
-        body: WatchedBody::new(body, watch),
+        body: Pumped::new(WatchedBody::new(body, watch), pump),
     }
 }
 

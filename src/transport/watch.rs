@@ -9,8 +9,9 @@
 //! (two silent requests ended at the connect timeout plus the idle one). A speed floor is
 //! offered on its own (curl's `--speed-limit`), measured here for the same reason.
 //!
-//! What counts as receiving: the request handed over (the clocks start), its head, and every
-//! read of its body that returns bytes. isahc hands the head over with the body's first
+//! What counts as receiving: the request handed over (the clocks start), its head, every
+//! read of its body that returns bytes, and every chunk of a streamed request body that
+//! libcurl takes to send (`Ear`). isahc hands the head over with the body's first
 //! bytes (or at the end of a body-less answer), so until the first body byte the clocks run
 //! from the hand-over: a connection opened for the request counts as silence too, within
 //! its own connect timeout.
@@ -67,6 +68,29 @@ struct State {
     period: (Instant, u64),
 }
 
+impl Shared {
+    fn heard(&self, bytes: usize) {
+        let since = self.origin.elapsed();
+        let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
+        self.heard.fetch_max(nanos, Ordering::Relaxed);
+        self.received.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// The watch as the body going out sees it, on libcurl's agent thread: bytes libcurl took
+/// to send count as bytes received do, for the idle bound and the minimum speed alike
+/// (curl's `--speed-limit` counts both ways too). A 2 GiB upload to a server that answers
+/// once it has it all is not silent for the minutes it takes.
+#[derive(Clone)]
+pub(crate) struct Ear(Arc<Shared>);
+
+impl Ear {
+    /// `bytes` went out.
+    pub(crate) fn heard(&self, bytes: usize) {
+        self.0.heard(bytes);
+    }
+}
+
 impl Watch {
     /// A watch that starts now, if the deadline has an idle bound or a speed floor.
     pub(crate) fn start(deadline: &Deadline, pool: &PoolRef) -> Option<Watch> {
@@ -94,12 +118,12 @@ impl Watch {
 
     /// `bytes` arrived (none for the head): silence starts again from now.
     pub(crate) fn heard(&self, bytes: usize) {
-        let since = self.shared.origin.elapsed();
-        let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
-        self.shared.heard.fetch_max(nanos, Ordering::Relaxed);
-        self.shared
-            .received
-            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.shared.heard(bytes);
+    }
+
+    /// What the request's body going out tells the watch: an upload is not silence.
+    pub(crate) fn ear(&self) -> Ear {
+        Ear(self.shared.clone())
     }
 
     /// When silence will be complete, unless something is received first.

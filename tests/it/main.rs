@@ -36,3 +36,4 @@ mod timeouts;
 mod timings;
 mod tls;
 mod tls_reasons;
+mod upload;

@@ -72,7 +72,10 @@ pub struct Received {
     pub version: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// The body; for a [`Server::hashing`], its SHA-256 instead.
     pub body: Vec<u8>,
+    /// The body's length in bytes.
+    pub length: u64,
 }
 
 impl Received {
@@ -160,6 +163,8 @@ struct Shared {
     panicked: Arc<AtomicBool>,
     handler: Arc<Handler>,
     retire: Retire,
+    /// Bodies are hashed as they arrive, not kept: see [`Server::hashing`].
+    hashing: bool,
 }
 
 /// When a server retires a connection.
@@ -184,6 +189,12 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 impl Server {
     pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
         Server::with_tls(None, handler)
+    }
+
+    /// As [`Server::start`], for bodies too large to keep: each is hashed with SHA-256 as
+    /// its frames arrive, and [`Received::body`] is the digest.
+    pub fn hashing(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        Server::spawn_with(None, Retire::Never, true, handler)
     }
 
     /// An https server when `tls` is given: its handshakes, failed ones included, count as
@@ -223,6 +234,15 @@ impl Server {
         retire: Retire,
         handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
     ) -> Server {
+        Server::spawn_with(tls, retire, false, handler)
+    }
+
+    fn spawn_with(
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+        retire: Retire,
+        hashing: bool,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let (runtime, listener, addr) = loopback_runtime("test-server", 2);
         let shared = Shared {
@@ -233,6 +253,7 @@ impl Server {
             panicked: Arc::new(AtomicBool::new(false)),
             handler: Arc::new(handler),
             retire,
+            hashing,
         };
         let accepted = Arc::new(AtomicUsize::new(0));
         let mut server = Server {
@@ -338,6 +359,7 @@ async fn serve(
             }
             respond(
                 req,
+                shared.hashing,
                 shared.received.clone(),
                 shared.handler.clone(),
                 shared.panicked.clone(),
@@ -384,9 +406,11 @@ async fn serve_h2_refusing(io: Box<dyn Io>, shared: Shared, slot: usize, request
                 let _ = body.flow_control().release_capacity(chunk.len());
                 bytes.extend_from_slice(&chunk);
             }
+            let length = bytes.len() as u64;
             let response = reply_to(
                 parts,
                 bytes,
+                length,
                 &shared.received,
                 &*shared.handler,
                 &shared.panicked,
@@ -424,13 +448,28 @@ async fn closing_on<C: Future>(
 
 async fn respond(
     req: hyper::Request<hyper::body::Incoming>,
+    hashing: bool,
     received: Arc<Mutex<Vec<Received>>>,
     handler: Arc<Handler>,
     panicked: Arc<AtomicBool>,
 ) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await?.to_bytes().to_vec();
-    let response = reply_to(parts, body, &received, &*handler, &panicked).await;
+    let (parts, mut body) = req.into_parts();
+    let (body, length) = if hashing {
+        use sha2::Digest;
+        let (mut hasher, mut length) = (sha2::Sha256::new(), 0u64);
+        while let Some(frame) = body.frame().await {
+            if let Some(data) = frame?.data_ref() {
+                hasher.update(data);
+                length += data.len() as u64;
+            }
+        }
+        (hasher.finalize().to_vec(), length)
+    } else {
+        let body = body.collect().await?.to_bytes().to_vec();
+        let length = body.len() as u64;
+        (body, length)
+    };
+    let response = reply_to(parts, body, length, &received, &*handler, &panicked).await;
     Ok(response.map(|body| Full::new(Bytes::from(body))))
 }
 
@@ -438,6 +477,7 @@ async fn respond(
 async fn reply_to(
     parts: hyper::http::request::Parts,
     body: Vec<u8>,
+    length: u64,
     received: &Mutex<Vec<Received>>,
     handler: &Handler,
     panicked: &AtomicBool,
@@ -457,6 +497,7 @@ async fn reply_to(
             })
             .collect(),
         body,
+        length,
     };
     received.lock().unwrap().push(seen.clone());
     let reply = match catch_unwind(AssertUnwindSafe(|| handler(&seen))) {
