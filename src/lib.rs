@@ -105,6 +105,7 @@ mod origin;
 mod pool;
 mod progress;
 mod promise;
+mod random;
 mod redirect;
 mod request;
 mod response;
