@@ -13,7 +13,7 @@ use crate::download::Sink;
 use crate::error::BoxError;
 use crate::hooks::{HookList, Hooked};
 use crate::retry::Retry;
-use crate::{Error, Hook, Response, uri};
+use crate::{Body, Error, Hook, Response, uri};
 
 /// A callback run on the worker after the body is read; it may change both.
 pub(crate) type Callback =
@@ -54,6 +54,10 @@ pub struct Request {
     pub(crate) hooks: HookList,
     /// Where a download streams its body (`Http::send_to`).
     pub(crate) sink: Option<Box<Sink>>,
+    /// Why it cannot be sent, found while it was built (a JSON body that did not
+    /// serialise, a form whose file could not be read): it fails when sent, as a bad
+    /// header does.
+    pub(crate) refused: Option<Box<Error>>,
 }
 
 /// httplib2's `DEFAULT_MAX_REDIRECTS`.
@@ -101,6 +105,7 @@ impl Request {
             callback: None,
             hooks: HookList::default(),
             sink: None,
+            refused: None,
         }
     }
 
@@ -276,6 +281,41 @@ impl Request {
             callback: None,
             hooks: self.hooks.clone(),
             sink: None,
+            refused: self.refused.clone(),
+        }
+    }
+
+    /// Sets the body to `body`, as made by [`Request::multipart`] and the like.
+    ///
+    /// Until a request holds a [`Body`] that the transport streams, a body that is not
+    /// bytes in memory (a form with a file or a reader in it) is read whole here, and one
+    /// that cannot be read refuses the request. When requests hold a `Body`, this is
+    /// `self.body = body; self`.
+    pub(crate) fn with_body(mut self, body: Body) -> Self {
+        match body.kind {
+            crate::body::Kind::Bytes(bytes) => self.body = bytes,
+            _ => match crate::body_read::read_all(body) {
+                Ok(bytes) => self.body = bytes,
+                Err(e) => {
+                    return self.refuse(Error::invalid(format!("could not read the body: {e}")));
+                }
+            },
+        }
+        self
+    }
+
+    /// Fails the request when it is sent, with `error`, unless it is failed already.
+    pub(crate) fn refuse(mut self, error: Error) -> Self {
+        self.refused.get_or_insert_with(|| Box::new(error));
+        self
+    }
+
+    /// Sets a header, unless the caller set one of that name.
+    pub(crate) fn header_unless_set(self, name: &str, value: &str) -> Self {
+        if self.has_header(name) {
+            self
+        } else {
+            self.header(name, value)
         }
     }
 
@@ -305,6 +345,9 @@ impl Request {
     /// Checks every part and builds what the worker sends. `uri` is this request's, taken
     /// out of it by the caller, which still has it to show if the request is refused.
     pub(crate) fn prepare(self, uri: &str) -> Result<Prepared, Error> {
+        if let Some(refused) = self.refused {
+            return Err(*refused);
+        }
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
         let floor = deadline::checked(&[self.timeout, self.idle_timeout], self.min_speed)
@@ -398,6 +441,7 @@ impl fmt::Debug for Request {
             .field("callback", &self.callback.is_some())
             .field("hooks", &self.hooks)
             .field("download", &self.sink.is_some())
+            .field("refused", &self.refused.is_some())
             .finish()
     }
 }
