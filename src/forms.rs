@@ -1,6 +1,6 @@
 //! A request's body or query made from values, as requests makes them from `files=`,
 //! `data=`, `json=` and `params=`: [`Request::multipart`], [`Request::form`],
-//! [`Request::json`] and [`Request::query`]. The recipes are in
+//! `Request::json` and [`Request::query`]. The recipes are in
 //! [`guide::forms`](crate::guide::forms).
 
 use std::sync::Arc;

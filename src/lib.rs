@@ -37,6 +37,7 @@
 //! | [`guide::batches`] | many requests at once: batches, progress, cancelling, bounded queues, the `fetch` command |
 //! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates |
 //! | [`guide::downloads`] | big bodies streamed to a file or a writer, progress, resuming |
+//! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
