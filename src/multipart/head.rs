@@ -50,8 +50,7 @@ fn escape_into(out: &mut String, text: &str) {
 /// body when that is in memory. A file's or a reader's bytes are not read to look: a
 /// boundary found in them is the risk every browser takes, one in 2¹²⁸.
 pub(super) fn mentions(name: &str, part: &Part, boundary: &str) -> bool {
-    let needle = boundary.as_bytes();
-    let within = |haystack: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+    let within = |haystack: &[u8]| memchr::memmem::find(haystack, boundary.as_bytes()).is_some();
     within(&head(name, part)) || part.body.as_bytes().is_some_and(within)
 }
 
