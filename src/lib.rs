@@ -192,4 +192,7 @@ mod tests {
     assert_impl_all!(MockTransport: Clone, Send, Sync);
     assert_impl_all!(MockRequest: Clone, Send, Sync);
     assert_impl_all!(MockResponse: Clone, Send, Sync);
+    assert_impl_all!(Body: Clone, Send, Sync);
+    assert_impl_all!(Form: Send, Sync);
+    assert_impl_all!(Part: Send, Sync);
 }

@@ -287,11 +287,12 @@ impl Request {
 
     /// Sets the body to `body`, as made by [`Request::multipart`] and the like.
     ///
-    /// Until a request holds a [`Body`] that the transport streams, a body that is not
-    /// bytes in memory (a form with a file or a reader in it) is read whole here, and one
-    /// that cannot be read refuses the request. When requests hold a `Body`, this is
-    /// `self.body = body; self`.
+    /// An adapter, until a request holds a [`Body`] that the transport streams: a body that
+    /// is not bytes in memory (a form with a file or a reader in it) is read whole here, and
+    /// one that cannot be read refuses the request. When requests hold a `Body`, this
+    /// becomes `self.body = body; self`, and `body_read` serves only its tests.
     pub(crate) fn with_body(mut self, body: Body) -> Self {
+        // ADAPTER (until requests hold a Body): `self.body = body; self`.
         match body.kind {
             crate::body::Kind::Bytes(bytes) => self.body = bytes,
             _ => match crate::body_read::read_all(body) {
