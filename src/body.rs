@@ -61,8 +61,6 @@ pub(crate) enum Kind {
     /// Made again each time the body is sent.
     Remade { make: Arc<Remake>, len: Option<u64> },
     /// One after another: a multipart form's delimiters, headers and parts.
-    // Made by `Body::chain` only, for multipart forms, which build on it.
-    #[allow(dead_code)]
     Chain(Arc<[Body]>),
 }
 
@@ -169,8 +167,6 @@ impl Body {
     }
 
     /// Bodies sent one after another, as one.
-    // Multipart forms build on it; until they do, only the tests make chains.
-    #[allow(dead_code)]
     pub(crate) fn chain(parts: Vec<Body>) -> Body {
         Body::of(Kind::Chain(parts.into()))
     }
@@ -184,6 +180,8 @@ impl Body {
     /// assert_eq!(Body::from("hello").len(), Some(5));
     /// assert_eq!(Body::reader(std::io::empty()).len(), None);
     /// ```
+    // An unknown length is not an empty body: `is_empty` stays the crate's, for bytes.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> Option<u64> {
         match &self.kind {
             Kind::Bytes(bytes) => Some(bytes.len() as u64),
@@ -237,8 +235,6 @@ impl Body {
     }
 
     /// The file's path, when it is a file.
-    // A multipart part names its file by it.
-    #[allow(dead_code)]
     pub(crate) fn path(&self) -> Option<&Path> {
         match &self.kind {
             Kind::File(path) => Some(path),

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod cookies;
 pub mod differences;
 pub mod downloads;
+pub mod forms;
 pub mod hooks;
 pub mod limits;
 pub mod logging;

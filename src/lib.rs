@@ -38,6 +38,7 @@
 //! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates |
 //! | [`guide::downloads`] | big bodies streamed to a file or a writer, progress, resuming |
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
+//! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
@@ -94,6 +95,7 @@ mod error;
 mod exchange;
 mod finish;
 mod forced;
+mod forms;
 mod future;
 mod hooks;
 mod host_limits;
@@ -102,10 +104,12 @@ mod lazy;
 mod logs;
 mod method;
 mod mock;
+mod multipart;
 mod origin;
 mod pool;
 mod progress;
 mod promise;
+mod random;
 mod redirect;
 mod request;
 mod response;
@@ -121,6 +125,7 @@ mod transfer;
 mod transport;
 mod upload;
 mod uri;
+mod urlencode;
 
 pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
 pub use crate::body::Body;
@@ -137,6 +142,7 @@ pub use crate::host_limits::HostLimits;
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
 pub use crate::mock::{MockRequest, MockResponse, MockTransport};
+pub use crate::multipart::{Form, Part};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
@@ -191,4 +197,7 @@ mod tests {
     assert_impl_all!(MockTransport: Clone, Send, Sync);
     assert_impl_all!(MockRequest: Clone, Send, Sync);
     assert_impl_all!(MockResponse: Clone, Send, Sync);
+    assert_impl_all!(Body: Clone, Send, Sync);
+    assert_impl_all!(Form: Send, Sync);
+    assert_impl_all!(Part: Send, Sync);
 }

@@ -55,6 +55,10 @@ pub struct Request {
     pub(crate) hooks: HookList,
     /// Where a download streams its body (`Http::send_to`).
     pub(crate) sink: Option<Box<Sink>>,
+    /// Why it cannot be sent, found while it was built (a JSON body that did not
+    /// serialise, a form whose file could not be read): it fails when sent, as a bad
+    /// header does.
+    pub(crate) refused: Option<Box<Error>>,
 }
 
 /// httplib2's `DEFAULT_MAX_REDIRECTS`.
@@ -102,6 +106,7 @@ impl Request {
             callback: None,
             hooks: HookList::default(),
             sink: None,
+            refused: None,
         }
     }
 
@@ -281,6 +286,30 @@ impl Request {
             callback: None,
             hooks: self.hooks.clone(),
             sink: None,
+            refused: self.refused.clone(),
+        }
+    }
+
+    /// Sets the body to `body`, as made by [`Request::multipart`] and the like.
+    ///
+    /// Sets the body the request sends: one the crate made (a form, a JSON value).
+    pub(crate) fn with_body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Fails the request when it is sent, with `error`, unless it is failed already.
+    pub(crate) fn refuse(mut self, error: Error) -> Self {
+        self.refused.get_or_insert_with(|| Box::new(error));
+        self
+    }
+
+    /// Sets a header, unless the caller set one of that name.
+    pub(crate) fn header_unless_set(self, name: &str, value: &str) -> Self {
+        if self.has_header(name) {
+            self
+        } else {
+            self.header(name, value)
         }
     }
 
@@ -310,6 +339,9 @@ impl Request {
     /// Checks every part and builds what the worker sends. `uri` is this request's, taken
     /// out of it by the caller, which still has it to show if the request is refused.
     pub(crate) fn prepare(self, uri: &str) -> Result<Prepared, Error> {
+        if let Some(refused) = self.refused {
+            return Err(*refused);
+        }
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| Error::invalid(format!("bad method {:?}", self.method)))?;
         let floor = deadline::checked(&[self.timeout, self.idle_timeout], self.min_speed)
@@ -373,6 +405,7 @@ impl fmt::Debug for Request {
             .field("callback", &self.callback.is_some())
             .field("hooks", &self.hooks)
             .field("download", &self.sink.is_some())
+            .field("refused", &self.refused.is_some())
             .finish()
     }
 }

@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use asynchttp::{Http, LazyContent, LazyResponse};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -106,7 +106,8 @@ pub fn check(status: u16, body: &[u8]) {
 
 // ---- the server ----
 
-/// A hyper server on 127.0.0.1:0 answering every request with `BODY`; `/slow` waits
+/// A hyper server on 127.0.0.1:0 answering every request with `BODY`, a POST once its body
+/// is read (400 if it is not the length announced); `/slow` waits
 /// `SLOW_DELAY` first, `/small` answers `SMALL_BODY` instead, `/fresh` is fresh for ten
 /// minutes and `/etag` is stale at once and answers `If-None-Match` with a 304. One thread,
 /// multiplexing every connection: it keeps up with the clients (about 7 µs of CPU a request)
@@ -155,6 +156,19 @@ async fn respond(
     request: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let mut response = hyper::Response::new(Full::new(Bytes::from_static(BODY)));
+    if request.method() == hyper::Method::POST {
+        // A POST's body is read whole (so its connection is kept), and one shorter or
+        // longer than it announced is answered 400.
+        let announced = request
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        let body = request.into_body().collect().await.map(|b| b.to_bytes());
+        if body.map(|b| b.len()).ok() != announced {
+            *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
+        }
+        return Ok(response);
+    }
     match request.uri().path() {
         "/slow" => tokio::time::sleep(SLOW_DELAY).await,
         "/small" => *response.body_mut() = Full::new(Bytes::from_static(SMALL_BODY)),

@@ -151,17 +151,9 @@ fn quote(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// 16 random bytes as hex; the nonce count makes each request's hash unique besides.
+/// A random token; the nonce count makes each request's hash unique besides.
 fn cnonce() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No system randomness: the time still varies the value.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    hex(&bytes)
+    crate::random::token()
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {

@@ -7,7 +7,8 @@
 //! for `data=open(f, "rb")` and toolbelt's `MultipartEncoderMonitor`, [cookies](super::cookies)
 //! for requests' `Session`, [the cache](super::cache) for `Http(".cache")` and
 //! [testing](super::testing) for httpx's `MockTransport`, `responses` and `requests-mock`,
-//! [hooks](super::hooks) for requests' and httpx's event hooks.
+//! [hooks](super::hooks) for requests' and httpx's event hooks, [forms](super::forms) for
+//! `files=`, `data=`, `params=`, `json=` and toolbelt's `MultipartEncoder`.
 //! [Differences](super::differences) lists what behaves otherwise, on purpose.
 //!
 //! # The pair
@@ -18,6 +19,10 @@
 //! | `asynchttp.Http(max_workers=8, timeout=5)` | `Http::builder().workers(8).timeout(Duration::from_secs(5)).build()?` |
 //! | `response, content = http.request(url)` | `let (response, content) = http.request(url);` |
 //! | `http.request(url, "POST", body, headers)` | `http.request_with(url, "POST", body, &[("Content-Type", "text/plain")])` |
+//! | `http.request(url, "POST", urlencode(data), {"Content-Type": "application/x-www-form-urlencoded"})` | `http.send(Request::new("POST", url).form(data))` ([forms](super::forms)) |
+//! | `http.request(url + "?" + urlencode(params))` | `http.send(Request::get(url).query(params))` |
+//! | `http.request(url, "POST", json.dumps(v), {"Content-Type": "application/json"})` | `http.send(Request::new("POST", url).json(&v))` (the `json` feature) |
+//! | `m = MultipartEncoder(fields)`, `http.request(url, "POST", m.to_string(), {"Content-Type": m.content_type})` | `http.send(Request::new("POST", url).multipart(form))`, files streamed ([`Form`](crate::Form)) |
 //! | `response.status`, `response.reason` | `response.status`, `response.reason` |
 //! | `response['content-type']` | `response["content-type"]` (panics when absent, like a dict) or `response.get("content-type")` |
 //! | (none: httplib2 only joins repeated headers) | `response.get_all("set-cookie")` (each field line's value apart, in order; `get` joins them with `", "`) |

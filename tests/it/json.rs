@@ -88,3 +88,77 @@ fn send_json_with_response_keeps_the_response_beside_the_value() {
         Err(Error::Json { status: 404, .. })
     ));
 }
+
+#[derive(serde::Serialize)]
+struct Order<'a> {
+    item: &'a str,
+    count: u32,
+}
+
+#[test]
+fn a_json_body_goes_with_its_type_unless_the_request_has_one() {
+    let server = Server::start(|_| Reply::ok("ok"));
+    let http = Http::new();
+    let order = Order {
+        item: "thé \"vert\"",
+        count: 2,
+    };
+    let (response, _) = http.send(Request::new("POST", server.url("/orders")).json(&order));
+    assert_eq!(wait(&response).unwrap().status, 200);
+    let (response, _) = http.send(
+        Request::new("POST", server.url("/orders"))
+            .header("Content-Type", "application/vnd.api+json")
+            .json(&[1, 2, 3]),
+    );
+    assert_eq!(wait(&response).unwrap().status, 200);
+    let received = server.received();
+    assert_eq!(
+        received[0].body,
+        r#"{"item":"thé \"vert\"","count":2}"#.as_bytes()
+    );
+    assert_eq!(received[0].header("content-type"), Some("application/json"));
+    assert_eq!(received[1].body, b"[1,2,3]");
+    assert_eq!(
+        received[1].header("content-type"),
+        Some("application/vnd.api+json")
+    );
+}
+
+/// Fails to serialise, as a value of the caller's may.
+struct Unserialisable;
+
+impl serde::Serialize for Unserialisable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("the ledger is locked"))
+    }
+}
+
+#[test]
+fn a_value_that_does_not_serialise_fails_the_request_and_nothing_is_sent() {
+    let server = Server::start(|_| Reply::ok("ok"));
+    let http = Http::new();
+    let not_string_keys: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+    for req in [
+        Request::new("POST", server.url("/")).json(&Unserialisable),
+        Request::new("POST", server.url("/")).json(&not_string_keys),
+    ] {
+        let (response, content) = http.send(req);
+        match error(&response) {
+            Error::InvalidRequest { reason, .. } => {
+                assert!(
+                    reason.contains("JSON body could not be serialised"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{}", other.chain()),
+        }
+        assert!(LazyContent::wait(&content).is_err(), "both halves fail");
+    }
+    let e = error(
+        &http
+            .send(Request::new("POST", server.url("/")).json(&Unserialisable))
+            .0,
+    );
+    assert!(e.to_string().contains("the ledger is locked"), "{e}");
+    assert_eq!(server.hits(), 0);
+}

@@ -16,6 +16,7 @@ mod download;
 mod download_await;
 mod error_kinds;
 mod faults;
+mod forms;
 mod hooks;
 mod http2;
 mod idle;
