@@ -141,18 +141,19 @@ mod tests {
     }
 
     #[test]
-    fn a_form_whose_file_cannot_be_read_is_refused_when_sent() {
+    fn a_form_whose_file_cannot_be_read_fails_when_its_body_is_opened_naming_it() {
         let req = Request::new("POST", "http://h/")
             .multipart(Form::new().file("f", "/nonexistent/asynchttp-form-file"));
         let uri = req.uri.clone();
-        match req.prepare(&uri) {
-            Err(Error::InvalidRequest { reason, .. }) => {
+        let prepared = req.prepare(&uri).expect("checked when sent, not when made");
+        match prepared.body.open(None).err() {
+            Some(e @ Error::Body { .. }) => {
                 assert!(
-                    reason.contains("/nonexistent/asynchttp-form-file"),
-                    "{reason}"
+                    e.chain().contains("/nonexistent/asynchttp-form-file"),
+                    "{e}"
                 )
             }
-            other => panic!("{:?}", other.err()),
+            other => panic!("{other:?}"),
         }
     }
 
