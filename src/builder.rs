@@ -517,7 +517,7 @@ impl HttpBuilder {
             Err(reason) => return refused(reason.to_owned()),
         };
         if let Some(reason) = self.per_host.refused() {
-            return refused(format!("per_host: HostLimits::host: {reason}"));
+            return refused(format!("per_host: HostLimits::{reason}"));
         }
         if let Some(path) = self.tls.ca_certs.as_ref().filter(|p| !p.is_file()) {
             return refused(format!("ca_certs: no file at {}", path.display()));

@@ -111,6 +111,8 @@ mod progress;
 mod promise;
 mod random;
 mod redirect;
+#[cfg(feature = "redis")]
+mod redis;
 mod request;
 mod response;
 mod retry;
@@ -139,6 +141,9 @@ pub use crate::hooks::{
     Failure, Finished, Hook, Incoming, Outgoing, Redirect, RetryReason, Retrying,
 };
 pub use crate::host_limits::HostLimits;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::host_limits::RedisLimits;
 pub use crate::http::Http;
 pub use crate::lazy::{Lazy, LazyContent, LazyExt, LazyResponse};
 pub use crate::mock::{MockRequest, MockResponse, MockTransport};

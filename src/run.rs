@@ -186,12 +186,12 @@ where
         retried: None,
         host: host
             .as_ref()
-            .map(|(limiter, key)| HostPlace::new(limiter, key.clone())),
+            .map(|(limiter, key)| HostPlace::new(limiter, key.clone(), id)),
     });
     slot.attach(&task);
     // Its host may hold it back; the pool takes it when the host lets it through.
     let task = match host {
-        Some((limiter, key)) => limiter.enter(&key, task),
+        Some((limiter, key)) => limiter.enter(&key, id, task),
         None => Some(task),
     };
     if let Some(task) = task {

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 const SLOWEST: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How long after its last slowdown a host must answer well before its rate is raised.
-const RECOVERY: Duration = Duration::from_secs(1);
+pub(super) const RECOVERY: Duration = Duration::from_secs(1);
 
 /// A slowed host left alone this long after its last slowdown, its bucket full, starts
 /// afresh at the configured rate: otherwise every host that ever answered 429 would keep
 /// an entry for good.
-const FORGET: Duration = Duration::from_secs(60);
+pub(super) const FORGET: Duration = Duration::from_secs(60);
 
 /// The gap between two requests at `per_second` (positive and finite): rounded up to
 /// whole nanoseconds, so the rate is never exceeded, and at most [`SLOWEST`].

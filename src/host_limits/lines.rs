@@ -20,12 +20,12 @@ use super::bucket::{self, Bucket, later};
 use crate::sync::lock;
 
 /// The longest gap adaptivity slows a host down to, unless its rate is slower already.
-const ADAPTIVE_SLOWEST: Duration = Duration::from_secs(60);
+pub(super) const ADAPTIVE_SLOWEST: Duration = Duration::from_secs(60);
 
 /// The longest `Retry-After` honoured. A later one (the end of a maintenance window, a
 /// date from a clock far off) would hold the host's queue blind for that long; after a
 /// minute, one more request asks again, and its answer pauses the host again if need be.
-const LONGEST_PAUSE: Duration = Duration::from_secs(60);
+pub(super) const LONGEST_PAUSE: Duration = Duration::from_secs(60);
 
 /// A sweep of idle entries runs when the table has grown to this many entries at least.
 const SWEEP_MIN: usize = 256;

@@ -11,15 +11,21 @@
 //! - [`limiter`]: a client's lines wired to its pool ([`HostLimiter`]): what a host lets
 //!   through goes to the pool's queue, and the pool's timer pumps the lines;
 //! - [`place`]: a request's place in its host's line ([`HostPlace`]), from its submission
-//!   until its job is done, and how each attempt ended ([`outcome`]).
+//!   until its job is done, and how each attempt ended ([`outcome`]);
+//! - `shared` (the `redis` feature): the same limits held by a fleet of processes through
+//!   a Redis, a second line after each process's own.
 
 mod bucket;
 mod limiter;
 mod lines;
 mod place;
+#[cfg(feature = "redis")]
+mod shared;
 mod value;
 
 pub(crate) use limiter::HostLimiter;
 pub(crate) use lines::Outcome;
 pub(crate) use place::{HostPlace, outcome};
+#[cfg(feature = "redis")]
+pub use shared::RedisLimits;
 pub use value::HostLimits;

@@ -16,6 +16,8 @@ pub(crate) struct HostPlace {
     limiter: Arc<HostLimiter>,
     /// `host:port`, as [`origin::authority`](crate::origin::authority) names it.
     key: Box<str>,
+    /// The request's id: a fleet sharing limits names its lease by it.
+    id: u64,
     /// When it joined the line, and when it was let through.
     joined: Instant,
     admitted: Option<Instant>,
@@ -24,10 +26,11 @@ pub(crate) struct HostPlace {
 }
 
 impl HostPlace {
-    pub(crate) fn new(limiter: &Arc<HostLimiter>, key: String) -> Box<Self> {
+    pub(crate) fn new(limiter: &Arc<HostLimiter>, key: String, id: u64) -> Box<Self> {
         Box::new(HostPlace {
             limiter: limiter.clone(),
             key: key.into(),
+            id,
             joined: Instant::now(),
             admitted: None,
             waited: Duration::ZERO,
@@ -40,6 +43,10 @@ impl HostPlace {
 
     pub(crate) fn key(&self) -> &str {
         &self.key
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Its host let it through.
@@ -58,7 +65,7 @@ impl HostPlace {
     /// joins the line again, from `at`, if it is sent again.
     pub(crate) fn leave(&mut self, outcome: Outcome, at: Instant) {
         if self.admitted.take().is_some() {
-            self.limiter.leave(&self.key, outcome);
+            self.limiter.leave(&self.key, self.id, outcome);
         }
         self.joined = at;
     }
@@ -68,7 +75,7 @@ impl Drop for HostPlace {
     /// A job dropped unrun, or failed, gives back the place it was let through to.
     fn drop(&mut self) {
         if self.admitted.take().is_some() {
-            self.limiter.leave(&self.key, Outcome::Failed);
+            self.limiter.leave(&self.key, self.id, Outcome::Failed);
         }
     }
 }

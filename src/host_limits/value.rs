@@ -33,9 +33,13 @@ pub struct HostLimits {
     adaptive: bool,
     /// Hosts with limits of their own, by `host:port` or by host name for every port.
     own: Vec<(String, HostLimits)>,
-    /// Why the first text given to [`host`](Self::host) that names no host was refused:
-    /// `HttpBuilder::build` says so.
+    /// Why the first text given to [`host`](Self::host) that names no host, or the first
+    /// Redis URL given to `shared` that names no Redis, was refused: `HttpBuilder::build`
+    /// says so.
     refused: Option<String>,
+    /// The Redis through which a fleet of processes shares these limits.
+    #[cfg(feature = "redis")]
+    shared: Option<super::RedisLimits>,
 }
 
 impl HostLimits {
@@ -149,10 +153,51 @@ impl HostLimits {
                 self.own.push((host, limits));
             }
             Err(reason) => {
-                self.refused.get_or_insert(reason);
+                self.refused
+                    .get_or_insert_with(|| format!("host: {reason}"));
             }
         }
         self
+    }
+
+    /// The same limits held by every process that gives the same Redis (and key prefix):
+    /// each host's requests in flight, its rate and burst, and its slowdowns, counted
+    /// across the fleet rather than per process. Ten processes limited to 2 a second send
+    /// 2 a second to a host between them, not 20. The limits of hosts with limits of their
+    /// own ([`host`](Self::host)) are shared too, through the same Redis; a `shared` given
+    /// to a host's own limits is not looked at.
+    ///
+    /// Each process still keeps its own limits as well, and goes by them alone while Redis
+    /// is away or slower than its timeout: requests never fail, and never wait on Redis,
+    /// because of it, but the fleet-wide cap becomes a per-process one until it is back (a
+    /// warning is logged as it goes, an info line as it comes back). The recipe is in the
+    /// guide, [limits shared by a fleet](crate::guide::retries#limits-shared-by-a-fleet).
+    ///
+    /// ```no_run
+    /// use asynchttp::{HostLimits, Http, RedisLimits};
+    ///
+    /// let redis = RedisLimits::new("redis://127.0.0.1:6379/").prefix("crawler");
+    /// let http = Http::builder()
+    ///     .per_host(HostLimits::new().in_flight(2).rate(10.0, 1).adaptive(true).shared(redis))
+    ///     .build()?;
+    /// # Ok::<(), asynchttp::Error>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn shared(mut self, redis: super::RedisLimits) -> Self {
+        if let Some(reason) = redis.refused() {
+            self.refused
+                .get_or_insert_with(|| format!("shared: {reason}"));
+        }
+        self.shared = Some(redis);
+        self
+    }
+
+    /// The Redis these limits are shared through, if they are.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn shared_through(&self) -> Option<&super::RedisLimits> {
+        self.shared.as_ref()
     }
 
     /// The limits that apply to `host` (in any form [`host`](Self::host) takes): its own

@@ -86,16 +86,21 @@ pub(super) fn requeue<T, F>(
     let pool = job.pending.0.pool.clone();
     let line = job.host.as_mut().map(|host| {
         host.leave(outcome, at);
-        (host.limiter().clone(), Box::<str>::from(host.key()))
+        (
+            host.limiter().clone(),
+            Box::<str>::from(host.key()),
+            host.id(),
+        )
     });
     let slot = job.promise.slot().clone();
     let task = task::task(job);
     slot.retried(&task);
     match line {
         None => pool.submit_at(at, task),
-        Some((limiter, key)) => {
+        Some((limiter, key, id)) => {
             let retried = task.clone();
-            if let Err(refused) = pool.at(at, Box::new(move || limiter.dispatch(&key, retried))) {
+            let dispatch = Box::new(move || limiter.dispatch(&key, id, retried));
+            if let Err(refused) = pool.at(at, dispatch) {
                 // The pool has closed: the job fails, its slot filled.
                 drop(refused);
                 task.fail(Error::Closed);
