@@ -145,6 +145,7 @@ fn fleet_round(redis: &str, processes: usize, prefix: &str, shared: bool, others
             urls.extend((0..others).map(|i| hosts[i % OTHER_HOSTS].url(&format!("/{p}/{i}"))));
             Orders {
                 redis: shared.then(|| redis.to_owned()),
+                cluster: false,
                 prefix: prefix.to_owned(),
                 lease: None,
                 limited: limited.authority(),
@@ -178,6 +179,7 @@ fn latency_round(redis: &str, prefix: &str, shared: bool, count: usize) -> (u64,
     let host = Gauge::start(|_| Answer::ok(Duration::ZERO));
     let orders = Orders {
         redis: shared.then(|| redis.to_owned()),
+        cluster: false,
         prefix: prefix.to_owned(),
         lease: None,
         limited: host.authority(),

@@ -4,6 +4,7 @@
 //! ```sh
 //! fleet member --redis redis://127.0.0.1:6379/ --limited 127.0.0.1:8080 \
 //!     --in-flight 2 --rate 10 --adaptive URL...
+//! fleet member --redis-cluster redis://127.0.0.1:7000/,redis://127.0.0.1:7001/ ...
 //! ```
 //!
 //! Every URL is requested at once, as a batch (`--sequential`: one after the other, each
@@ -16,7 +17,9 @@ use asynchttp::{HostLimits, Http, LazyResponse, RedisLimits};
 
 /// What a member is told on its command line.
 pub struct Orders {
+    /// A Redis URL, or a Redis Cluster's nodes' URLs, comma-separated, with `cluster`.
     pub redis: Option<String>,
+    pub cluster: bool,
     pub prefix: String,
     pub lease: Option<Duration>,
     pub limited: String,
@@ -32,6 +35,7 @@ impl Orders {
     pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Orders, String> {
         let mut orders = Orders {
             redis: None,
+            cluster: false,
             prefix: "fleet".to_owned(),
             lease: None,
             limited: String::new(),
@@ -45,6 +49,10 @@ impl Orders {
             let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
             match arg.as_str() {
                 "--redis" => orders.redis = Some(value("--redis")?),
+                "--redis-cluster" => {
+                    orders.redis = Some(value("--redis-cluster")?);
+                    orders.cluster = true;
+                }
                 "--prefix" => orders.prefix = value("--prefix")?,
                 "--lease-ms" => {
                     let ms = value("--lease-ms")?
@@ -84,7 +92,12 @@ impl Orders {
             self.prefix.clone(),
         ];
         if let Some(redis) = &self.redis {
-            args.extend(["--redis".to_owned(), redis.clone()]);
+            let flag = if self.cluster {
+                "--redis-cluster"
+            } else {
+                "--redis"
+            };
+            args.extend([flag.to_owned(), redis.clone()]);
         }
         if let Some(lease) = self.lease {
             args.extend(["--lease-ms".to_owned(), lease.as_millis().to_string()]);
@@ -115,7 +128,12 @@ impl Orders {
             .adaptive(self.adaptive);
         let mut limits = HostLimits::new().host(&self.limited, limited);
         if let Some(url) = &self.redis {
-            let mut redis = RedisLimits::new(url).prefix(&self.prefix);
+            let redis = if self.cluster {
+                RedisLimits::cluster(url.split(','))
+            } else {
+                RedisLimits::new(url)
+            };
+            let mut redis = redis.prefix(&self.prefix);
             if let Some(lease) = self.lease {
                 redis = redis.lease(lease);
             }

@@ -1,7 +1,9 @@
 //! The one thread that talks to a Redis for a client, `asynchttp-redis`: calls are sent to
 //! it and run in order on its [`Connection`], so that no caller's thread, driver or timer
-//! ever waits on the network. It ends once every [`Link`] to it is dropped and the calls
-//! sent before have run.
+//! ever waits on the network. Dropping the [`Link`] ends it once the calls sent before have
+//! run, and waits for that (each call takes a timeout at most, and none while the Redis is
+//! away): the leases a client's last requests give back reach Redis before its process
+//! exits, rather than holding their places until they expire.
 //!
 //! While the Redis is away, the thread tries it again each [`RETRY`] of its own accord, so
 //! that callers who skip it meanwhile (see [`Link::is_away`]) find it back without having
@@ -10,7 +12,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
+use std::thread::{self, JoinHandle};
 
 use super::connect::{Connection, RETRY, Settings};
 use crate::logs;
@@ -20,9 +22,11 @@ pub(crate) type Call = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// The way to a client's Redis thread.
 pub(crate) struct Link {
-    sender: flume::Sender<Call>,
+    /// Taken on drop, so that the thread sees the channel close.
+    sender: Option<flume::Sender<Call>>,
     /// Set while the Redis is away, as the thread last found it.
     away: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Link {
@@ -31,21 +35,40 @@ impl Link {
         let (sender, receiver) = flume::unbounded::<Call>();
         let away = Arc::new(AtomicBool::new(false));
         let seen = away.clone();
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("asynchttp-redis".to_owned())
             .spawn(move || serve(Connection::new(settings), &receiver, &seen))?;
-        Ok(Link { sender, away })
+        Ok(Link {
+            sender: Some(sender),
+            away,
+            thread: Some(thread),
+        })
     }
 
     /// Runs `call` on the thread, after those sent before; false if the thread is gone
     /// (it panicked), and `call` with it.
     pub(crate) fn send(&self, call: Call) -> bool {
-        self.sender.send(call).is_ok()
+        self.sender.as_ref().is_some_and(|s| s.send(call).is_ok())
     }
 
     /// Whether the Redis was away at the thread's last call or attempt.
     pub(crate) fn is_away(&self) -> bool {
         self.away.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Link {
+    /// Closes the channel and waits for the calls sent before, unless this is the thread
+    /// itself letting go of the last reference (a call's answer): it then ends on its own
+    /// once the call returns.
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        if thread.thread().id() != thread::current().id() && thread.join().is_err() {
+            logs::error!("asynchttp-redis panicked");
+        }
     }
 }
 

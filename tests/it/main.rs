@@ -17,6 +17,8 @@ mod download_await;
 mod error_kinds;
 mod faults;
 mod forms;
+#[cfg(feature = "redis")]
+mod gauge;
 mod hooks;
 mod http2;
 mod idle;
@@ -31,6 +33,10 @@ mod proxies;
 mod proxy_refusal;
 mod queue;
 mod redirects;
+#[cfg(feature = "redis")]
+mod redis_limits;
+#[cfg(feature = "redis")]
+mod redis_server;
 mod retries;
 mod support;
 mod timeouts;

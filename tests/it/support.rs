@@ -956,6 +956,11 @@ impl Drop for Socks5 {
 /// An example's binary, built for the profile of the running test: `cargo test` has built
 /// it, but `cargo test --test <name>` alone does not.
 pub fn example_binary(name: &str) -> std::path::PathBuf {
+    example_binary_with(name, &[])
+}
+
+/// As [`example_binary`], for an example that needs some of the crate's features.
+pub fn example_binary_with(name: &str, features: &[&str]) -> std::path::PathBuf {
     use std::path::Path;
     use std::process::Command;
 
@@ -966,6 +971,9 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
         .expect("target/<profile>/deps/<test>");
     let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
     build.args(["build", "--quiet", "--example", name]);
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
     // What cargo set for this test, not what the user set: inherited, it would look like a
     // changed environment to build scripts and rebuild the whole tree.
     for (var, _) in std::env::vars_os() {

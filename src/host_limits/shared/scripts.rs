@@ -192,8 +192,8 @@ static RENEW: LazyLock<Script> = LazyLock::new(|| {
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local lease = tonumber(ARGV[1])
-local until = string.format('%.0f', now + lease)
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', until, ARGV[i]) end
+local expiry = string.format('%.0f', now + lease)
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], math.ceil(lease / 1000) + 1000)
 return 0
 ",
