@@ -299,6 +299,8 @@ impl Request {
     }
 
     /// Fails the request when it is sent, with `error`, unless it is failed already.
+    // Only a JSON body that cannot be serialised (the json feature) is refused this way.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) fn refuse(mut self, error: Error) -> Self {
         self.refused.get_or_insert_with(|| Box::new(error));
         self
