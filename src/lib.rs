@@ -35,7 +35,7 @@
 //! | [`guide::port`] | from asynchttp and httplib2: the pair, taking values, errors and panics, callbacks, credentials, TLS and proxies, shutdown |
 //! | [`guide::async_code`] | awaiting pairs on any executor, by value or by reference, sizing the pool, what still blocks |
 //! | [`guide::batches`] | many requests at once: batches, progress, cancelling, bounded queues, the `fetch` command |
-//! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates |
+//! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates, limits shared by a fleet through Redis |
 //! | [`guide::downloads`] | big bodies streamed to a file or a writer, progress, resuming |
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
@@ -67,7 +67,9 @@
 //! download, for as long as it runs), `asynchttp-diagnose` connects once more after a
 //! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), and
 //! `asynchttp-release` lets go of a client a driver held last, or shuts down a client
-//! dropped on an async executor's thread. `src/run.rs` tells a request's life in order.
+//! dropped on an async executor's thread. A client whose host limits are shared through
+//! Redis (the `redis` feature) has one more, `asynchttp-redis`, which makes every call to
+//! Redis so that no request's thread waits on it. `src/run.rs` tells a request's life in order.
 //!
 //! A request is sent, its whole body read (decoding gzip and deflate, with a size limit
 //! counted after decoding), its callback run if it has one, and the pair filled. Redirects

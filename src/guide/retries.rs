@@ -1,4 +1,5 @@
-//! Retries and per-host limits, beside urllib3's `Retry` mounted on a requests session and
+//! Retries and per-host limits (shared by a fleet of processes through Redis, with the
+//! `redis` feature), beside urllib3's `Retry` mounted on a requests session and
 //! what requests-toolbelt's threaded pool leaves to you.
 //!
 //! A [`Retry`] policy ([`HttpBuilder::retry`], [`Request::retry`]) sends a request again after
@@ -72,8 +73,77 @@
 //! the rate (fewer than `burst + N × w` in any `w` seconds): `rate(5.0, 5)` lets 5 go at once
 //! after a rest, then 5 a second, so up to 9 in the first second.
 //!
+//! # Limits shared by a fleet
+//!
+//! Each process keeps its own lines: ten processes each limited to 2 a second send 20 a
+//! second to the same host. With the `redis` feature, `HostLimits::shared` hands the same
+//! limits to every process pointing at one Redis (and key prefix), and the host sees 2 a
+//! second between them:
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")] {
+//! use std::time::Duration;
+//! use asynchttp::{HostLimits, Http, RedisLimits};
+//!
+//! let redis = RedisLimits::new("redis://10.0.0.5:6379/")
+//!     .prefix("crawler")                    // processes with the same prefix share limits
+//!     .timeout(Duration::from_millis(250))  // each call; slower counts as away (the default)
+//!     .lease(Duration::from_secs(10));      // a dead process's places come back within 10 s
+//! let http = Http::builder()
+//!     .per_host(
+//!         HostLimits::new()
+//!             .host("api.example.com:443", HostLimits::new().in_flight(2).rate(10.0, 1).adaptive(true))
+//!             .shared(redis),
+//!     )
+//!     .build()
+//!     .expect("a valid Redis URL");
+//! # }
+//! ```
+//!
+//! `RedisLimits::cluster(["redis://node-a:7000/", "redis://node-b:7000/"])` names a Redis
+//! Cluster instead; each host's keys share a hash tag, so its limits live on one node.
+//! What is shared, and how:
+//!
+//! - **Requests in flight** are leases: a request takes one from Redis before it starts
+//!   (a sorted set per host, each lease scored by its expiry; expired ones are purged by the
+//!   same script that counts them) and gives it back as it ends. While it runs, its
+//!   process renews it every third of the lease's length, so a long download keeps its
+//!   place; a process killed, or cut off from Redis, holds its places for one lease at most.
+//!   A client dropped gives back what it holds before its drop returns.
+//! - **The rate and burst** are one token bucket per host, kept in Redis on Redis's clock,
+//!   so that processes whose clocks differ still agree.
+//! - **Adaptivity**: a 429 or 503 seen by any process halves the host's shared rate, and
+//!   its `Retry-After` pauses every process; successes speed it up again, by the rules of
+//!   [`HostLimits::adaptive`].
+//!
+//! Each step is one Lua script, atomic on the server (EVALSHA; a Redis that restarted is
+//! sent them again). A request waiting for the fleet holds no thread: it waits in its
+//! host's line in its own process, which asks Redis again when Redis says the next token is
+//! due or the pause ends, when one of the process's own requests of the host ends, or,
+//! while other processes hold every place, every 20 ms. Requests of one process start in
+//! the order they were made; between processes there is no order, only the limits. Each
+//! process keeps its own limits too, with the same values, so a request passes its
+//! process's line first, then the fleet's. Hosts without limits never ask Redis.
+//!
+//! What it costs: one call to Redis as a limited request starts and one as it ends (when
+//! in flight is capped, or the host is adaptive), each a round trip on one thread of the
+//! client's, `asynchttp-redis`, so that no request's thread waits on the network; a
+//! renewal per host every third of a lease while its requests run. `benches/fleet.sh`
+//! measures it (README, "Benchmarks").
+//!
+//! **When Redis is away** (down, unreachable, or slower than the timeout), every process
+//! goes by its own limits alone: nothing fails and nothing waits because of Redis, beyond
+//! the one call that found it away, but the fleet-wide cap becomes a per-process one (ten
+//! processes limited to 2 a second send up to 20 a second between them) until Redis is
+//! back. The client logs one warning as Redis goes (`Redis at 10.0.0.5:6379 is away (…):
+//! until it is back, this process goes by its own limits`) and one info line as it comes
+//! back; meanwhile it tries Redis again once a second. A Redis that restarted empty starts
+//! every host afresh: the requests already running hold no lease in it, so for a moment
+//! the fleet may run up to twice its cap.
+//!
 //! [`Destination::resume`]: crate::Destination::resume
 //! [`HostLimits`]: crate::HostLimits
+//! [`HostLimits::adaptive`]: crate::HostLimits::adaptive
 //! [`HostLimits::rate`]: crate::HostLimits::rate
 //! [`Http::send_to`]: crate::Http::send_to
 //! [`HttpBuilder::per_host`]: crate::HttpBuilder::per_host
