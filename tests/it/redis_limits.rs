@@ -1,8 +1,9 @@
 //! Host limits shared by processes through a real redis-server (the `redis` feature): the
 //! processes are `examples/fleet.rs` as `fleet member`, each a client of its own, and the
 //! limited host's server counts what it saw. The cap and the rate held across four
-//! processes; a killed process's place back within its lease; a 429 seen by one pausing
-//! the others; Redis stopped and started again mid-run with no request failing; a cluster.
+//! processes; a killed process's place back within its lease, and an ended one's at once;
+//! a 429 seen by one pausing the others; Redis stopped and started again mid-run with no
+//! request failing; a cluster.
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -236,6 +237,38 @@ fn a_killed_process_gives_its_place_back_within_its_lease() {
     assert!(
         after <= Duration::from_secs(6),
         "back {after:?} after the kill"
+    );
+}
+
+#[test]
+fn a_process_that_ends_gives_its_places_back_at_once() {
+    let redis = RedisServer::start();
+    let flag = redis_flag(&redis);
+    let flag = [flag[0].as_str(), flag[1].as_str()];
+    let gauge = Gauge::start(|_| Answer::ok(Duration::ZERO));
+    // The default lease, 10 s: a place given back late would hold the next process that
+    // long.
+    let first = Member::start(
+        flag,
+        &gauge,
+        (1, 1000.0),
+        &["--prefix", "end"],
+        &[gauge.url("/first")],
+    );
+    assert_eq!(first.finish().field("ok"), 1);
+    let next = Member::start(
+        flag,
+        &gauge,
+        (1, 1000.0),
+        &["--prefix", "end"],
+        &[gauge.url("/next")],
+    );
+    assert_eq!(next.finish().field("ok"), 1);
+    let arrivals = gauge.arrivals();
+    let gap = arrivals[1].0 - arrivals[0].0;
+    assert!(
+        gap < Duration::from_secs(5),
+        "the next went {gap:?} after the first"
     );
 }
 
