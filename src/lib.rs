@@ -68,8 +68,9 @@
 //! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), and
 //! `asynchttp-release` lets go of a client a driver held last, or shuts down a client
 //! dropped on an async executor's thread. A client whose host limits are shared through
-//! Redis (the `redis` feature) has one more, `asynchttp-redis`, which makes every call to
-//! Redis so that no request's thread waits on it. `src/run.rs` tells a request's life in order.
+//! Redis (the `redis` feature) has two more: `asynchttp-redis`, which makes every call to
+//! Redis so that no request's thread waits on it, and `asynchttp-redis-listen`, which hears
+//! of places other processes give back. `src/run.rs` tells a request's life in order.
 //!
 //! A request is sent, its whole body read (decoding gzip and deflate, with a size limit
 //! counted after decoding), its callback run if it has one, and the pair filled. Redirects

@@ -119,8 +119,10 @@
 //! Each step is one Lua script, atomic on the server (EVALSHA; a Redis that restarted is
 //! sent them again). A request waiting for the fleet holds no thread: it waits in its
 //! host's line in its own process, which asks Redis again when Redis says the next token is
-//! due or the pause ends, when one of the process's own requests of the host ends, or,
-//! while other processes hold every place, every 20 ms. Requests of one process start in
+//! due or the pause ends, and as soon as a place of the host is given back: by one of the
+//! process's own requests, or by another process's (Redis tells it on a channel, to
+//! processes that wait; a thread of the client's, `asynchttp-redis-listen`, listens, and
+//! the line asks again every 250 ms in case a message was lost). Requests of one process start in
 //! the order they were made; between processes there is no order, only the limits. Each
 //! process keeps its own limits too, with the same values, so a request passes its
 //! process's line first, then the fleet's. Hosts without limits never ask Redis.
@@ -128,7 +130,8 @@
 //! What it costs: one call to Redis as a limited request starts and one as it ends (when
 //! in flight is capped, or the host is adaptive), each a round trip on one thread of the
 //! client's, `asynchttp-redis`, so that no request's thread waits on the network; a
-//! renewal per host every third of a lease while its requests run. `benches/fleet.sh`
+//! renewal per host every third of a lease while its requests run; a message to every
+//! process of the fleet for each place given back while some process waits for one. `benches/fleet.sh`
 //! measures it (README, "Benchmarks").
 //!
 //! **When Redis is away** (down, unreachable, or slower than the timeout), every process

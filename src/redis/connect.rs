@@ -75,7 +75,7 @@ impl Settings {
     }
 
     /// The first node's address, as logs show it: no password.
-    fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         let first = self.nodes.first().map(String::as_str).unwrap_or_default();
         let addr = Client::open(first).map(|c| c.get_connection_info().addr().to_string());
         let addr = addr.unwrap_or_else(|_| "an unknown address".to_owned());
@@ -84,6 +84,17 @@ impl Settings {
         } else {
             format!("Redis at {addr}")
         }
+    }
+
+    /// A plain connection to the first node, for a subscriber: a message published
+    /// anywhere in a cluster reaches every node's subscribers. Reads wait `poll` at most.
+    pub(crate) fn subscriber(&self, poll: Duration) -> RedisResult<redis::Connection> {
+        let client = Client::open(self.nodes[0].as_str())?;
+        let conn =
+            client.get_connection_with_timeout(self.timeout.max(Duration::from_millis(1)))?;
+        conn.set_read_timeout(Some(poll))?;
+        conn.set_write_timeout(Some(self.timeout.max(Duration::from_millis(1))))?;
+        Ok(conn)
     }
 
     fn connect(&self) -> RedisResult<Conn> {

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::gauge::{Answer, Gauge};
-use crate::redis_server::{RedisCluster, RedisServer};
+use crate::redis_server::{RedisCluster, RedisServer, Subscription};
 use crate::support::{BOUND, example_binary_with};
 
 fn fleet_binary() -> &'static std::path::Path {
@@ -269,6 +269,39 @@ fn a_process_that_ends_gives_its_places_back_at_once() {
     assert!(
         gap < Duration::from_secs(5),
         "the next went {gap:?} after the first"
+    );
+}
+
+#[test]
+fn a_lease_given_back_is_told_when_a_process_waits_for_one() {
+    let redis = RedisServer::start();
+    let flag = redis_flag(&redis);
+    let flag = [flag[0].as_str(), flag[1].as_str()];
+    let gauge = Gauge::start(|path| match path {
+        "/hold" => Answer::ok(Duration::from_millis(1500)),
+        _ => Answer::ok(Duration::ZERO),
+    });
+    let mut told = Subscription::new(redis.port(), "tell:limits:released");
+    let tell = ["--prefix", "tell"];
+    // Nobody waits: the release is not told.
+    let alone = Member::start(flag, &gauge, (1, 1000.0), &tell, &[gauge.url("/alone")]);
+    assert_eq!(alone.finish().field("ok"), 1);
+    assert_eq!(told.next(Duration::from_millis(500)), None);
+    // One holds the place while another waits for it: its release is told, with the host
+    // (and the waiter's own too, if it comes while the waiter still counts as waiting).
+    let holder = Member::start(flag, &gauge, (1, 1000.0), &tell, &[gauge.url("/hold")]);
+    until("the holder's request arrives", || gauge.hits() == 2);
+    let waiter = Member::start(flag, &gauge, (1, 1000.0), &tell, &[gauge.url("/next")]);
+    assert_eq!(holder.finish().field("ok"), 1);
+    assert_eq!(waiter.finish().field("ok"), 1);
+    let mut messages = Vec::new();
+    while let Some(message) = told.next(Duration::from_millis(500)) {
+        messages.push(message);
+    }
+    assert!(!messages.is_empty(), "no release told");
+    assert!(
+        messages.iter().all(|m| *m == gauge.authority()),
+        "{messages:?}"
     );
 }
 

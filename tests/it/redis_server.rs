@@ -74,6 +74,63 @@ pub fn command(port: u16, args: &[&str]) -> std::io::Result<String> {
     Ok(line.trim_end().to_owned())
 }
 
+/// A subscription to one channel, on a connection of its own.
+pub struct Subscription {
+    reader: BufReader<TcpStream>,
+}
+
+impl Subscription {
+    pub fn new(port: u16, channel: &str) -> Subscription {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to redis");
+        let out = format!(
+            "*2\r\n$9\r\nSUBSCRIBE\r\n${}\r\n{channel}\r\n",
+            channel.len()
+        );
+        stream.write_all(out.as_bytes()).unwrap();
+        let mut subscription = Subscription {
+            reader: BufReader::new(stream),
+        };
+        // The confirmation: ["subscribe", channel, 1].
+        let confirmed = subscription.next(STARTING);
+        assert_eq!(
+            confirmed.as_deref(),
+            Some("subscribe"),
+            "SUBSCRIBE {channel}"
+        );
+        subscription
+    }
+
+    /// The next message's payload (or the first element of another push), waiting `within`
+    /// at most.
+    pub fn next(&mut self, within: Duration) -> Option<String> {
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(within))
+            .unwrap();
+        let mut items = Vec::new();
+        let mut line = String::new();
+        self.reader.read_line(&mut line).ok()?;
+        let count: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+        for _ in 0..count {
+            line.clear();
+            self.reader.read_line(&mut line).ok()?;
+            let item = match line.trim().strip_prefix('$') {
+                Some(len) => {
+                    let mut body = vec![0; len.parse::<usize>().ok()? + 2];
+                    self.reader.read_exact(&mut body).ok()?;
+                    String::from_utf8_lossy(&body[..body.len() - 2]).into_owned()
+                }
+                None => line.trim().to_owned(),
+            };
+            items.push(item);
+        }
+        match items.first().map(String::as_str) {
+            Some("message") => items.pop(),
+            _ => items.into_iter().next(),
+        }
+    }
+}
+
 /// A redis-server of its own; stopped (SIGKILL) when dropped.
 pub struct RedisServer {
     port: u16,

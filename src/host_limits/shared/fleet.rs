@@ -5,7 +5,10 @@
 //! Every call to Redis runs on the Redis thread; what it answers comes back there and is
 //! acted on at once (a request let through goes to the pool, a wait becomes a timer), so
 //! that no thread of a request, driver or timer waits on Redis. A lease's release is sent
-//! before the ask it makes room for, and the thread runs calls in order.
+//! before the ask it makes room for, and the thread runs calls in order. A line waiting for
+//! its host's cap asks again as soon as a lease of the host is given back: by a request of
+//! its own process, or, told by Redis on a channel that a listener thread hears, by
+//! another's.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -19,6 +22,7 @@ use crate::host_limits::value::{HostLimits, own_for};
 use crate::pool::PoolRef;
 use crate::redis::connect::{Connection, Settings};
 use crate::redis::link::Link;
+use crate::redis::listen::Listener;
 use crate::task::Task;
 use crate::{Error, logs, random};
 
@@ -32,6 +36,9 @@ pub(crate) trait Through: Send + Sync {
 /// A client's limits as a fleet shares them; see the module docs.
 pub(crate) struct Fleet {
     link: Link,
+    /// Hears of leases given back by any process, for the lines waiting for a cap; held
+    /// for its thread, which it stops when dropped.
+    _listener: Option<Listener>,
     settings: Settings,
     queues: Queues<Arc<Task>>,
     /// Every host's, and those of the hosts with limits of their own.
@@ -65,7 +72,8 @@ impl Fleet {
             }
         };
         let (every, own) = limits.clone().split();
-        Some(Arc::new_cyclic(|me| Fleet {
+        Some(Arc::new_cyclic(|me: &Weak<Fleet>| Fleet {
+            _listener: listen(redis.settings(), me.clone()),
             link,
             settings: redis.settings().clone(),
             queues: Queues::new(),
@@ -132,6 +140,13 @@ impl Fleet {
             }));
         }
         if let Some(ids) = ask {
+            self.ask(key, ids);
+        }
+    }
+
+    /// Redis told that a lease of `key` was given back.
+    fn released(&self, key: &str) {
+        if let Some(ids) = self.queues.released(key) {
             self.ask(key, ids);
         }
     }
@@ -260,6 +275,24 @@ impl Fleet {
     pub(crate) fn fail_waiting(&self) {
         for task in self.queues.drain() {
             task.fail(Error::Closed);
+        }
+    }
+}
+
+/// A listener to the leases given back, for `fleet`; `None` when its thread cannot start,
+/// and lines waiting for a cap then ask again each poll.
+fn listen(settings: &Settings, fleet: Weak<Fleet>) -> Option<Listener> {
+    let channel = scripts::channel(|rest| settings.key(rest));
+    let heard = move |host: &str| {
+        if let Some(fleet) = fleet.upgrade() {
+            fleet.released(host);
+        }
+    };
+    match Listener::start(settings.clone(), channel, heard) {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            logs::error!("could not start asynchttp-redis-listen: {e}");
+            None
         }
     }
 }

@@ -21,8 +21,8 @@ use crate::sync::lock;
 pub(super) const MOST_ASKED: usize = 16;
 
 /// A host at its cap, because of other processes' requests, is asked about again this
-/// often at most.
-pub(super) const POLL: Duration = Duration::from_millis(20);
+/// often, if no release is told first (a message lost while Redis was away).
+pub(super) const POLL: Duration = Duration::from_millis(250);
 
 /// What to do after a request enters its host's line.
 #[derive(Debug, PartialEq)]
@@ -72,6 +72,8 @@ struct Line<T> {
     /// at its cap asks again at once, since the lease's release went to Redis after the
     /// ask and before the next.
     freed: bool,
+    /// The last answer found the host at its cap: a release told by Redis asks again.
+    full: bool,
 }
 
 impl<T> Line<T> {
@@ -113,6 +115,7 @@ impl<T> Queues<T> {
             held: HashSet::new(),
             timer: None,
             freed: false,
+            full: false,
         });
         line.waiting.push_back((id, item));
         if away && line.asking == 0 {
@@ -158,7 +161,8 @@ impl<T> Queues<T> {
                 if leases {
                     line.held.extend(ready.iter().map(|(id, _)| *id));
                 }
-                let freed = grant.full.is_some() && line.freed;
+                line.full = grant.full.is_some();
+                let freed = line.full && line.freed;
                 let then = if line.waiting.is_empty() {
                     Then::Nothing
                 } else if granted == asked || freed {
@@ -198,6 +202,18 @@ impl<T> Queues<T> {
         if line.timer == Some(at) {
             line.timer = None;
         }
+        line.ask()
+    }
+
+    /// Redis told that a lease of `host` was given back, by any process: the ask to make
+    /// now, if the host's line waits for its cap.
+    pub(super) fn released(&self, host: &str) -> Option<Vec<u64>> {
+        let mut lines = lock(&self.lines);
+        let line = lines.get_mut(host)?;
+        if !line.full {
+            return None;
+        }
+        line.freed |= line.asking > 0;
         line.ask()
     }
 

@@ -2,11 +2,12 @@
 //! typed calls that run them (EVALSHA; a Redis that restarted and forgot them is sent them
 //! again).
 //!
-//! A host's limits live in two keys that share a hash tag, so that a Redis Cluster keeps
-//! them on one node: `<prefix>:limits:{<host:port>}:leases`, a sorted set of the leases of
-//! the requests in flight scored by their expiry, and `…:state`, a hash with the bucket's
-//! next token (`due`), its gap while slowed (`gap`, `slowed`) and a `Retry-After` pause
-//! (`paused`). Times are the server's clock (`TIME`) in microseconds, so that processes
+//! A host's limits live in keys that share a hash tag, so that a Redis Cluster keeps them
+//! on one node: `<prefix>:limits:{<host:port>}:leases`, a sorted set of the leases of the
+//! requests in flight scored by their expiry; `…:state`, a hash with the bucket's next
+//! token (`due`), its gap while slowed (`gap`, `slowed`) and a `Retry-After` pause
+//! (`paused`); `…:waiters`, set while a process waits for the host's cap, when a lease
+//! given back is told on the channel `<prefix>:limits:released`. Times are the server's clock (`TIME`) in microseconds, so that processes
 //! whose clocks differ still agree; they are written with `%.0f`, since Lua's own
 //! conversion of a number keeps 14 digits and a time in microseconds has 16. The rules are
 //! those of the process's own lines ([`Lines`](super::super::lines)) and bucket, with the
@@ -19,7 +20,12 @@ use redis::{ConnectionLike, RedisResult, Script};
 
 use super::super::bucket;
 use super::super::lines::{ADAPTIVE_SLOWEST, LONGEST_PAUSE, Outcome};
+use super::queue::POLL;
 use crate::HostLimits;
+
+/// How long a process stopped by a host's cap counts as waiting for it: it asks again
+/// within a [`POLL`] while it waits, and each ask that finds the host full renews it.
+const WAITING: Duration = POLL.saturating_mul(4);
 
 /// A host's limits as the scripts take them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,11 +71,15 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_nanos().div_ceil(1000)).unwrap_or(u64::MAX)
 }
 
-/// The two keys of a host.
+/// The keys of a host, and the channel its released leases are told on.
 #[derive(Debug, Clone)]
 pub(super) struct Keys {
     leases: String,
     state: String,
+    /// Set while a process waits for the host's cap: a release is then told.
+    waiters: String,
+    channel: String,
+    host: String,
 }
 
 impl Keys {
@@ -78,8 +88,17 @@ impl Keys {
         Keys {
             leases: prefixed(&format!("limits:{{{host}}}:leases")),
             state: prefixed(&format!("limits:{{{host}}}:state")),
+            waiters: prefixed(&format!("limits:{{{host}}}:waiters")),
+            channel: channel(prefixed),
+            host: host.to_owned(),
         }
     }
+}
+
+/// The channel on which a lease given back is told, by its host, to processes waiting for
+/// one.
+pub(super) fn channel(prefixed: impl Fn(&str) -> String) -> String {
+    prefixed("limits:released")
 }
 
 /// What Redis said to an ask for leases.
@@ -94,9 +113,10 @@ pub(crate) struct Grant {
 }
 
 /// Purges the expired leases, then gives a lease and a token to as many of the requests
-/// asking (`ARGV[5..]`, one lease id each) as the host's pause, cap and bucket allow.
+/// asking (`ARGV[7..]`, one lease id each) as the host's pause, cap and bucket allow.
 /// Returns `{granted, wait, full}`: `wait` until the pause ends or the next token is due,
-/// `full` (or -1) until the oldest lease expires when the cap stopped it.
+/// `full` (or -1) until the oldest lease expires when the cap stopped it; a process stopped
+/// by the cap is noted as waiting (`KEYS[3]`, for `ARGV[6]` ms), so that releases are told.
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -111,11 +131,12 @@ local due = tonumber(s[1]) or now
 local gap = math.max(tonumber(s[2]) or gap0, gap0)
 local paused = tonumber(s[3]) or 0
 local granted, wait, full = 0, 0, -1
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   if paused > now then wait = paused - now break end
   if cap > 0 and held >= cap then
     local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
     full = math.max(tonumber(oldest[2]) - now, 0)
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[6])
     break
   end
   if gap0 > 0 then
@@ -141,13 +162,16 @@ return {granted, wait, full}
     )
 });
 
-/// Gives back a lease (`ARGV[1]`, or none when empty), and, for an adaptive host, applies
+/// Gives back a lease (`ARGV[1]`, or none when empty), telling it on the channel `ARGV[10]`
+/// (the host, `ARGV[11]`) when a process waits for one, and, for an adaptive host, applies
 /// how the request ended (`ARGV[2]`: `slow` for a 429 or 503, with its `Retry-After` in
 /// `ARGV[3]` or -1; `ok` for any other response): the rules of the process's own lines.
 static DONE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+if ARGV[1] ~= '' and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('PUBLISH', ARGV[10], ARGV[11])
+end
 if ARGV[2] ~= 'slow' and ARGV[2] ~= 'ok' then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -211,11 +235,13 @@ pub(super) fn acquire(
     let (granted, wait, full): (usize, u64, i64) = ACQUIRE
         .key(&keys.leases)
         .key(&keys.state)
+        .key(&keys.waiters)
         .arg(params.cap)
         .arg(params.gap)
         .arg(params.burst)
         .arg(micros(lease))
         .arg(micros(bucket::FORGET))
+        .arg(WAITING.as_millis() as u64)
         .arg(ids)
         .invoke(conn)?;
     Ok(Grant {
@@ -244,6 +270,7 @@ pub(super) fn done(
     };
     DONE.key(&keys.leases)
         .key(&keys.state)
+        .key(&keys.waiters)
         .arg(lease.unwrap_or(""))
         .arg(said)
         .arg(retry_after)
@@ -253,6 +280,8 @@ pub(super) fn done(
         .arg(micros(ADAPTIVE_SLOWEST))
         .arg(micros(bucket::RECOVERY))
         .arg(micros(bucket::FORGET))
+        .arg(&keys.channel)
+        .arg(&keys.host)
         .invoke(conn)
 }
 
@@ -287,5 +316,6 @@ mod tests {
         let keys = Keys::new(|rest| format!("app:{rest}"), "a.test:443");
         assert_eq!(keys.leases, "app:limits:{a.test:443}:leases");
         assert_eq!(keys.state, "app:limits:{a.test:443}:state");
+        assert_eq!(keys.channel, "app:limits:released");
     }
 }

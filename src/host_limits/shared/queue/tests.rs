@@ -94,6 +94,25 @@ fn at_the_cap_a_lease_given_back_asks_again_and_others_are_polled() {
 }
 
 #[test]
+fn a_release_told_asks_again_only_for_a_line_waiting_for_its_cap() {
+    let queues = Queues::new();
+    let t0 = Instant::now();
+    assert_eq!(queues.released("a:80"), None, "no line");
+    queues.enter("a:80", 1, (), false);
+    // Waiting for a token: a release changes nothing.
+    queues.answered("a:80", grant(0, 100, None), true, t0);
+    assert_eq!(queues.released("a:80"), None);
+    // Waiting for the cap: a release asks at once, once.
+    queues.pump("a:80", t0 + Duration::from_millis(100));
+    queues.answered("a:80", grant(0, 0, Some(9000)), true, t0);
+    assert_eq!(queues.released("a:80"), Some(vec![1]));
+    assert_eq!(queues.released("a:80"), None, "an ask is under way");
+    // Told during that ask, which finds the host full all the same: asks again at once.
+    let answered = queues.answered("a:80", grant(0, 0, Some(9000)), true, t0);
+    assert_eq!(answered.then, Then::Ask(vec![1]));
+}
+
+#[test]
 fn redis_away_lets_every_waiting_request_go_without_a_lease() {
     let queues = Queues::new();
     let t0 = Instant::now();
