@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::gauge::{Answer, Gauge};
 use crate::redis_server::{RedisCluster, RedisServer, Subscription};
-use crate::support::{BOUND, example_binary_with};
+use crate::support::{BOUND, closed_port_url, example_binary_with};
+use asynchttp::{Error, HostLimits, Http, RedisLimits};
 
 fn fleet_binary() -> &'static std::path::Path {
     static BINARY: OnceLock<std::path::PathBuf> = OnceLock::new();
@@ -415,4 +416,37 @@ fn limits_are_shared_through_a_cluster() {
         2,
         "at most 2 at once across the fleet, and 2 reached"
     );
+}
+
+#[test]
+fn a_url_that_names_no_redis_is_refused_by_build() {
+    let limits = HostLimits::new()
+        .in_flight(2)
+        .shared(RedisLimits::new("http://:secret@127.0.0.1:6379/"));
+    match Http::builder().per_host(limits).build() {
+        Err(Error::Init { reason, .. }) => {
+            assert!(reason.contains("http://127.0.0.1:6379/"), "{reason}");
+            assert!(!reason.contains("secret"), "{reason}");
+        }
+        other => panic!("built: {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn a_redis_down_from_the_start_leaves_the_process_its_own_limits() {
+    let gauge = Gauge::start(|_| Answer::ok(Duration::from_millis(50)));
+    let nobody = closed_port_url().replace("http://", "redis://");
+    let http = Http::builder()
+        .workers(8)
+        .per_host(
+            HostLimits::new()
+                .in_flight(1)
+                .shared(RedisLimits::new(&nobody)),
+        )
+        .build()
+        .unwrap();
+    let batch = http.batch(urls(&gauge, "down", 8));
+    batch.join_all();
+    assert_eq!(batch.progress().succeeded(), 8);
+    assert_eq!(gauge.most(), 1, "the process's own cap held");
 }
