@@ -111,6 +111,8 @@ mod progress;
 mod promise;
 mod random;
 mod redirect;
+#[cfg(feature = "redis")]
+mod redis;
 mod request;
 mod response;
 mod retry;
@@ -131,6 +133,8 @@ pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
 pub use crate::body::Body;
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
+#[cfg(feature = "redis")]
+pub use crate::cache::{RedisCache, RedisCacheBuilder};
 pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded};
 pub use crate::error::{BoxError, Error, Result, TimeoutKind};
