@@ -65,7 +65,9 @@ fn main() {
         Ok(options) => options,
         Err(message) => {
             eprintln!("cache_proxy: {message}");
-            eprintln!("usage: cache_proxy --upstream URL [--listen ADDR] [--cache DIR | --redis URL]");
+            eprintln!(
+                "usage: cache_proxy --upstream URL [--listen ADDR] [--cache DIR | --redis URL]"
+            );
             std::process::exit(2);
         }
     };

@@ -180,9 +180,22 @@ impl Redis {
                 Some(value)
             }
             Err(e) => {
-                self.outage.failed(&self.name, &e, unreachable(&e));
+                self.outage
+                    .failed(&self.name, &self.described(&e), unreachable(&e));
                 None
             }
+        }
+    }
+
+    /// `error` for a log line: a timeout said as such, where the system's words for it
+    /// are "resource temporarily unavailable".
+    fn described(&self, error: &RedisError) -> String {
+        match error.is_timeout() {
+            true => format!(
+                "no answer within the timeouts (connect {:?}, response {:?}): {error}",
+                self.connect_timeout, self.response_timeout
+            ),
+            false => error.to_string(),
         }
     }
 

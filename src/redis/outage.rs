@@ -55,7 +55,7 @@ impl Outage {
     }
 
     /// A call failed with `error`; `unreachable`: for want of Redis, not by its answer.
-    pub(crate) fn failed(&self, server: &str, error: &redis::RedisError, unreachable: bool) {
+    pub(crate) fn failed(&self, server: &str, error: &dyn std::fmt::Display, unreachable: bool) {
         let now = Instant::now();
         let mut state = sync::lock(&self.state);
         state.missed += 1;
