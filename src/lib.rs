@@ -204,4 +204,6 @@ mod tests {
     assert_impl_all!(Body: Clone, Send, Sync);
     assert_impl_all!(Form: Send, Sync);
     assert_impl_all!(Part: Send, Sync);
+    #[cfg(feature = "redis")]
+    assert_impl_all!(RedisCache: Send, Sync, std::fmt::Debug);
 }
