@@ -69,6 +69,9 @@ const DEFAULT_KEEP_VALIDATED: Duration = Duration::from_secs(7 * 24 * 3600);
 ///   looked up on the thread that calls [`Http::request`](crate::Http::request), so that
 ///   call may wait that long too.
 ///
+/// An entry's age is reckoned from the clock of the machine that stored it: keep the
+/// machines' clocks in step (NTP), or one may take for fresh what another stored stale.
+///
 /// Beside a [`FileCache`](crate::FileCache) it also gives up, by design, entries that can
 /// answer nothing any more: a request's own `max-stale` or `only-if-cached` finds no entry
 /// that expired.
