@@ -21,6 +21,14 @@ macro_rules! debug {
     };
 }
 
+/// `log::info!` with the thread's name in front.
+#[cfg_attr(not(feature = "redis"), allow(unused_macros))]
+macro_rules! info {
+    ($($arg:tt)+) => {
+        log::info!("[{}] {}", $crate::logs::ThreadName, format_args!($($arg)+))
+    };
+}
+
 /// `log::warn!` with the thread's name in front.
 macro_rules! warning {
     ($($arg:tt)+) => {
@@ -35,4 +43,6 @@ macro_rules! error {
     };
 }
 
+#[cfg_attr(not(feature = "redis"), allow(unused_imports))]
+pub(crate) use info;
 pub(crate) use {debug, error, warning};

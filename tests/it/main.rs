@@ -31,6 +31,10 @@ mod proxies;
 mod proxy_refusal;
 mod queue;
 mod redirects;
+#[cfg(feature = "redis")]
+mod redis_cache;
+#[cfg(feature = "redis")]
+mod redis_server;
 mod retries;
 mod support;
 mod timeouts;
