@@ -8,8 +8,9 @@
 //! ```
 //!
 //! Options: `--upstream URL` (required), `--listen ADDR` (default `127.0.0.1:0`: a free
-//! port), `--cache DIR` (a folder for the on-disk cache; without it, entries are
-//! kept in memory). The first line printed is
+//! port), `--cache DIR` (a folder for the on-disk cache), `--redis URL` (a Redis server for
+//! the cache, with `--features redis`); without either, entries are kept in memory. The
+//! first line printed is
 //! `listening on http://ADDR`, for scripts. `RUST_LOG=asynchttp=debug` shows each request.
 //!
 //! Redirects are not followed: a 3xx goes back to the caller, as from any proxy. End-to-end
@@ -48,7 +49,14 @@ const HOP_BY_HOP: [&str; 11] = [
 struct Options {
     upstream: String,
     listen: SocketAddr,
-    cache: Option<PathBuf>,
+    cache: Store,
+}
+
+/// Where the cache keeps its entries.
+enum Store {
+    Memory,
+    Dir(PathBuf),
+    Redis(String),
 }
 
 fn main() {
@@ -57,7 +65,9 @@ fn main() {
         Ok(options) => options,
         Err(message) => {
             eprintln!("cache_proxy: {message}");
-            eprintln!("usage: cache_proxy --upstream URL [--listen ADDR] [--cache DIR|memory]");
+            eprintln!(
+                "usage: cache_proxy --upstream URL [--listen ADDR] [--cache DIR | --redis URL]"
+            );
             std::process::exit(2);
         }
     };
@@ -66,8 +76,9 @@ fn main() {
         .workers(32)
         .timeout(Duration::from_secs(30));
     let builder = match &options.cache {
-        Some(dir) => builder.cache(dir),
-        None => builder.cache_store(Arc::new(MemoryCache::new())),
+        Store::Dir(dir) => builder.cache(dir),
+        Store::Memory => builder.cache_store(Arc::new(MemoryCache::new())),
+        Store::Redis(url) => builder.cache_store(redis_store(url)),
     };
     let http = builder.build().expect("the client starts");
     let upstream: Arc<str> = Arc::from(options.upstream.trim_end_matches('/'));
@@ -208,15 +219,34 @@ fn failure(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
     response
 }
 
+/// The cache in Redis at `url`.
+#[cfg(feature = "redis")]
+fn redis_store(url: &str) -> Arc<dyn asynchttp::Cache> {
+    match asynchttp::RedisCache::new(url) {
+        Ok(cache) => Arc::new(cache),
+        Err(e) => {
+            eprintln!("cache_proxy: --redis {url}: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis_store(_: &str) -> Arc<dyn asynchttp::Cache> {
+    eprintln!("cache_proxy: --redis needs the redis feature (cargo run --features redis ...)");
+    std::process::exit(2);
+}
+
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let (mut upstream, mut listen, mut cache) = (None, "127.0.0.1:0".to_owned(), None);
+    let (mut upstream, mut listen, mut cache) = (None, "127.0.0.1:0".to_owned(), Store::Memory);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--upstream" => upstream = Some(value()?),
             "--listen" => listen = value()?,
-            "--cache" => cache = Some(PathBuf::from(value()?)),
+            "--cache" => cache = Store::Dir(PathBuf::from(value()?)),
+            "--redis" => cache = Store::Redis(value()?),
             other => return Err(format!("unknown option {other}")),
         }
     }

@@ -40,7 +40,7 @@
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
-//! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, and what the test suite fails |
+//! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, one cache shared by processes through Redis, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
 //! | [`guide::testing`] | testing your own code with the mock transport: no server, every failure |
 //! | [`guide::hooks`] | your code at each step of every request: signing, trace headers, metrics, redirects; `tracing` spans |
@@ -136,6 +136,8 @@ pub use crate::batch::{Batch, BatchException, BatchResponse, HostReport};
 pub use crate::body::Body;
 pub use crate::builder::HttpBuilder;
 pub use crate::cache::{Cache, FileCache, MemoryCache};
+#[cfg(feature = "redis")]
+pub use crate::cache::{RedisCache, RedisCacheBuilder};
 pub use crate::cookies::CookieJar;
 pub use crate::download::{Destination, Download, Downloaded};
 pub use crate::error::{BoxError, Error, Result, TimeoutKind};
@@ -208,4 +210,6 @@ mod tests {
     assert_impl_all!(Body: Clone, Send, Sync);
     assert_impl_all!(Form: Send, Sync);
     assert_impl_all!(Part: Send, Sync);
+    #[cfg(feature = "redis")]
+    assert_impl_all!(RedisCache: Send, Sync, std::fmt::Debug);
 }

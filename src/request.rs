@@ -298,9 +298,9 @@ impl Request {
         self
     }
 
-    /// Fails the request when it is sent, with `error`, unless it is failed already.
-    // Only a JSON body that cannot be serialised (the json feature) is refused this way.
-    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    /// Fails the request when it is sent, with `error`, unless it is failed already: a
+    /// JSON value that does not serialise.
+    #[cfg(feature = "json")]
     pub(crate) fn refuse(mut self, error: Error) -> Self {
         self.refused.get_or_insert_with(|| Box::new(error));
         self

@@ -1,10 +1,11 @@
 // Runs the HTTP cache test suite's browser set through asynchttp's cache, and grades it with
 // the suite's own functions. Started by run.sh, which prepares the suite and the proxy:
 //
-//   node run.mjs --suite DIR --proxy BIN --work DIR [--floor N] [--id TEST-ID]
+//   node run.mjs --suite DIR --proxy BIN --work DIR [--store files|redis] [--floor N] [--id TEST-ID]
 //
 // 1. The suite's own server, on 127.0.0.1 and a free port.
-// 2. The cache_proxy example in front of it: one shared Http with a cache.
+// 2. The cache_proxy example in front of it: one shared Http with a cache, in files under
+//    the work folder, or (--store redis) in the Redis that REDIS_URL names.
 // 3. The suite's client (runTests, browser rules, as test-browser.html runs it) against the
 //    proxy, then determineTestResult with dependencies, as cache-tests.fyi shows results.
 // 4. passed / graded, each failure with the suite's message, and the browsers' published
@@ -67,7 +68,8 @@ async function startSuiteServer () {
 async function startProxy (upstream) {
   const cache = path.join(work, 'cache')
   fs.rmSync(cache, { recursive: true, force: true })
-  const child = spawn(args.proxy, ['--upstream', upstream, '--cache', cache], {
+  const store = args.store === 'redis' ? ['--redis', redisUrl()] : ['--cache', cache]
+  const child = spawn(args.proxy, ['--upstream', upstream, ...store], {
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const lines = readline.createInterface({ input: child.stdout })
@@ -79,6 +81,11 @@ async function startProxy (upstream) {
   const base = first.replace(/^listening on /, '')
   if (!base.startsWith('http://')) throw new Error(`cache_proxy said "${first}"`)
   return { child, base }
+}
+
+function redisUrl () {
+  if (!process.env.REDIS_URL) throw new Error('--store redis needs REDIS_URL (conformance/redis/run.sh sets it)')
+  return process.env.REDIS_URL
 }
 
 async function runAndGrade (base) {
@@ -124,7 +131,8 @@ async function runAndGrade (base) {
   const us = grade(ours)
   const required = graded.filter(t => t.kind !== 'optimal').length
   const optimal = graded.length - required
-  console.log(`cache-tests: the browser set (${browserSet.length} tests) through ${base}, in ${seconds} s`)
+  const store = args.store === 'redis' ? 'entries in Redis' : 'entries in files'
+  console.log(`cache-tests: the browser set (${browserSet.length} tests) through ${base} (${store}), in ${seconds} s`)
   if (us.failures.length) {
     console.log('\nNot passed (kind, result, test: the suite\'s message):')
     for (const { test, name, detail } of us.failures) {
@@ -153,8 +161,8 @@ function options (argv) {
   const out = {}
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i].replace(/^--/, '')
-    if (!['suite', 'proxy', 'work', 'floor', 'id'].includes(name) || argv[i + 1] === undefined) {
-      console.error(`usage: node run.mjs --suite DIR --proxy BIN --work DIR [--floor N] [--id TEST-ID]`)
+    if (!['suite', 'proxy', 'work', 'store', 'floor', 'id'].includes(name) || argv[i + 1] === undefined) {
+      console.error(`usage: node run.mjs --suite DIR --proxy BIN --work DIR [--store files|redis] [--floor N] [--id TEST-ID]`)
       process.exit(2)
     }
     out[name] = argv[i + 1]

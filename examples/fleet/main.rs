@@ -81,7 +81,7 @@ fn main() -> ExitCode {
         }
     }
     // A Redis of our own, unless one is given.
-    let own = redis.is_none().then(RedisServer::start);
+    let own = redis.is_none().then(|| RedisServer::start("fleet"));
     let redis = redis.unwrap_or_else(|| own.as_ref().expect("started").url());
     let kept = if bench {
         bench_rounds(&redis, processes, rounds)

@@ -38,7 +38,9 @@ use crate::{sendable, uri};
 
 mod permanent;
 
-use self::permanent::{append_oldest, follow_permanent_redirects, remember_permanent_redirects};
+use self::permanent::{
+    append_oldest, follow_permanent_redirects, lasts_for_ever, remember_permanent_redirects,
+};
 
 /// What the cache gives back for a request: the answer, and, when the answer was a stale
 /// response served within `stale-while-revalidate`, the request that refreshes it, for the
@@ -531,8 +533,13 @@ fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
     entry
 }
 
+/// Stores `entry` under `key`, with how long it is of use, for a store that forgets.
 fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
-    if let Err(e) = cache.set(key, &entry.to_bytes()) {
+    let keep = match lasts_for_ever(&entry.response) {
+        true => None,
+        false => policy::useful_for(&entry.response, &entry.fetched, SystemTime::now()),
+    };
+    if let Err(e) = cache.set_for(key, &entry.to_bytes(), keep) {
         logs::warning!("cache: could not store {key}: {e}");
     }
 }

@@ -234,8 +234,7 @@ pub(crate) fn usable(
         return Usable::Fresh;
     }
     let staleness = age - lifetime;
-    let revalidate = cc.has("must-revalidate") || cc.has("proxy-revalidate");
-    if !revalidate {
+    if !serves_no_stale(&cc) {
         match request.seconds_or_any("max-stale") {
             Some(None) => return Usable::Fresh,
             Some(Some(max)) if staleness <= secs(max) => return Usable::Fresh,
@@ -248,6 +247,40 @@ pub(crate) fn usable(
         }
     }
     Usable::Revalidate
+}
+
+/// How long from `now` a stored response can still answer a request that does not itself
+/// ask for stale responses: while fresh, then within its `stale-while-revalidate` or
+/// `stale-if-error` window; `None` when it has a validator, which makes it of use for as
+/// long as it is kept. A store that forgets may forget it then (RFC 9111 §4.2, RFC 5861).
+pub(crate) fn useful_for(
+    response: &Response,
+    fetched: &FetchedAt,
+    now: SystemTime,
+) -> Option<Duration> {
+    if response.contains_key("etag") || response.contains_key("last-modified") {
+        return None;
+    }
+    let cc = Directives::of(response);
+    let fresh = lifetime(response, fetched).saturating_sub(age(response, fetched, now));
+    if cc.has("no-cache") {
+        return Some(Duration::ZERO);
+    }
+    if serves_no_stale(&cc) {
+        return Some(fresh);
+    }
+    // stale-if-error is not served from yet, but an entry kept for it costs only its room.
+    let window = ["stale-while-revalidate", "stale-if-error"]
+        .iter()
+        .filter_map(|name| cc.seconds(name))
+        .max()
+        .unwrap_or(0);
+    Some(fresh + secs(window))
+}
+
+/// True if a stale response may never be used without asking (RFC 9111 §5.2.2.2, §5.2.2.8).
+fn serves_no_stale(cc: &Directives) -> bool {
+    cc.has("must-revalidate") || cc.has("proxy-revalidate")
 }
 
 /// The conditional headers that validate a stored response: `If-None-Match` with its
@@ -675,6 +708,40 @@ mod tests {
             usable(&r("max-age=5, stale-while-revalidate=2"), &f, &none, now),
             Usable::Revalidate
         );
+    }
+
+    #[test]
+    fn useful_while_fresh_or_within_a_stale_window_unless_revalidated() {
+        let now = SystemTime::now();
+        let f = fetched_at(now - Duration::from_secs(10));
+        let useful = |headers: &[(&str, &str)]| useful_for(&response(200, headers), &f, now);
+        let cc = |value| [("cache-control", value)];
+        assert_eq!(useful(&cc("max-age=60")), Some(Duration::from_secs(50)));
+        assert_eq!(useful(&cc("max-age=5")), Some(Duration::ZERO));
+        assert_eq!(
+            useful(&cc("max-age=60, stale-while-revalidate=30")),
+            Some(Duration::from_secs(80))
+        );
+        assert_eq!(
+            useful(&cc(
+                "max-age=60, stale-while-revalidate=30, stale-if-error=100"
+            )),
+            Some(Duration::from_secs(150))
+        );
+        assert_eq!(
+            useful(&cc(
+                "max-age=60, stale-while-revalidate=30, must-revalidate"
+            )),
+            Some(Duration::from_secs(50))
+        );
+        assert_eq!(useful(&cc("max-age=60, no-cache")), Some(Duration::ZERO));
+        assert_eq!(useful(&[]), Some(Duration::ZERO), "no freshness at all");
+        // A validator makes it of use whenever it is asked for.
+        assert_eq!(
+            useful(&[("etag", "\"a\""), ("cache-control", "max-age=5")]),
+            None
+        );
+        assert_eq!(useful(&[("last-modified", &http_date(now - HOUR))]), None);
     }
 
     #[test]

@@ -16,7 +16,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
+use super::frame::{frame, unframe};
 use crate::logs;
 use crate::sync;
 use sha2::{Digest as _, Sha256};
@@ -33,6 +35,26 @@ pub trait Cache: Send + Sync {
     ///
     /// The storage's own error; a client logs it and goes on without the entry.
     fn set(&self, key: &str, value: &[u8]) -> io::Result<()>;
+
+    /// Stores `value` under `key` as [`set`](Self::set) does, and says how long it is of
+    /// use: `Some(keep)` when after `keep` it can answer no request (it is stale beyond
+    /// what `stale-while-revalidate` and `stale-if-error` allow, and has no `ETag` or
+    /// `Last-Modified` to be revalidated with), `None` when it stays of use (it can be
+    /// revalidated, or is a permanent redirect). The client stores every entry through
+    /// this method.
+    ///
+    /// A store that forgets entries by itself, such as `RedisCache` (feature `redis`),
+    /// lets them expire then; one that
+    /// keeps entries until they are replaced, such as [`FileCache`] and [`MemoryCache`],
+    /// need not implement it: by default it is `set`.
+    ///
+    /// # Errors
+    ///
+    /// As [`set`](Self::set).
+    fn set_for(&self, key: &str, value: &[u8], keep: Option<Duration>) -> io::Result<()> {
+        let _ = keep;
+        self.set(key, value)
+    }
 
     /// Removes the entry under `key`, if there is one.
     fn delete(&self, key: &str);
@@ -67,9 +89,6 @@ pub struct FileCache {
     dir: PathBuf,
 }
 
-/// Files start with this, then the SHA-256 of the rest, then the rest.
-const MAGIC: &[u8; 8] = b"AHCACHE1";
-const HEADER_LEN: usize = MAGIC.len() + 32;
 /// Readable characters of the key kept at the front of a file name.
 const NAME_PREFIX_MAX: usize = 32;
 
@@ -322,36 +341,9 @@ pub(crate) fn file_name(key: &str) -> String {
     name
 }
 
-fn frame(value: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(HEADER_LEN + value.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&Sha256::digest(value));
-    bytes.extend_from_slice(value);
-    bytes
-}
-
-/// The value of a framed file, if it is whole and ours.
-fn unframe(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let (checksum, value) = rest.split_at_checked(32)?;
-    (Sha256::digest(value).as_slice() == checksum).then_some(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_reject_damage() {
-        let framed = frame(b"a cached response");
-        assert_eq!(unframe(&framed), Some(&b"a cached response"[..]));
-        assert_eq!(unframe(&framed[..framed.len() - 1]), None);
-        assert_eq!(unframe(b""), None);
-        assert_eq!(unframe(b"status: 200\r\n\r\nforeign"), None);
-        let mut flipped = framed.clone();
-        flipped[HEADER_LEN] ^= 1;
-        assert_eq!(unframe(&flipped), None);
-    }
 
     #[test]
     fn names_are_portable_and_bounded() {
@@ -520,15 +512,6 @@ mod tests {
         fn distinct_keys_distinct_names(a in "\\PC{0,60}", b in "\\PC{0,60}") {
             if a != b {
                 proptest::prop_assert_ne!(file_name(&a), file_name(&b));
-            }
-        }
-
-        /// Arbitrary file contents never panic and are never taken for an entry unless
-        /// they were framed.
-        #[test]
-        fn arbitrary_files_are_misses(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
-            if !bytes.starts_with(MAGIC) {
-                proptest::prop_assert!(unframe(&bytes).is_none());
             }
         }
     }

@@ -15,7 +15,8 @@
 //!
 //! [`HttpBuilder::cache`] keeps one file per URL in a directory ([`FileCache`]);
 //! [`HttpBuilder::cache_store`] takes any [`Cache`] (`get`, `set`, `delete` of bytes, like
-//! httplib2's memcache-compatible objects), such as a [`MemoryCache`]. The rules pass more of
+//! httplib2's memcache-compatible objects), such as a [`MemoryCache`], or a [`RedisCache`]
+//! that processes on many machines share ([below](#sharing-a-cache-across-processes-with-redis)). The rules pass more of
 //! the public HTTP cache test suite than any browser (the README's "HTTP cache conformance"
 //! has the score and the command to run it):
 //!
@@ -52,6 +53,63 @@
 //! bounded, and an unusable directory turns caching off with a warning instead of failing
 //! requests.
 //!
+//! # Sharing a cache across processes with Redis
+//!
+//! httplib2 takes any memcache-like object as its cache, so that every process of a fleet
+//! shares one:
+//!
+//! ```python
+//! http = httplib2.Http(cache=memcache.Client(["10.0.0.5:11211"]))
+//! ```
+//!
+//! With the `redis` feature, [`RedisCache`] keeps the entries in Redis:
+//!
+//! ```toml
+//! asynchttp = { version = "0.1", features = ["redis"] }
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use asynchttp::{Http, RedisCache};
+//!
+//! let cache = RedisCache::builder("redis://10.0.0.5:6379/")
+//!     .prefix("crawler:http:") // apart from other applications on the same Redis
+//!     .response_timeout(Duration::from_millis(100))
+//!     .build()?; // checks the URL; connects on first use
+//! let http = Http::builder().cache_store(Arc::new(cache)).workers(32).build()?;
+//! let (response, _content) = http.request("http://127.0.0.1:8080/doc");
+//! println!("{}", response.from_cache); // true if any process fetched it while fresh
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "redis"))]
+//! # fn main() {}
+//! ```
+//!
+//! Every process built this way, on any machine, shares the entries: what one fetched
+//! answers the others while it is fresh, and once it is stale the first to ask revalidates
+//! it with its `ETag` or `Last-Modified`, and the `304` updates it for all. A Redis Cluster
+//! takes some of its nodes' URLs, `RedisCache::cluster(["redis://10.0.0.1:7000/", ...])`.
+//!
+//! - **In Redis:** one string per URL, named by the prefix and the URL, each written by one
+//!   `SET` (no reader sees half of one) and checksummed. `redis-cli --scan --pattern
+//!   'crawler:http:*'` lists them, `TTL` says how long each has left.
+//! - **Expiry:** an entry goes when it can answer nothing more: one without validators
+//!   once it is stale beyond its `stale-while-revalidate` or `stale-if-error`; one with
+//!   validators, and a permanent redirect, a week after it was last stored
+//!   (`keep_validated`). Give Redis a `maxmemory` and `maxmemory-policy allkeys-lru`, and
+//!   the least used go first when it fills.
+//! - **Redis slow or away:** each call waits 250 ms at most (`connect_timeout`,
+//!   `response_timeout`); a read that fails is a miss and a write is skipped, never an
+//!   error of the request. The outage is logged once at warn, and at info when Redis is
+//!   back; meanwhile Redis is tried once a second, so requests go at the server's pace.
+//!   What a client gives up while it is away is on [`RedisCache`].
+//!
+//! The HTTP cache test suite scores the same through Redis as through files
+//! (`conformance/cache-tests/run.sh --redis`, beside a redis-server of its own).
+//!
 //! # What the test suite fails, and why
 //!
 //! - **`stale-close-must-revalidate`, `stale-close-no-cache`** (required) depend on the check
@@ -73,3 +131,8 @@
 //! [`HttpBuilder::cache_store`]: crate::HttpBuilder::cache_store
 //! [`HttpBuilder::ignore_etag`]: crate::HttpBuilder::ignore_etag
 //! [`MemoryCache`]: crate::MemoryCache
+#![cfg_attr(feature = "redis", doc = "[`RedisCache`]: crate::RedisCache")]
+#![cfg_attr(
+    not(feature = "redis"),
+    doc = "[`RedisCache`]: https://docs.rs/asynchttp/latest/asynchttp/struct.RedisCache.html"
+)]

@@ -6,6 +6,7 @@
 //! urllib3's `Retry`, [downloads](super::downloads) for `stream=True`, [uploads](super::uploads)
 //! for `data=open(f, "rb")` and toolbelt's `MultipartEncoderMonitor`, [cookies](super::cookies)
 //! for requests' `Session`, [the cache](super::cache) for `Http(".cache")` and
+//! `cache=memcache.Client(...)`,
 //! [testing](super::testing) for httpx's `MockTransport`, `responses` and `requests-mock`,
 //! [hooks](super::hooks) for requests' and httpx's event hooks, [forms](super::forms) for
 //! `files=`, `data=`, `params=`, `json=` and toolbelt's `MultipartEncoder`.
@@ -29,6 +30,7 @@
 //! | `'etag' in response` | `response.contains_key("etag")` |
 //! | `response['status']` | `response["status"]` (`"200"`) |
 //! | `response.fromcache`, `response.previous` | `response.from_cache`, `response.previous` |
+//! | `httplib2.Http(cache=memcache.Client(["10.0.0.5:11211"]))` | `Http::builder().cache_store(Arc::new(RedisCache::new("redis://10.0.0.5:6379/")?)).build()?` (the `redis` feature; [a shared cache](super::cache#sharing-a-cache-across-processes-with-redis)) |
 //! | `str(content)` | `content.to_string()` or `format!("{content}")` |
 //! | `len(content)`, `content[:10]` | `content.len()`, `&content[..10]` (derefs to `[u8]`) |
 //! | `response.done()` | `LazyResponse::is_ready(&response)` |

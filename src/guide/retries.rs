@@ -138,9 +138,9 @@
 //! goes by its own limits alone: nothing fails and nothing waits because of Redis, beyond
 //! the one call that found it away, but the fleet-wide cap becomes a per-process one (ten
 //! processes limited to 2 a second send up to 20 a second between them) until Redis is
-//! back. The client logs one warning as Redis goes (`Redis at 10.0.0.5:6379 is away (…):
-//! until it is back, this process goes by its own limits`) and one info line as it comes
-//! back; meanwhile it tries Redis again once a second. A Redis that restarted empty starts
+//! back. The client logs one warning as Redis goes (`redis redis://10.0.0.5:6379/ is away
+//! (…): going on without it`) and one info line as it comes back (`… is back after 3.2s`),
+//! as a [`RedisCache`](crate::RedisCache) does; meanwhile it tries Redis again once a second. A Redis that restarted empty starts
 //! every host afresh: the requests already running hold no lease in it, so for a moment
 //! the fleet may run up to twice its cap.
 //!

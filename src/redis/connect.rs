@@ -1,278 +1,363 @@
-//! One connection to a Redis, or to a Redis Cluster: where it is, how long a call may take,
-//! the prefix of every key, and what happens when it goes away.
+//! Where Redis is and how it is called: one server or a cluster, the key prefix, a timeout
+//! on every call, and connections kept between calls. The cache's calls (from its worker
+//! threads) and the shared limits' (from their one thread, [`link`](super::link)) are made
+//! the same way, through a [`Redis`]; a subscriber's connection is made from the same
+//! [`Settings`].
 //!
-//! A call either answers within the timeout or fails; a failed call drops the connection,
-//! and the next call connects again, no more often than once a [`RETRY`] while the Redis is
-//! away, so that a Redis that is down costs a caller nothing but a check of the clock. The
-//! outage is logged once at warn as it begins and once at info as it ends: a fleet of
-//! processes all logging each failed call would bury the one line that matters.
+//! A call takes an idle connection, or opens one within the connect timeout; each read and
+//! write on it is bounded by the response timeout. After the call the connection goes back
+//! to the idle ones, unless the call failed for want of Redis: then it is dropped, since a
+//! late answer on it would be read as the next call's, and so are the idle ones. A call on
+//! a kept connection that Redis has closed since is made again on a new one. A cluster connection is the redis
+//! crate's: it knows which node holds which key, follows `MOVED` and `ASK`, and connects to
+//! the nodes it needs, each within the same timeouts.
+//!
+//! The idle connections are a stack under a lock rather than a pool crate's: a call blocks
+//! on nothing but its own connection, and nothing runs in the background between calls.
 
-use std::fmt;
-use std::time::{Duration, Instant};
+use std::io;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use redis::cluster::{ClusterClient, ClusterConnection};
-use redis::{Client, ConnectionLike, RedisResult};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult};
 
-use crate::logs;
+use super::outage::Outage;
+use crate::{sync, uri};
 
-/// How often a Redis that went away is tried again.
-pub(crate) const RETRY: Duration = Duration::from_secs(1);
+/// The connect and response timeouts unless set: Redis on the same network answers in
+/// well under a millisecond, and a cache that waits longer than this costs more than a miss.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The longest a call waits on a Redis by default: a connection, a command and its answer.
-pub(crate) const TIMEOUT: Duration = Duration::from_millis(250);
+/// Idle connections kept at most; more are closed after their call. Calls at once are as
+/// many as the threads that make them, so this bounds only what is kept between bursts.
+const IDLE_MAX: usize = 16;
 
-/// Where a Redis is, as given: one server, or the first nodes of a cluster; the prefix of
-/// every key; the longest a call may take. Checked as it is made, so that a bad URL is
-/// refused when the client is built rather than found out at the first call.
+/// Retries of a cluster command (after a `MOVED`, a reconnection), and the waits between
+/// them: the redis crate's defaults wait seconds, far longer than a cache call may take.
+const CLUSTER_RETRIES: u32 = 2;
+const CLUSTER_RETRY_WAIT_MS: (u64, u64) = (5, 50);
+
+/// How to reach Redis, as a builder collects it: a [`RedisCache`](crate::RedisCache)'s or a
+/// [`RedisLimits`](crate::RedisLimits)'s. Its `Debug` shows no password.
 #[derive(Clone, PartialEq)]
 pub(crate) struct Settings {
-    nodes: Vec<String>,
-    cluster: bool,
+    /// The server's URL, or for a cluster the URLs of some of its nodes.
+    pub(crate) urls: Vec<String>,
+    pub(crate) cluster: bool,
+    /// Put in front of every key, so that applications sharing one Redis keep apart.
     pub(crate) prefix: String,
-    pub(crate) timeout: Duration,
-    /// Why the URLs name no Redis, if they do not.
-    refused: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) response_timeout: Duration,
 }
 
 impl Settings {
-    /// One Redis at `url` (`redis://host:port/db`, `rediss://` over TLS is not built in).
-    pub(crate) fn single(url: &str) -> Self {
-        Settings::new(vec![url.to_owned()], false)
-    }
-
-    /// A Redis Cluster, found through any of `nodes`.
-    pub(crate) fn cluster(nodes: Vec<String>) -> Self {
-        Settings::new(nodes, true)
-    }
-
-    fn new(nodes: Vec<String>, cluster: bool) -> Self {
-        let refused = if nodes.is_empty() {
-            Some("no Redis URL given".to_owned())
-        } else {
-            nodes.iter().find_map(|url| {
-                let e = Client::open(url.as_str()).err()?;
-                Some(format!("{}: {e}", crate::uri::redact(url)))
-            })
-        };
+    /// One server, or a cluster given some of its nodes, with the default timeouts.
+    pub(crate) fn new(urls: Vec<String>, cluster: bool, prefix: &str) -> Settings {
         Settings {
-            nodes,
+            urls,
             cluster,
-            prefix: "asynchttp".to_owned(),
-            timeout: TIMEOUT,
-            refused,
+            prefix: prefix.to_owned(),
+            connect_timeout: DEFAULT_TIMEOUT,
+            response_timeout: DEFAULT_TIMEOUT,
         }
     }
 
-    /// Why these settings name no Redis, if they do not.
-    pub(crate) fn refused(&self) -> Option<&str> {
-        self.refused.as_deref()
+    /// Why these settings name no Redis, if they do not: no URL, more than one for a single
+    /// server, a URL the redis crate does not take, or a zero timeout. Said without
+    /// passwords; nothing is connected to.
+    pub(crate) fn refused(&self) -> Option<String> {
+        if self.connect_timeout.is_zero() || self.response_timeout.is_zero() {
+            return Some("redis: a timeout of zero would fail every call".to_owned());
+        }
+        let name = self.shown();
+        match (self.cluster, self.urls.as_slice()) {
+            (_, []) => return Some("redis: no URL given".to_owned()),
+            (false, [_, _, ..]) => {
+                return Some(format!(
+                    "redis {name}: several URLs are a cluster's nodes; one server takes one"
+                ));
+            }
+            _ => {}
+        }
+        self.urls.iter().find_map(|url| {
+            let e = redis::Client::open(url.as_str()).err()?;
+            Some(format!("redis {}: {e}", uri::redact(url)))
+        })
     }
 
-    /// `<prefix>:<rest>`: every key of the crate's, so that several applications can share
-    /// a Redis.
+    /// `rest` with the prefix in front: the name a key has in Redis.
     pub(crate) fn key(&self, rest: &str) -> String {
-        format!("{}:{rest}", self.prefix)
+        format!("{}{rest}", self.prefix)
     }
 
-    /// The first node's address, as logs show it: no password.
+    /// The URLs without user names and passwords, for log lines and errors.
     pub(crate) fn shown(&self) -> String {
-        let first = self.nodes.first().map(String::as_str).unwrap_or_default();
-        let addr = Client::open(first).map(|c| c.get_connection_info().addr().to_string());
-        let addr = addr.unwrap_or_else(|_| "an unknown address".to_owned());
-        if self.cluster {
-            format!("Redis Cluster at {addr}")
-        } else {
-            format!("Redis at {addr}")
-        }
+        let urls: Vec<String> = self.urls.iter().map(|url| uri::redact(url)).collect();
+        urls.join(",")
     }
 
     /// A plain connection to the first node, for a subscriber: a message published
     /// anywhere in a cluster reaches every node's subscribers. Reads wait `poll` at most.
     pub(crate) fn subscriber(&self, poll: Duration) -> RedisResult<redis::Connection> {
-        let client = Client::open(self.nodes[0].as_str())?;
-        let conn =
-            client.get_connection_with_timeout(self.timeout.max(Duration::from_millis(1)))?;
-        conn.set_read_timeout(Some(poll))?;
-        conn.set_write_timeout(Some(self.timeout.max(Duration::from_millis(1))))?;
-        Ok(conn)
-    }
-
-    fn connect(&self) -> RedisResult<Conn> {
-        // The timeout must be positive: a zero one means no timeout to the socket.
-        let timeout = self.timeout.max(Duration::from_millis(1));
-        if self.cluster {
-            let client = ClusterClient::builder(self.nodes.iter().map(String::as_str))
-                .connection_timeout(timeout)
-                .response_timeout(timeout)
-                // A node that is away fails the call at once: retries would wait past the
-                // timeout, and the caller has a fallback.
-                .retries(0)
-                .build()?;
-            return Ok(Conn::Cluster(Box::new(client.get_connection()?)));
-        }
-        let client = Client::open(self.nodes[0].as_str())?;
-        let conn = client.get_connection_with_timeout(timeout)?;
-        conn.set_read_timeout(Some(timeout))?;
-        conn.set_write_timeout(Some(timeout))?;
-        Ok(Conn::Single(Box::new(conn)))
+        let first = self.urls.first().map(String::as_str).unwrap_or_default();
+        let connection =
+            redis::Client::open(first)?.get_connection_with_timeout(self.connect_timeout)?;
+        connection.set_read_timeout(Some(poll))?;
+        connection.set_write_timeout(Some(self.response_timeout))?;
+        Ok(connection)
     }
 }
 
-impl fmt::Debug for Settings {
-    /// The nodes' addresses without their passwords.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Redis")
             .field("at", &self.shown())
+            .field("cluster", &self.cluster)
             .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
             .finish()
     }
 }
 
-enum Conn {
-    Single(Box<redis::Connection>),
-    Cluster(Box<ClusterConnection>),
-}
-
-impl Conn {
-    fn like(&mut self) -> &mut dyn ConnectionLike {
-        match self {
-            Conn::Single(conn) => &mut **conn,
-            Conn::Cluster(conn) => &mut **conn,
-        }
-    }
-}
-
-/// A connection to the Redis of some [`Settings`], made on demand and made again after a
-/// failure; see the module docs.
-pub(crate) struct Connection {
+/// A Redis server or cluster, ready to be called from any thread.
+pub(crate) struct Redis {
+    server: Server,
     settings: Settings,
-    conn: Option<Conn>,
-    /// Since when the Redis has been away, if it is; and when it was last tried.
-    away: Option<Instant>,
-    tried: Option<Instant>,
+    /// The URLs without credentials, for log lines.
+    name: String,
+    idle: Mutex<Vec<Connection>>,
+    outage: Outage,
 }
 
-impl Connection {
-    pub(crate) fn new(settings: Settings) -> Self {
-        Connection {
-            settings,
-            conn: None,
-            away: None,
-            tried: None,
+enum Server {
+    One(redis::Client),
+    Cluster(ClusterClient),
+}
+
+type Connection = Box<dyn ConnectionLike + Send>;
+
+impl Redis {
+    /// Checks the settings; connects only when first called, so a Redis that is away at
+    /// start is an outage like any other, not an error.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`: no URL, more than one for a single server, a URL the redis crate
+    /// does not take, or a zero timeout.
+    pub(crate) fn open(settings: Settings) -> io::Result<Redis> {
+        if let Some(reason) = settings.refused() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, reason));
         }
+        let name = settings.shown();
+        let refused = |e: RedisError| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("redis {name}: {e}"))
+        };
+        let server = match settings.cluster {
+            false => Server::One(redis::Client::open(settings.urls[0].as_str()).map_err(refused)?),
+            true => Server::Cluster(
+                ClusterClientBuilder::new(settings.urls.iter().map(String::as_str))
+                    .connection_timeout(settings.connect_timeout)
+                    .response_timeout(settings.response_timeout)
+                    .retries(CLUSTER_RETRIES)
+                    .min_retry_wait(CLUSTER_RETRY_WAIT_MS.0)
+                    .max_retry_wait(CLUSTER_RETRY_WAIT_MS.1)
+                    .build()
+                    .map_err(refused)?,
+            ),
+        };
+        Ok(Redis {
+            server,
+            settings,
+            name,
+            idle: Mutex::new(Vec::new()),
+            outage: Outage::default(),
+        })
     }
 
-    /// Whether the last call or connection failed: the Redis is away.
+    /// `key` with the prefix in front: the name it has in Redis.
+    pub(crate) fn key(&self, key: &str) -> String {
+        self.settings.key(key)
+    }
+
+    /// Whether Redis is away: the last call failed for want of it, and none has answered
+    /// since.
     pub(crate) fn is_away(&self) -> bool {
-        self.away.is_some()
+        self.outage.is_down()
     }
 
-    /// Runs `call` on the connection, connecting first if need be. `None` when the Redis
-    /// is away: it failed now, or it failed less than a [`RETRY`] ago and is not tried
-    /// again yet.
+    /// Runs `call` on a connection, within the timeouts. `None` when Redis was not tried
+    /// (within a pause after an outage) or the call failed; either is logged as the
+    /// outage module says, so the caller only goes on without Redis.
+    ///
+    /// A connection kept from an earlier call may have been closed since (Redis restarted,
+    /// or closed it for being idle): a call that finds it so is made once more on a new
+    /// one, so `call` must be one that may be sent twice.
     pub(crate) fn call<T>(
-        &mut self,
-        call: impl FnOnce(&mut dyn ConnectionLike) -> RedisResult<T>,
+        &self,
+        call: impl Fn(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Option<T> {
-        let result = match self.connected() {
-            Ok(conn) => call(conn.like()),
-            Err(None) => return None,
-            Err(Some(e)) => Err(e),
+        if !self.outage.may_try() {
+            return None;
+        }
+        let mut kept = sync::lock(&self.idle).pop();
+        let result = loop {
+            let reused = kept.is_some();
+            let result = match kept.take() {
+                Some(connection) => Ok(connection),
+                None => self.connect(),
+            }
+            .and_then(|mut connection| {
+                let result = call(connection.as_mut());
+                self.put_back(connection, &result);
+                result
+            });
+            match &result {
+                Err(e) if unreachable(e) => {
+                    // The others were opened to the same Redis: as likely to be closed.
+                    sync::lock(&self.idle).clear();
+                    if reused && e.is_connection_dropped() {
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            break result;
         };
         match result {
             Ok(value) => {
-                self.back();
+                self.outage.answered(&self.name);
                 Some(value)
             }
             Err(e) => {
-                self.gone(&e);
+                self.outage
+                    .failed(&self.name, &self.described(&e), unreachable(&e));
                 None
             }
         }
     }
 
-    /// Connects again now if the Redis is away and was last tried a [`RETRY`] ago; true
-    /// if it is back.
-    pub(crate) fn probe(&mut self) -> bool {
-        self.call(|conn| redis::cmd("PING").query::<()>(conn))
-            .is_some()
+    /// `error` for a log line: a timeout said as such, where the system's words for it
+    /// are "resource temporarily unavailable".
+    fn described(&self, error: &RedisError) -> String {
+        match error.is_timeout() {
+            true => format!(
+                "no answer within the timeouts (connect {:?}, response {:?}): {error}",
+                self.settings.connect_timeout, self.settings.response_timeout
+            ),
+            false => error.to_string(),
+        }
     }
 
-    /// The connection, made if need be: `Err(None)` while a failure is too recent to try
-    /// again.
-    fn connected(&mut self) -> Result<&mut Conn, Option<redis::RedisError>> {
-        if self.conn.is_none() {
-            let now = Instant::now();
-            if self.away.is_some() && self.tried.is_some_and(|at| now < at + RETRY) {
-                return Err(None);
+    /// Keeps `connection` for a later call, unless `result` leaves it in doubt.
+    fn put_back<T>(&self, connection: Connection, result: &RedisResult<T>) {
+        let usable = match result {
+            Ok(_) => connection.is_open(),
+            Err(e) => !unreachable(e),
+        };
+        let mut idle = sync::lock(&self.idle);
+        if usable && idle.len() < IDLE_MAX {
+            idle.push(connection);
+        }
+    }
+
+    /// A new connection.
+    fn connect(&self) -> RedisResult<Connection> {
+        let timeout = Some(self.settings.response_timeout);
+        Ok(match &self.server {
+            Server::One(client) => {
+                let connection =
+                    client.get_connection_with_timeout(self.settings.connect_timeout)?;
+                connection.set_read_timeout(timeout)?;
+                connection.set_write_timeout(timeout)?;
+                Box::new(connection)
             }
-            self.tried = Some(now);
-            self.conn = Some(self.settings.connect().map_err(Some)?);
-        }
-        Ok(self.conn.as_mut().expect("connected above"))
+            Server::Cluster(client) => {
+                let connection = client.get_connection()?;
+                connection.set_write_timeout(timeout)?;
+                Box::new(connection)
+            }
+        })
     }
+}
 
-    fn gone(&mut self, error: &redis::RedisError) {
-        self.conn = None;
-        if self.away.is_none() {
-            self.away = Some(Instant::now());
-            self.tried.get_or_insert_with(Instant::now);
-            logs::warning!(
-                "{} is away ({error}): until it is back, this process goes by its own limits",
-                self.settings.shown()
-            );
-        }
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.settings.fmt(f)
     }
+}
 
-    fn back(&mut self) {
-        if let Some(since) = self.away.take() {
-            logs::info!(
-                "{} is back after {:.1?}: limits are shared again",
-                self.settings.shown(),
-                since.elapsed()
-            );
-        }
-    }
+/// True if the call failed for want of Redis (the connection, a timeout, a cluster that is
+/// down or moving), not with an answer of Redis's to that call: the connection may be out of
+/// step, and Redis is taken to be away.
+fn unreachable(error: &RedisError) -> bool {
+    let answered = matches!(
+        error.kind(),
+        ErrorKind::Server(_) | ErrorKind::Extension | ErrorKind::UnexpectedReturnType
+    );
+    !answered || error.is_cluster_error()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn bad_urls_are_refused_as_made_and_passwords_never_shown() {
-        assert!(
-            Settings::single("redis://127.0.0.1:6379/0")
-                .refused()
-                .is_none()
-        );
-        let bad = Settings::single("http://:hunter2@127.0.0.1:6379/");
-        let refused = bad.refused().unwrap();
-        assert!(refused.contains("http://127.0.0.1:6379/") && !refused.contains("hunter2"));
-        assert!(Settings::cluster(Vec::new()).refused().is_some());
-        let secret = Settings::single("redis://:hunter2@127.0.0.1:6390/");
-        let shown = format!("{secret:?}");
-        assert!(
-            shown.contains("127.0.0.1:6390") && !shown.contains("hunter2"),
-            "{shown}"
-        );
-        assert_eq!(secret.key("limits"), "asynchttp:limits");
+    fn settings(urls: &[&str], cluster: bool) -> Settings {
+        Settings::new(
+            urls.iter().map(|u| (*u).to_owned()).collect(),
+            cluster,
+            "p:",
+        )
     }
 
     #[test]
-    fn a_redis_away_is_not_tried_again_within_a_second() {
-        // A port nobody listens on: refused at once.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut conn = Connection::new(Settings::single(&format!("redis://127.0.0.1:{port}/")));
-        assert!(!conn.probe());
-        assert!(conn.is_away());
-        let tried = conn.tried;
-        assert!(!conn.probe());
-        assert_eq!(conn.tried, tried, "tried again within a second");
+    fn settings_are_checked_before_any_connection() {
+        let refused = |s: Settings| Redis::open(s).unwrap_err();
+        assert_eq!(
+            refused(settings(&[], false)).kind(),
+            io::ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            refused(settings(&[], true)).kind(),
+            io::ErrorKind::InvalidInput
+        );
+        let e = refused(settings(
+            &["redis://127.0.0.1:1/", "redis://127.0.0.1:2/"],
+            false,
+        ));
+        assert!(e.to_string().contains("cluster"), "{e}");
+        let e = refused(settings(&["http://127.0.0.1:1/"], false));
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let mut zero = settings(&["redis://127.0.0.1:1/"], false);
+        zero.response_timeout = Duration::ZERO;
+        assert!(refused(zero).to_string().contains("zero"));
+        // Nothing listens there: still a store, which finds Redis away when called.
+        let redis = Redis::open(settings(&["redis://127.0.0.1:1/"], false)).unwrap();
+        assert_eq!(redis.key("k"), "p:k");
+        let cmd = redis::cmd("PING");
+        assert_eq!(redis.call(|c| cmd.query::<String>(c)), None);
+        assert!(
+            Redis::open(settings(
+                &["redis://127.0.0.1:1/", "redis://127.0.0.1:2/"],
+                true
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn passwords_are_never_shown() {
+        let secret = settings(&["redis://user:s3cret@127.0.0.1:6379/2"], false);
+        assert_eq!(secret.shown(), "redis://127.0.0.1:6379/2");
+        assert!(!format!("{secret:?}").contains("s3cret"));
+        let bad = settings(&["http://:s3cret@127.0.0.1:6379/"], false);
+        let refused = bad.refused().unwrap();
+        assert!(
+            refused.contains("http://127.0.0.1:6379/") && !refused.contains("s3cret"),
+            "{refused}"
+        );
+        let redis = Redis::open(settings(&["redis://:s3cret@127.0.0.1:1/"], false)).unwrap();
+        assert!(!format!("{redis:?}").contains("s3cret"));
     }
 }

@@ -1,24 +1,26 @@
-//! The one thread that talks to a Redis for a client, `asynchttp-redis`: calls are sent to
-//! it and run in order on its [`Connection`], so that no caller's thread, driver or timer
+//! The one thread that talks to a Redis for a client's shared limits, `asynchttp-redis`:
+//! calls are sent to it and run in order on its [`Redis`], so that no caller's thread, driver or timer
 //! ever waits on the network. Dropping the [`Link`] ends it once the calls sent before have
 //! run, and waits for that (each call takes a timeout at most, and none while the Redis is
 //! away): the leases a client's last requests give back reach Redis before its process
 //! exits, rather than holding their places until they expire.
 //!
-//! While the Redis is away, the thread tries it again each [`RETRY`] of its own accord, so
+//! While the Redis is away, the thread tries it again each [`PAUSE`] of its own accord, so
 //! that callers who skip it meanwhile (see [`Link::is_away`]) find it back without having
-//! to pay for the attempt.
+//! to pay for the attempt. The outage is logged as every call to Redis logs it
+//! ([`outage`](super::outage)).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 
-use super::connect::{Connection, RETRY, Settings};
+use super::outage::PAUSE;
+use super::{Redis, Settings};
 use crate::logs;
 
-/// A call to run on the thread's connection.
-pub(crate) type Call = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A call to run on the thread's Redis.
+pub(crate) type Call = Box<dyn FnOnce(&Redis) + Send>;
 
 /// The way to a client's Redis thread.
 pub(crate) struct Link {
@@ -31,13 +33,18 @@ pub(crate) struct Link {
 
 impl Link {
     /// Starts the thread for the Redis of `settings`; it connects at its first call.
+    ///
+    /// # Errors
+    ///
+    /// Settings that name no Redis (`InvalidInput`), or a thread that cannot start.
     pub(crate) fn start(settings: Settings) -> std::io::Result<Link> {
+        let redis = Redis::open(settings)?;
         let (sender, receiver) = flume::unbounded::<Call>();
         let away = Arc::new(AtomicBool::new(false));
         let seen = away.clone();
         let thread = thread::Builder::new()
             .name("asynchttp-redis".to_owned())
-            .spawn(move || serve(Connection::new(settings), &receiver, &seen))?;
+            .spawn(move || serve(&redis, &receiver, &seen))?;
         Ok(Link {
             sender: Some(sender),
             away,
@@ -81,11 +88,11 @@ impl std::fmt::Debug for Link {
 }
 
 /// The thread's life: each call in turn; while the Redis is away, an attempt each
-/// [`RETRY`] between calls.
-fn serve(mut conn: Connection, calls: &flume::Receiver<Call>, away: &AtomicBool) {
+/// [`PAUSE`] between calls.
+fn serve(redis: &Redis, calls: &flume::Receiver<Call>, away: &AtomicBool) {
     loop {
-        let call = if conn.is_away() {
-            match calls.recv_timeout(RETRY) {
+        let call = if redis.is_away() {
+            match calls.recv_timeout(PAUSE) {
                 Ok(call) => Some(call),
                 Err(flume::RecvTimeoutError::Timeout) => None,
                 Err(flume::RecvTimeoutError::Disconnected) => break,
@@ -99,15 +106,15 @@ fn serve(mut conn: Connection, calls: &flume::Receiver<Call>, away: &AtomicBool)
         match call {
             // A call that panics loses its own answer, not the thread.
             Some(call) => {
-                if catch_unwind(AssertUnwindSafe(|| call(&mut conn))).is_err() {
+                if catch_unwind(AssertUnwindSafe(|| call(redis))).is_err() {
                     logs::error!("a call to Redis panicked");
                 }
             }
             None => {
-                conn.probe();
+                redis.call(|c| redis::cmd("PING").query::<()>(c));
             }
         }
-        away.store(conn.is_away(), Ordering::Relaxed);
+        away.store(redis.is_away(), Ordering::Relaxed);
     }
     logs::debug!("redis thread stopped");
 }

@@ -5,7 +5,7 @@
 //!
 //! Messages are hints, never needed for correctness: one lost while the Redis is away, or
 //! before the subscription is made, only delays what it would have hastened. A connection
-//! that fails is made again a [`RETRY`] later; no outage is logged here, since the link
+//! that fails is made again a [`PAUSE`] later; no outage is logged here, since the link
 //! logs it. Dropping the [`Listener`] stops the thread within a [`POLL`] and waits for it.
 
 use std::sync::Arc;
@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use super::connect::{RETRY, Settings};
+use super::Settings;
+use super::outage::PAUSE;
 use crate::logs;
 
 /// How long a read waits for a message before the thread looks whether it must stop.
@@ -70,8 +71,8 @@ fn listen(settings: &Settings, channel: &str, heard: &dyn Fn(&str), stop: &Atomi
         let failed = subscribed(settings, channel, heard, stop);
         if let Err(e) = failed {
             logs::debug!("listening to {channel} on {}: {e}", settings.shown());
-            // Wait out a RETRY, a POLL at a time, to stop on time.
-            for _ in 0..RETRY.as_millis() / POLL.as_millis() {
+            // Wait out a PAUSE, a POLL at a time, to stop on time.
+            for _ in 0..PAUSE.as_millis() / POLL.as_millis() {
                 if stop.load(Ordering::Acquire) {
                     break;
                 }

@@ -204,3 +204,21 @@ fn a_store_that_panics_fails_its_request_as_a_worker_failure() {
     let plain = Http::builder().pool(pool).build().unwrap();
     assert_eq!(body(&plain.request(&server.url("/")).1), b"x");
 }
+
+#[test]
+fn stores_that_keep_entries_until_replaced_ignore_how_long_they_are_of_use() {
+    let dir = TempDir::new("set-for");
+    let stores: [Box<dyn Cache>; 2] = [
+        Box::new(FileCache::new(&dir.0).unwrap()),
+        Box::new(MemoryCache::new()),
+    ];
+    for store in stores {
+        let key = "http://127.0.0.1/of-no-more-use";
+        store
+            .set_for(key, b"kept", Some(std::time::Duration::ZERO))
+            .unwrap();
+        assert_eq!(store.get(key).as_deref(), Some(&b"kept"[..]));
+        store.set_for(key, b"replaced", None).unwrap();
+        assert_eq!(store.get(key).as_deref(), Some(&b"replaced"[..]));
+    }
+}

@@ -34,6 +34,8 @@ mod proxy_refusal;
 mod queue;
 mod redirects;
 #[cfg(feature = "redis")]
+mod redis_cache;
+#[cfg(feature = "redis")]
 mod redis_limits;
 #[cfg(feature = "redis")]
 mod redis_server;

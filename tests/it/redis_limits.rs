@@ -146,7 +146,7 @@ fn until(what: &str, mut holds: impl FnMut() -> bool) {
 
 #[test]
 fn the_cap_and_the_rate_hold_across_four_processes() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start("limits-cap");
     let flag = redis_flag(&redis);
     let flag = [flag[0].as_str(), flag[1].as_str()];
     // The cap: requests that take 300 ms, at most 2 at once across the fleet; each process
@@ -208,7 +208,7 @@ fn the_cap_and_the_rate_hold_across_four_processes() {
 
 #[test]
 fn a_killed_process_gives_its_place_back_within_its_lease() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start("limits-killed");
     let flag = redis_flag(&redis);
     let flag = [flag[0].as_str(), flag[1].as_str()];
     let gauge = Gauge::start(|path| match path {
@@ -243,7 +243,7 @@ fn a_killed_process_gives_its_place_back_within_its_lease() {
 
 #[test]
 fn a_process_that_ends_gives_its_places_back_at_once() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start("limits-ends");
     let flag = redis_flag(&redis);
     let flag = [flag[0].as_str(), flag[1].as_str()];
     let gauge = Gauge::start(|_| Answer::ok(Duration::ZERO));
@@ -275,14 +275,14 @@ fn a_process_that_ends_gives_its_places_back_at_once() {
 
 #[test]
 fn a_lease_given_back_is_told_when_a_process_waits_for_one() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start("limits-told");
     let flag = redis_flag(&redis);
     let flag = [flag[0].as_str(), flag[1].as_str()];
     let gauge = Gauge::start(|path| match path {
         "/hold" => Answer::ok(Duration::from_millis(1500)),
         _ => Answer::ok(Duration::ZERO),
     });
-    let mut told = Subscription::new(redis.port(), "tell:limits:released");
+    let mut told = Subscription::new(redis.port, "tell:limits:released");
     let tell = ["--prefix", "tell"];
     // Nobody waits: the release is not told.
     let alone = Member::start(flag, &gauge, (1, 1000.0), &tell, &[gauge.url("/alone")]);
@@ -308,7 +308,7 @@ fn a_lease_given_back_is_told_when_a_process_waits_for_one() {
 
 #[test]
 fn a_429_seen_by_one_process_pauses_the_others() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start("limits-429");
     let flag = redis_flag(&redis);
     let flag = [flag[0].as_str(), flag[1].as_str()];
     let gauge = Gauge::start(|path| match path {
@@ -353,7 +353,7 @@ fn a_429_seen_by_one_process_pauses_the_others() {
 
 #[test]
 fn redis_stopped_and_restarted_mid_run_fails_no_request() {
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start("limits-restart");
     let flag = redis_flag(&redis);
     let flag = [flag[0].as_str(), flag[1].as_str()];
     let gauge = Gauge::start(|_| Answer::ok(Duration::from_millis(5)));
@@ -369,7 +369,7 @@ fn redis_stopped_and_restarted_mid_run_fails_no_request() {
     redis.stop();
     std::thread::sleep(Duration::from_millis(1500));
     let during = gauge.hits();
-    redis.restart();
+    redis.run();
     let printed = member.finish();
     assert_eq!(
         (printed.field("ok"), printed.field("failed")),
@@ -391,7 +391,7 @@ fn redis_stopped_and_restarted_mid_run_fails_no_request() {
 
 #[test]
 fn limits_are_shared_through_a_cluster() {
-    let cluster = RedisCluster::start();
+    let cluster = RedisCluster::start("limits-cluster");
     let nodes = cluster.urls().join(",");
     let flag = ["--redis-cluster", nodes.as_str()];
     let slow = Gauge::start(|_| Answer::ok(Duration::from_millis(200)));

@@ -1,57 +1,267 @@
-//! A redis-server of the test's own, and a Redis Cluster of three: on 127.0.0.1, a free
-//! port each, no persistence, in a temporary folder removed at the end. `redis-server` is
-//! found on the PATH or in /usr/bin, and installed from Debian's `redis-server` package
-//! (as root, with apt) when it is missing; no service is started.
+//! Real Redis servers for the tests of the `redis` feature (and for `examples/fleet`):
+//! `redis-server` processes on 127.0.0.1 and free ports, with no persistence and their files
+//! in a folder of their own, that a test can stop, freeze and start again, and a Redis
+//! Cluster of three masters made of them with `redis-cli --cluster create`. Each process is
+//! killed, and its folder removed, when its value drops. Also a client of Redis's protocol
+//! small enough to watch what the client under test wrote: [`command`], [`Subscription`].
+//!
+//! `redis-server` and `redis-cli` come from PATH; when missing, `conformance/redis/run.sh
+//! --install` installs Debian's package (root and apt), once per test binary.
+//!
+//! It stands alone (no `support`), so that `examples/fleet` can include it too.
 
-#![allow(dead_code)] // the tests and examples/fleet.rs each use a part
+#![allow(dead_code)] // examples/fleet uses only RedisServer
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long a server may take to start or a cluster to agree.
-const STARTING: Duration = Duration::from_secs(20);
+/// How long a server may take to start, or a cluster to agree.
+const BOUND: Duration = Duration::from_secs(20);
 
-/// The `redis-server` binary (and `redis-cli` beside it), installed if missing.
-pub fn redis_binary(name: &str) -> PathBuf {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(found) = find(name) {
-        return found;
-    }
-    eprintln!("{name}: installing redis-server from Debian");
-    let apt = |args: &[&str]| {
-        let status = Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .expect("run apt-get (redis-server is missing: install it)");
-        assert!(status.success(), "apt-get {args:?} failed");
-    };
-    apt(&["update", "-qq"]);
-    apt(&["install", "-y", "-qq", "redis-server"]);
-    find(name).unwrap_or_else(|| panic!("{name} not found after installing redis-server"))
+/// A `redis-server` process, or the port and folder of a stopped one.
+pub struct RedisServer {
+    pub port: u16,
+    /// The cluster bus port, for a cluster node.
+    cluster_port: Option<u16>,
+    /// Removed on drop.
+    dir: PathBuf,
+    child: Option<Child>,
 }
 
-fn find(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
+impl RedisServer {
+    /// A server on a free port.
+    pub fn start(name: &str) -> RedisServer {
+        RedisServer::spawn(name, None)
+    }
+
+    /// A server that can join a cluster (`cluster-enabled yes`), not yet in one.
+    fn start_node(name: &str) -> RedisServer {
+        RedisServer::spawn(name, Some(free_port()))
+    }
+
+    fn spawn(name: &str, cluster_port: Option<u16>) -> RedisServer {
+        let dir =
+            std::env::temp_dir().join(format!("asynchttp-redis-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut server = RedisServer {
+            port: free_port(),
+            cluster_port,
+            dir,
+            child: None,
+        };
+        server.run();
+        server
+    }
+
+    /// `redis://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// One command, the first line of its answer.
+    pub fn command(&self, args: &[&str]) -> String {
+        command(self.port, args).unwrap_or_else(|e| panic!("{args:?} on {}: {e}", self.port))
+    }
+
+    /// A connection of the test's own, for looking at what the store wrote.
+    pub fn connection(&self) -> redis::Connection {
+        let client = redis::Client::open(self.url()).unwrap();
+        let connection = client.get_connection_with_timeout(BOUND).unwrap();
+        connection.set_read_timeout(Some(BOUND)).unwrap();
+        connection
+    }
+
+    /// Kills the server: its port refuses connections until [`RedisServer::run`], and what
+    /// it held is gone (no persistence).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes the server (SIGSTOP): connections are still accepted by the kernel, but
+    /// nothing is answered until [`RedisServer::thaw`].
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .expect("a running server")
+            .id()
+            .to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {signal} {pid}");
+    }
+
+    /// Starts the server on its port, and waits until it answers `PING`.
+    pub fn run(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let port = self.port.to_string();
+        let mut args = vec![
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "redis.log",
+        ];
+        let cluster_port = self.cluster_port.map(|p| p.to_string());
+        if let Some(bus) = &cluster_port {
+            args.extend(["--cluster-enabled", "yes", "--cluster-port", bus]);
+            args.extend(["--cluster-config-file", "nodes.conf"]);
+        }
+        let child = Command::new(tool("redis-server"))
+            .args(&args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        self.child = Some(child);
+        let start = Instant::now();
+        loop {
+            let client = redis::Client::open(self.url()).unwrap();
+            let answered = client
+                .get_connection_with_timeout(Duration::from_secs(1))
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+            if answered.is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("redis-server exited ({status}): {}", self.log());
+            }
+            assert!(
+                start.elapsed() < BOUND,
+                "redis-server did not answer: {}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(child) = &self.child {
+            // A frozen server dies of SIGKILL all the same.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
+        }
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis Cluster of three masters, no replicas, every slot covered.
+pub struct RedisCluster {
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    pub fn start(name: &str) -> RedisCluster {
+        let nodes: Vec<_> = (0..3)
+            .map(|i| RedisServer::start_node(&format!("{name}-{i}")))
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let made = Command::new(tool("redis-cli"))
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli --cluster create");
+        assert!(
+            made.status.success(),
+            "redis-cli --cluster create: {}{}",
+            String::from_utf8_lossy(&made.stdout),
+            String::from_utf8_lossy(&made.stderr)
+        );
+        // Each node says ok once it knows every slot's master.
+        let start = Instant::now();
+        for node in &nodes {
+            loop {
+                let info: String = redis::cmd("CLUSTER")
+                    .arg("INFO")
+                    .query(&mut node.connection())
+                    .unwrap();
+                if info.contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(start.elapsed() < BOUND, "cluster not ok: {info}");
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+        RedisCluster { nodes }
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+}
+
+/// A port nothing listens on now (the server binding it later may lose a race, and then
+/// fails to start, loudly).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The path of `redis-server` or `redis-cli`, installed first when missing.
+fn tool(name: &str) -> PathBuf {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        if on_path("redis-server").is_some() && on_path("redis-cli").is_some() {
+            return;
+        }
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance/redis/run.sh");
+        let installed = Command::new("bash").arg(&script).arg("--install").status();
+        assert!(
+            installed.is_ok_and(|s| s.success()),
+            "redis-server is missing and {} --install could not install it",
+            script.display()
+        );
+    });
+    on_path(name).unwrap_or_else(|| panic!("{name} not found on PATH"))
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
 }
 
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().unwrap().port()
-}
-
-/// One command in Redis's protocol, its first line of answer (and a bulk answer's body).
+/// One command in Redis's protocol to the server on `port`: the first line of its answer (a
+/// bulk answer's body).
 pub fn command(port: u16, args: &[&str]) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
@@ -73,7 +283,6 @@ pub fn command(port: u16, args: &[&str]) -> std::io::Result<String> {
     }
     Ok(line.trim_end().to_owned())
 }
-
 /// A subscription to one channel, on a connection of its own.
 pub struct Subscription {
     reader: BufReader<TcpStream>,
@@ -91,7 +300,7 @@ impl Subscription {
             reader: BufReader::new(stream),
         };
         // The confirmation: ["subscribe", channel, 1].
-        let confirmed = subscription.next(STARTING);
+        let confirmed = subscription.next(BOUND);
         assert_eq!(
             confirmed.as_deref(),
             Some("subscribe"),
@@ -128,141 +337,5 @@ impl Subscription {
             Some("message") => items.pop(),
             _ => items.into_iter().next(),
         }
-    }
-}
-
-/// A redis-server of its own; stopped (SIGKILL) when dropped.
-pub struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-    dir: PathBuf,
-    cluster: bool,
-}
-
-impl RedisServer {
-    pub fn start() -> RedisServer {
-        RedisServer::spawn(free_port(), false)
-    }
-
-    fn spawn(port: u16, cluster: bool) -> RedisServer {
-        let dir =
-            std::env::temp_dir().join(format!("asynchttp-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("redis folder");
-        let mut server = RedisServer {
-            port,
-            child: None,
-            dir,
-            cluster,
-        };
-        server.restart();
-        server
-    }
-
-    /// Starts it again, on the same port, empty: after [`stop`](Self::stop), a Redis
-    /// that restarted and forgot everything.
-    pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "running already");
-        let port = self.port.to_string();
-        let mut args = vec![
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--protected-mode",
-            "no",
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-        ];
-        if self.cluster {
-            args.extend(["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"]);
-        }
-        let child = Command::new(redis_binary("redis-server"))
-            .args(&args)
-            .current_dir(&self.dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        self.child = Some(child);
-        let started = Instant::now();
-        while command(self.port, &["PING"]).ok().as_deref() != Some("+PONG") {
-            assert!(
-                started.elapsed() < STARTING,
-                "redis-server did not start on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Kills it at once (SIGKILL): what a crash or a cut cable looks like to a client.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// One command, its first line of answer.
-    pub fn command(&self, args: &[&str]) -> String {
-        command(self.port, args).unwrap_or_else(|e| panic!("{args:?} on {}: {e}", self.port))
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Three masters, no replicas, made with `redis-cli --cluster create`.
-pub struct RedisCluster {
-    pub nodes: Vec<RedisServer>,
-}
-
-impl RedisCluster {
-    pub fn start() -> RedisCluster {
-        let nodes: Vec<RedisServer> = (0..3)
-            .map(|_| RedisServer::spawn(free_port(), true))
-            .collect();
-        let addrs: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        let made = Command::new(redis_binary("redis-cli"))
-            .args(["--cluster", "create"])
-            .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run redis-cli --cluster create");
-        assert!(made.success(), "redis-cli --cluster create failed");
-        let started = Instant::now();
-        let ok = |node: &RedisServer| {
-            command(node.port, &["CLUSTER", "INFO"])
-                .is_ok_and(|info| info.contains("cluster_state:ok"))
-        };
-        while !nodes.iter().all(ok) {
-            assert!(started.elapsed() < STARTING, "the cluster did not agree");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        RedisCluster { nodes }
-    }
-
-    pub fn urls(&self) -> Vec<String> {
-        self.nodes.iter().map(RedisServer::url).collect()
     }
 }

@@ -54,6 +54,12 @@ fn permanent(response: &Response) -> bool {
     !cc.has("no-cache") && cc.seconds("max-age").is_none() && !response.contains_key("expires")
 }
 
+/// True if `response` is a permanent redirect taken as permanent: it stays in force for as
+/// long as it is stored.
+pub(super) fn lasts_for_ever(response: &Response) -> bool {
+    matches!(response.status, 301 | 308) && permanent(response)
+}
+
 /// Stores the 301 and 308 responses of a chain that may be stored, under the URLs that
 /// gave them.
 pub(super) fn remember_permanent_redirects(cache: &dyn Cache, mut hop: Option<&Response>) {

@@ -20,9 +20,9 @@ use super::settings::RedisLimits;
 use crate::host_limits::lines::Outcome;
 use crate::host_limits::value::{HostLimits, own_for};
 use crate::pool::PoolRef;
-use crate::redis::connect::{Connection, Settings};
 use crate::redis::link::Link;
 use crate::redis::listen::Listener;
+use crate::redis::{Redis, Settings};
 use crate::task::Task;
 use crate::{Error, logs, random};
 
@@ -135,8 +135,8 @@ impl Fleet {
         if held || params.adapts(outcome) {
             let lease = held.then(|| self.lease_id(id));
             let keys = self.keys(key);
-            self.link.send(Box::new(move |conn: &mut Connection| {
-                conn.call(|c| scripts::done(c, &keys, &params, lease.as_deref(), outcome));
+            self.link.send(Box::new(move |redis: &Redis| {
+                redis.call(|c| scripts::done(c, &keys, &params, lease.as_deref(), outcome));
             }));
         }
         if let Some(ids) = ask {
@@ -156,8 +156,8 @@ impl Fleet {
         let (keys, params, lease) = (self.keys(key), self.params(key), self.lease);
         let lease_ids: Vec<String> = ids.iter().map(|&id| self.lease_id(id)).collect();
         let (fleet, host) = (self.me.clone(), Box::<str>::from(key));
-        let sent = self.link.send(Box::new(move |conn: &mut Connection| {
-            let answer = conn.call(|c| scripts::acquire(c, &keys, &params, lease, &lease_ids));
+        let sent = self.link.send(Box::new(move |redis: &Redis| {
+            let answer = redis.call(|c| scripts::acquire(c, &keys, &params, lease, &lease_ids));
             if let Some(fleet) = fleet.upgrade() {
                 fleet.answered(&host, answer);
             }
@@ -258,9 +258,9 @@ impl Fleet {
             })
             .collect();
         let lease = self.lease;
-        self.link.send(Box::new(move |conn: &mut Connection| {
+        self.link.send(Box::new(move |redis: &Redis| {
             for (keys, lease_ids) in &held {
-                conn.call(|c| scripts::renew(c, keys, lease, lease_ids));
+                redis.call(|c| scripts::renew(c, keys, lease, lease_ids));
             }
         }));
         self.renew_later();

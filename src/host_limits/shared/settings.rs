@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
-use crate::redis::connect::Settings;
+use crate::redis::Settings;
 
 /// The default lease of a request in flight.
 const LEASE: Duration = Duration::from_secs(10);
+
+/// The prefix of every key unless one is given.
+const DEFAULT_PREFIX: &str = "asynchttp";
 
 /// The shortest lease: it is renewed every third of its length, and a renewal may take a
 /// Redis timeout.
@@ -42,7 +45,7 @@ impl RedisLimits {
     /// [`Error::Init`](crate::Error::Init) saying why; nothing connects until a request
     /// needs it.
     pub fn new(url: &str) -> Self {
-        RedisLimits::with(Settings::single(url))
+        RedisLimits::with(vec![url.to_owned()], false)
     }
 
     /// A Redis Cluster, found through any of `nodes` (URLs as for [`new`](Self::new)). A
@@ -53,29 +56,33 @@ impl RedisLimits {
         S: AsRef<str>,
     {
         let nodes = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
-        RedisLimits::with(Settings::cluster(nodes))
+        RedisLimits::with(nodes, true)
     }
 
-    fn with(settings: Settings) -> Self {
+    fn with(urls: Vec<String>, cluster: bool) -> Self {
         RedisLimits {
-            settings,
+            settings: Settings::new(urls, cluster, ""),
             lease: LEASE,
         }
+        .prefix(DEFAULT_PREFIX)
     }
 
     /// The first part of every key, `asynchttp` by default: processes share limits when
     /// they share a Redis and a prefix, and applications that share a Redis keep apart
     /// with prefixes of their own.
     pub fn prefix(mut self, prefix: &str) -> Self {
-        prefix.clone_into(&mut self.settings.prefix);
+        // Keys are `<prefix>:limits:…`: the colon is the Redis Settings' prefix's.
+        self.settings.prefix = format!("{prefix}:");
         self
     }
 
-    /// The longest a call to Redis may take, connecting included: 250 ms by default (0 is
-    /// taken as 1 ms). A slower Redis counts as away: the process goes by its own limits
-    /// until it answers in time again.
+    /// The longest a connection to Redis, and each of its answers, may take: 250 ms by
+    /// default (0 is taken as 1 ms). A slower Redis counts as away: the process goes by its
+    /// own limits until it answers in time again.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.settings.timeout = timeout.max(Duration::from_millis(1));
+        let timeout = timeout.max(Duration::from_millis(1));
+        self.settings.connect_timeout = timeout;
+        self.settings.response_timeout = timeout;
         self
     }
 
@@ -90,12 +97,13 @@ impl RedisLimits {
 
     /// The prefix of every key.
     pub fn key_prefix(&self) -> &str {
-        &self.settings.prefix
+        let prefix = &self.settings.prefix;
+        prefix.strip_suffix(':').unwrap_or(prefix)
     }
 
     /// The longest a call may take.
     pub fn call_timeout(&self) -> Duration {
-        self.settings.timeout
+        self.settings.response_timeout
     }
 
     /// How long a place lasts unless renewed.
@@ -108,7 +116,7 @@ impl RedisLimits {
     }
 
     /// Why the URLs name no Redis, if they do not.
-    pub(crate) fn refused(&self) -> Option<&str> {
+    pub(crate) fn refused(&self) -> Option<String> {
         self.settings.refused()
     }
 }
@@ -131,5 +139,8 @@ mod tests {
                 .is_none()
         );
         assert!(RedisLimits::new("not a url").refused().is_some());
+        let crawler = RedisLimits::new("redis://127.0.0.1/").prefix("crawler");
+        assert_eq!(crawler.key_prefix(), "crawler");
+        assert_eq!(crawler.settings().key("limits"), "crawler:limits");
     }
 }
