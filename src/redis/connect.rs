@@ -8,9 +8,9 @@
 //! write on it is bounded by the response timeout. After the call the connection goes back
 //! to the idle ones, unless the call failed for want of Redis: then it is dropped, since a
 //! late answer on it would be read as the next call's, and so are the idle ones. A call on
-//! a kept connection that Redis has closed since is made again on a new one. A cluster connection is the redis
-//! crate's: it knows which node holds which key, follows `MOVED` and `ASK`, and connects to
-//! the nodes it needs, each within the same timeouts.
+//! a kept connection that Redis has closed since is made again on a new one. A cluster
+//! connection is the redis crate's: it knows which node holds which key, follows `MOVED`
+//! and `ASK`, and connects to the nodes it needs, each within the same timeouts.
 //!
 //! The idle connections are a stack under a lock rather than a pool crate's: a call blocks
 //! on nothing but its own connection, and nothing runs in the background between calls.
@@ -26,7 +26,8 @@ use super::outage::Outage;
 use crate::{sync, uri};
 
 /// The connect and response timeouts unless set: Redis on the same network answers in
-/// well under a millisecond, and a cache that waits longer than this costs more than a miss.
+/// well under a millisecond, and a cache that waits longer than this costs more than a miss
+/// (limits, more than going by the process's own for a while).
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Idle connections kept at most; more are closed after their call. Calls at once are as
