@@ -37,10 +37,10 @@ use crate::response::http_reason;
 use crate::{sendable, uri};
 
 mod permanent;
+mod stored;
 
-use self::permanent::{
-    append_oldest, follow_permanent_redirects, lasts_for_ever, remember_permanent_redirects,
-};
+use self::permanent::{append_oldest, follow_permanent_redirects, remember_permanent_redirects};
+use self::stored::{load, store};
 
 /// What the cache gives back for a request: the answer, and, when the answer was a stale
 /// response served within `stale-while-revalidate`, the request that refreshes it, for the
@@ -519,29 +519,6 @@ fn as_status(response: &mut Response, status: u16) {
     response.status = status;
     response.reason = http_reason(status).to_owned();
     response.insert("status", status.to_string());
-}
-
-fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
-    let bytes = cache.get(key)?;
-    let entry = Entry::from_bytes(&bytes);
-    if entry.is_none() {
-        if !Entry::is_older_format(&bytes) {
-            logs::warning!("cache: the entry for {key} is damaged; deleting it");
-        }
-        cache.delete(key);
-    }
-    entry
-}
-
-/// Stores `entry` under `key`, with how long it is of use, for a store that forgets.
-fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
-    let keep = match lasts_for_ever(&entry.response) {
-        true => None,
-        false => policy::useful_for(&entry.response, &entry.fetched, SystemTime::now()),
-    };
-    if let Err(e) = cache.set_for(key, &entry.to_bytes(), keep) {
-        logs::warning!("cache: could not store {key}: {e}");
-    }
 }
 
 /// A request header's value, its lines joined as a list; `None` when absent.

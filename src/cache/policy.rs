@@ -249,6 +249,17 @@ pub(crate) fn usable(
     Usable::Revalidate
 }
 
+/// True if `response` is a permanent redirect taken as permanent: one that says nothing of
+/// its lifetime is, as httplib2 and browsers take it (one with `max-age`, `Expires` or
+/// `no-cache` lasts as long as those say). It stays in force for as long as it is stored.
+pub(crate) fn lasts_for_ever(response: &Response) -> bool {
+    let cc = Directives::of(response);
+    matches!(response.status, 301 | 308)
+        && !cc.has("no-cache")
+        && cc.seconds("max-age").is_none()
+        && !response.contains_key("expires")
+}
+
 /// How long from `now` a stored response can still answer a request that does not itself
 /// ask for stale responses: while fresh, then within its `stale-while-revalidate` or
 /// `stale-if-error` window; `None` when it has a validator, which makes it of use for as

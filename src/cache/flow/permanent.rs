@@ -27,7 +27,9 @@ pub(super) fn follow_permanent_redirects(
         };
         let now = SystemTime::now();
         let fresh = policy::usable(&entry.response, &entry.fetched, &wanted, now) == Usable::Fresh;
-        if !matches!(entry.response.status, 301 | 308) || !(fresh || permanent(&entry.response)) {
+        if !matches!(entry.response.status, 301 | 308)
+            || !(fresh || policy::lasts_for_ever(&entry.response))
+        {
             break;
         }
         let Some(target) = entry
@@ -44,20 +46,6 @@ pub(super) fn follow_permanent_redirects(
         req.redirections -= 1;
     }
     chain
-}
-
-/// A permanent redirect that says nothing of its lifetime is taken as permanent, as
-/// httplib2 and browsers take it; one with `max-age`, `Expires` or `no-cache` lasts as long
-/// as those say.
-fn permanent(response: &Response) -> bool {
-    let cc = Directives::of(response);
-    !cc.has("no-cache") && cc.seconds("max-age").is_none() && !response.contains_key("expires")
-}
-
-/// True if `response` is a permanent redirect taken as permanent: it stays in force for as
-/// long as it is stored.
-pub(super) fn lasts_for_ever(response: &Response) -> bool {
-    matches!(response.status, 301 | 308) && permanent(response)
 }
 
 /// Stores the 301 and 308 responses of a chain that may be stored, under the URLs that

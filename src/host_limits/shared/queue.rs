@@ -12,17 +12,13 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::scripts::Grant;
+use super::scripts::{Grant, POLL};
 use crate::sync::lock;
 
 /// The most requests one ask is for.
 pub(super) const MOST_ASKED: usize = 16;
-
-/// A host at its cap, because of other processes' requests, is asked about again this
-/// often, if no release is told first (a message lost while Redis was away).
-pub(super) const POLL: Duration = Duration::from_millis(250);
 
 /// What to do after a request enters its host's line.
 #[derive(Debug, PartialEq)]

@@ -20,8 +20,11 @@ use redis::{ConnectionLike, RedisResult, Script};
 
 use super::super::bucket;
 use super::super::lines::{ADAPTIVE_SLOWEST, LONGEST_PAUSE, Outcome};
-use super::queue::POLL;
 use crate::HostLimits;
+
+/// A host at its cap, because of other processes' requests, is asked about again this
+/// often, if no release is told first (a message lost while Redis was away).
+pub(super) const POLL: Duration = Duration::from_millis(250);
 
 /// How long a process stopped by a host's cap counts as waiting for it: it asks again
 /// within a [`POLL`] while it waits, and each ask that finds the host full renews it.

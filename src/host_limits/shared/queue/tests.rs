@@ -1,6 +1,8 @@
 //! The second line's rules by hand: one ask at a time, in order, leases counted, Redis
 //! away letting everyone go, and each answer saying what comes next.
 
+use std::time::Duration;
+
 use super::*;
 
 fn grant(granted: usize, wait_ms: u64, full_ms: Option<u64>) -> Option<Grant> {
