@@ -140,8 +140,8 @@
 //! processes limited to 2 a second send up to 20 a second between them) until Redis is
 //! back. The client logs one warning as Redis goes (`redis redis://10.0.0.5:6379/ is away
 //! (…): going on without it`) and one info line as it comes back (`… is back after 3.2s`),
-//! as a [`RedisCache`](crate::RedisCache) does; meanwhile it tries Redis again once a second. A Redis that restarted empty starts
-//! every host afresh: the requests already running hold no lease in it, so for a moment
+//! as a [`RedisCache`] does; meanwhile it tries Redis again once a second. A Redis that
+//! restarted empty starts every host afresh: the requests already running hold no lease in it, so for a moment
 //! the fleet may run up to twice its cap.
 //!
 //! [`Destination::resume`]: crate::Destination::resume
@@ -154,3 +154,8 @@
 //! [`Request::retry`]: crate::Request::retry
 //! [`Retry`]: crate::Retry
 //! [`RetryBudget`]: crate::RetryBudget
+#![cfg_attr(feature = "redis", doc = "[`RedisCache`]: crate::RedisCache")]
+#![cfg_attr(
+    not(feature = "redis"),
+    doc = "[`RedisCache`]: https://docs.rs/asynchttp/latest/asynchttp/struct.RedisCache.html"
+)]
