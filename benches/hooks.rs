@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use asynchttp::{Finished, Hook, Http};
-use common::{Usage, median, rounds_or};
+use common::{Usage, against, rounds_or};
 
 const REQUESTS: usize = 10_000;
 const WARMUP: usize = 100;
@@ -43,32 +43,11 @@ fn main() {
     let server = common::Server::start();
     let url = server.url("/");
     let rounds = rounds_or(5, 1);
-    let (mut cpu_ratio, mut rate_ratio) = (Vec::new(), Vec::new());
-    let (mut cpu_plain, mut cpu_hooked) = (Vec::new(), Vec::new());
-    let (mut rate_plain, mut rate_hooked) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        let plain = run(&url, false);
-        let hooked = run(&url, true);
-        println!(
-            "round {round}: none {:.1} µs CPU/request, {:.0} req/s; three hooks {:.1} µs, {:.0} req/s",
-            plain.0, plain.1, hooked.0, hooked.1
-        );
-        cpu_ratio.push(hooked.0 / plain.0);
-        rate_ratio.push(hooked.1 / plain.1);
-        cpu_plain.push(plain.0);
-        cpu_hooked.push(hooked.0);
-        rate_plain.push(plain.1);
-        rate_hooked.push(hooked.1);
-    }
+    let seen = against(rounds, ("none", "three hooks"), |hooked| run(&url, hooked));
     println!(
         "three no-op hooks: CPU per request {:.1} µs against {:.1} µs ({:.3}x), \
          requests per second {:.0} against {:.0} ({:.3}x) (medians of {rounds} rounds)",
-        median(&mut cpu_hooked),
-        median(&mut cpu_plain),
-        median(&mut cpu_ratio),
-        median(&mut rate_hooked),
-        median(&mut rate_plain),
-        median(&mut rate_ratio)
+        seen.cpu.1, seen.cpu.0, seen.cpu_ratio, seen.rate.1, seen.rate.0, seen.rate_ratio
     );
 }
 

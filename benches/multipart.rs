@@ -23,7 +23,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use asynchttp::{Form, Http, Part, Request};
-use common::{Usage, median, rounds_or};
+use common::{Usage, against, rounds_or};
 
 const REQUESTS: usize = 10_000;
 const WARMUP: usize = 100;
@@ -36,33 +36,11 @@ fn main() {
     let url = server.url("/upload");
     check_same_length();
     let rounds = rounds_or(5, 1);
-    let (mut cpu_ratio, mut rate_ratio) = (Vec::new(), Vec::new());
-    let (mut cpu_plain, mut cpu_form) = (Vec::new(), Vec::new());
-    let (mut rate_plain, mut rate_form) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        let plain = run(&url, false);
-        let form = run(&url, true);
-        println!(
-            "round {round}: plain bytes {:.1} µs CPU/request, {:.0} req/s; \
-             multipart {:.1} µs, {:.0} req/s",
-            plain.0, plain.1, form.0, form.1
-        );
-        cpu_ratio.push(form.0 / plain.0);
-        rate_ratio.push(form.1 / plain.1);
-        cpu_plain.push(plain.0);
-        cpu_form.push(form.0);
-        rate_plain.push(plain.1);
-        rate_form.push(form.1);
-    }
+    let seen = against(rounds, ("plain bytes", "multipart"), |form| run(&url, form));
     println!(
         "multipart against plain bytes: CPU per request {:.1} µs against {:.1} µs ({:.3}x), \
          requests per second {:.0} against {:.0} ({:.3}x) (medians of {rounds} rounds)",
-        median(&mut cpu_form),
-        median(&mut cpu_plain),
-        median(&mut cpu_ratio),
-        median(&mut rate_form),
-        median(&mut rate_plain),
-        median(&mut rate_ratio)
+        seen.cpu.1, seen.cpu.0, seen.cpu_ratio, seen.rate.1, seen.rate.0, seen.rate_ratio
     );
 }
 

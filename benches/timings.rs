@@ -18,7 +18,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use asynchttp::Http;
-use common::{Usage, median, rounds_or};
+use common::{Usage, against, rounds_or};
 
 const REQUESTS: usize = 20_000;
 const WARMUP: usize = 100;
@@ -34,27 +34,11 @@ fn main() {
         return;
     }
     let rounds = rounds_or(5, 1);
-    let (mut cpu_ratio, mut rate_ratio) = (Vec::new(), Vec::new());
-    let (mut cpu_off, mut cpu_on) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        let off = run(&url, false);
-        let on = run(&url, true);
-        println!(
-            "round {round}: off {:.1} µs CPU/request, {:.0} req/s; on {:.1} µs, {:.0} req/s",
-            off.0, off.1, on.0, on.1
-        );
-        cpu_ratio.push(on.0 / off.0);
-        rate_ratio.push(on.1 / off.1);
-        cpu_off.push(off.0);
-        cpu_on.push(on.0);
-    }
+    let seen = against(rounds, ("off", "on"), |timings| run(&url, timings));
     println!(
         "timings(true): CPU per request {:.1} µs against {:.1} µs ({:.3}x), \
          requests per second {:.3}x (medians of {rounds} rounds)",
-        median(&mut cpu_on),
-        median(&mut cpu_off),
-        median(&mut cpu_ratio),
-        median(&mut rate_ratio)
+        seen.cpu.1, seen.cpu.0, seen.cpu_ratio, seen.rate_ratio
     );
 }
 

@@ -283,6 +283,48 @@ impl Usage {
     }
 }
 
+/// Medians of a run of rounds comparing a client `a` with a client `b`: each side's CPU
+/// microseconds per request and requests per second, and the medians of the rounds' own
+/// ratios of `b` to `a`.
+pub struct Against {
+    pub cpu: (f64, f64),
+    pub rate: (f64, f64),
+    pub cpu_ratio: f64,
+    pub rate_ratio: f64,
+}
+
+/// Runs `a` (`run(false)`) then `b` (`run(true)`) in each of `rounds` rounds, printing each
+/// round's figures under the sides' `names`; `run` gives CPU microseconds per request and
+/// requests per second.
+pub fn against(
+    rounds: usize,
+    names: (&str, &str),
+    mut run: impl FnMut(bool) -> (f64, f64),
+) -> Against {
+    let mut sides: [Vec<f64>; 6] = Default::default();
+    for round in 1..=rounds {
+        let (a, b) = (run(false), run(true));
+        println!(
+            "round {round}: {} {:.1} µs CPU/request, {:.0} req/s; {} {:.1} µs, {:.0} req/s",
+            names.0, a.0, a.1, names.1, b.0, b.1
+        );
+        for (list, value) in sides
+            .iter_mut()
+            .zip([a.0, b.0, a.1, b.1, b.0 / a.0, b.1 / a.1])
+        {
+            list.push(value);
+        }
+    }
+    let [cpu_a, cpu_b, rate_a, rate_b, cpu_ratio, rate_ratio] =
+        sides.map(|mut list| median(&mut list));
+    Against {
+        cpu: (cpu_a, cpu_b),
+        rate: (rate_a, rate_b),
+        cpu_ratio,
+        rate_ratio,
+    }
+}
+
 pub fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
