@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::HostLimits;
 use crate::deadline::Floor;
 use crate::hooks::Hooks;
+use crate::netrc::Netrc;
 use crate::redirect::Policy;
 use crate::retry::{Retry, RetryBudget};
 use crate::transport::Settings;
@@ -21,8 +22,9 @@ use crate::transport::Settings;
 /// timeout is libcurl's (whole milliseconds, within the total timeout).
 ///
 /// Its `Debug` shows every setting, and so `Debug for Http` does: a proxy's password and
-/// user name never appear (see `ProxyInfo`'s `Debug`), and credentials and client
-/// certificates are not settings: they are added to the running client.
+/// user name never appear (see `ProxyInfo`'s `Debug`), a `.netrc` read shows as its file
+/// and how many entries it has, and credentials and client certificates are not settings:
+/// they are added to the running client.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     /// What the transport is made with (connections, connect timeout, proxies, TLS, body
@@ -49,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) per_host: HostLimits,
     /// What every request runs at each step, before its own; each hook by its name.
     pub(crate) hooks: Hooks,
+    /// The `.netrc` read when the client was built, when one was asked for and found.
+    pub(crate) netrc: Option<Arc<Netrc>>,
 }
 
 /// Where responses are cached, as the builder was told; the store itself is live state.
