@@ -260,7 +260,11 @@ fn each_mistake_fails_the_build_naming_the_file_and_its_line() {
             5,
             "a NUL byte",
         ),
-        (b"machine h\nlogin \xc3\x28", 2, "bytes that are not UTF-8 text"),
+        (
+            b"machine h\nlogin \xc3\x28",
+            2,
+            "bytes that are not UTF-8 text",
+        ),
     ] {
         let netrc = NetrcFile::new("mistake", text);
         let reason = refused(&netrc.path);
