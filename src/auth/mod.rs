@@ -230,7 +230,7 @@ impl Credentials {
         tried: &mut Vec<(String, &'static str)>,
     ) -> Option<Attempt> {
         let state = self.lock();
-        let netrc = self.from_netrc(&state, url, asked_for);
+        let netrc = self.netrc_credential(&state, url, asked_for);
         for credential in state
             .credentials
             .iter()

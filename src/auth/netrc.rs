@@ -18,7 +18,7 @@ impl Credentials {
     /// The `.netrc`'s credential for `url`, when the file offers one that applies and
     /// none of the caller's applies. A user name in the URL, if one ever comes this far,
     /// takes only that user's entry, as in curl.
-    pub(super) fn from_netrc(
+    pub(super) fn netrc_credential(
         &self,
         state: &State,
         url: &Url,
@@ -49,7 +49,7 @@ impl Credentials {
         asked_for: &Url,
         tried: &mut Vec<(String, &'static str)>,
     ) -> Option<HeaderValue> {
-        let credential = self.from_netrc(&self.lock(), url, asked_for)?;
+        let credential = self.netrc_credential(&self.lock(), url, asked_for)?;
         let value = authorization(&credential, &Scheme::Basic, None, method, url);
         tried.push((credential.name, "basic"));
         value
@@ -118,7 +118,11 @@ mod tests {
         let a = "https://a.example/";
         assert_eq!(up_front(&credentials, a, a), None);
         let state = credentials.lock();
-        assert!(credentials.from_netrc(&state, &url(a), &url(a)).is_none());
+        assert!(
+            credentials
+                .netrc_credential(&state, &url(a), &url(a))
+                .is_none()
+        );
         drop(state);
         // Elsewhere the file still answers.
         let c = "https://c.example/";

@@ -136,7 +136,7 @@ fn the_callers_own_credentials_and_header_win_where_they_apply() {
     let http = netrc.client();
     http.add_credentials("carol", "pw", "other.example");
     assert_eq!(wait(&http.request(&server.url("/")).0).unwrap().status, 401);
-    assert_eq!(authorizations(&server), [alice.clone()]);
+    assert_eq!(authorizations(&server), std::slice::from_ref(&alice));
 
     // Credentials for this URL: the file's are never sent.
     let server = basic_server("bob", "pw");
@@ -153,7 +153,7 @@ fn the_callers_own_credentials_and_header_win_where_they_apply() {
 
     // The request's own Authorization header goes as it is.
     let http = netrc.client();
-    let request = Request::get(&server.url("/own")).header("Authorization", "Bearer t0ken");
+    let request = Request::get(server.url("/own")).header("Authorization", "Bearer t0ken");
     assert_eq!(wait(&http.send(request).0).unwrap().status, 401);
     let sent = authorizations(&server);
     assert_eq!(sent.last(), Some(&Some("Bearer t0ken".to_owned())));
