@@ -231,8 +231,8 @@ fn the_file_is_read_once_when_the_client_is_built() {
 fn each_mistake_fails_the_build_naming_the_file_and_its_line() {
     for (text, line, what) in [
         (
-            &b"machine h login a\nmachine"[..],
-            2,
+            &b"default\n  login a\n\nmachine"[..],
+            4,
             "machine at the end of the file, without a host name",
         ),
         (
