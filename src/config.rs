@@ -74,6 +74,8 @@ mod tests {
 
     #[test]
     fn debug_of_http_shows_every_setting_and_no_password() {
+        let netrc = std::env::temp_dir().join(format!("asynchttp-debug-{}", std::process::id()));
+        std::fs::write(&netrc, "machine api.test login dave password netrc-pw-4\n").unwrap();
         let s = Duration::from_secs;
         let proxy = ProxyInfo::from_url("http://alice:proxy-pw-1@proxy.test:3128")
             .unwrap()
@@ -105,8 +107,10 @@ mod tests {
             .retry_budget(RetryBudget::new(0.5, 47))
             .per_host(limits)
             .timings(true)
+            .netrc_file(&netrc)
             .build()
             .unwrap();
+        std::fs::remove_file(&netrc).unwrap();
         http.add_credentials("bob", "server-pw-2", "");
         http.add_credentials("carol", "server-pw-3", "api.test");
         http.add_certificate("/keys/client.key", "/keys/client.pem", "api.test");
@@ -139,6 +143,8 @@ mod tests {
             "\"api.test\"",
             "3.5",
             "timings: true",
+            "asynchttp-debug-",
+            "entries: 1",
             // The live state beside the settings.
             "WorkerPool { size: 3",
             "CookieJar { cookies: 0 }",
@@ -154,6 +160,8 @@ mod tests {
             "server-pw-3",
             "bob",
             "carol",
+            "netrc-pw-4",
+            "dave",
         ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }

@@ -58,11 +58,10 @@ impl Netrc {
                         Some(host) => Domain::new(&host),
                         None => {
                             logs::warning!(
-                                "netrc file {}, line {}: machine {:?} is not a host name \
+                                "netrc file {}, line {}: machine {name:?} is not a host name \
                                  (a port or a URL), so no request can match it: it is not used",
                                 file.display(),
                                 entry.line,
-                                name.escape_debug().to_string()
                             );
                             return None;
                         }

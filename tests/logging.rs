@@ -297,7 +297,7 @@ fn a_saved_cookie_a_header_cannot_carry_is_skipped_with_a_warning() {
 
 /// A `.netrc` with passwords that the group or others may read is used, with one warning
 /// that names it and its mode; one readable by its owner alone, or without a password, is
-/// used without a word.
+/// used without a word. A `machine` that is no host is warned about too.
 #[cfg(unix)]
 #[test]
 fn a_netrc_others_may_read_is_warned_about_when_it_holds_passwords() {
@@ -334,6 +334,15 @@ fn a_netrc_others_may_read_is_warned_about_when_it_holds_passwords() {
     assert_eq!(warnings_for("group-writable", password, 0o620).len(), 1);
     assert!(warnings_for("private", password, 0o600).is_empty());
     assert!(warnings_for("no-password", "machine h login alice\n", 0o644).is_empty());
+    // An entry no request can match is told of, by its line.
+    let unusable = warnings_for("port", "\nmachine h:8080 login a password p\n", 0o600);
+    assert_eq!(unusable.len(), 1, "{unusable:#?}");
+    assert!(
+        unusable[0].contains(", line 2: machine \"h:8080\" is not a host name")
+            && !unusable[0].contains("password p"),
+        "{}",
+        unusable[0]
+    );
 }
 
 /// The logging example's format adds no thread name of its own: each line names its thread
