@@ -5,6 +5,7 @@
 //!
 //! The file is found and read in `file`, its text read into entries in `parse`.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
@@ -19,10 +20,14 @@ mod parse;
 
 pub(crate) use self::file::Source;
 
-/// The entries of one `.netrc` file that can be used, in the file's order.
+/// The entries of one `.netrc` file that can be used.
 pub(crate) struct Netrc {
     file: PathBuf,
-    accounts: Vec<Account>,
+    /// `machine` entries by their host, as a URL writes it; each host's in the file's
+    /// order. A lookup costs the same in a file of one entry or of thousands.
+    machines: HashMap<String, Vec<Account>>,
+    /// `default` entries, in the file's order.
+    defaults: Vec<Account>,
 }
 
 /// An entry that offers something: a user name, a password or both.
@@ -48,46 +53,58 @@ impl Netrc {
     /// host (`h:8080`, a URL) can match no request, as in curl, where the port is not
     /// compared: it is left out, with a warning that says so.
     fn new(file: &Path, entries: Vec<parse::Entry>) -> Netrc {
-        let accounts = entries
-            .into_iter()
-            .filter(|e| e.login.is_some() || e.password.is_some())
-            .filter_map(|entry| {
-                let host = match &entry.machine {
-                    None => Domain::new(""),
-                    Some(name) => match machine_host(name) {
-                        Some(host) => Domain::new(&host),
-                        None => {
-                            logs::warning!(
-                                "netrc file {}, line {}: machine {name:?} is not a host name \
-                                 (a port or a URL), so no request can match it: it is not used",
-                                file.display(),
-                                entry.line,
-                            );
-                            return None;
-                        }
-                    },
-                };
-                Some(Account {
-                    host,
-                    login: entry.login,
-                    password: entry.password,
-                })
-            })
-            .collect();
-        Netrc {
+        let mut netrc = Netrc {
             file: file.to_owned(),
-            accounts,
+            machines: HashMap::new(),
+            defaults: Vec::new(),
+        };
+        for entry in entries {
+            if entry.login.is_none() && entry.password.is_none() {
+                continue;
+            }
+            let account = |host: &str| Account {
+                host: Domain::new(host),
+                login: entry.login.clone(),
+                password: entry.password.clone(),
+            };
+            let Some(name) = &entry.machine else {
+                netrc.defaults.push(account(""));
+                continue;
+            };
+            match machine_host(name) {
+                Some(host) => netrc
+                    .machines
+                    .entry(host.clone())
+                    .or_default()
+                    .push(account(&host)),
+                None => logs::warning!(
+                    "netrc file {}, line {}: machine {name:?} is not a host name (a port or \
+                     a URL), so no request can match it: it is not used",
+                    file.display(),
+                    entry.line,
+                ),
+            }
         }
+        netrc
+    }
+
+    fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.machines.values().flatten().chain(&self.defaults)
+    }
+
+    /// How many entries can be used.
+    pub(crate) fn len(&self) -> usize {
+        self.accounts().count()
     }
 
     /// Whether no entry can be used.
     pub(crate) fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
+        self.machines.is_empty() && self.defaults.is_empty()
     }
 
     /// Whether some entry holds a password.
     fn has_password(&self) -> bool {
-        self.accounts.iter().any(|a| a.password.is_some())
+        self.accounts().any(|a| a.password.is_some())
     }
 
     /// What the file offers `url`, for a request made as `user` if the caller named one:
@@ -96,11 +113,12 @@ impl Netrc {
     /// has none); for a named `user`, only an entry whose login is that user and that has
     /// a password, or one with a password and no login, offers anything, as in curl.
     pub(crate) fn offer<'a>(&'a self, url: &Url, user: Option<&'a str>) -> Option<Offer<'a>> {
-        let mut machines = self.accounts.iter().filter(|a| a.host.names(url));
-        let mut defaults = self.accounts.iter().filter(|a| a.host.is_unnamed());
+        let machines = url.host_str().and_then(|host| self.machines.get(host));
         machines
+            .into_iter()
+            .flatten()
+            .chain(&self.defaults)
             .find_map(|a| a.offer(user))
-            .or_else(|| defaults.find_map(|a| a.offer(user)))
     }
 }
 
@@ -152,7 +170,7 @@ impl fmt::Debug for Netrc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Netrc")
             .field("file", &self.file)
-            .field("entries", &self.accounts.len())
+            .field("entries", &self.len())
             .finish()
     }
 }

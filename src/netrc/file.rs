@@ -124,7 +124,7 @@ fn read(path: &Path) -> Result<Option<Netrc>, String> {
     logs::debug!(
         "netrc: {} read, {} entries used",
         path.display(),
-        netrc.accounts.len()
+        netrc.len()
     );
     Ok(Some(netrc))
 }
