@@ -81,16 +81,14 @@ fn default_files(netrc: Option<OsString>, home: Option<PathBuf>) -> Vec<PathBuf>
 }
 
 /// `$HOME` when set and not empty, else the account's home directory.
+// `home_dir` is deprecated before Rust 1.86, for what it made of Windows's HOME, which is
+// looked at first here.
+#[allow(deprecated)]
 fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|home| !home.is_empty())
         .map(PathBuf::from)
-        .or_else(|| {
-            // Not deprecated from Rust 1.86 on; its old fault (Windows's HOME) is not
-            // met here, where HOME was looked at first.
-            #[allow(deprecated)]
-            std::env::home_dir()
-        })
+        .or_else(std::env::home_dir)
 }
 
 /// The entries of the file at `path`; `None` when there is no file there.
