@@ -16,6 +16,10 @@
 //! `-T FILE URL` uploads the file with a PUT instead, as `curl -T` does (a URL ending in
 //! `/` gets the file's name), read as it is sent, with a progress bar of its bytes
 //! (`Body::file`, `Body::monitor`).
+//!
+//! `--netrc`, `--netrc-file FILE` and `--netrc-optional` send the user names and passwords
+//! of a `.netrc` file, as curl's flags of the same names do (`HttpBuilder::netrc`,
+//! `HttpBuilder::netrc_file`).
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -32,8 +36,8 @@ use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 const USAGE: &str = "\
 usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
-             [--per-host N] [--rate R] [-i FILE] [-o DIR] [URL...]
-       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] -T FILE URL
+             [--per-host N] [--rate R] [NETRC] [-i FILE] [-o DIR] [URL...]
+       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] [NETRC] -T FILE URL
 
   -w, --workers N     requests at once (default 8)
   -t, --timeout S     seconds one request may take, retries included (default
@@ -55,6 +59,14 @@ usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
                       PUT FILE to URL, read as it is sent (a URL ending in /
                       gets the file's name, as curl -T does); a retry sends
                       the file again from its start
+  -n, --netrc         send each host its user name and password from the file
+                      NETRC names, else ~/.netrc (none there: nothing sent); a
+                      file with a mistake is an error, with its line
+      --netrc-file FILE
+                      the same from FILE, which must be there
+      --netrc-optional
+                      as --netrc, but a file that cannot be read or has a
+                      mistake is only a warning, and nothing is sent
   -h, --help          this text
 
 With no URL and no --input, URLs are read from stdin. Blank lines and lines
@@ -77,6 +89,19 @@ struct Options {
     output: Option<PathBuf>,
     /// The file to upload, with `-T`.
     upload: Option<PathBuf>,
+    /// Whether a `.netrc` is read, and which.
+    netrc: Netrc,
+}
+
+/// Which `.netrc` is read, as curl's flags say.
+#[derive(Default)]
+struct Netrc {
+    /// `--netrc`, `--netrc-optional` or `--netrc-file`.
+    wanted: bool,
+    /// `--netrc-file`'s, in place of `NETRC`'s or `~/.netrc`.
+    file: Option<PathBuf>,
+    /// `--netrc-optional`: a file that cannot be used is a warning, not an error.
+    optional: bool,
 }
 
 fn main() -> ExitCode {
@@ -107,7 +132,20 @@ fn main() -> ExitCode {
     if let Some(idle) = options.idle_timeout {
         builder = builder.idle_timeout(idle);
     }
-    let http = match builder.build() {
+    let netrc = &options.netrc;
+    let with_netrc = match &netrc.file {
+        Some(file) => builder.clone().netrc_file(file),
+        None if netrc.wanted => builder.clone().netrc(),
+        None => builder.clone(),
+    };
+    let built = match with_netrc.build() {
+        Err(e) if netrc.optional => {
+            eprintln!("fetch: warning: {}; going on without it", e.chain());
+            builder.build()
+        }
+        built => built,
+    };
+    let http = match built {
         Ok(http) => http,
         Err(e) => {
             eprintln!("fetch: {}", e.chain());
@@ -144,6 +182,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         urls: Vec::new(),
         output: None,
         upload: None,
+        netrc: Netrc::default(),
     };
     let mut input = None;
     while let Some(arg) = args.next() {
@@ -186,6 +225,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "-i" | "--input" => input = Some(value(&arg)?),
             "-o" | "--output" => options.output = Some(PathBuf::from(value(&arg)?)),
             "-T" | "--upload-file" => options.upload = Some(PathBuf::from(value(&arg)?)),
+            "-n" | "--netrc" => options.netrc.wanted = true,
+            "--netrc-optional" => {
+                options.netrc.wanted = true;
+                options.netrc.optional = true;
+            }
+            "--netrc-file" => {
+                options.netrc.wanted = true;
+                options.netrc.file = Some(PathBuf::from(value(&arg)?));
+            }
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("unknown option {flag}"));
             }

@@ -23,6 +23,7 @@ use crate::{Error, HostLimits, Http, MockTransport};
 
 mod hooks;
 mod mock;
+mod netrc;
 mod timeouts;
 mod tls;
 
@@ -106,6 +107,8 @@ pub struct HttpBuilder {
     /// Answers every exchange in place of the network, when set.
     mock: Option<MockTransport>,
     hooks: HookList,
+    /// The `.netrc` to read when the client is built, if any.
+    netrc: Option<crate::netrc::Source>,
 }
 
 /// Where the builder's cookie jar comes from.
@@ -157,6 +160,7 @@ impl Default for HttpBuilder {
             timings: false,
             mock: None,
             hooks: HookList::default(),
+            netrc: None,
         }
     }
 }
@@ -467,7 +471,8 @@ impl HttpBuilder {
     /// # Errors
     ///
     /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
-    /// exist, a [`HostLimits::host`] names no host, or the transport cannot be set up.
+    /// exist, a [`HostLimits::host`] names no host, a `.netrc` to read cannot be read or
+    /// has a mistake ([`netrc`](Self::netrc)), or the transport cannot be set up.
     ///
     /// # Examples
     ///
@@ -540,6 +545,16 @@ impl HttpBuilder {
             tls: self.tls.clone(),
             timings: self.timings,
         };
+        // Last: the only check that reads a file.
+        let netrc = match self
+            .netrc
+            .as_ref()
+            .map(crate::netrc::Source::read)
+            .transpose()
+        {
+            Ok(netrc) => netrc.flatten().map(Arc::new),
+            Err(reason) => return refused(reason),
+        };
         Ok(Config {
             transport: Arc::new(transport),
             timeout: self.timeout.map(|t| t.min(deadline::LONGEST)),
@@ -558,6 +573,7 @@ impl HttpBuilder {
             retry_budget: self.retry_budget,
             per_host: self.per_host.clone(),
             hooks: Hooks::new(&self.hooks),
+            netrc,
         })
     }
 }

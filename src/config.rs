@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::HostLimits;
 use crate::deadline::Floor;
 use crate::hooks::Hooks;
+use crate::netrc::Netrc;
 use crate::redirect::Policy;
 use crate::retry::{Retry, RetryBudget};
 use crate::transport::Settings;
@@ -21,8 +22,9 @@ use crate::transport::Settings;
 /// timeout is libcurl's (whole milliseconds, within the total timeout).
 ///
 /// Its `Debug` shows every setting, and so `Debug for Http` does: a proxy's password and
-/// user name never appear (see `ProxyInfo`'s `Debug`), and credentials and client
-/// certificates are not settings: they are added to the running client.
+/// user name never appear (see `ProxyInfo`'s `Debug`), a `.netrc` read shows as its file
+/// and how many entries it has, and credentials and client certificates are not settings:
+/// they are added to the running client.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     /// What the transport is made with (connections, connect timeout, proxies, TLS, body
@@ -49,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) per_host: HostLimits,
     /// What every request runs at each step, before its own; each hook by its name.
     pub(crate) hooks: Hooks,
+    /// The `.netrc` read when the client was built, when one was asked for and found.
+    pub(crate) netrc: Option<Arc<Netrc>>,
 }
 
 /// Where responses are cached, as the builder was told; the store itself is live state.
@@ -70,6 +74,8 @@ mod tests {
 
     #[test]
     fn debug_of_http_shows_every_setting_and_no_password() {
+        let netrc = std::env::temp_dir().join(format!("asynchttp-debug-{}", std::process::id()));
+        std::fs::write(&netrc, "machine api.test login dave password netrc-pw-4\n").unwrap();
         let s = Duration::from_secs;
         let proxy = ProxyInfo::from_url("http://alice:proxy-pw-1@proxy.test:3128")
             .unwrap()
@@ -101,8 +107,10 @@ mod tests {
             .retry_budget(RetryBudget::new(0.5, 47))
             .per_host(limits)
             .timings(true)
+            .netrc_file(&netrc)
             .build()
             .unwrap();
+        std::fs::remove_file(&netrc).unwrap();
         http.add_credentials("bob", "server-pw-2", "");
         http.add_credentials("carol", "server-pw-3", "api.test");
         http.add_certificate("/keys/client.key", "/keys/client.pem", "api.test");
@@ -135,6 +143,8 @@ mod tests {
             "\"api.test\"",
             "3.5",
             "timings: true",
+            "asynchttp-debug-",
+            "entries: 1",
             // The live state beside the settings.
             "WorkerPool { size: 3",
             "CookieJar { cookies: 0 }",
@@ -150,6 +160,8 @@ mod tests {
             "server-pw-3",
             "bob",
             "carol",
+            "netrc-pw-4",
+            "dave",
         ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }

@@ -55,7 +55,7 @@ impl Engine {
         let settings = config.transport.clone();
         Ok(Engine {
             transport: Transport::new(settings, cookies, pool.clone(), mock)?,
-            credentials: Credentials::default(),
+            credentials: Credentials::new(config.netrc.clone()),
             cache: match &config.cache {
                 Caching::Off => None,
                 Caching::Store => store,

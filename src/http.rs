@@ -380,7 +380,8 @@ impl Http {
     ///
     /// `domain` `""` means the origin (scheme, host, port) of the URL the request was made
     /// for, never a host reached only through a redirect; otherwise `"host"` or
-    /// `"host:port"`. Shared by every clone.
+    /// `"host:port"`. Shared by every clone. Where one applies, a `.netrc`'s entry
+    /// ([`HttpBuilder::netrc`](crate::HttpBuilder::netrc)) is not sent.
     ///
     /// Concurrent Digest requests: each nonce the server accepted is sent up front by one
     /// request at a time, so its counts reach the server in order, as a server that checks
@@ -437,7 +438,9 @@ impl Http {
         self.running.engine.transport.cookie_jar()
     }
 
-    /// Forgets every credential, and every authorization servers accepted.
+    /// Forgets every credential, and every authorization servers accepted. A `.netrc`'s
+    /// entries ([`HttpBuilder::netrc`](crate::HttpBuilder::netrc)) stay: they were read
+    /// when the client was built.
     ///
     /// ```
     /// let http = asynchttp::Http::new();

@@ -32,7 +32,7 @@
 //!
 //! | chapter | what it covers |
 //! |---|---|
-//! | [`guide::port`] | from asynchttp and httplib2: the pair, taking values, errors and panics, callbacks, credentials, TLS and proxies, shutdown |
+//! | [`guide::port`] | from asynchttp and httplib2: the pair, taking values, errors and panics, callbacks, credentials and a `.netrc`, TLS and proxies, shutdown |
 //! | [`guide::async_code`] | awaiting pairs on any executor, by value or by reference, sizing the pool, what still blocks |
 //! | [`guide::batches`] | many requests at once: batches, progress, cancelling, bounded queues, the `fetch` command |
 //! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates, limits shared by a fleet through Redis |
@@ -96,6 +96,7 @@ mod driver;
 mod engine;
 mod error;
 mod exchange;
+mod files;
 mod finish;
 mod forced;
 mod forms;
@@ -108,6 +109,7 @@ mod logs;
 mod method;
 mod mock;
 mod multipart;
+mod netrc;
 mod origin;
 mod pool;
 mod progress;

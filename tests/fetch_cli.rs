@@ -1,5 +1,6 @@
 //! `examples/fetch.rs` run as a user runs it, against a loopback server: URLs from
-//! arguments, a file and stdin; bodies written to a directory; the summary; exit codes.
+//! arguments, a file and stdin; bodies written to a directory; the summary; exit codes;
+//! curl's `.netrc` flags, with `NETRC` and `HOME` set for the child alone.
 
 #[path = "it/support.rs"]
 mod support;
@@ -27,7 +28,20 @@ struct Run {
 
 /// Runs fetch with `args` and `stdin`, within the bound.
 fn fetch(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(fetch_binary())
+    fetch_with(args, stdin, &[])
+}
+
+/// Runs fetch as [`fetch`] does, with `env` set in its environment (a variable whose value
+/// is `None` removed); this process's own is never changed.
+fn fetch_with(args: &[&str], stdin: &str, env: &[(&str, Option<&Path>)]) -> Run {
+    let mut command = Command::new(fetch_binary());
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -285,5 +299,81 @@ fn upload_file_puts_it_under_its_name_as_curl_does() {
     assert_eq!(run.code, Some(1));
     assert!(run.stdout.contains("could not open"), "{}", run.stdout);
     assert_eq!(server.hits(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn netrc_flags_send_the_files_credentials_as_curls_do() {
+    let good = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:s3cret")
+    );
+    let server = Server::start(move |req| match req.header("authorization") {
+        Some(a) if a == good => Reply::ok("welcome"),
+        _ => Reply::new(401, "who are you"),
+    });
+    let url = server.url("/private");
+    let dir = temp_dir("netrc");
+    let (home, empty_home) = (dir.join("home"), dir.join("empty"));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&empty_home).unwrap();
+    let entry = "machine 127.0.0.1 login alice password s3cret\n";
+    let (dot_netrc, named, bad) = (home.join(".netrc"), dir.join("named"), dir.join("bad"));
+    std::fs::write(&dot_netrc, entry).unwrap();
+    std::fs::write(&named, entry).unwrap();
+    std::fs::write(&bad, "machine 127.0.0.1\n  pasword s3cret\n").unwrap();
+    let (named_arg, bad_shown) = (named.to_str().unwrap(), bad.display().to_string());
+    let missing = dir.join("missing");
+    let status = |run: &Run, status: u16| {
+        assert!(
+            run.stdout.contains(&format!("{status} {url} ")),
+            "{status}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+    };
+
+    // ~/.netrc, NETRC and --netrc-file: each sends alice's password.
+    for (args, home, netrc) in [
+        (&["--netrc"][..], &home, None),
+        (&["-n"][..], &empty_home, Some(named.as_path())),
+        (&["--netrc-file", named_arg][..], &empty_home, None),
+        (&["--netrc-optional"][..], &home, None),
+    ] {
+        let args = [args, &[url.as_str()]].concat();
+        let run = fetch_with(&args, "", &[("HOME", Some(home)), ("NETRC", netrc)]);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        status(&run, 200);
+    }
+    // Without a flag, or without a file, nothing is sent.
+    for (args, home) in [(&[][..], &home), (&["--netrc"][..], &empty_home)] {
+        let args = [args, &[url.as_str()]].concat();
+        let run = fetch_with(&args, "", &[("HOME", Some(home)), ("NETRC", None)]);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        status(&run, 401);
+    }
+    // A mistake: an error with its file and line; only a warning with --netrc-optional.
+    let env = [
+        ("HOME", Some(empty_home.as_path())),
+        ("NETRC", Some(bad.as_path())),
+    ];
+    let run = fetch_with(&["--netrc", &url], "", &env);
+    assert_eq!(run.code, Some(2), "{}", run.stdout);
+    let told = format!("netrc file {bad_shown}: line 2: a word where a keyword belongs");
+    assert!(run.stderr.contains(&told), "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    let run = fetch_with(&["--netrc-optional", &url], "", &env);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fetch: warning: ") && run.stderr.contains(&told),
+        "{}",
+        run.stderr
+    );
+    status(&run, 401);
+    // A file given that is not there.
+    let run = fetch_with(&["--netrc-file", missing.to_str().unwrap(), &url], "", &env);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("no such file"), "{}", run.stderr);
+    assert_eq!(server.hits(), 7);
     let _ = std::fs::remove_dir_all(&dir);
 }

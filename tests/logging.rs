@@ -1,6 +1,6 @@
 //! Log lines: thread-tagged and request-tagged, no header values, bodies or query strings
-//! at DEBUG, and the call site of a request whose error surfaces; the warning for a saved
-//! cookie that is skipped. A binary of its own, since
+//! at DEBUG, and the call site of a request whose error surfaces; the warnings for a saved
+//! cookie that is skipped and for a `.netrc` others may read. A binary of its own, since
 //! it installs the process's logger.
 
 #[path = "it/support.rs"]
@@ -292,6 +292,56 @@ fn a_saved_cookie_a_header_cannot_carry_is_skipped_with_a_warning() {
             && !warned[0].contains("Injected"),
         "{}",
         warned[0]
+    );
+}
+
+/// A `.netrc` with passwords that the group or others may read is used, with one warning
+/// that names it and its mode; one readable by its owner alone, or without a password, is
+/// used without a word. A `machine` that is no host is warned about too.
+#[cfg(unix)]
+#[test]
+fn a_netrc_others_may_read_is_warned_about_when_it_holds_passwords() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    capture();
+    let dir = TempDir::new("netrc-mode");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let warnings_for = |name: &str, text: &str, mode: u32| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let built = asynchttp::Http::builder().netrc_file(&path).build();
+        assert!(built.is_ok(), "{name}: used whatever its mode");
+        let shown = path.display().to_string();
+        let lines = LINES.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.starts_with("WARN ") && l.contains(&shown))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let password = "machine h login alice password s3cret\n";
+    let warned = warnings_for("readable", password, 0o644);
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].starts_with("WARN asynchttp::netrc::file [")
+            && warned[0].contains("holds passwords and its mode is 644")
+            && warned[0].contains("chmod 600")
+            && !warned[0].contains("s3cret"),
+        "{}",
+        warned[0]
+    );
+    assert_eq!(warnings_for("group-writable", password, 0o620).len(), 1);
+    assert!(warnings_for("private", password, 0o600).is_empty());
+    assert!(warnings_for("no-password", "machine h login alice\n", 0o644).is_empty());
+    // An entry no request can match is told of, by its line.
+    let unusable = warnings_for("port", "\nmachine h:8080 login a password p\n", 0o600);
+    assert_eq!(unusable.len(), 1, "{unusable:#?}");
+    assert!(
+        unusable[0].contains(", line 2: machine \"h:8080\" is not a host name")
+            && !unusable[0].contains("password p"),
+        "{}",
+        unusable[0]
     );
 }
 

@@ -178,6 +178,7 @@ mod tests {
             name: "Mufasa".to_owned(),
             password: "Circle of Life".to_owned(),
             domain: Domain::new(""),
+            from_netrc: false,
         };
         let challenge = &parse_challenges(
             r#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#,

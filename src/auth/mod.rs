@@ -14,7 +14,7 @@
 //! credential and scheme that applies (Digest before Basic); and, once per request, a
 //! Digest answer sent again (see [`Credentials::retry`]).
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -24,6 +24,7 @@ use url::Url;
 mod challenge;
 mod digest;
 mod lines;
+mod netrc;
 mod nonces;
 mod send;
 
@@ -33,16 +34,19 @@ use self::challenge::Challenge;
 use self::digest::{DigestState, adopt_next_nonce, digest_response, digest_state, is_stale};
 use self::lines::Lines;
 use self::nonces::Nonces;
+use crate::netrc::Netrc;
 use crate::origin::{self, Domain, same_origin};
 use crate::sync;
 
-/// One credential as added.
+/// One credential as added, or as a `.netrc` offers it (`from_netrc`).
 #[derive(Clone)]
 struct Credential {
     name: String,
     password: String,
     /// Unnamed for "the origin the caller asked for".
     domain: Domain,
+    /// From the `.netrc`: it gives way to any credential of the caller's for the URL.
+    from_netrc: bool,
 }
 
 impl Credential {
@@ -84,12 +88,15 @@ pub(crate) struct Attempt {
     alone: bool,
 }
 
-/// An `Http`'s credentials and the authorizations servers accepted.
+/// An `Http`'s credentials, its `.netrc`'s, and the authorizations servers accepted.
 #[derive(Default)]
 pub(crate) struct Credentials {
     state: Mutex<State>,
     /// Notified whenever a Digest request's response arrives (or it failed).
     answered: Condvar,
+    /// Read when the client was built, with entries to use: for the URLs no credential of
+    /// the caller's applies to (`netrc.rs` beside this).
+    netrc: Option<Arc<Netrc>>,
 }
 
 #[derive(Default)]
@@ -102,6 +109,12 @@ struct State {
 }
 
 impl State {
+    /// Whether a credential of the caller's applies to `url`: then none from the `.netrc`
+    /// does.
+    fn own_apply(&self, url: &Url, asked_for: &Url) -> bool {
+        self.credentials.iter().any(|c| applies(c, url, asked_for))
+    }
+
     fn lines_mut(&mut self) -> impl Iterator<Item = &mut Lines> {
         self.accepted.iter_mut().filter_map(|a| match &mut a.kept {
             Kept::Digest(lines) => Some(lines),
@@ -131,6 +144,14 @@ fn lines_hold(accepted: &[Accepted], nonce: &str) -> bool {
 }
 
 impl Credentials {
+    /// None yet, and the entries of `netrc`, if it has any to use.
+    pub(crate) fn new(netrc: Option<Arc<Netrc>>) -> Self {
+        Credentials {
+            netrc: netrc.filter(|netrc| !netrc.is_empty()),
+            ..Credentials::default()
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         sync::lock(&self.state)
     }
@@ -140,6 +161,7 @@ impl Credentials {
             name: name.to_owned(),
             password: password.to_owned(),
             domain: Domain::new(domain),
+            from_netrc: false,
         });
     }
 
@@ -149,8 +171,9 @@ impl Credentials {
         state.accepted.clear();
     }
 
+    /// Whether there is nothing to send: none added, and no `.netrc` entry.
     pub(crate) fn is_empty(&self) -> bool {
-        self.lock().credentials.is_empty()
+        self.netrc.is_none() && self.lock().credentials.is_empty()
     }
 
     /// The `Authorization` for a request to `url`, from a credential accepted earlier for
@@ -167,11 +190,13 @@ impl Credentials {
     ) -> (Option<HeaderValue>, Option<InFlight<'_>>) {
         let mut state = self.lock();
         let origin = origin::key(url);
+        let own = state.own_apply(url, asked_for);
         let Some(best) = state
             .accepted
             .iter_mut()
             .filter(|a| a.origin == origin && url.path().starts_with(&a.path_prefix))
             .filter(|a| applies(&a.credential, url, asked_for))
+            .filter(|a| !(a.credential.from_netrc && own))
             .max_by_key(|a| a.path_prefix.len())
         else {
             return (None, None);
@@ -196,7 +221,7 @@ impl Credentials {
     }
 
     /// The next way to answer `challenges` for a request to `url`: credentials in the order
-    /// added, Digest before Basic, skipping those in `tried`.
+    /// added, else the `.netrc`'s, Digest before Basic, skipping those in `tried`.
     pub(crate) fn next_attempt(
         &self,
         challenges: &[Challenge],
@@ -205,10 +230,12 @@ impl Credentials {
         tried: &mut Vec<(String, &'static str)>,
     ) -> Option<Attempt> {
         let state = self.lock();
+        let netrc = self.netrc_credential(&state, url, asked_for);
         for credential in state
             .credentials
             .iter()
             .filter(|c| applies(c, url, asked_for))
+            .chain(&netrc)
         {
             for challenge in challenges {
                 let scheme = match challenge.scheme.as_str() {
@@ -391,6 +418,7 @@ mod tests {
             name: "a".to_owned(),
             password: "b".to_owned(),
             domain: Domain::new(""),
+            from_netrc: false,
         };
         let asked = Url::parse("http://a.example/").unwrap();
         assert!(applies(
@@ -629,6 +657,7 @@ mod tests {
             name: "alice".to_owned(),
             password: "s3cret".to_owned(),
             domain: Domain::new(""),
+            from_netrc: false,
         };
         let url = Url::parse("http://h/").unwrap();
         let value = authorization(&c, &Scheme::Basic, None, &Method::GET, &url).unwrap();

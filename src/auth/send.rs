@@ -29,11 +29,14 @@ impl Credentials {
         let own_authorization = req.has_header("authorization");
         let answering = !own_authorization && !self.is_empty();
         let mut flight = None;
+        let mut tried = Vec::new();
         if answering {
             // A Digest request waits for its nonce (see `Credentials`) within its deadline.
             let patience = deadline.left().unwrap_or_default();
             let (value, used) = self.preemptive(&req.method, &req.url, asked_for, patience);
-            req.authorization = value;
+            // Nothing accepted to send: the `.netrc`'s entry, if it has one for the URL.
+            req.authorization =
+                value.or_else(|| self.netrc_up_front(&req.method, &req.url, asked_for, &mut tried));
             flight = used;
         }
         let sent = transport.send(req, deadline).await;
@@ -45,17 +48,18 @@ impl Credentials {
         let head = sent?;
         if answering && head.response.status == 401 {
             return self
-                .authenticate(transport, req, asked_for, head, deadline)
+                .authenticate(transport, req, asked_for, head, deadline, tried)
                 .await;
         }
         Ok(head)
     }
 
     /// Answers a 401 with the credentials that apply to this URL, each scheme it offers
-    /// tried once, until one is accepted; and, once for the whole request, a Digest answer
-    /// again when its 401 leaves the password in doubt (see [`Credentials::retry`]). So a
-    /// server that keeps saying `stale`, and offers Basic beside Digest, sees four requests:
-    /// the request, the Digest answer, that answer sent again, and the Basic answer.
+    /// tried once (those in `tried` were sent already), until one is accepted; and, once
+    /// for the whole request, a Digest answer again when its 401 leaves the password in
+    /// doubt (see [`Credentials::retry`]). So a server that keeps saying `stale`, and offers
+    /// Basic beside Digest, sees four requests: the request, the Digest answer, that answer
+    /// sent again, and the Basic answer.
     async fn authenticate(
         &self,
         transport: &Transport,
@@ -63,8 +67,8 @@ impl Credentials {
         asked_for: &Url,
         mut head: Head,
         deadline: &Deadline,
+        mut tried: Vec<(String, &'static str)>,
     ) -> Result<Head, Error> {
-        let mut tried = Vec::new();
         let mut sent_again = false;
         loop {
             let challenges = challenges_of(&head.response);

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::frame::{frame, unframe};
+use crate::files::{self, Links};
 use crate::logs;
 use crate::sync;
 use sha2::{Digest as _, Sha256};
@@ -240,7 +241,7 @@ enum Found {
 
 /// Reads the regular file at `path`; anything else is not read at all.
 fn read_entry(path: &Path) -> Found {
-    let mut file = match open_entry(path) {
+    let mut file = match files::open(path, Links::Refuse) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Found::Nothing,
         // A link refused by O_NOFOLLOW fails with an errno that differs between systems
@@ -249,7 +250,7 @@ fn read_entry(path: &Path) -> Found {
         Err(_) => {
             return match fs::symlink_metadata(path) {
                 Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-                    Found::Other(kind_of(&meta.file_type()))
+                    Found::Other(files::kind_of(&meta.file_type()))
                 }
                 _ => Found::Nothing,
             };
@@ -263,7 +264,7 @@ fn read_entry(path: &Path) -> Found {
         return Found::Directory;
     }
     if !meta.is_file() {
-        return Found::Other(kind_of(&meta.file_type()));
+        return Found::Other(files::kind_of(&meta.file_type()));
     }
     let mut bytes = Vec::new();
     // Room for the whole file at once when the allocator grants it, as `fs::read` does.
@@ -271,44 +272,6 @@ fn read_entry(path: &Path) -> Found {
     match file.read_to_end(&mut bytes) {
         Ok(_) => Found::Bytes(bytes),
         Err(_) => Found::Nothing,
-    }
-}
-
-/// Opens an entry's file for reading without following a symbolic link, and without
-/// waiting: a FIFO's open would otherwise block until some writer opened it. On a regular
-/// file O_NONBLOCK changes nothing.
-#[cfg(unix)]
-fn open_entry(path: &Path) -> io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_entry(path: &Path) -> io::Result<fs::File> {
-    fs::File::open(path)
-}
-
-fn kind_of(kind: &fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-        if kind.is_block_device() || kind.is_char_device() {
-            return "a device";
-        }
-    }
-    if kind.is_symlink() {
-        "a symbolic link"
-    } else {
-        "not a regular file"
     }
 }
 

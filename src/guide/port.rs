@@ -1,5 +1,6 @@
-//! From asynchttp and httplib2: the pair, taking values, errors, callbacks, credentials, TLS
-//! and proxies, and shutdown, each beside the Python it replaces.
+//! From asynchttp and httplib2: the pair, taking values, errors, callbacks, credentials (and
+//! requests' and curl's `.netrc`), TLS and proxies, and shutdown, each beside the Python it
+//! replaces.
 //!
 //! The other chapters keep the same shape: [async code](super::async_code) for asyncio and
 //! aiohttp, [batches](super::batches) for requests-toolbelt, [retries](super::retries) for
@@ -258,6 +259,92 @@
 //! - `add_credentials` accumulates, as in httplib2 (asynchttp kept only the last call);
 //! - an `Authorization` header you set yourself wins over credentials;
 //! - `close()` keeps credentials (httplib2's clears them); `clear_credentials()` forgets them.
+//!
+//! # Credentials from a .netrc
+//!
+//! requests reads `~/.netrc` for any host you give no `auth=` for, and `curl --netrc` does
+//! the same; httplib2 never reads it. Here it is asked for on the builder:
+//! [`netrc()`](crate::HttpBuilder::netrc) reads the file `NETRC` names, else `~/.netrc` (on
+//! Windows `_netrc` too), and a missing file is no error; [`netrc_file(path)`](crate::HttpBuilder::netrc_file)
+//! reads that file, which must be there. Either is read once, when the client is built.
+//!
+//! ```python
+//! session = requests.Session()          # trust_env: ~/.netrc is read
+//! response = session.get("https://api.example.com/private")
+//! ```
+//!
+//! ```
+//! use asynchttp::{Http, MockResponse, MockTransport};
+//!
+//! # let dir = std::env::temp_dir().join(format!("netrc-guide-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let path = dir.join("netrc");
+//! std::fs::write(&path, r#"
+//! ## The bot's token, for the API only
+//! machine api.example.com
+//!     login bot
+//!     password "t0ken with \"quotes\" and spaces"
+//! default login anonymous password guest@example.com
+//! "#)?;
+//! // A mock in place of the servers, to see what goes out.
+//! let mock = MockTransport::new(|_| MockResponse::ok("hello"));
+//! let http = Http::builder().netrc_file(&path).mock(mock.clone()).build()?;
+//! http.request("https://api.example.com/private").1.to_string();
+//! http.request("https://other.example.com/").1.to_string();
+//! let sent = mock.requests();
+//! assert_eq!(
+//!     sent[0].header("authorization"),
+//!     Some("Basic Ym90OnQwa2VuIHdpdGggInF1b3RlcyIgYW5kIHNwYWNlcw==") // bot's password
+//! );
+//! assert_eq!(
+//!     sent[1].header("authorization"),
+//!     Some("Basic YW5vbnltb3VzOmd1ZXN0QGV4YW1wbGUuY29t") // default's
+//! );
+//!
+//! // A mistake stops the build, naming the file, its line and what is wrong.
+//! std::fs::write(&path, "machine api.example.com\nlogin bot\npasword t0ken\n")?;
+//! let refused = Http::builder().netrc_file(&path).build().unwrap_err();
+//! assert!(refused.to_string().ends_with(
+//!     "netrc: line 3: a word where a keyword belongs (machine, default, login, password, \
+//!      account or macdef)"
+//! ));
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Which requests get an entry:
+//!
+//! - Only those the caller gave no credentials for: no credential added with
+//!   [`add_credentials`](crate::Http::add_credentials) applies to the URL, and the request
+//!   has no `Authorization` header of its own. Credentials added for another host leave the
+//!   file's in place.
+//! - A `machine` entry goes to its host, on any port, as curl has it (`machine h:8080` or a
+//!   URL matches nothing, in curl too: such an entry is left out, with a warning); the
+//!   first entry for a host wins, and the host is compared without regard to case.
+//!   `default` goes where no `machine` entry does, and only to the origin of the URL the
+//!   request was made for: on a redirect to another host, that host's own `machine` entry
+//!   goes there, or nothing. A password never goes to a host the file did not name for it.
+//! - The entry goes up front as `Authorization: Basic`, as curl and requests send it: an API
+//!   such as GitHub's answers 404, not 401, to a request without credentials, so waiting
+//!   for a challenge would never send them. A 401 offering Digest is answered with the same
+//!   entry. Basic over plain `http` is readable on the path, as with curl: prefer `https`
+//!   hosts in the file.
+//!
+//! The file's grammar is curl's and Python's: `machine`, `default`, `login` (or `user`),
+//! `password`, `account` (read and not used), `macdef` (its macro skipped to the next empty
+//! line), `#` comment lines and `#` comments after an entry's words, values quoted with
+//! `\"`, `\\`, `\n`, `\r` and `\t` escapes. Where the two part, the stricter: a word that is
+//! not a keyword is a mistake (curl skips it), and so is a quote left open at the end of
+//! its line. A mistake never shows the text it found, which may be a password. The file
+//! must be a regular file of at most 128 KiB (curl's limit): a FIFO, a device or a
+//! directory is refused at once, never waited on; a symbolic link is followed, as curl and
+//! Python follow it, since the name is the user's own. A file with passwords that the group
+//! or others may read is used, with a warning in the log (Python refuses it, curl says
+//! nothing): `chmod 600 ~/.netrc`.
+//!
+//! [`clear_credentials`](crate::Http::clear_credentials) forgets what was added and what
+//! servers accepted; the file's entries stay for the client's life. The `fetch` example
+//! takes curl's flags: `--netrc`, `--netrc-file FILE`, `--netrc-optional`.
 //!
 //! # TLS and proxies
 //!

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::support::*;
 
-fn basic(name: &str, password: &str) -> String {
+pub(crate) fn basic(name: &str, password: &str) -> String {
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"))
@@ -128,14 +128,14 @@ fn r1_credentials_never_follow_a_redirect_to_another_origin() {
 /// with `stale=true`. A nonce replaced stays good until the next replacement, as a nonce
 /// stays good for its lifetime elsewhere (Apache: five minutes): a request answers `stale`
 /// once, so one delayed on a busy machine while two replacements pass would fail.
-struct DigestServer {
-    server: Server,
+pub(crate) struct DigestServer {
+    pub(crate) server: Server,
     replays: Arc<AtomicUsize>,
-    accepted: Arc<AtomicUsize>,
+    pub(crate) accepted: Arc<AtomicUsize>,
     stale: Arc<AtomicUsize>,
 }
 
-fn digest_server(algorithm: &'static str, uses: usize) -> DigestServer {
+pub(crate) fn digest_server(algorithm: &'static str, uses: usize) -> DigestServer {
     struct State {
         nonce: u64,
         used: usize,

@@ -27,6 +27,7 @@ mod json;
 mod keepalive;
 mod mock;
 mod mock_rules;
+mod netrc;
 mod per_host;
 mod pool;
 mod proxies;
