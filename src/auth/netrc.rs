@@ -41,7 +41,9 @@ impl Credentials {
 
     /// The `Authorization: Basic` of the `.netrc`'s credential for `url`, to send up
     /// front; the credential goes into `tried`, so that a 401 is not answered with Basic
-    /// again.
+    /// again. Never unasked in clear on a hop that a redirect moved from https to http:
+    /// the entry stays for a 401 of that host to ask for, as the caller's own credentials
+    /// wait for one.
     pub(super) fn netrc_up_front(
         &self,
         method: &Method,
@@ -49,6 +51,9 @@ impl Credentials {
         asked_for: &Url,
         tried: &mut Vec<(String, &'static str)>,
     ) -> Option<HeaderValue> {
+        if url.scheme() == "http" && asked_for.scheme() == "https" {
+            return None;
+        }
         let credential = self.netrc_credential(&self.lock(), url, asked_for)?;
         let value = authorization(&credential, &Scheme::Basic, None, method, url);
         tried.push((credential.name, "basic"));
@@ -97,9 +102,20 @@ mod tests {
         );
         // A redirect to a.example on another port: the machine's host, any port.
         assert_eq!(
-            up_front(&credentials, "http://a.example:8080/", "https://b.example/").as_deref(),
+            up_front(
+                &credentials,
+                "https://a.example:8443/",
+                "https://b.example/"
+            )
+            .as_deref(),
             Some("alice")
         );
+        assert_eq!(
+            up_front(&credentials, "http://a.example:8080/", "http://b.example/").as_deref(),
+            Some("alice")
+        );
+        // Never unasked in clear after a redirect from https, even to its own host.
+        assert_eq!(up_front(&credentials, "http://a.example/", first), None);
         // default: the origin asked for, never another reached by a redirect.
         let other = "https://b.example/x";
         assert_eq!(

@@ -328,7 +328,8 @@
 //!   such as GitHub's answers 404, not 401, to a request without credentials, so waiting
 //!   for a challenge would never send them. A 401 offering Digest is answered with the same
 //!   entry. Basic over plain `http` is readable on the path, as with curl: prefer `https`
-//!   hosts in the file.
+//!   hosts in the file. A redirect from `https` to `http` never carries an entry up front,
+//!   even to its own host (curl sends it): that host gets it only by answering 401.
 //!
 //! The file's grammar is curl's and Python's: `machine`, `default`, `login` (or `user`),
 //! `password`, `account` (read and not used), `macdef` (its macro skipped to the next empty
