@@ -275,6 +275,7 @@ mod tests {
     }
 
     /// `data` as the `zstd` command makes it: level 3, with a checksum.
+    #[cfg(feature = "zstd")]
     fn zstd(data: &[u8]) -> Vec<u8> {
         let mut e = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
         e.include_checksum(true).unwrap();
