@@ -14,7 +14,7 @@ use crate::encoders::*;
 use crate::support::*;
 
 /// The codings this build decodes, as `Accept-Encoding` offers them.
-fn built_in() -> String {
+pub fn built_in() -> String {
     let mut offered = vec!["gzip", "deflate"];
     if cfg!(feature = "brotli") {
         offered.push("br");
