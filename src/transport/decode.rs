@@ -18,9 +18,9 @@ use super::codings::Codec;
 mod brotli;
 
 const CHUNK: usize = 64 * 1024;
-/// The largest zstd window decoded, 8 MiB: RFC 9659 §3 has HTTP's encoders stay within it,
-/// and a frame asking for more would make the decoder allocate up to 2 GiB whatever the
-/// body limit.
+/// The largest zstd window decoded, 8 MiB: RFC 9659 §3 has HTTP's encoders stay within it.
+/// libzstd's own bound is 128 MiB, which a frame of a few bytes could make every decoding
+/// request allocate, whatever the body limit.
 #[cfg(feature = "zstd")]
 const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 
