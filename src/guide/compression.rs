@@ -49,10 +49,10 @@
 //! [`Error::Decompress`](crate::Error::Decompress), httplib2's `FailedToDecompressContent`:
 //! its `encoding` is the response's `Content-Encoding`, its source the decoder's reason,
 //! and its `response` the head as it came ([`force_exception_to_status_code`] makes that a
-//! 500). gzip and the `zstd` command's frames carry checksums, so a flipped bit is found;
-//! brotli has none, and a flipped bit that keeps the format valid decodes to other bytes, as
-//! in every brotli decoder. An empty body is empty whatever its coding: servers label empty
-//! answers too.
+//! 500). gzip carries a checksum, and so does a zstd frame whose encoder adds one (the `zstd`
+//! command does), so a flipped bit is found; brotli has none, and a flipped bit that keeps
+//! the format valid decodes to other bytes, in any brotli decoder. An empty body is empty
+//! whatever its coding: servers label empty answers too.
 //!
 //! # Choosing the codecs
 //!
