@@ -3,7 +3,7 @@
 //! given as ratios to gzip measured in the same rounds.
 //!
 //! ```sh
-//! cargo bench --bench codings              # about 5 s; needs Debian's `brotli` command
+//! cargo bench --bench codings              # about 5 s
 //! cargo bench --bench codings -- --quick   # 1 round
 //! ```
 //!

@@ -1,46 +1,34 @@
-//! The reference encoders behind the tests' br and zstd bodies: Google's brotli encoder
-//! (Debian's `brotli` command) and libzstd (which the zstd crate binds), so that what the
-//! client decodes is what servers send.
+//! The reference encoders behind the tests' br and zstd bodies: Google's brotli library
+//! (which brotlic builds from its C source) and libzstd (which the zstd crate binds), so
+//! that what the client decodes is what servers send.
 
 #![allow(dead_code)] // each user (tests/it, tests/process.rs) needs a different part
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::thread;
 
-/// `data` as `brotli -q QUALITY` compresses it.
-pub fn brotli(data: &[u8], quality: u32) -> Vec<u8> {
-    let data = data.to_vec();
-    brotli_of(quality, move |input| input.write_all(&data))
+use brotlic::{BrotliEncoderOptions, CompressorWriter, Quality};
+
+/// `data` as Google's encoder compresses it at `quality` (`brotli -q QUALITY`).
+pub fn brotli(data: &[u8], quality: u8) -> Vec<u8> {
+    let mut e = brotli_encoder(quality);
+    e.write_all(data).unwrap();
+    e.into_inner().unwrap()
 }
 
-/// `len` zeros as `brotli -q 5` compresses them (a bomb: 1 GiB is under 1 KiB), never
-/// held whole.
+/// `len` zeros as Google's encoder compresses them at quality 5 (a bomb: 1 GiB is under
+/// 1 KiB), never held whole.
 pub fn brotli_zeros(len: u64) -> Vec<u8> {
-    brotli_of(5, move |input| {
-        std::io::copy(&mut std::io::repeat(0).take(len), input).map(drop)
-    })
+    let mut e = brotli_encoder(5);
+    std::io::copy(&mut std::io::repeat(0).take(len), &mut e).unwrap();
+    e.into_inner().unwrap()
 }
 
-/// The `brotli` command at `quality`, fed by `feed` on a thread of its own while its
-/// output is read.
-fn brotli_of(
-    quality: u32,
-    feed: impl FnOnce(&mut std::process::ChildStdin) -> std::io::Result<()> + Send + 'static,
-) -> Vec<u8> {
-    let mut child = Command::new("brotli")
-        .args(["-c", "-q", &quality.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the tests' br bodies come from the `brotli` command: apt-get install brotli");
-    let mut input = child.stdin.take().unwrap();
-    let feeding = thread::spawn(move || feed(&mut input));
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    feeding.join().unwrap().unwrap();
-    assert!(child.wait().unwrap().success(), "brotli failed");
-    out
+fn brotli_encoder(quality: u8) -> CompressorWriter<Vec<u8>> {
+    let encoder = BrotliEncoderOptions::new()
+        .quality(Quality::new(quality).unwrap())
+        .build()
+        .unwrap();
+    CompressorWriter::with_encoder(encoder, Vec::new())
 }
 
 /// `data` as the `zstd` command compresses it at `level`: one frame, with a checksum.
