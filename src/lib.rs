@@ -37,6 +37,7 @@
 //! | [`guide::batches`] | many requests at once: batches, progress, cancelling, bounded queues, the `fetch` command |
 //! | [`guide::retries`] | retries with backoff and a budget, per-host limits and rates, limits shared by a fleet through Redis |
 //! | [`guide::downloads`] | big bodies streamed to a file or a writer, progress, resuming |
+//! | [`guide::compression`] | gzip, deflate, br and zstd bodies decoded, the limit on decoded bytes, the `brotli` and `zstd` features |
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
@@ -72,8 +73,8 @@
 //! Redis so that no request's thread waits on it, and `asynchttp-redis-listen`, which hears
 //! of places other processes give back. `src/run.rs` tells a request's life in order.
 //!
-//! A request is sent, its whole body read (decoding gzip and deflate, with a size limit
-//! counted after decoding), its callback run if it has one, and the pair filled. Redirects
+//! A request is sent, its whole body read (decoding gzip, deflate, and br and zstd with
+//! their features, with a size limit counted after decoding), its callback run if it has one, and the pair filled. Redirects
 //! are followed in the crate's own loop, with httplib2's rules; where the crate departs
 //! from them, and from asynchttp, is in [`guide::differences`].
 

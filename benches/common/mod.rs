@@ -13,6 +13,7 @@ use std::convert::Infallible;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,7 @@ pub const SLOW_DELAY: Duration = Duration::from_millis(1);
 /// asynchttp's defaults, copied to the baseline so both sides put the same bytes and
 /// settings on the wire.
 pub const USER_AGENT: &str = concat!("asynchttp/", env!("CARGO_PKG_VERSION"));
-pub const ACCEPT_ENCODING: &str = "gzip, deflate";
+pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -106,6 +107,10 @@ pub fn check(status: u16, body: &[u8]) {
 
 // ---- the server ----
 
+/// Bodies the server answers as they are, by path, with the `Content-Encoding` given (none
+/// if empty): set by a bench before its first request.
+pub static CODED: OnceLock<Vec<(String, &'static str, Bytes)>> = OnceLock::new();
+
 /// A hyper server on 127.0.0.1:0 answering every request with `BODY`, a POST once its body
 /// is read (400 if it is not the length announced); `/slow` waits
 /// `SLOW_DELAY` first, `/small` answers `SMALL_BODY` instead, `/fresh` is fresh for ten
@@ -166,6 +171,15 @@ async fn respond(
         let body = request.into_body().collect().await.map(|b| b.to_bytes());
         if body.map(|b| b.len()).ok() != announced {
             *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
+        }
+        return Ok(response);
+    }
+    let mut coded = CODED.get().into_iter().flatten();
+    if let Some((_, coding, body)) = coded.find(|(path, ..)| path == request.uri().path()) {
+        *response.body_mut() = Full::new(body.clone());
+        if !coding.is_empty() {
+            let coding = hyper::header::HeaderValue::from_static(coding);
+            response.headers_mut().insert("content-encoding", coding);
         }
         return Ok(response);
     }

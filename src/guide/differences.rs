@@ -24,7 +24,8 @@
 //!   a [`Retry`] policy asks: then with backoff, `Retry-After`, one deadline for every attempt
 //!   and a budget per client ([retries](super::retries)).
 //! - **Bodies are bounded.** A body larger than `max_body_size` (100 MiB by default), counted
-//!   after decompression, fails with `BodyTooLarge`; a gzip bomb stops at the limit.
+//!   after decompression, fails with `BodyTooLarge`; a gzip, br or zstd bomb stops at the
+//!   limit.
 //! - **Broken responses are errors.** A truncated, reset or badly chunked body fails with
 //!   `BodyIncomplete`; partial content is never handed out.
 //! - **Injection is impossible.** Space, CR, LF and other control characters in the URL are
@@ -83,10 +84,12 @@
 //!   httplib2 joins them; `get_all` gives each line's value apart, which a `Set-Cookie` with an
 //!   `Expires` date needs. A response from the cache gives the same lines as the original.
 //! - **`reason`** is the standard phrase for the status: libcurl does not report the server's own.
-//! - **Encodings:** gzip, x-gzip, deflate (zlib or raw) and chains of them are decoded, the
-//!   original kept under `-content-encoding` as httplib2 does. A coding the client cannot decode
-//!   is an error, unless you asked for it yourself with an `Accept-Encoding` header, in which
-//!   case the body is passed through untouched.
+//! - **Encodings:** gzip, x-gzip, deflate (zlib or raw), and br and zstd (the `brotli` and
+//!   `zstd` features, on by default), and chains of them are decoded, the original kept under
+//!   `-content-encoding` as httplib2 does; `Accept-Encoding` offers them all
+//!   ([compression](super::compression)). A coding the client cannot decode is an error,
+//!   unless you asked for it yourself with an `Accept-Encoding` header, in which case the body
+//!   is passed through untouched.
 //! - **A `Content-Length` past 2⁶⁴** fails with `BodyTooLarge` before the body is read (libcurl
 //!   would read it as no length and take a truncated body for a whole one); repeated
 //!   `Content-Length` lines must agree.

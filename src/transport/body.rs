@@ -10,6 +10,7 @@ use isahc::http::{Method, header};
 
 use super::Head;
 use super::ResponseBody;
+use super::codings::{self, Codec};
 use super::decode::{self, ReadError};
 use super::watch;
 use crate::deadline::{Deadline, Phase};
@@ -51,10 +52,11 @@ pub(super) fn locate(out: &mut Response, req: &Prepared) {
     }
 }
 
-/// How a body arrives: its announced length and how many layers of compression to undo.
+/// How a body arrives: its announced length and the layers of compression to undo, in the
+/// order they were applied.
 pub(super) struct Coding {
     pub(super) expected: Option<u64>,
-    pub(super) layers: usize,
+    pub(super) layers: Vec<Codec>,
     encoding: Option<String>,
 }
 
@@ -76,10 +78,10 @@ impl Coding {
             .map(str::to_owned);
         let mut coding = Coding {
             expected,
-            layers: 0,
+            layers: Vec::new(),
             encoding,
         };
-        coding.layers = decode::layers(coding.encoding.as_deref(), req.asked_encoding)
+        coding.layers = codings::layers(coding.encoding.as_deref(), req.asked_encoding)
             .map_err(|reason| coding.undecodable(Some(reason), None, response))?;
         Ok(coding)
     }
@@ -118,16 +120,18 @@ async fn read_body(
 ) -> Result<Vec<u8>, Error> {
     let coding = Coding::of(response, req, limit)?;
     let Coding {
-        expected, layers, ..
+        expected,
+        ref layers,
+        ..
     } = coding;
-    if layers == 0 && expected.is_some_and(|n| n > limit) {
+    if layers.is_empty() && expected.is_some_and(|n| n > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
     // The raw bytes whole, then decoded: a compressed body is at most a little larger
     // than what it decodes to (stored blocks), and one larger still is refused.
-    let raw_limit = match layers {
-        0 => limit,
-        _ => limit.saturating_add(limit / 64).saturating_add(64 << 10),
+    let raw_limit = match layers.is_empty() {
+        true => limit,
+        false => limit.saturating_add(limit / 64).saturating_add(64 << 10),
     };
     let raw = read_to_limit(body, raw_limit, expected)
         .await
@@ -135,10 +139,10 @@ async fn read_body(
             ReadError::Transport { received, error } => broken(error, received, expected, deadline),
             ReadError::TooLarge | ReadError::Decode(_) => Error::BodyTooLarge { limit },
         })?;
-    if layers == 0 {
+    if layers.is_empty() {
         return Ok(raw);
     }
-    let content = decode::decode(&raw, layers, limit).map_err(|e| match e {
+    let content = decode::decode(&raw[..], layers, limit).map_err(|e| match e {
         ReadError::Decode(e) => coding.undecodable(None, Some(e), response),
         ReadError::TooLarge | ReadError::Transport { .. } => Error::BodyTooLarge { limit },
     })?;

@@ -31,6 +31,7 @@
 
 mod body;
 mod clients;
+mod codings;
 mod decode;
 mod diagnose;
 mod dispatch;
@@ -253,7 +254,7 @@ impl Transport {
         if req.defaults.accept_encoding {
             builder = builder.header(
                 header::ACCEPT_ENCODING,
-                HeaderValue::from_static("gzip, deflate"),
+                HeaderValue::from_static(codings::accept_encoding()),
             );
         }
         let jar = self.cookies.as_ref().filter(|_| req.jar_cookies());

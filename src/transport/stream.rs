@@ -15,6 +15,7 @@ use futures_lite::io::AsyncReadExt;
 
 use super::Head;
 use super::body::{Coding, broken, decoded, locate};
+use super::codings::Codec;
 use super::decode::{self, Flushed};
 use crate::deadline::Deadline;
 use crate::download::{DestinationFailed, LimitExceeded, Sink};
@@ -48,13 +49,13 @@ pub(super) async fn body(
         Err(e) => return (Err(e), sink),
     };
     // A body announced past the limit is refused before anything is written.
-    if coding.layers == 0 && coding.expected.is_some_and(|n| n > limit) {
+    if coding.layers.is_empty() && coding.expected.is_some_and(|n| n > limit) {
         return (Err(Error::BodyTooLarge { limit }), sink);
     }
     if let Err(e) = sink.open(&out) {
         return (Err(e), sink);
     }
-    let writer = match Writer::spawn(sink, coding.layers) {
+    let writer = match Writer::spawn(sink, coding.layers.clone()) {
         Ok(writer) => writer,
         Err((e, sink)) => return (Err(e), sink),
     };
@@ -104,7 +105,7 @@ pub(super) async fn body(
         (Some(e), _) => Err(e),
         (None, Err(e)) => Err(classify(e, &coding, &out, &sink, limit)),
         (None, Ok(())) => sink.commit().map(|_| {
-            if coding.layers > 0 {
+            if !coding.layers.is_empty() {
                 decoded(&mut out, sink.counts().0);
             }
             locate(&mut out, req);
@@ -127,7 +128,7 @@ struct Writer {
 
 impl Writer {
     /// A writer thread for `sink`, or the sink back if no thread can be started.
-    fn spawn(sink: Box<Sink>, layers: usize) -> Result<Writer, (Error, Box<Sink>)> {
+    fn spawn(sink: Box<Sink>, layers: Vec<Codec>) -> Result<Writer, (Error, Box<Sink>)> {
         let (chunks, incoming) = flume::bounded::<Vec<u8>>(AHEAD);
         let (back, spare) = flume::bounded::<Vec<u8>>(AHEAD + 2);
         // The sink goes to the thread through this, and comes back through the join; or
@@ -139,7 +140,7 @@ impl Writer {
             .spawn(move || {
                 let mut sink = sync::lock(&theirs).take().expect("the sink, once");
                 let written = incoming.iter().map(|chunk| (chunk, &back));
-                let result = write_all(&mut sink, layers, written);
+                let result = write_all(&mut sink, &layers, written);
                 (result, sink)
             });
         match started {
@@ -183,7 +184,7 @@ impl Writer {
 /// written, and finishes the stream.
 fn write_all<'a>(
     sink: &mut Sink,
-    layers: usize,
+    layers: &[Codec],
     chunks: impl IntoIterator<Item = (Vec<u8>, &'a flume::Sender<Vec<u8>>)>,
 ) -> io::Result<()> {
     let mut writer = decode::writer(layers, Box::new(Flushed(sink)));

@@ -59,7 +59,13 @@ fn default_headers_are_sent_and_caller_headers_win() {
         seen[0].header("user-agent"),
         Some(format!("asynchttp/{version}").as_str())
     );
-    assert_eq!(seen[0].header("accept-encoding"), Some("gzip, deflate"));
+    // Every coding built in: tests/it/codings.rs.
+    assert!(
+        seen[0]
+            .header("accept-encoding")
+            .unwrap()
+            .starts_with("gzip, deflate")
+    );
     assert_eq!(seen[1].header("user-agent"), Some("mine/2"));
     assert_eq!(seen[1].header("x-token"), Some("t"));
 }
@@ -200,13 +206,23 @@ fn gzip_and_deflate_are_decoded_transparently() {
 #[test]
 fn a_coding_the_caller_negotiated_is_passed_through() {
     let server =
-        Server::start(|_| Reply::ok("opaque-brotli-bytes").header("Content-Encoding", "br"));
+        Server::start(|_| Reply::ok("opaque-lzw-bytes").header("Content-Encoding", "compress"));
     let http = Http::new();
-    let (response, content) =
-        http.request_with(&server.url("/"), "GET", "", &[("Accept-Encoding", "br")]);
-    assert_eq!(body(&content), b"opaque-brotli-bytes");
-    assert_eq!(wait(&response).unwrap().get("content-encoding"), Some("br"));
-    assert_eq!(server.received()[0].header("accept-encoding"), Some("br"));
+    let (response, content) = http.request_with(
+        &server.url("/"),
+        "GET",
+        "",
+        &[("Accept-Encoding", "compress")],
+    );
+    assert_eq!(body(&content), b"opaque-lzw-bytes");
+    assert_eq!(
+        wait(&response).unwrap().get("content-encoding"),
+        Some("compress")
+    );
+    assert_eq!(
+        server.received()[0].header("accept-encoding"),
+        Some("compress")
+    );
 }
 
 #[test]

@@ -37,7 +37,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// the same bytes on the wire (asynchttp's default names its version, which this crate does
 /// not know); the other clients send their own defaults.
 const USER_AGENT: &str = "asynchttp";
-const ACCEPT_ENCODING: &str = "gzip, deflate";
+const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 /// Untimed requests per thread (or per slot in flight) before the timed part.
 const WARM_UP: usize = 2;
 
