@@ -156,7 +156,7 @@ pub use crate::multipart::{Form, Part};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
-pub use crate::response::Response;
+pub use crate::response::{Response, StaleOnError};
 pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
 pub use crate::timings::Timings;
 pub use crate::transfer::{ProgressChanged, Transferred};
