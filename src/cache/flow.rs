@@ -9,17 +9,17 @@
 //!   (`fallback`: `stale-if-error`). A `Range` is answered from a complete stored response.
 //! - `HEAD`: answered by a fresh `GET` entry; a `HEAD` response about the stored one
 //!   updates its header fields.
-//! - Unsafe methods: sent (with httplib2's `If-Match` for `PUT` and `PATCH`), then, if the
-//!   response is not an error, the URL is invalidated, and so are its `Location` and
-//!   `Content-Location` on the same origin. A `POST` response that names its own URL in
-//!   `Content-Location`, with explicit freshness, answers later `GET`s.
+//! - Unsafe methods (`unsafe_method`): sent (with httplib2's `If-Match` for `PUT` and
+//!   `PATCH`), then, if the response is not an error, the URL is invalidated, and so are
+//!   its `Location` and `Content-Location` on the same origin. A `POST` response that names
+//!   its own URL in `Content-Location`, with explicit freshness, answers later `GET`s.
 //!
 //! The rules themselves are in [`policy`]; this file only applies them.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use isahc::http::{self, HeaderName, Method};
+use isahc::http::{HeaderName, Method};
 use url::Url;
 
 use super::entry::Entry;
@@ -31,7 +31,6 @@ use crate::exchange::Exchange;
 use crate::exchange::Failed;
 use crate::logs;
 use crate::method::is_safe;
-use crate::origin;
 use crate::redirect::{self, Network, StoredHops};
 use crate::request::Prepared;
 use crate::response::http_reason;
@@ -40,10 +39,12 @@ use crate::{sendable, uri};
 mod fallback;
 mod permanent;
 mod stored;
+mod unsafe_method;
 
 pub(crate) use self::fallback::{Fallback, fall_back};
 use self::permanent::{append_oldest, follow_permanent_redirects, remember_permanent_redirects};
 use self::stored::{load, store};
+use self::unsafe_method::unsafe_method;
 
 /// What a client's settings tell its cache.
 #[derive(Debug, Clone, Copy, Default)]
@@ -387,86 +388,6 @@ async fn head(
         }
     }
     Ok(exchange)
-}
-
-/// An unsafe method: sent, then the URLs it may have changed are invalidated.
-async fn unsafe_method(
-    cache: &dyn Cache,
-    rules: &Rules,
-    net: &Network<'_>,
-    req: &mut Prepared,
-    id: u64,
-) -> Result<Exchange, Box<Failed>> {
-    let key = req.url.to_string();
-    // httplib2's optimistic concurrency: PUT and PATCH only change what was read.
-    let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
-    if optimistic && !rules.ignore_etag && !req.has_header("if-match") {
-        let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
-        if let Some(value) = etag.and_then(|e| sendable::value(&e)) {
-            req.headers.push((http::header::IF_MATCH, value));
-        }
-    }
-    let request_time = SystemTime::now();
-    let result = redirect::fetch(net, req, id).await;
-    let exchange = match result {
-        Ok(exchange) => exchange,
-        Err(failed) => {
-            // Whether the change was made is unknown: what was stored may be out of date.
-            cache.delete(&key);
-            return Err(failed);
-        }
-    };
-    // RFC 9111 §4.4: a non-error response means the resource may have changed.
-    let response = &exchange.response;
-    if response.status < 400 {
-        cache.delete(&key);
-        for name in ["location", "content-location"] {
-            if let Some(url) = response.get(name).and_then(|l| req.url.join(l).ok()) {
-                if origin::same_origin(&url, &req.url) {
-                    cache.delete(url.as_str());
-                }
-            }
-        }
-        post_answers_get(cache, rules, req, &exchange, request_time);
-    }
-    Ok(exchange)
-}
-
-/// RFC 9111 §4: a POST response whose `Content-Location` is its own URL, with explicit
-/// freshness, is a response to a GET of that URL.
-fn post_answers_get(
-    cache: &dyn Cache,
-    rules: &Rules,
-    req: &Prepared,
-    exchange: &Exchange,
-    request_time: SystemTime,
-) {
-    let response = &exchange.response;
-    let names_itself = response
-        .get("content-location")
-        .and_then(|l| req.url.join(l).ok())
-        .is_some_and(|url| url == req.url);
-    let cc = Directives::of(response);
-    let explicit = cc.seconds("max-age").is_some() || response.contains_key("expires");
-    if req.method != Method::POST || !names_itself || !explicit {
-        return;
-    }
-    if !matches!(response.status, 200 | 203)
-        || !policy::storable("GET", &directives(req), authorized(req), response)
-        || chosen_by_jar(response, req)
-    {
-        return;
-    }
-    let fetched = FetchedAt {
-        request_time,
-        response_time: SystemTime::now(),
-    };
-    store(
-        cache,
-        req.url.as_str(),
-        &new_entry(req, exchange, fetched),
-        rules.stale_if_error,
-    );
 }
 
 /// A stored response as an answer: marked as from the cache, with its current `Age`
