@@ -236,11 +236,11 @@ async fn get(
         let fetched = redirect::fetch(net, req, id).await;
         // The origin failed: the stored response may answer instead, once retries are
         // spent; a server error is then neither stored nor put in its place.
-        let fallback = match fallback::cause(&fetched) {
-            Some(_) => validating
+        let fallback = match fallback::origin_failed(&fetched) {
+            true => validating
                 .take()
                 .and_then(|entry| Fallback::of(entry, &wanted, rules)),
-            None => None,
+            false => None,
         };
         let mut exchange = match fetched {
             Ok(exchange) if fallback.is_none() => exchange,

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::Error;
+use crate::{Error, Response};
 
 /// Why a response came from the cache stale: the origin failed, and a `stale-if-error`
 /// (the response's, the request's, or the client's own
@@ -15,7 +15,7 @@ use crate::Error;
 ///
 /// Either the request failed ([`error`](Self::error): it could not connect, the name did
 /// not resolve, a timeout ran out, the connection broke) or the origin answered 500, 502,
-/// 503 or 504 ([`status`](Self::status)).
+/// 503 or 504 ([`status`](Self::status), and its [`response`](Self::response)).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -55,8 +55,8 @@ pub struct StaleOnError {
 pub(crate) enum Cause {
     /// The request failed with this error.
     Failed(Error),
-    /// The origin answered with this status.
-    Status(u16),
+    /// The origin answered with this server error; its body is not kept.
+    Status(Response),
 }
 
 impl StaleOnError {
@@ -75,8 +75,15 @@ impl StaleOnError {
 
     /// The origin's status, when it answered 500, 502, 503 or 504.
     pub fn status(&self) -> Option<u16> {
-        match self.cause {
-            Cause::Status(status) => Some(status),
+        self.response().map(|response| response.status)
+    }
+
+    /// The origin's answer, when it answered 500, 502, 503 or 504: its status and
+    /// headers (a `Retry-After` among them), and the redirects that led to it; its body
+    /// is not kept.
+    pub fn response(&self) -> Option<&Response> {
+        match &self.cause {
+            Cause::Status(response) => Some(response),
             Cause::Failed(_) => None,
         }
     }
@@ -94,15 +101,15 @@ impl fmt::Display for StaleOnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
             Cause::Failed(error) => write!(f, "the request failed ({})", error.chain())?,
-            Cause::Status(status) => write!(f, "the origin answered {status}")?,
+            Cause::Status(response) => write!(f, "the origin answered {}", response.status)?,
         }
         let secs = self.staleness.as_secs();
         write!(f, "; a stored response {secs}s stale answered instead")
     }
 }
 
-/// Two marks are equal when they say the same: the same status, or errors with the same
-/// text, and the same staleness.
+/// Two marks are equal when they say the same: equal answers of the origin, or errors
+/// with the same text, and the same staleness.
 impl PartialEq for StaleOnError {
     fn eq(&self, other: &Self) -> bool {
         let same_cause = match (&self.cause, &other.cause) {
@@ -122,7 +129,9 @@ mod tests {
 
     #[test]
     fn display_says_what_failed_and_how_stale() {
-        let status = StaleOnError::new(Cause::Status(503), Duration::from_millis(12_400));
+        let mut origin = Response::new(503);
+        origin.insert("retry-after", "120");
+        let status = StaleOnError::new(Cause::Status(origin), Duration::from_millis(12_400));
         assert_eq!(
             status.to_string(),
             "the origin answered 503; a stored response 12s stale answered instead"
@@ -134,6 +143,11 @@ mod tests {
              answered instead"
         );
         assert_eq!((failed.status(), status.error().is_none()), (None, true));
+        assert_eq!(status.status(), Some(503));
+        assert_eq!(
+            status.response().and_then(|r| r.get("retry-after")),
+            Some("120")
+        );
         assert_ne!(status, failed);
         assert_eq!(failed, failed.clone());
     }

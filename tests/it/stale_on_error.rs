@@ -25,13 +25,13 @@ const WARNINGS: [&str; 2] = [
 ];
 
 /// An origin that answers `v1` with `cache_control` while its status is 200, and that
-/// status with the body `down` once it is set to anything else.
+/// status with the body `down` and a `Retry-After` once it is set to anything else.
 fn origin(cache_control: &'static str) -> (Server, Arc<AtomicU16>) {
     let status = Arc::new(AtomicU16::new(200));
     let now = status.clone();
     let server = Server::start(move |_| match now.load(SeqCst) {
         200 => Reply::ok("v1").header("Cache-Control", cache_control),
-        other => Reply::new(other, "down"),
+        other => Reply::new(other, "down").header("Retry-After", "7"),
     });
     (server, status)
 }
@@ -108,6 +108,8 @@ fn a_503_gives_the_stale_answer_and_is_neither_stored_nor_kept() {
         status.store(down, SeqCst);
         let mark = stale(get(&http, Request::get(&url)));
         assert_eq!((mark.status(), mark.error().is_none()), (Some(down), true));
+        let answered = mark.response().and_then(|r| r.get("retry-after"));
+        assert_eq!(answered, Some("7"), "the origin's own head");
     }
     // Each asked the origin: nothing of the errors was stored in the entry's place.
     assert_eq!(server.hits(), 5);
@@ -274,7 +276,11 @@ fn retries_come_first_and_the_stale_answer_last() {
     let http = Http::builder()
         .cache_store(Arc::new(MemoryCache::new()))
         .stale_if_error(MINUTE)
-        .retry(Retry::new(2).backoff(Duration::ZERO, Duration::ZERO))
+        .retry(
+            Retry::new(2)
+                .backoff(Duration::ZERO, Duration::ZERO)
+                .respect_retry_after(false),
+        )
         .retry_budget(RetryBudget::unlimited())
         .build()
         .unwrap();

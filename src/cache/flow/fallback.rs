@@ -47,19 +47,13 @@ impl Fallback {
     }
 }
 
-/// How the origin failed, when it did in a way a stored response may answer for: an error
-/// of the kinds `policy::origin_failed` lists, or a status of `policy::ERROR_STATUSES`.
-pub(super) fn cause(fetched: &Result<Exchange, Box<Failed>>) -> Option<Cause> {
+/// True if `fetched` is a failure of the origin that a stored response may answer for: an
+/// error of the kinds `policy::origin_failed` lists, or a status of
+/// `policy::ERROR_STATUSES`.
+pub(super) fn origin_failed(fetched: &Result<Exchange, Box<Failed>>) -> bool {
     match fetched {
-        Ok(exchange) => {
-            let status = exchange.response.status;
-            policy::ERROR_STATUSES
-                .contains(&status)
-                .then_some(Cause::Status(status))
-        }
-        Err(failed) => {
-            policy::origin_failed(&failed.error).then(|| Cause::Failed(failed.error.clone()))
-        }
+        Ok(exchange) => policy::ERROR_STATUSES.contains(&exchange.response.status),
+        Err(failed) => policy::origin_failed(&failed.error),
     }
 }
 
@@ -70,16 +64,21 @@ pub(crate) fn fall_back(
     fallback: Option<Box<Fallback>>,
     id: u64,
 ) -> Result<Exchange, Box<Failed>> {
-    let (Some(fallback), Some(cause)) = (fallback, cause(&fetched)) else {
+    let Some(fallback) = fallback.filter(|_| origin_failed(&fetched)) else {
         return fetched;
     };
     let Fallback { entry, staleness } = *fallback;
     let mut answered = answer(entry, SystemTime::now());
     let response = &mut answered.response;
-    // The origin's answer came over the network, as a 304's does: its timings are these.
-    if let Ok(exchange) = fetched {
-        response.timings = exchange.response.timings;
-    }
+    let cause = match fetched {
+        Ok(exchange) => {
+            // The origin's answer came over the network, as a 304's does: its timings are
+            // these.
+            response.timings = exchange.response.timings;
+            Cause::Status(exchange.response)
+        }
+        Err(failed) => Cause::Failed(failed.error),
+    };
     response.append("warning", STALE);
     response.append("warning", REVALIDATION_FAILED);
     let stale = StaleOnError::new(cause, staleness);
