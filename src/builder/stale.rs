@@ -52,7 +52,9 @@ impl HttpBuilder {
     /// before RFC 9111 (`Warning: 110 - "Response is Stale"` and `111 - "Revalidation
     /// Failed"`), and [`Response::stale_on_error`](crate::Response::stale_on_error) says
     /// what failed and how stale it was. Hooks hear of it in `on_finish`, with that
-    /// response; the log says it at debug level. A store that forgets
+    /// response; the log says it at debug level; an adaptive
+    /// [`HostLimits`](crate::HostLimits) rate hears the origin's failure, not a success.
+    /// A store that forgets
     /// ([`RedisCache`](crate::guide::cache#sharing-a-cache-across-processes-with-redis))
     /// keeps an entry without validators this much longer.
     ///

@@ -61,6 +61,19 @@ fn store(http: &Http, url: &str) {
     assert!(!response.from_cache && response.stale_on_error().is_none());
 }
 
+/// An [`origin`] with `cache_control`, a [`client`] with `stale_if_error` that has
+/// stored its `/doc`, and that URL.
+fn stored(
+    cache_control: &'static str,
+    stale_if_error: Option<Duration>,
+) -> (Server, Arc<AtomicU16>, Http, String) {
+    let (server, status) = origin(cache_control);
+    let url = server.url("/doc");
+    let http = client(stale_if_error);
+    store(&http, &url);
+    (server, status, http, url)
+}
+
 /// The stored `v1`, given stale in place of an error: its mark, returned.
 #[track_caller]
 fn stale(answer: Result<(Response, Vec<u8>), Error>) -> StaleOnError {
@@ -80,10 +93,7 @@ fn stale(answer: Result<(Response, Vec<u8>), Error>) -> StaleOnError {
 
 #[test]
 fn an_origin_stopped_gives_the_stale_answer_with_its_mark() {
-    let (server, _) = origin("max-age=0");
-    let url = server.url("/doc");
-    let http = client(Some(MINUTE));
-    store(&http, &url);
+    let (server, _, http, url) = stored("max-age=0", Some(MINUTE));
     drop(server); // the port is closed now
 
     let mark = stale(get(&http, Request::get(&url)));
@@ -100,10 +110,7 @@ fn an_origin_stopped_gives_the_stale_answer_with_its_mark() {
 
 #[test]
 fn a_503_gives_the_stale_answer_and_is_neither_stored_nor_kept() {
-    let (server, status) = origin("max-age=0");
-    let url = server.url("/doc");
-    let http = client(Some(MINUTE));
-    store(&http, &url);
+    let (server, status, http, url) = stored("max-age=0", Some(MINUTE));
     for down in [503, 500, 502, 504] {
         status.store(down, SeqCst);
         let mark = stale(get(&http, Request::get(&url)));
@@ -164,10 +171,7 @@ fn a_connection_reset_before_the_answer_gives_the_stale_answer() {
 
 #[test]
 fn past_the_maximum_staleness_the_error_surfaces() {
-    let (server, _) = origin("max-age=0");
-    let url = server.url("/doc");
-    let http = client(Some(Duration::from_secs(1)));
-    store(&http, &url);
+    let (server, _, http, url) = stored("max-age=0", Some(Duration::from_secs(1)));
     drop(server);
     // Past the one second allowed (its Date, to the second, may make it older still).
     thread::sleep(Duration::from_millis(2500));
@@ -195,10 +199,7 @@ fn the_responses_own_stale_if_error_allows_it_without_the_setting() {
 
 #[test]
 fn the_request_directive_allows_and_bounds_it() {
-    let (server, status) = origin("max-age=0");
-    let url = server.url("/doc");
-    let without = client(None);
-    store(&without, &url);
+    let (_server, status, without, url) = stored("max-age=0", None);
     status.store(503, SeqCst);
     let allowed = Request::get(&url).header("Cache-Control", "stale-if-error=60");
     assert_eq!(stale(get(&without, allowed)).status(), Some(503));
@@ -223,10 +224,7 @@ fn must_revalidate_and_no_cache_refuse_it() {
         "max-age=0, must-revalidate, stale-if-error=60",
         "max-age=0, no-cache, stale-if-error=60",
     ] {
-        let (server, status) = origin(cache_control);
-        let url = server.url("/doc");
-        let http = client(Some(MINUTE));
-        store(&http, &url);
+        let (server, status, http, url) = stored(cache_control, Some(MINUTE));
         status.store(503, SeqCst);
         let (response, _) = get(&http, Request::get(&url)).unwrap();
         assert_eq!(response.status, 503, "{cache_control}");
@@ -364,10 +362,7 @@ fn hooks_hear_the_5xx_head_and_finish_with_the_marked_answer() {
 
 #[test]
 fn only_if_cached_answers_without_asking_and_without_a_mark() {
-    let (server, _) = origin("max-age=0");
-    let url = server.url("/doc");
-    let http = client(Some(MINUTE));
-    store(&http, &url);
+    let (server, _, http, url) = stored("max-age=0", Some(MINUTE));
     drop(server);
     let req = Request::get(&url).header("Cache-Control", "only-if-cached");
     let (response, content) = get(&http, req).unwrap();
@@ -378,10 +373,10 @@ fn only_if_cached_answers_without_asking_and_without_a_mark() {
 #[test]
 fn a_failed_background_refresh_keeps_the_entry_for_stale_if_error() {
     // Fresh for a second, then answered stale for 3 more while refreshed in the background.
-    let (server, status) = origin("max-age=1, stale-while-revalidate=3, stale-if-error=60");
-    let url = server.url("/doc");
-    let http = client(None);
-    store(&http, &url);
+    let (server, status, http, url) = stored(
+        "max-age=1, stale-while-revalidate=3, stale-if-error=60",
+        None,
+    );
     status.store(503, SeqCst);
     thread::sleep(Duration::from_millis(1500));
     // Within stale-while-revalidate: answered at once, no mark; the refresh meets the 503.
@@ -400,10 +395,7 @@ fn a_failed_background_refresh_keeps_the_entry_for_stale_if_error() {
 
 #[test]
 fn a_download_goes_around_the_cache_and_fails_as_it_did() {
-    let (server, _) = origin("max-age=0");
-    let url = server.url("/doc");
-    let http = client(Some(MINUTE));
-    store(&http, &url);
+    let (server, _, http, url) = stored("max-age=0", Some(MINUTE));
     drop(server);
     let dir = TempDir::new("stale-download");
     std::fs::create_dir_all(&dir.0).unwrap();
