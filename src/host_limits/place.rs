@@ -133,9 +133,13 @@ mod tests {
             }))
         };
         let retry_after = Some(Duration::from_secs(3));
-        let slowed = Cause::Status(answer(503, Some("3")));
+        let slowed = Cause::Status(Box::new(answer(503, Some("3"))));
         assert_eq!(stale(slowed), Outcome::Slowed { retry_after });
-        assert_eq!(stale(Cause::Failed(crate::Error::Closed)), Outcome::Failed);
-        assert_eq!(stale(Cause::Status(answer(500, None))), Outcome::Success);
+        let closed = Cause::Failed(Arc::new(crate::Error::Closed));
+        assert_eq!(stale(closed), Outcome::Failed);
+        assert_eq!(
+            stale(Cause::Status(Box::new(answer(500, None)))),
+            Outcome::Success
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! that retries come first. When it is given, it is marked: `Warning` 110 and 111, and
 //! [`StaleOnError`].
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::super::entry::Entry;
@@ -75,9 +76,9 @@ pub(crate) fn fall_back(
             // The origin's answer came over the network, as a 304's does: its timings are
             // these.
             response.timings = exchange.response.timings;
-            Cause::Status(exchange.response)
+            Cause::Status(Box::new(exchange.response))
         }
-        Err(failed) => Cause::Failed(failed.error),
+        Err(failed) => Cause::Failed(Arc::new(failed.error)),
     };
     response.append("warning", STALE);
     response.append("warning", REVALIDATION_FAILED);
