@@ -48,9 +48,9 @@ impl HttpBuilder {
     /// only when nothing stored may answer.
     ///
     /// **The mark.** Such an answer is [`from_cache`](crate::Response::from_cache), keeps
-    /// its stored status and body, carries its `Age` and the two warnings a cache gave
-    /// before RFC 9111 (`Warning: 110 - "Response is Stale"` and `111 - "Revalidation
-    /// Failed"`), and [`Response::stale_on_error`](crate::Response::stale_on_error) says
+    /// its stored status and body, carries its `Age` and the warnings a cache gave before
+    /// RFC 9111 (`Warning: 110 - "Response is Stale"`, unless it was not yet stale, and
+    /// `111 - "Revalidation Failed"`), and [`Response::stale_on_error`](crate::Response::stale_on_error) says
     /// what failed and how stale it was. Hooks hear of it in `on_finish`, with that
     /// response; the log says it at debug level; an adaptive
     /// [`HostLimits`](crate::HostLimits) rate hears the origin's failure, not a success.

@@ -80,7 +80,11 @@ pub(crate) fn fall_back(
         }
         Err(failed) => Cause::Failed(Arc::new(failed.error)),
     };
-    response.append("warning", STALE);
+    // A response not yet stale (a request's max-age=0 asked to revalidate it) is not
+    // called stale.
+    if !staleness.is_zero() {
+        response.append("warning", STALE);
+    }
     response.append("warning", REVALIDATION_FAILED);
     let stale = StaleOnError::new(cause, staleness);
     logs::debug!("req={id} {stale}");
