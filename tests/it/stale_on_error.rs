@@ -170,6 +170,24 @@ fn a_connection_reset_before_the_answer_gives_the_stale_answer() {
 }
 
 #[test]
+fn a_fresh_response_the_request_asks_to_revalidate_is_not_called_stale() {
+    let (_server, status, http, url) = stored("max-age=600", Some(MINUTE));
+    status.store(503, SeqCst);
+    let req = Request::get(&url).header("Cache-Control", "max-age=0");
+    let (response, content) = get(&http, req).unwrap();
+    assert_eq!((response.status, content.as_slice()), (200, &b"v1"[..]));
+    let mark = response.stale_on_error().expect("the stored answer");
+    assert_eq!(
+        (mark.status(), mark.staleness()),
+        (Some(503), Duration::ZERO)
+    );
+    assert_eq!(
+        response.get_all("warning").collect::<Vec<_>>(),
+        [WARNINGS[1]]
+    );
+}
+
+#[test]
 fn past_the_maximum_staleness_the_error_surfaces() {
     let (server, _, http, url) = stored("max-age=0", Some(Duration::from_secs(1)));
     drop(server);
