@@ -9,8 +9,11 @@
 //!
 //! Options: `--upstream URL` (required), `--listen ADDR` (default `127.0.0.1:0`: a free
 //! port), `--cache DIR` (a folder for the on-disk cache), `--redis URL` (a Redis server for
-//! the cache, with `--features redis`); without either, entries are kept in memory. The
-//! first line printed is
+//! the cache, with `--features redis`); without either, entries are kept in memory.
+//! `--stale-if-error SECONDS` answers with a stale stored response, that many seconds
+//! past its freshness at most, when the upstream cannot be reached or answers 500, 502,
+//! 503 or 504 (`HttpBuilder::stale_if_error`), as a browser does offline. The first line
+//! printed is
 //! `listening on http://ADDR`, for scripts. `RUST_LOG=asynchttp=debug` shows each request.
 //!
 //! Redirects are not followed: a 3xx goes back to the caller, as from any proxy. End-to-end
@@ -50,6 +53,7 @@ struct Options {
     upstream: String,
     listen: SocketAddr,
     cache: Store,
+    stale_if_error: Option<Duration>,
 }
 
 /// Where the cache keeps its entries.
@@ -66,7 +70,8 @@ fn main() {
         Err(message) => {
             eprintln!("cache_proxy: {message}");
             eprintln!(
-                "usage: cache_proxy --upstream URL [--listen ADDR] [--cache DIR | --redis URL]"
+                "usage: cache_proxy --upstream URL [--listen ADDR] [--cache DIR | --redis URL] \
+                 [--stale-if-error SECONDS]"
             );
             std::process::exit(2);
         }
@@ -79,6 +84,10 @@ fn main() {
         Store::Dir(dir) => builder.cache(dir),
         Store::Memory => builder.cache_store(Arc::new(MemoryCache::new())),
         Store::Redis(url) => builder.cache_store(redis_store(url)),
+    };
+    let builder = match options.stale_if_error {
+        Some(max) => builder.stale_if_error(max),
+        None => builder,
     };
     let http = builder.build().expect("the client starts");
     let upstream: Arc<str> = Arc::from(options.upstream.trim_end_matches('/'));
@@ -240,6 +249,7 @@ fn redis_store(_: &str) -> Arc<dyn asynchttp::Cache> {
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let (mut upstream, mut listen, mut cache) = (None, "127.0.0.1:0".to_owned(), Store::Memory);
+    let mut stale_if_error = None;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -247,6 +257,13 @@ fn options() -> Result<Options, String> {
             "--listen" => listen = value()?,
             "--cache" => cache = Store::Dir(PathBuf::from(value()?)),
             "--redis" => cache = Store::Redis(value()?),
+            "--stale-if-error" => {
+                let seconds = value()?;
+                let seconds = seconds
+                    .parse()
+                    .map_err(|e| format!("--stale-if-error {seconds}: {e}"))?;
+                stale_if_error = Some(Duration::from_secs(seconds));
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -256,5 +273,6 @@ fn options() -> Result<Options, String> {
             .parse()
             .map_err(|e| format!("--listen {listen}: {e}"))?,
         cache,
+        stale_if_error,
     })
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::cache::flow::Rules;
 use crate::config::{Caching, Config};
 use crate::cookies::CookieJar;
 use crate::deadline;
@@ -24,6 +25,7 @@ use crate::{Error, HostLimits, Http, MockTransport};
 mod hooks;
 mod mock;
 mod netrc;
+mod stale;
 mod timeouts;
 mod tls;
 
@@ -99,6 +101,7 @@ pub struct HttpBuilder {
     proxy: Option<ProxyInfo>,
     cache: Option<CacheChoice>,
     ignore_etag: bool,
+    stale_if_error: Option<Duration>,
     cookies: Option<JarChoice>,
     retry: Option<Retry>,
     retry_budget: RetryBudget,
@@ -153,6 +156,7 @@ impl Default for HttpBuilder {
             proxy: None,
             cache: None,
             ignore_etag: false,
+            stale_if_error: None,
             cookies: None,
             retry: None,
             retry_budget: RetryBudget::default(),
@@ -361,7 +365,8 @@ impl HttpBuilder {
     /// Cache responses in this directory, as httplib2's `Http(".cache")` does, by RFC
     /// 9111's rules for a private cache: fresh entries are answered without the network,
     /// stale ones revalidated (or, within `stale-while-revalidate`, answered and refreshed
-    /// afterwards), and an unsafe method's response invalidates its URL's entry. A GET whose entry is fresh is answered on the
+    /// afterwards; within `stale-if-error`, answered when the origin fails: see
+    /// [`stale_if_error`](Self::stale_if_error)), and an unsafe method's response invalidates its URL's entry. A GET whose entry is fresh is answered on the
     /// thread that makes it (one small file read) and its pair is ready at once. A directory
     /// that cannot be used turns caching off with one warning in the log; requests still
     /// work.
@@ -567,7 +572,10 @@ impl HttpBuilder {
                 Some(CacheChoice::Dir(dir)) => Caching::Dir(dir.clone()),
                 Some(CacheChoice::Store(_)) => Caching::Store,
             },
-            ignore_etag: self.ignore_etag,
+            cache_rules: Rules {
+                ignore_etag: self.ignore_etag,
+                stale_if_error: self.stale_if_error,
+            },
             cookies: self.cookies.is_some(),
             retry: self.retry.clone().filter(|r| r.retries() > 0).map(Arc::new),
             retry_budget: self.retry_budget,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::HostLimits;
+use crate::cache::flow::Rules;
 use crate::deadline::Floor;
 use crate::hooks::Hooks;
 use crate::netrc::Netrc;
@@ -41,7 +42,8 @@ pub(crate) struct Config {
     pub(crate) redirects: Policy,
     pub(crate) force_exception_to_status_code: bool,
     pub(crate) cache: Caching,
-    pub(crate) ignore_etag: bool,
+    /// What the cache follows: `ignore_etag`, `stale_if_error`.
+    pub(crate) cache_rules: Rules,
     /// Whether the client keeps cookies; the jar itself is live state.
     pub(crate) cookies: bool,
     /// What a request without a retry policy of its own follows; `None` for no retries.
@@ -102,6 +104,7 @@ mod tests {
             .tls_minimum_version(TlsVersion::Tls13)
             .cache_store(Arc::new(MemoryCache::new()))
             .ignore_etag(true)
+            .stale_if_error(s(48))
             .cookies(true)
             .retry(Retry::new(4))
             .retry_budget(RetryBudget::new(0.5, 47))
@@ -136,6 +139,7 @@ mod tests {
             "Tls13",
             "cache: Store",
             "ignore_etag: true",
+            "stale_if_error: Some(48s)",
             "cookies: true",
             "retries: 4",
             "ratio: 0.5, reserve: 47",

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::Response;
 
+mod stale;
+
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -41,7 +41,7 @@
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
-//! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, one cache shared by processes through Redis, and what the test suite fails |
+//! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, stale answers when the origin is down, one cache shared by processes through Redis, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
 //! | [`guide::testing`] | testing your own code with the mock transport: no server, every failure |
 //! | [`guide::hooks`] | your code at each step of every request: signing, trace headers, metrics, redirects; `tracing` spans |
@@ -159,7 +159,7 @@ pub use crate::multipart::{Form, Part};
 pub use crate::pool::{WhenFull, WorkerPool};
 pub use crate::progress::Progress;
 pub use crate::request::Request;
-pub use crate::response::Response;
+pub use crate::response::{Response, StaleOnError};
 pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
 pub use crate::timings::Timings;
 pub use crate::transfer::{ProgressChanged, Transferred};

@@ -36,6 +36,10 @@
 //!    ([`PoolRef::submit_at`](crate::pool::PoolRef)), through its host's line again if
 //!    it has one, to run from step 4 on whichever driver or worker takes it; nothing
 //!    waits meanwhile.
+//!
+//!    5c. Not sent again, a request whose origin failed (an error, or a 5xx) may be
+//!    answered by a stale stored response that `stale-if-error` allows
+//!    ([`flow::fall_back`]).
 //! 6. A failure becomes a status if the client forces exceptions to status codes
 //!    ([`forced`]).
 //! 7. The request's callback runs, its panic caught (never on a driver); then its hooks
@@ -337,7 +341,7 @@ where
         let spare = spare(&engine, &self.prepared, retried);
         let net = engine.network(started.deadline);
         // 5. Through the cache, the redirect loop, credentials and the transport.
-        let mut refresh = None;
+        let (mut refresh, mut fallback) = (None, None);
         let prepared = &mut self.prepared;
         let fetched = match &engine.cache {
             // A download goes around the cache: its body is not kept to store. The cache's
@@ -347,15 +351,14 @@ where
             Some(cache) if prepared.sink.is_none() => {
                 let through = Box::pin(flow::fetch(
                     cache.as_ref(),
-                    engine.config.ignore_etag,
+                    &engine.config.cache_rules,
                     &net,
                     prepared,
                     id,
-                ));
-                through.await.map(|through| {
-                    refresh = through.refresh;
-                    through.exchange
-                })
+                ))
+                .await;
+                (refresh, fallback) = (through.refresh, through.fallback);
+                through.fetched
             }
             _ if flow::only_if_cached(prepared) => Ok(flow::gateway_timeout(&prepared.url)),
             _ => redirect::fetch(&net, prepared, id).await,
@@ -375,6 +378,8 @@ where
                 Err(error) => fetched = Err(Box::new(Failed::at(error, &self.prepared.url))),
             }
         }
+        // 5c. The origin failed for good: a stale stored response in its place, if allowed.
+        let fetched = flow::fall_back(fetched, fallback, id);
         // 6. A failure as a status, if the client wants one.
         let mut result = settle(&engine, fetched, &started);
         // 7. The callback (never on a driver: see `drivable`).
@@ -408,7 +413,7 @@ where
             let net = engine.network(engine.deadline(req.timeouts, false));
             Box::pin(flow::refresh(
                 cache.as_ref(),
-                engine.config.ignore_etag,
+                &engine.config.cache_rules,
                 &net,
                 req,
                 id,

@@ -5,7 +5,8 @@
 //
 // 1. The suite's own server, on 127.0.0.1 and a free port.
 // 2. The cache_proxy example in front of it: one shared Http with a cache, in files under
-//    the work folder, or (--store redis) in the Redis that REDIS_URL names.
+//    the work folder, or (--store redis) in the Redis that REDIS_URL names, serving a
+//    stale stored response when the server fails (--stale-if-error), as a browser does.
 // 3. The suite's client (runTests, browser rules, as test-browser.html runs it) against the
 //    proxy, then determineTestResult with dependencies, as cache-tests.fyi shows results.
 // 4. passed / graded, each failure with the suite's message, and the browsers' published
@@ -69,7 +70,10 @@ async function startProxy (upstream) {
   const cache = path.join(work, 'cache')
   fs.rmSync(cache, { recursive: true, force: true })
   const store = args.store === 'redis' ? ['--redis', redisUrl()] : ['--cache', cache]
-  const child = spawn(args.proxy, ['--upstream', upstream, ...store], {
+  // As a browser has it: a stale stored response when the server cannot be reached or
+  // fails (the suite's stale-close check), a day past its freshness at most.
+  const stale = ['--stale-if-error', '86400']
+  const child = spawn(args.proxy, ['--upstream', upstream, ...store, ...stale], {
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const lines = readline.createInterface({ input: child.stdout })

@@ -5,20 +5,21 @@
 //!   `stale-while-revalidate` it answers too, and the worker refreshes it after handing the
 //!   answer over; otherwise it is validated with its `ETag` and `Last-Modified`, and a `304`
 //!   that describes it updates it and answers `200` from it. A storable response replaces
-//!   it. A `Range` is answered from a complete stored response.
+//!   it. When the origin fails, a stale stored response may answer in its place
+//!   (`fallback`: `stale-if-error`). A `Range` is answered from a complete stored response.
 //! - `HEAD`: answered by a fresh `GET` entry; a `HEAD` response about the stored one
 //!   updates its header fields.
-//! - Unsafe methods: sent (with httplib2's `If-Match` for `PUT` and `PATCH`), then, if the
-//!   response is not an error, the URL is invalidated, and so are its `Location` and
-//!   `Content-Location` on the same origin. A `POST` response that names its own URL in
-//!   `Content-Location`, with explicit freshness, answers later `GET`s.
+//! - Unsafe methods (`unsafe_method`): sent (with httplib2's `If-Match` for `PUT` and
+//!   `PATCH`), then, if the response is not an error, the URL is invalidated, and so are
+//!   its `Location` and `Content-Location` on the same origin. A `POST` response that names
+//!   its own URL in `Content-Location`, with explicit freshness, answers later `GET`s.
 //!
 //! The rules themselves are in [`policy`]; this file only applies them.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use isahc::http::{self, HeaderName, Method};
+use isahc::http::{HeaderName, Method};
 use url::Url;
 
 use super::entry::Entry;
@@ -30,31 +31,48 @@ use crate::exchange::Exchange;
 use crate::exchange::Failed;
 use crate::logs;
 use crate::method::is_safe;
-use crate::origin;
 use crate::redirect::{self, Network, StoredHops};
 use crate::request::Prepared;
 use crate::response::http_reason;
 use crate::{sendable, uri};
 
+mod fallback;
 mod permanent;
 mod stored;
+mod unsafe_method;
 
+pub(crate) use self::fallback::{Fallback, fall_back};
 use self::permanent::{append_oldest, follow_permanent_redirects, remember_permanent_redirects};
 use self::stored::{load, store};
+use self::unsafe_method::unsafe_method;
 
-/// What the cache gives back for a request: the answer, and, when the answer was a stale
-/// response served within `stale-while-revalidate`, the request that refreshes it, for the
-/// worker to send once the caller has its answer.
-pub(crate) struct CacheAnswer {
-    pub(crate) exchange: Exchange,
-    pub(crate) refresh: Option<Prepared>,
+/// What a client's settings tell its cache.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rules {
+    /// httplib2's `ignore_etag`: a stored `ETag` is never sent back.
+    pub(crate) ignore_etag: bool,
+    /// `HttpBuilder::stale_if_error`: how stale a stored response may be to answer in
+    /// place of an error, beyond what the response itself allows.
+    pub(crate) stale_if_error: Option<Duration>,
 }
 
-impl From<Exchange> for CacheAnswer {
-    fn from(exchange: Exchange) -> Self {
-        CacheAnswer {
-            exchange,
+/// What the cache gives back for a request: what was fetched or answered; when the
+/// answer was a stale response served within `stale-while-revalidate`, the request that
+/// refreshes it, for the worker to send once the caller has its answer; and when the
+/// origin failed, the stored response that may answer instead ([`fall_back`]), once the
+/// request's retries are spent.
+pub(crate) struct Through {
+    pub(crate) fetched: Result<Exchange, Box<Failed>>,
+    pub(crate) refresh: Option<Prepared>,
+    pub(crate) fallback: Option<Box<Fallback>>,
+}
+
+impl From<Result<Exchange, Box<Failed>>> for Through {
+    fn from(fetched: Result<Exchange, Box<Failed>>) -> Self {
+        Through {
+            fetched,
             refresh: None,
+            fallback: None,
         }
     }
 }
@@ -64,36 +82,34 @@ impl From<Exchange> for CacheAnswer {
 /// on a worker thread.
 pub(crate) async fn fetch(
     cache: &dyn Cache,
-    ignore_etag: bool,
+    rules: &Rules,
     net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
-) -> Result<CacheAnswer, Box<Failed>> {
+) -> Through {
     if !is_safe(&req.method) {
-        return unsafe_method(cache, ignore_etag, net, req, id)
-            .await
-            .map(CacheAnswer::from);
+        return unsafe_method(cache, rules, net, req, id).await.into();
     }
     if req.method == Method::HEAD {
-        return head(cache, net, req, id).await.map(CacheAnswer::from);
+        return head(cache, rules, net, req, id).await.into();
     }
     if req.method != Method::GET {
-        return redirect::fetch(net, req, id).await.map(CacheAnswer::from);
+        return redirect::fetch(net, req, id).await.into();
     }
     if req.has_header("range") {
-        return ranged(cache, net, req, id).await.map(CacheAnswer::from);
+        return ranged(cache, rules, net, req, id).await.into();
     }
     let jumped = match net.policy.follows(&Method::GET, 301) {
         true => follow_permanent_redirects(cache, req),
         false => None,
     };
-    let mut result = get(cache, ignore_etag, net, req, id, false).await;
-    if let Ok(through) = &mut result {
-        let response = &mut through.exchange.response;
+    let mut through = get(cache, rules, net, req, id, false).await;
+    if let Ok(exchange) = &mut through.fetched {
+        let response = &mut exchange.response;
         remember_permanent_redirects(cache, response.previous.as_deref());
         append_oldest(&mut response.previous, jumped);
     }
-    result
+    through
 }
 
 /// The answer to `req` if a fresh entry gives it as it stands: a plain GET whose entry is
@@ -131,16 +147,24 @@ impl StoredHops for Arc<dyn Cache> {
 /// its answer, so the outcome is only logged.
 pub(crate) async fn refresh(
     cache: &dyn Cache,
-    ignore_etag: bool,
+    rules: &Rules,
     net: &Network<'_>,
     mut req: Prepared,
     id: u64,
 ) {
-    match get(cache, ignore_etag, net, &mut req, id, true).await {
-        Ok(through) => logs::debug!(
+    let Through {
+        fetched, fallback, ..
+    } = get(cache, rules, net, &mut req, id, true).await;
+    match fetched {
+        Ok(exchange) if fallback.is_none() => logs::debug!(
             "req={id} refreshed {} in the background -> {}",
             uri::without_query(&req.url),
-            through.exchange.response.status
+            exchange.response.status
+        ),
+        Ok(exchange) => logs::debug!(
+            "req={id} could not refresh {} in the background: {}; the stored response is kept",
+            uri::without_query(&req.url),
+            exchange.response.status
         ),
         Err(failed) => logs::debug!(
             "req={id} could not refresh {} in the background: {}",
@@ -154,12 +178,12 @@ pub(crate) async fn refresh(
 /// background refresh of a stale entry, which always asks the server.
 async fn get(
     cache: &dyn Cache,
-    ignore_etag: bool,
+    rules: &Rules,
     net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
     refreshing: bool,
-) -> Result<CacheAnswer, Box<Failed>> {
+) -> Through {
     let key = req.url.to_string();
     let wanted = directives(req);
     // At most twice: a 304 about another response than the stored one deletes it, and the
@@ -178,27 +202,27 @@ async fn get(
             match usable {
                 Usable::Fresh => {
                     logs::debug!("req={id} fresh in the cache");
-                    return Ok(answer(entry, now).into());
+                    return Ok(answer(entry, now)).into();
                 }
                 Usable::StaleWhileRevalidate => {
                     logs::debug!("req={id} stale in the cache, within stale-while-revalidate");
-                    return Ok(CacheAnswer {
-                        exchange: answer(entry, now),
+                    return Through {
                         refresh: Some(refresh_of(req)),
-                    });
+                        ..Ok(answer(entry, now)).into()
+                    };
                 }
                 Usable::Revalidate => validating = Some(entry),
             }
         }
         if validating.is_none() && wanted.has("only-if-cached") {
-            return Ok(gateway_timeout(&req.url).into());
+            return Ok(gateway_timeout(&req.url)).into();
         }
         // A caller's own conditional request is theirs: its 304 goes back to them as it is.
         let own_conditional =
             req.has_header("if-none-match") || req.has_header("if-modified-since");
         let mut added = Vec::new();
         if let (Some(entry), false) = (&validating, own_conditional) {
-            for (name, value) in policy::validators(&entry.response, ignore_etag) {
+            for (name, value) in policy::validators(&entry.response, rules.ignore_etag) {
                 // A validator the transport cannot send back (a byte outside ASCII) is left
                 // out.
                 if let Some(value) = sendable::value(&value) {
@@ -209,7 +233,24 @@ async fn get(
             }
         }
         let request_time = SystemTime::now();
-        let mut exchange = redirect::fetch(net, req, id).await?;
+        let fetched = redirect::fetch(net, req, id).await;
+        // The origin failed: the stored response may answer instead, once retries are
+        // spent; a server error is then neither stored nor put in its place.
+        let fallback = match fallback::origin_failed(&fetched) {
+            true => validating
+                .take()
+                .and_then(|entry| Fallback::of(entry, &wanted, rules)),
+            false => None,
+        };
+        let mut exchange = match fetched {
+            Ok(exchange) if fallback.is_none() => exchange,
+            fetched => {
+                return Through {
+                    fallback,
+                    ..fetched.into()
+                };
+            }
+        };
         let fetched = FetchedAt {
             request_time,
             response_time: SystemTime::now(),
@@ -221,25 +262,25 @@ async fn get(
                 policy::update(&mut entry.response, &exchange.response);
                 entry.response.previous = exchange.response.previous.take();
                 entry.fetched = fetched;
-                store(cache, &key, &entry);
+                store(cache, &key, &entry, rules.stale_if_error);
                 let mut answered = answer(entry, fetched.response_time);
                 // Answered from the cache, but over the network: the 304's exchange is its.
                 answered.response.timings = exchange.response.timings;
-                return Ok(answered.into());
+                return Ok(answered).into();
             }
             // A 304 about another response than ours: ask again, without our validators.
             cache.delete(&key);
             req.headers.retain(|(name, _)| !added.contains(name));
             continue;
         }
-        keep(cache, req, &exchange, fetched);
-        return Ok(exchange.into());
+        keep(cache, rules, req, &exchange, fetched);
+        return Ok(exchange).into();
     }
 }
 
 /// Stores a response to a GET when it may be stored; otherwise forgets what was stored for
 /// its URL, which it replaces.
-fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: FetchedAt) {
+fn keep(cache: &dyn Cache, rules: &Rules, req: &Prepared, exchange: &Exchange, fetched: FetchedAt) {
     // After redirects, the entry is for the URL that answered: `req` is the last request.
     let key = req.url.as_str();
     let response = &exchange.response;
@@ -257,13 +298,19 @@ fn keep(cache: &dyn Cache, req: &Prepared, exchange: &Exchange, fetched: Fetched
         cache.delete(key);
         return;
     }
-    store(cache, key, &new_entry(req, exchange, fetched));
+    store(
+        cache,
+        key,
+        &new_entry(req, exchange, fetched),
+        rules.stale_if_error,
+    );
 }
 
 /// A GET with `Range`: from a complete fresh entry when there is one; otherwise sent, and
 /// a complete response (a server that ignored the range) is stored.
 async fn ranged(
     cache: &dyn Cache,
+    rules: &Rules,
     net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
@@ -305,7 +352,7 @@ async fn ranged(
             request_time,
             response_time: SystemTime::now(),
         };
-        keep(cache, req, &exchange, fetched);
+        keep(cache, rules, req, &exchange, fetched);
     }
     Ok(exchange)
 }
@@ -314,6 +361,7 @@ async fn ranged(
 /// sent, and a response about the stored one updates its header fields (RFC 9111 §4.3.5).
 async fn head(
     cache: &dyn Cache,
+    rules: &Rules,
     net: &Network<'_>,
     req: &mut Prepared,
     id: u64,
@@ -336,84 +384,10 @@ async fn head(
         {
             policy::update(&mut entry.response, &exchange.response);
             entry.fetched.response_time = SystemTime::now();
-            store(cache, &key, &entry);
+            store(cache, &key, &entry, rules.stale_if_error);
         }
     }
     Ok(exchange)
-}
-
-/// An unsafe method: sent, then the URLs it may have changed are invalidated.
-async fn unsafe_method(
-    cache: &dyn Cache,
-    ignore_etag: bool,
-    net: &Network<'_>,
-    req: &mut Prepared,
-    id: u64,
-) -> Result<Exchange, Box<Failed>> {
-    let key = req.url.to_string();
-    // httplib2's optimistic concurrency: PUT and PATCH only change what was read.
-    let optimistic = matches!(req.method.as_str(), "PUT" | "PATCH");
-    if optimistic && !ignore_etag && !req.has_header("if-match") {
-        let etag = load(cache, &key).and_then(|e| e.response.get("etag").map(str::to_owned));
-        if let Some(value) = etag.and_then(|e| sendable::value(&e)) {
-            req.headers.push((http::header::IF_MATCH, value));
-        }
-    }
-    let request_time = SystemTime::now();
-    let result = redirect::fetch(net, req, id).await;
-    let exchange = match result {
-        Ok(exchange) => exchange,
-        Err(failed) => {
-            // Whether the change was made is unknown: what was stored may be out of date.
-            cache.delete(&key);
-            return Err(failed);
-        }
-    };
-    // RFC 9111 §4.4: a non-error response means the resource may have changed.
-    let response = &exchange.response;
-    if response.status < 400 {
-        cache.delete(&key);
-        for name in ["location", "content-location"] {
-            if let Some(url) = response.get(name).and_then(|l| req.url.join(l).ok()) {
-                if origin::same_origin(&url, &req.url) {
-                    cache.delete(url.as_str());
-                }
-            }
-        }
-        post_answers_get(cache, req, &exchange, request_time);
-    }
-    Ok(exchange)
-}
-
-/// RFC 9111 §4: a POST response whose `Content-Location` is its own URL, with explicit
-/// freshness, is a response to a GET of that URL.
-fn post_answers_get(
-    cache: &dyn Cache,
-    req: &Prepared,
-    exchange: &Exchange,
-    request_time: SystemTime,
-) {
-    let response = &exchange.response;
-    let names_itself = response
-        .get("content-location")
-        .and_then(|l| req.url.join(l).ok())
-        .is_some_and(|url| url == req.url);
-    let cc = Directives::of(response);
-    let explicit = cc.seconds("max-age").is_some() || response.contains_key("expires");
-    if req.method != Method::POST || !names_itself || !explicit {
-        return;
-    }
-    if !matches!(response.status, 200 | 203)
-        || !policy::storable("GET", &directives(req), authorized(req), response)
-        || chosen_by_jar(response, req)
-    {
-        return;
-    }
-    let fetched = FetchedAt {
-        request_time,
-        response_time: SystemTime::now(),
-    };
-    store(cache, req.url.as_str(), &new_entry(req, exchange, fetched));
 }
 
 /// A stored response as an answer: marked as from the cache, with its current `Age`

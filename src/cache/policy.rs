@@ -6,10 +6,15 @@
 //! Where the RFC leaves a choice, the choice is a browser's: heuristic freshness for the
 //! statuses RFC 9110 §15.1 lists, `Authorization` responses kept only when `public`,
 //! `must-revalidate` or `s-maxage` say so, and the first valid value of a repeated field.
+//! `stale`: RFC 5861's `stale-if-error`, a stored response in place of an error.
 
 use std::time::{Duration, SystemTime};
 
 use crate::Response;
+
+mod stale;
+
+pub(crate) use self::stale::{ERROR_STATUSES, origin_failed, stale_if_error};
 
 /// RFC 9111 §1.2.2: a delta-seconds too large to hold is taken as 2^31.
 const DELTA_MAX: u64 = 1 << 31;
@@ -262,12 +267,14 @@ pub(crate) fn lasts_for_ever(response: &Response) -> bool {
 
 /// How long from `now` a stored response can still answer a request that does not itself
 /// ask for stale responses: while fresh, then within its `stale-while-revalidate` or
-/// `stale-if-error` window; `None` when it has a validator, which makes it of use for as
-/// long as it is kept. A store that forgets may forget it then (RFC 9111 §4.2, RFC 5861).
+/// `stale-if-error` window, or the client's own `stale_if_error` (`client`), whichever is
+/// longest; `None` when it has a validator, which makes it of use for as long as it is
+/// kept. A store that forgets may forget it then (RFC 9111 §4.2, RFC 5861).
 pub(crate) fn useful_for(
     response: &Response,
     fetched: &FetchedAt,
     now: SystemTime,
+    client: Option<Duration>,
 ) -> Option<Duration> {
     if response.contains_key("etag") || response.contains_key("last-modified") {
         return None;
@@ -280,16 +287,19 @@ pub(crate) fn useful_for(
     if serves_no_stale(&cc) {
         return Some(fresh);
     }
-    // stale-if-error is not served from yet, but an entry kept for it costs only its room.
     let window = ["stale-while-revalidate", "stale-if-error"]
         .iter()
         .filter_map(|name| cc.seconds(name))
+        .map(secs)
+        .chain(client)
         .max()
-        .unwrap_or(0);
-    Some(fresh + secs(window))
+        .unwrap_or_default();
+    Some(fresh.saturating_add(window))
 }
 
 /// True if a stale response may never be used without asking (RFC 9111 §5.2.2.2, §5.2.2.8).
+/// `proxy-revalidate` binds shared caches only; this cache honours it too, since a store
+/// such as a `RedisCache` may serve a whole fleet.
 fn serves_no_stale(cc: &Directives) -> bool {
     cc.has("must-revalidate") || cc.has("proxy-revalidate")
 }
@@ -725,7 +735,7 @@ mod tests {
     fn useful_while_fresh_or_within_a_stale_window_unless_revalidated() {
         let now = SystemTime::now();
         let f = fetched_at(now - Duration::from_secs(10));
-        let useful = |headers: &[(&str, &str)]| useful_for(&response(200, headers), &f, now);
+        let useful = |headers: &[(&str, &str)]| useful_for(&response(200, headers), &f, now, None);
         let cc = |value| [("cache-control", value)];
         assert_eq!(useful(&cc("max-age=60")), Some(Duration::from_secs(50)));
         assert_eq!(useful(&cc("max-age=5")), Some(Duration::ZERO));
@@ -753,6 +763,22 @@ mod tests {
             None
         );
         assert_eq!(useful(&[("last-modified", &http_date(now - HOUR))]), None);
+        // The client's own stale_if_error keeps it as long, when it is the longest window,
+        // but never one that may not be served stale.
+        let client = |cc: &str, window: u64| {
+            let r = response(200, &[("cache-control", cc)]);
+            useful_for(&r, &f, now, Some(Duration::from_secs(window)))
+        };
+        assert_eq!(client("max-age=60", 300), Some(Duration::from_secs(350)));
+        assert_eq!(
+            client("max-age=60, stale-if-error=600", 300),
+            Some(Duration::from_secs(650))
+        );
+        assert_eq!(
+            client("max-age=60, must-revalidate", 300),
+            Some(Duration::from_secs(50))
+        );
+        assert_eq!(client("max-age=60, no-cache", 300), Some(Duration::ZERO));
     }
 
     #[test]

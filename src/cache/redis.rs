@@ -43,8 +43,9 @@ const DEFAULT_KEEP_VALIDATED: Duration = Duration::from_secs(7 * 24 * 3600);
 /// slots; a prefix with a hash tag (`{crawler}:`) would put every entry on one node.
 ///
 /// Entries expire in Redis when they are of no more use: one without `ETag` or
-/// `Last-Modified` once it is stale beyond its `stale-while-revalidate` or `stale-if-error`
-/// (see [`Cache::set_for`]); one that can be revalidated, and a permanent redirect, after
+/// `Last-Modified` once it is stale beyond its `stale-while-revalidate` or `stale-if-error`,
+/// or the client's [`HttpBuilder::stale_if_error`](crate::HttpBuilder::stale_if_error)
+/// when that is longer (see [`Cache::set_for`]); one that can be revalidated, and a permanent redirect, after
 /// [`keep_validated`](RedisCacheBuilder::keep_validated) (7 days by default) from its last
 /// store, fresh or not. Redis's own `maxmemory` policy (`allkeys-lru` suits a cache) decides
 /// what goes first when memory runs short.

@@ -39,7 +39,8 @@ pub trait Cache: Send + Sync {
 
     /// Stores `value` under `key` as [`set`](Self::set) does, and says how long it is of
     /// use: `Some(keep)` when after `keep` it can answer no request (it is stale beyond
-    /// what `stale-while-revalidate` and `stale-if-error` allow, and has no `ETag` or
+    /// what `stale-while-revalidate` and `stale-if-error` allow, or the client's
+    /// [`stale_if_error`](crate::HttpBuilder::stale_if_error), and has no `ETag` or
     /// `Last-Modified` to be revalidated with), `None` when it stays of use (it can be
     /// revalidated, or is a permanent redirect). The client stores every entry through
     /// this method.

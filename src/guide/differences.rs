@@ -96,8 +96,9 @@
 //! - **The cache follows RFC 9111 where httplib2 does not**: it stores any status with
 //!   explicit freshness and the heuristically cacheable ones (httplib2: 200 and 203), answers
 //!   `Range` requests from complete entries (httplib2 bypasses the cache), invalidates after an
-//!   unsafe method's response instead of before it, generates `Age`, and serves within
-//!   `stale-while-revalidate`. A caller's own conditional request gets the server's 304
+//!   unsafe method's response instead of before it, generates `Age`, serves within
+//!   `stale-while-revalidate`, and within `stale-if-error` when the server is down or fails
+//!   (httplib2 raises, or returns the 503). A caller's own conditional request gets the server's 304
 //!   (httplib2 answers it from the cache as 200). See [the cache](super::cache).
 //!
 //! What differs because it cannot yet be otherwise is in [limits](super::limits).

@@ -24,7 +24,7 @@
 //! |-------|------|
 //! | ERROR | a driver or worker could not start, or a request panicked outside its callback |
 //! | WARN  | a setting that could not be applied |
-//! | DEBUG | each request queued, started, finished (status, bytes, time), retried or failed; a stored error read back, with where the request was made; drivers and workers started and stopped; the first blocking wait on a thread that has awaited the crate's futures, with where it blocked |
+//! | DEBUG | each request queued, started, finished (status, bytes, time), retried or failed; a stale stored response given in place of a failure, with the failure; a stored error read back, with where the request was made; drivers and workers started and stopped; the first blocking wait on a thread that has awaited the crate's futures, with where it blocked |
 //!
 //! Header values and bodies are never logged; query strings are left out of log lines.
 //!

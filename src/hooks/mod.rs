@@ -61,7 +61,11 @@ use crate::{Body, BoxError, Error, logs};
 /// per redirect followed, `on_retry` once per retry, and exactly one of `on_finish` and
 /// `on_failure` for every request the client is given, refused and cancelled ones
 /// included. A response a fresh cache entry answers calls `on_finish` only, on the thread
-/// that made the request. `on_finish` sees the response before a
+/// that made the request. A stale stored response given in place of the origin's failure
+/// ([`HttpBuilder::stale_if_error`](crate::HttpBuilder::stale_if_error)) ends the request
+/// with `on_finish`, not `on_failure`: its
+/// [`stale_on_error`](crate::Response::stale_on_error) holds the error or the status.
+/// `on_finish` sees the response before a
 /// [`send_map`](crate::Http::send_map) function, JSON decoding or a download's landing
 /// makes the value the request's [`Lazy`](crate::Lazy) holds: a failure there is that
 /// function's, and no hook hears of it.

@@ -81,20 +81,32 @@ impl Drop for HostPlace {
 }
 
 /// How an attempt ended, as its host's pace sees it: a 429 or 503 slows an adaptive rate,
-/// for its `Retry-After` when it says one.
+/// for its `Retry-After` when it says one. A stale stored response given in place of the
+/// host's failure (`stale-if-error`) counts as that failure.
 pub(crate) fn outcome<E>(result: &Result<Exchange, E>) -> Outcome {
-    match result {
-        Ok(exchange) if retry::slows_down(exchange.response.status) => Outcome::Slowed {
-            retry_after: retry::asked_wait(&exchange.response),
+    let Ok(exchange) = result else {
+        return Outcome::Failed;
+    };
+    // A stale stored answer in place of the origin's failure: the host hears the failure.
+    let response = match exchange.response.stale_on_error() {
+        Some(stale) => match stale.response() {
+            Some(origin) => origin,
+            None => return Outcome::Failed,
         },
-        Ok(_) => Outcome::Success,
-        Err(_) => Outcome::Failed,
+        None => &exchange.response,
+    };
+    match retry::slows_down(response.status) {
+        true => Outcome::Slowed {
+            retry_after: retry::asked_wait(response),
+        },
+        false => Outcome::Success,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::{Cause, StaleOnError};
     use crate::retry::tests::answer;
 
     #[test]
@@ -108,5 +120,26 @@ mod tests {
         assert_eq!(slowed(503, None), Outcome::Slowed { retry_after: None });
         assert_eq!(slowed(502, Some("3")), Outcome::Success);
         assert_eq!(outcome::<()>(&Err(())), Outcome::Failed);
+    }
+
+    #[test]
+    fn a_stale_answer_in_place_of_a_failure_counts_as_the_failure() {
+        let stale = |cause| {
+            let mut response = answer(200, None);
+            response.set_stale_on_error(StaleOnError::new(cause, Duration::ZERO));
+            outcome::<()>(&Ok(Exchange {
+                response,
+                content: Vec::new(),
+            }))
+        };
+        let retry_after = Some(Duration::from_secs(3));
+        let slowed = Cause::Status(Box::new(answer(503, Some("3"))));
+        assert_eq!(stale(slowed), Outcome::Slowed { retry_after });
+        let closed = Cause::Failed(Arc::new(crate::Error::Closed));
+        assert_eq!(stale(closed), Outcome::Failed);
+        assert_eq!(
+            stale(Cause::Status(Box::new(answer(500, None)))),
+            Outcome::Success
+        );
     }
 }

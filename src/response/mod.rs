@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use fields::Fields;
 pub(crate) use fields::SEPARATOR;
+pub(crate) use stale::Cause;
+pub use stale::StaleOnError;
 
 use crate::Timings;
 
 mod fields;
+mod stale;
 
 /// An HTTP response, shaped like httplib2's `Response` dict.
 ///
@@ -55,6 +58,8 @@ pub struct Response {
     pub timings: Timings,
     /// Every header, `"status"` first, packed in one buffer.
     fields: Fields,
+    /// Set when a stale stored response answered in place of an error.
+    stale: Option<Box<StaleOnError>>,
 }
 
 impl Response {
@@ -86,7 +91,29 @@ impl Response {
             attempts: 1,
             timings: Timings::default(),
             fields,
+            stale: None,
         }
+    }
+
+    /// Why this response came from the cache stale, when it answered in place of an
+    /// error: the origin could not be reached or answered 500, 502, 503 or 504, and a
+    /// `stale-if-error` allowed the stored response instead (see
+    /// [`HttpBuilder::stale_if_error`](crate::HttpBuilder::stale_if_error)). `None` for
+    /// any other response, from the cache or not. Such a response is also
+    /// [`from_cache`](Response::from_cache), with an `Age` and a `Warning` of `110` and
+    /// `111`.
+    ///
+    /// ```
+    /// let r = asynchttp::Response::new(200);
+    /// assert!(r.stale_on_error().is_none());
+    /// ```
+    pub fn stale_on_error(&self) -> Option<&StaleOnError> {
+        self.stale.as_deref()
+    }
+
+    /// Marks a stored response given in place of an error.
+    pub(crate) fn set_stale_on_error(&mut self, stale: StaleOnError) {
+        self.stale = Some(Box::new(stale));
     }
 
     /// Sets how long the request took: [`elapsed`](Response::elapsed) and

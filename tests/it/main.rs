@@ -43,6 +43,7 @@ mod redis_limits;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod retries;
+mod stale_on_error;
 mod support;
 mod timeouts;
 mod timings;

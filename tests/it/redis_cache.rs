@@ -1,7 +1,7 @@
 //! RedisCache (feature `redis`) against real redis-server processes (tests/it/redis_server.rs):
 //! a cache shared by two processes, Vary, atomic entries under concurrent writers, the
-//! expiry each entry is given, a Redis stopped or frozen mid-run, key prefixes, damaged
-//! values, and a Redis Cluster of three masters.
+//! expiry each entry is given (the client's `stale_if_error` included), a Redis stopped or
+//! frozen mid-run, key prefixes, damaged values, and a Redis Cluster of three masters.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -326,6 +326,41 @@ fn entries_expire_when_they_can_answer_nothing_more() {
     );
     // The entries answer.
     assert!(get(&http, &server.url("/max-age")).0.from_cache);
+}
+
+#[test]
+fn stale_if_error_keeps_an_entry_for_its_bound_and_answers_from_it() {
+    let redis = RedisServer::start("stale-if-error");
+    let server = Server::start(|_| Reply::ok("v1").header("Cache-Control", "max-age=0"));
+    let url = server.url("/doc");
+    let prefix = "stale:";
+    let cache = || {
+        RedisCache::builder(redis.url())
+            .prefix(prefix)
+            .build()
+            .unwrap()
+    };
+    // Stale at once and without validators: of no use to a client that never answers
+    // stale, so not kept; kept for the bound of one that does.
+    assert_eq!(get(&http_on(cache()), &url).0.status, 200);
+    assert_eq!(ttl(&redis, prefix, &url), -2, "not kept");
+    let http = Http::builder()
+        .cache_store(Arc::new(cache()))
+        .stale_if_error(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    assert_eq!(get(&http, &url).0.status, 200);
+    let kept = ttl(&redis, prefix, &url);
+    assert!((90..=120).contains(&kept), "kept for the bound: {kept}");
+    // The origin stops: the entry in Redis answers, marked.
+    drop(server);
+    let (response, content) = get(&http, &url);
+    assert_eq!((response.status, content.as_slice()), (200, &b"v1"[..]));
+    let mark = response.stale_on_error().expect("the stale answer");
+    assert!(
+        matches!(mark.error(), Some(Error::Connect { .. })),
+        "{mark}"
+    );
 }
 
 #[test]

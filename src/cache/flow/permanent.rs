@@ -71,7 +71,9 @@ pub(super) fn remember_permanent_redirects(cache: &dyn Cache, mut hop: Option<&R
                 },
                 vary: Vec::new(),
             };
-            store(cache, url, &entry);
+            // A redirect never answers in place of an error: no stale_if_error to keep
+            // it for.
+            store(cache, url, &entry, None);
         }
         hop = response.previous.as_deref();
     }

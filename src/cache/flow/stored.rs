@@ -1,7 +1,7 @@
 //! An entry read from the store and written to it: a damaged one deleted, and each written
 //! with how long it is of use, for a store that forgets (`Cache::set_for`).
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::cache::entry::Entry;
 use crate::cache::policy;
@@ -21,11 +21,17 @@ pub(super) fn load(cache: &dyn Cache, key: &str) -> Option<Entry> {
     entry
 }
 
-/// Stores `entry` under `key`, with how long it is of use, for a store that forgets.
-pub(super) fn store(cache: &dyn Cache, key: &str, entry: &Entry) {
+/// Stores `entry` under `key`, with how long it is of use, for a store that forgets: the
+/// client's `stale_if_error` makes that longer.
+pub(super) fn store(cache: &dyn Cache, key: &str, entry: &Entry, stale_if_error: Option<Duration>) {
     let keep = match policy::lasts_for_ever(&entry.response) {
         true => None,
-        false => policy::useful_for(&entry.response, &entry.fetched, SystemTime::now()),
+        false => policy::useful_for(
+            &entry.response,
+            &entry.fetched,
+            SystemTime::now(),
+            stale_if_error,
+        ),
     };
     if let Err(e) = cache.set_for(key, &entry.to_bytes(), keep) {
         logs::warning!("cache: could not store {key}: {e}");
