@@ -160,6 +160,7 @@ pub use crate::response::Response;
 pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
 pub use crate::timings::Timings;
 pub use crate::transfer::{ProgressChanged, Transferred};
+pub use crate::transport::connect::IpVersion;
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
 pub use crate::upload::Upload;

@@ -31,6 +31,7 @@
 
 mod body;
 mod clients;
+pub(crate) mod connect;
 mod decode;
 mod diagnose;
 mod dispatch;
@@ -56,6 +57,7 @@ use isahc::http::{self, HeaderValue, Method, Version, header};
 use isahc::{AsyncBody, ResponseExt};
 
 use self::clients::Clients;
+use self::connect::{ConnectSettings, Lookups, Route, Routing};
 use self::dispatch::{Client, Unanswered};
 use self::failure::Sent;
 use self::mock::Mocked;
@@ -88,6 +90,9 @@ pub(crate) struct Settings {
     pub(crate) tls: TlsSettings,
     /// libcurl's metrics of each exchange, for its phases in the response's timings.
     pub(crate) timings: bool,
+    /// Where connections go and how fast: pinned names, connect-to entries, a Unix
+    /// socket, the address family, the DNS cache and bandwidth caps.
+    pub(crate) connect: ConnectSettings,
 }
 
 /// The transport of one `Http`, shared by its drivers and workers: its isahc clients (or a
@@ -101,9 +106,11 @@ pub(crate) struct Transport {
     wire: Wire,
     /// Which https origins speak HTTP/2: see `protocols`.
     protocols: Protocols,
-    /// Whose timer watches exchanges for silence (see `watch`), and delays a mock's
-    /// answers.
+    /// Whose timer watches exchanges for silence (see `watch`), delays a mock's answers
+    /// and bounds a connect-to target's lookup.
     pool: PoolRef,
+    /// The system resolver's answers for connect-to targets given as names.
+    lookups: Lookups,
 }
 
 /// Where a transport's exchanges go.
@@ -133,6 +140,7 @@ impl Transport {
             cookies,
             certificates: Certificates::default(),
             protocols: Protocols::default(),
+            lookups: Lookups::default(),
         })
     }
 
@@ -167,11 +175,12 @@ impl Transport {
     /// the request's deadline (the exchange's body is read within it too), under the watch
     /// of its idle timeout and minimum speed, if it has them (see `watch`).
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
+        let way = self.way(req, deadline).await?;
         let (client, probe) = self.route(req).await;
         let watch = Watch::start(deadline, &self.pool);
         let ear = watch.as_ref().map(Watch::ear);
         let (body, mut pump) = outgoing::body(req, ear)?;
-        let (request, own_certificate) = self.request(req, body, deadline)?;
+        let (request, own_certificate) = self.request(req, body, deadline, &way)?;
         let sending = pump::alongside(client.send(request, deadline), &mut pump);
         let sent = match &watch {
             None => sending.await,
@@ -208,6 +217,7 @@ impl Transport {
                 let sent = Sent {
                     settings: &self.settings,
                     url: &req.url,
+                    route: &way,
                     own_certificate,
                     deadline,
                 };
@@ -221,20 +231,44 @@ impl Transport {
         }
     }
 
-    /// The request isahc sends for `req` with `body`, its hooks heard, and whether it has a
-    /// client certificate of its own.
+    /// Where the exchange of `req` connects and how fast it may go (see `connect`): its
+    /// URL's plain route for a request and client without such settings, and for a mock,
+    /// which answers in place of any connection.
+    async fn way(&self, req: &Prepared, deadline: &Deadline) -> Result<Route, Error> {
+        let settings = &self.settings;
+        if matches!(self.wire, Wire::Mock(_))
+            || (req.connect.is_none() && !settings.connect.routes())
+        {
+            return Ok(Route::default());
+        }
+        let routing = Routing {
+            settings: &settings.connect,
+            lookups: &self.lookups,
+            connect: settings.connect_timeout,
+            deadline,
+            pool: &self.pool,
+        };
+        // Boxed: a request without such settings does not carry its state.
+        Box::pin(Route::of(&req.url, req.connect.as_deref(), routing)).await
+    }
+
+    /// The request isahc sends for `req` with `body` along `way`, its hooks heard, and
+    /// whether it has a client certificate of its own.
     fn request(
         &self,
         req: &Prepared,
         body: AsyncBody,
         deadline: &Deadline,
+        way: &Route,
     ) -> Result<(http::Request<AsyncBody>, bool), Error> {
         let settings = &self.settings;
         let timeout = deadline.left()?;
-        let mut builder = http::Request::builder()
-            .method(req.method.clone())
-            .uri(req.url.as_str())
-            .timeout(timeout);
+        let mut builder = way.apply(
+            http::Request::builder()
+                .method(req.method.clone())
+                .uri(req.url.as_str())
+                .timeout(timeout),
+        );
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
