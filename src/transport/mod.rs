@@ -38,6 +38,7 @@ mod dispatch;
 mod failure;
 mod mock;
 mod outgoing;
+mod pace;
 mod protocols;
 pub(crate) mod proxy;
 mod pump;
@@ -61,6 +62,7 @@ use self::connect::{ConnectSettings, Lookups, Route, Routing};
 use self::dispatch::{Client, Unanswered};
 use self::failure::Sent;
 use self::mock::Mocked;
+use self::pace::{Pace, Paced};
 use self::protocols::Protocols;
 use self::proxy::ProxyInfo;
 use self::pump::{Pump, Pumped};
@@ -176,10 +178,11 @@ impl Transport {
     /// of its idle timeout and minimum speed, if it has them (see `watch`).
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
         let way = self.way(req, deadline).await?;
-        let (client, probe) = self.route(req).await;
+        let (client, probe) = self.route(req, &way).await;
         let watch = Watch::start(deadline, &self.pool);
         let ear = watch.as_ref().map(Watch::ear);
-        let (body, mut pump) = outgoing::body(req, ear)?;
+        let upload = Pace::new(way.upload_cap(), &self.pool);
+        let (body, mut pump) = outgoing::body(req, ear, upload)?;
         let (request, own_certificate) = self.request(req, body, deadline, &way)?;
         let sending = pump::alongside(client.send(request, deadline), &mut pump);
         let sent = match &watch {
@@ -203,7 +206,8 @@ impl Transport {
         match sent {
             Ok(response) => {
                 let timings = timed::of_head(deadline.began(), arrived, response.metrics());
-                let mut head = head(response, req, watch, pump);
+                let download = Pace::new(way.download_cap(), &self.pool);
+                let mut head = head(response, req, watch, pump, download);
                 head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
@@ -316,16 +320,20 @@ impl Transport {
         Ok((request, certificate.is_some()))
     }
 
-    /// The client a request goes through, and the probe of its origin's protocol it is, if
-    /// it is one: see the module's docs and `protocols`. A request to an origin being
-    /// probed waits for the probe's answer.
-    async fn route<'a>(&'a self, req: &Prepared) -> (Client<'a>, Option<protocols::Probe<'a>>) {
+    /// The client a request going `way` goes through, and the probe of its origin's
+    /// protocol it is, if it is one: see the module's docs and `protocols`. A request to an
+    /// origin being probed waits for the probe's answer.
+    async fn route<'a>(
+        &'a self,
+        req: &Prepared,
+        way: &Route,
+    ) -> (Client<'a>, Option<protocols::Probe<'a>>) {
         let clients = match &self.wire {
             Wire::Curl(clients) => clients,
             // No connection to choose: the mock answers every one.
             Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), None),
         };
-        if outgoing::on_own_connection(req) {
+        if outgoing::on_own_connection(req, way.upload_cap().is_some()) {
             let unpooled = clients.unpooled(&self.settings);
             return (Client::Curl(unpooled), None);
         }
@@ -378,9 +386,10 @@ pub(crate) struct Head {
     body: ResponseBody,
 }
 
-/// A response's body as it is read: under the exchange's watch, with the pump of the
-/// request's body still moving it, if it has one that was not all sent.
-type ResponseBody = Pumped<WatchedBody>;
+/// A response's body as it is read: under the exchange's watch, no faster than its cap,
+/// with the pump of the request's body still moving it, if it has one that was not all
+/// sent.
+type ResponseBody = Pumped<Paced<WatchedBody>>;
 
 impl Head {
     /// Reads up to `cap` raw bytes of a body that is not wanted (a redirect's, a 401's),
@@ -409,6 +418,7 @@ fn head(
     req: &Prepared,
     watch: Option<Watch>,
     pump: Option<Box<Pump>>,
+    pace: Option<Box<Pace>>,
 ) -> Head {
     let (parts, body) = response.into_parts();
     let headers = &parts.headers;
@@ -432,7 +442,7 @@ fn head(
     }
     Head {
         response: out,
-        body: Pumped::new(WatchedBody::new(body, watch), pump),
+        body: Pumped::new(Paced::new(WatchedBody::new(body, watch), pace), pump),
     }
 }
 

@@ -9,6 +9,7 @@ mod cache_files;
 mod cache_rfc;
 mod cache_store;
 mod caching;
+mod connect;
 mod cookies;
 mod deadlines;
 mod digest_race;
@@ -32,6 +33,7 @@ mod pool;
 mod proxies;
 mod proxy_refusal;
 mod queue;
+mod rate;
 mod redirects;
 #[cfg(feature = "redis")]
 mod redis_cache;
@@ -45,4 +47,6 @@ mod timeouts;
 mod timings;
 mod tls;
 mod tls_reasons;
+#[cfg(unix)]
+mod unix_socket;
 mod upload;

@@ -111,7 +111,7 @@ impl Route {
         }
     }
 
-    /// `builder` with this route's options: only those that differ from libcurl's
+    /// `builder` with this route's options for libcurl: only those that differ from its
     /// defaults, so that a request without any costs nothing.
     pub(crate) fn apply(&self, builder: http::request::Builder) -> http::request::Builder {
         let mut builder = match &self.to {
@@ -123,14 +123,18 @@ impl Route {
         if self.ip_version != IpVersion::Any {
             builder = builder.ip_version(self.ip_version.isahc());
         }
-        // 0 is no cap, as libcurl's own default.
-        if let Some(rate) = self.rates.download.filter(|rate| *rate > 0) {
-            builder = builder.max_download_speed(rate);
-        }
-        if let Some(rate) = self.rates.upload.filter(|rate| *rate > 0) {
-            builder = builder.max_upload_speed(rate);
-        }
+        // The bandwidth caps are kept by the transport itself: see `pace`.
         builder
+    }
+
+    /// The cap on the response's body, in bytes a second, if it has one (0 is none).
+    pub(crate) fn download_cap(&self) -> Option<u64> {
+        self.rates.download.filter(|rate| *rate > 0)
+    }
+
+    /// The cap on the request's body, in bytes a second, if it has one (0 is none).
+    pub(crate) fn upload_cap(&self) -> Option<u64> {
+        self.rates.upload.filter(|rate| *rate > 0)
     }
 
     /// The same route on a libcurl handle of our own (a failed handshake looked at again),
