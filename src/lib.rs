@@ -40,6 +40,7 @@
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
+//! | [`guide::connect`] | where connections go and how fast: names pinned to addresses, connect-to, Unix sockets, IPv4 or IPv6, happy eyeballs, the DNS cache, bandwidth caps; curl's `--resolve`, `--connect-to`, `--unix-socket`, `-4`/`-6`, `--limit-rate` |
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, one cache shared by processes through Redis, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
 //! | [`guide::testing`] | testing your own code with the mock transport: no server, every failure |
