@@ -16,6 +16,16 @@
 //! `-T FILE URL` uploads the file with a PUT instead, as `curl -T` does (a URL ending in
 //! `/` gets the file's name), read as it is sent, with a progress bar of its bytes
 //! (`Body::file`, `Body::monitor`).
+//!
+//! Where and how fast to connect take curl's options, spelled as curl spells them
+//! (`--resolve`, `--connect-to`, `--unix-socket`, `--limit-rate`, `-4`, `-6`; see
+//! `guide::connect`):
+//!
+//! ```sh
+//! cargo run --example fetch -- --resolve shop.test:443:127.0.0.1 https://shop.test/
+//! cargo run --example fetch -- --unix-socket /var/run/docker.sock http://localhost/_ping
+//! cargo run --example fetch -- --limit-rate 512k -o isos/ https://example.com/big.iso
+//! ```
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -30,10 +40,17 @@ use asynchttp::{
 };
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
+#[path = "fetch/connect.rs"]
+mod connect;
+
 const USAGE: &str = "\
 usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
-             [--per-host N] [--rate R] [-i FILE] [-o DIR] [URL...]
-       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] -T FILE URL
+             [--per-host N] [--rate R] [CONNECTING] [-i FILE] [-o DIR] [URL...]
+       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] [CONNECTING]
+             -T FILE URL
+
+CONNECTING is any of --resolve, --connect-to, --unix-socket, --limit-rate, -4
+and -6, as curl takes them.
 
   -w, --workers N     requests at once (default 8)
   -t, --timeout S     seconds one request may take, retries included (default
@@ -55,6 +72,7 @@ usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
                       PUT FILE to URL, read as it is sent (a URL ending in /
                       gets the file's name, as curl -T does); a retry sends
                       the file again from its start
+{CONNECT}
   -h, --help          this text
 
 With no URL and no --input, URLs are read from stdin. Blank lines and lines
@@ -68,6 +86,8 @@ const LISTED_HOSTS: usize = 5;
 
 struct Options {
     workers: usize,
+    /// Where and how fast to connect.
+    connect: connect::Connect,
     /// As the library has it when not given: 30 s, or none for a download.
     timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
@@ -83,11 +103,11 @@ fn main() -> ExitCode {
     let options = match parse(std::env::args().skip(1)) {
         Ok(Some(options)) => options,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("fetch: {message}\n\n{USAGE}");
+            eprintln!("fetch: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };
@@ -97,7 +117,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let mut builder = Http::builder()
+    let mut builder = options
+        .connect
+        .apply(Http::builder())
         .workers(options.workers)
         .retry(Retry::new(options.retries))
         .per_host(options.per_host.clone());
@@ -123,6 +145,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The usage text, with the options of `connect` in their place.
+fn usage() -> String {
+    USAGE.replace("{CONNECT}", connect::USAGE)
+}
+
 /// A number of seconds above zero, as an option's value.
 fn seconds(name: &str, seconds: &str) -> Result<Duration, String> {
     seconds
@@ -137,6 +164,7 @@ fn seconds(name: &str, seconds: &str) -> Result<Duration, String> {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut options = Options {
         workers: 8,
+        connect: connect::Connect::default(),
         timeout: None,
         idle_timeout: None,
         retries: 0,
@@ -148,6 +176,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
     let mut input = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        if options.connect.take(&arg, &mut value)? {
+            continue;
+        }
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "-w" | "--workers" => {

@@ -174,33 +174,9 @@ fn connect_to_failures_say_where_the_request_went() {
     }
 }
 
-/// Binds `addr` without listening: nothing else takes the port, and connections to it
-/// are refused.
-fn reserved(addr: SocketAddr) -> io::Result<Socket> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.bind(&addr.into())?;
-    Ok(socket)
-}
-
-/// A server on [::1] alone, its port refused on 127.0.0.1.
-fn ipv6_only_server() -> (Server, Socket) {
-    for _ in 0..5 {
-        let server = Server::listening(Listen::Ipv6Loopback, |_| Reply::ok("over IPv6"));
-        match reserved(SocketAddr::from(([127, 0, 0, 1], server.port()))) {
-            Ok(socket) => return (server, socket),
-            Err(e) if e.kind() == io::ErrorKind::AddrInUse => continue,
-            Err(e) => panic!("127.0.0.1: {e}"),
-        }
-    }
-    panic!("no port free on both ::1 and 127.0.0.1");
-}
-
 #[test]
 fn the_ip_version_chooses_the_family_for_a_client_and_a_request() {
-    let (server, _v4_refuses) = ipv6_only_server();
+    let (server, _v4_refuses) = Server::ipv6_only(|_| Reply::ok("over IPv6"));
     let port = server.port();
     let url = format!("http://dual.test:{port}/");
     let client = |version| {

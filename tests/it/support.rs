@@ -366,6 +366,26 @@ impl Server {
         format!("https://{}{path}", self.authority)
     }
 
+    /// As [`Server::listening`] on [::1], with its port on 127.0.0.1 bound and never
+    /// listened on (by the socket returned): connections there are refused, and no other
+    /// server can take it meanwhile.
+    pub fn ipv6_only(
+        handler: impl Fn(&Received) -> Reply + Clone + Send + Sync + 'static,
+    ) -> (Server, socket2::Socket) {
+        use socket2::{Domain, Socket, Type};
+        for _ in 0..5 {
+            let server = Server::listening(Listen::Ipv6Loopback, handler.clone());
+            let v4 = SocketAddr::from(([127, 0, 0, 1], server.port()));
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+            match socket.bind(&v4.into()) {
+                Ok(()) => return (server, socket),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+                Err(e) => panic!("{v4}: {e}"),
+            }
+        }
+        panic!("no port free on both ::1 and 127.0.0.1");
+    }
+
     /// The port it listens on (none for a Unix socket).
     pub fn port(&self) -> u16 {
         let port = self.authority.rsplit_once(':').map(|(_, port)| port);
