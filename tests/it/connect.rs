@@ -340,3 +340,23 @@ fn every_dns_cache_lifetime_reaches_libcurl() {
     }
     assert_eq!(server.hits(), 16);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_mock_answers_whatever_the_connection_settings_say() {
+    use asynchttp::{MockResponse, MockTransport};
+    let mock = MockTransport::new(|_| MockResponse::ok(vec![b'x'; 100]));
+    let http = Http::builder()
+        .mock(mock.clone())
+        .unix_socket("/nonexistent/asynchttp.sock")
+        .ip_version(IpVersion::V6)
+        .max_download_speed(1) // 100 bytes would take 99 s, paced
+        .build()
+        .unwrap();
+    assert_eq!(body(&http.request("http://localhost/").1).len(), 100);
+    // What can be checked is checked all the same.
+    let empty = Request::get("http://localhost/").unix_socket("");
+    let e = error(&http.send(empty).0);
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{}", e.chain());
+    assert_eq!(mock.requests().len(), 1);
+}
