@@ -14,7 +14,8 @@ impl HttpBuilder {
     /// any (`":443"`, `"api.example.com:"`, `":"` for every request), and an empty one of
     /// `to` keeps the URL's (`":8443"`: the same host on another port). An IPv6 address
     /// goes in brackets (`"[::1]:8443"`). The first entry that matches a URL applies, to
-    /// each redirect hop as it is made.
+    /// each redirect hop as it is made. Through an http proxy, libcurl asks the proxy for a
+    /// tunnel to the target (`CONNECT`), for plain http too.
     ///
     /// A target given as a name is looked up by the crate, since isahc hands libcurl a
     /// target as an address only: in the [`resolve`](Self::resolve) map first, then among
@@ -35,14 +36,13 @@ impl HttpBuilder {
     /// the target when that cannot be reached.
     ///
     /// ```
-    /// use asynchttp::{Http, ProxyInfo};
+    /// use asynchttp::Http;
     ///
     /// let http = Http::builder()
     ///     // This backend, for the production name and its certificate.
     ///     .connect_to("shop.example.com:443", "10.0.3.12:443")
     ///     // Every other request on port 80 to a local cache, by name.
     ///     .connect_to(":80", "cache.internal:3128")
-    ///     .proxy_info(ProxyInfo::none()) // a proxy would connect to the URL's host itself
     ///     .build()?;
     /// # drop(http);
     /// # Ok::<(), asynchttp::Error>(())
