@@ -111,7 +111,7 @@
 //! So an address that never answers costs 200 ms, not the connect timeout. The crate's
 //! tests show it with a name pinned to an IPv6 address that never answers beside an IPv4
 //! one that does: answered in 202 ms, where the IPv6 address alone timed out at the
-//! connect timeout of 3 s; the same within IPv4 alone (tests/it/connect.rs). It applies to
+//! connect timeout of 5 s; the same within IPv4 alone (tests/it/connect.rs). It applies to
 //! names libcurl resolves, pinned names included; [`IpVersion`] narrows the race to one
 //! family.
 //!

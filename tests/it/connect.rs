@@ -266,7 +266,7 @@ fn happy_eyeballs_reach_the_address_that_answers_within_the_connect_timeout() {
     let (server, _silent) = server_beside_silence(ipv6);
     let port = server.port();
     let url = format!("http://race.test:{port}/");
-    let connect = Duration::from_secs(3);
+    let connect = Duration::from_secs(5);
     // Alone, the silent address costs the whole connect timeout.
     let alone = direct()
         .connect_timeout(connect)
