@@ -20,6 +20,16 @@
 //! `--netrc`, `--netrc-file FILE` and `--netrc-optional` send the user names and passwords
 //! of a `.netrc` file, as curl's flags of the same names do (`HttpBuilder::netrc`,
 //! `HttpBuilder::netrc_file`).
+//!
+//! Where and how fast to connect take curl's options, spelled as curl spells them
+//! (`--resolve`, `--connect-to`, `--unix-socket`, `--limit-rate`, `-4`, `-6`; see
+//! `guide::connect`):
+//!
+//! ```sh
+//! cargo run --example fetch -- --resolve shop.test:443:127.0.0.1 https://shop.test/
+//! cargo run --example fetch -- --unix-socket /var/run/docker.sock http://localhost/_ping
+//! cargo run --example fetch -- --limit-rate 512k -o isos/ https://example.com/big.iso
+//! ```
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -34,10 +44,19 @@ use asynchttp::{
 };
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
+#[path = "fetch/connect.rs"]
+mod connect;
+
 const USAGE: &str = "\
 usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
-             [--per-host N] [--rate R] [NETRC] [-i FILE] [-o DIR] [URL...]
-       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] [NETRC] -T FILE URL
+             [--per-host N] [--rate R] [CREDENTIALS] [CONNECTING] [-i FILE] [-o DIR]
+             [URL...]
+       fetch [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES] [CREDENTIALS]
+             [CONNECTING] -T FILE URL
+
+CREDENTIALS is one of -n/--netrc, --netrc-file and --netrc-optional, and
+CONNECTING any of --resolve, --connect-to, --unix-socket, --limit-rate, -4 and
+-6, as curl takes them.
 
   -w, --workers N     requests at once (default 8)
   -t, --timeout S     seconds one request may take, retries included (default
@@ -67,6 +86,7 @@ usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
       --netrc-optional
                       as --netrc, but a file that cannot be read or has a
                       mistake is only a warning, and nothing is sent
+{CONNECT}
   -h, --help          this text
 
 With no URL and no --input, URLs are read from stdin. Blank lines and lines
@@ -80,6 +100,8 @@ const LISTED_HOSTS: usize = 5;
 
 struct Options {
     workers: usize,
+    /// Where and how fast to connect.
+    connect: connect::Connect,
     /// As the library has it when not given: 30 s, or none for a download.
     timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
@@ -108,11 +130,11 @@ fn main() -> ExitCode {
     let options = match parse(std::env::args().skip(1)) {
         Ok(Some(options)) => options,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("fetch: {message}\n\n{USAGE}");
+            eprintln!("fetch: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };
@@ -122,7 +144,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let mut builder = Http::builder()
+    let mut builder = options
+        .connect
+        .apply(Http::builder())
         .workers(options.workers)
         .retry(Retry::new(options.retries))
         .per_host(options.per_host.clone());
@@ -161,6 +185,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The usage text, with the options of `connect` in their place.
+fn usage() -> String {
+    USAGE.replace("{CONNECT}", connect::USAGE)
+}
+
 /// A number of seconds above zero, as an option's value.
 fn seconds(name: &str, seconds: &str) -> Result<Duration, String> {
     seconds
@@ -175,6 +204,7 @@ fn seconds(name: &str, seconds: &str) -> Result<Duration, String> {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut options = Options {
         workers: 8,
+        connect: connect::Connect::default(),
         timeout: None,
         idle_timeout: None,
         retries: 0,
@@ -187,6 +217,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
     let mut input = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        if options.connect.take(&arg, &mut value)? {
+            continue;
+        }
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "-w" | "--workers" => {

@@ -18,10 +18,14 @@ use crate::redirect::Policy;
 use crate::retry::{Retry, RetryBudget};
 use crate::sendable;
 use crate::transport::Settings;
+use crate::transport::connect::{self, ConnectSettings};
 use crate::transport::proxy::ProxyInfo;
 use crate::transport::tls::TlsSettings;
 use crate::{Error, HostLimits, Http, MockTransport};
 
+mod bandwidth;
+mod dial;
+mod dns;
 mod hooks;
 mod mock;
 mod netrc;
@@ -99,6 +103,8 @@ pub struct HttpBuilder {
     force_exception_to_status_code: bool,
     tls: TlsSettings,
     proxy: Option<ProxyInfo>,
+    /// Where connections go and how fast, as given; checked by `build()`.
+    connect: connect::Asked,
     cache: Option<CacheChoice>,
     ignore_etag: bool,
     stale_if_error: Option<Duration>,
@@ -154,6 +160,7 @@ impl Default for HttpBuilder {
             force_exception_to_status_code: false,
             tls: TlsSettings::default(),
             proxy: None,
+            connect: connect::Asked::default(),
             cache: None,
             ignore_etag: false,
             stale_if_error: None,
@@ -477,7 +484,9 @@ impl HttpBuilder {
     ///
     /// [`Error::Init`] if `workers` is 0, a timeout is zero, the `ca_certs` file does not
     /// exist, a [`HostLimits::host`] names no host, a `.netrc` to read cannot be read or
-    /// has a mistake ([`netrc`](Self::netrc)), or the transport cannot be set up.
+    /// has a mistake ([`netrc`](Self::netrc)), an entry of [`resolve`](Self::resolve) or
+    /// [`connect_to`](Self::connect_to) or a [`unix_socket`](Self::unix_socket)'s path is
+    /// refused, or the transport cannot be set up.
     ///
     /// # Examples
     ///
@@ -535,6 +544,8 @@ impl HttpBuilder {
         let Some(user_agent) = sendable::value(self.user_agent.trim_matches([' ', '\t'])) else {
             return refused("control character or one outside ASCII in the user agent".to_owned());
         };
+        let connect =
+            ConnectSettings::checked(&self.connect).map_err(|reason| Error::Init { reason })?;
         let transport = Settings {
             connections: self.pool.as_ref().map_or(self.workers, WorkerPool::size),
             connect_timeout: deadline::honoured(
@@ -549,6 +560,7 @@ impl HttpBuilder {
             user_agent,
             tls: self.tls.clone(),
             timings: self.timings,
+            connect,
         };
         // Last: the only check that reads a file.
         let netrc = match self

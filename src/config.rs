@@ -72,7 +72,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::{HostLimits, Http, MemoryCache, ProxyInfo, Retry, RetryBudget, TlsVersion};
+    use crate::{
+        HostLimits, Http, IpVersion, MemoryCache, ProxyInfo, Retry, RetryBudget, TlsVersion,
+    };
 
     #[test]
     fn debug_of_http_shows_every_setting_and_no_password() {
@@ -111,6 +113,12 @@ mod tests {
             .per_host(limits)
             .timings(true)
             .netrc_file(&netrc)
+            .resolve("pinned.test", 4949, ["127.0.0.50", "::50"])
+            .connect_to("moved.test:443", "[::51]:8443")
+            .dns_cache(s(52))
+            .ip_version(IpVersion::V6)
+            .max_download_speed(5353)
+            .max_upload_speed(5454)
             .build()
             .unwrap();
         std::fs::remove_file(&netrc).unwrap();
@@ -149,6 +157,14 @@ mod tests {
             "timings: true",
             "asynchttp-debug-",
             "entries: 1",
+            "\"pinned.test\", port: 4949",
+            "127.0.0.50, ::50",
+            "\"moved.test\"",
+            "Ipv6(::51)",
+            "Some(8443)",
+            "Seconds(52)",
+            "ip_version: V6",
+            "download: Some(5353), upload: Some(5454)",
             // The live state beside the settings.
             "WorkerPool { size: 3",
             "CookieJar { cookies: 0 }",

@@ -87,14 +87,25 @@ pub enum Error {
 
     /// No connection could be made: refused or unreachable. Through a proxy, it is the
     /// proxy that could not be reached (a proxy that refused the tunnel is
-    /// [`Error::Proxy`]).
-    #[error("could not connect to {authority}{}", via_suffix(.proxy.as_deref()))]
+    /// [`Error::Proxy`]). A request sent to another address by
+    /// [`HttpBuilder::connect_to`](crate::HttpBuilder::connect_to), or over a Unix socket,
+    /// names where it went: `could not connect to api.test:443 at 127.0.0.1:8443`,
+    /// `could not connect to localhost:80 at unix:/run/app.sock` (a socket that is not
+    /// there fails so, with the system's reason as its source).
+    #[error(
+        "could not connect to {authority}{}{}",
+        at_suffix(.to.as_deref()),
+        via_suffix(.proxy.as_deref())
+    )]
     #[non_exhaustive]
     Connect {
-        /// `host:port` of the server.
+        /// `host:port` of the server, as the URL names it.
         authority: String,
         /// `host:port` of the proxy the request went through, if any.
         proxy: Option<String>,
+        /// Where the connection went instead of the URL's host and port, if it did: the
+        /// `address:port` of a connect-to target, or `unix:` and a socket's path.
+        to: Option<String>,
         /// The transport's error.
         #[source]
         source: Arc<isahc::Error>,
@@ -560,6 +571,10 @@ fn via_suffix(proxy: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+fn at_suffix(to: Option<&str>) -> String {
+    to.map(|to| format!(" at {to}")).unwrap_or_default()
+}
+
 fn reason_suffix(reason: Option<&str>) -> String {
     reason.map(|r| format!(": {r}")).unwrap_or_default()
 }
@@ -638,11 +653,22 @@ mod tests {
         let connect = Error::Connect {
             authority: "origin.test:443".to_owned(),
             proxy: Some("127.0.0.1:3128".to_owned()),
+            to: None,
             source: source.clone(),
         };
         assert_eq!(
             connect.to_string(),
             "could not connect to origin.test:443 through the proxy 127.0.0.1:3128"
+        );
+        let elsewhere = Error::Connect {
+            authority: "localhost:80".to_owned(),
+            proxy: None,
+            to: Some("unix:/run/app.sock".to_owned()),
+            source: source.clone(),
+        };
+        assert_eq!(
+            elsewhere.to_string(),
+            "could not connect to localhost:80 at unix:/run/app.sock"
         );
     }
 

@@ -9,6 +9,7 @@ pub mod async_code;
 pub mod batches;
 pub mod cache;
 pub mod compression;
+pub mod connect;
 pub mod cookies;
 pub mod differences;
 pub mod downloads;

@@ -41,6 +41,7 @@
 //! | [`guide::uploads`] | files and readers sent as they are read, what can be sent again, upload progress, `fetch -T` |
 //! | [`guide::forms`] | multipart forms with files, form fields, query strings and JSON bodies: requests' `files=`, `data=`, `params=`, `json=`, curl's `-F` |
 //! | [`guide::cookies`] | the cookie jar: what is stored, sent and saved |
+//! | [`guide::connect`] | where connections go and how fast: names pinned to addresses, connect-to, Unix sockets, IPv4 or IPv6, happy eyeballs, the DNS cache, bandwidth caps; curl's `--resolve`, `--connect-to`, `--unix-socket`, `-4`/`-6`, `--limit-rate` |
 //! | [`guide::cache`] | the HTTP cache: RFC 9111's rules, stale answers when the origin is down, one cache shared by processes through Redis, and what the test suite fails |
 //! | [`guide::timings`] | where a request's time went, and a batch's by host |
 //! | [`guide::testing`] | testing your own code with the mock transport: no server, every failure |
@@ -66,8 +67,9 @@
 //! which holds every waiting request until its time comes. Short-lived threads may appear
 //! too: `asynchttp-writer` writes a download's body while its worker reads on (one per
 //! download, for as long as it runs), `asynchttp-diagnose` connects once more after a
-//! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), and
-//! `asynchttp-release` lets go of a client a driver held last, or shuts down a client
+//! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), `asynchttp-resolve`
+//! looks up the name of a [`HttpBuilder::connect_to`] target (its request waits within its
+//! connect timeout), and `asynchttp-release` lets go of a client a driver held last, or shuts down a client
 //! dropped on an async executor's thread. A client whose host limits are shared through
 //! Redis (the `redis` feature) has two more: `asynchttp-redis`, which makes every call to
 //! Redis so that no request's thread waits on it, and `asynchttp-redis-listen`, which hears
@@ -163,6 +165,7 @@ pub use crate::response::{Response, StaleOnError};
 pub use crate::retry::{RETRY_STATUSES, Retry, RetryBudget};
 pub use crate::timings::Timings;
 pub use crate::transfer::{ProgressChanged, Transferred};
+pub use crate::transport::connect::IpVersion;
 pub use crate::transport::proxy::ProxyInfo;
 pub use crate::transport::tls::TlsVersion;
 pub use crate::upload::Upload;

@@ -14,7 +14,10 @@ use crate::download::Sink;
 use crate::error::BoxError;
 use crate::hooks::{HookList, Hooked};
 use crate::retry::Retry;
+use crate::transport::connect::ConnectOverrides;
 use crate::{Body, Error, Hook, Response, sendable, uri};
+
+mod connect;
 
 /// A callback run on the worker after the body is read; it may change both.
 pub(crate) type Callback =
@@ -50,6 +53,8 @@ pub struct Request {
     pub(crate) min_speed: Option<(u64, Duration)>,
     /// Its own retry policy, instead of the client's.
     pub(crate) retry: Option<Arc<Retry>>,
+    /// Where and how fast it connects, in place of the client's settings, when it says.
+    pub(crate) connect: Option<Box<ConnectOverrides>>,
     pub(crate) callback: Option<Callback>,
     /// Its own hooks, run after the client's.
     pub(crate) hooks: HookList,
@@ -103,6 +108,7 @@ impl Request {
             idle_timeout: None,
             min_speed: None,
             retry: None,
+            connect: None,
             callback: None,
             hooks: HookList::default(),
             sink: None,
@@ -283,6 +289,7 @@ impl Request {
             idle_timeout: self.idle_timeout,
             min_speed: self.min_speed,
             retry: self.retry.clone(),
+            connect: self.connect.clone(),
             callback: None,
             hooks: self.hooks.clone(),
             sink: None,
@@ -349,6 +356,9 @@ impl Request {
         let floor = deadline::checked(&[self.timeout, self.idle_timeout], self.min_speed)
             .map_err(Error::invalid)?;
         let url = uri::parse(uri)?;
+        if let Some(reason) = self.connect.as_ref().and_then(|c| c.refused()) {
+            return Err(Error::invalid(reason));
+        }
         let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
             headers.push(sendable::header(name, value)?);
@@ -373,6 +383,7 @@ impl Request {
             redirections: self.redirections,
             timeouts: Timeouts::new(self.timeout, self.idle_timeout, floor),
             retry: self.retry,
+            connect: self.connect,
             callback: self.callback.map(Mutex::new),
             // Attached by the client that queues it, which has its own and knows the id.
             hooks: None,
@@ -404,6 +415,7 @@ impl fmt::Debug for Request {
             )
             .field("body", &self.body)
             .field("redirections", &self.redirections)
+            .field("connect", &self.connect)
             .field("callback", &self.callback.is_some())
             .field("hooks", &self.hooks)
             .field("download", &self.sink.is_some())
@@ -439,6 +451,9 @@ pub(crate) struct Prepared {
     pub(crate) redirections: u32,
     pub(crate) timeouts: Timeouts,
     pub(crate) retry: Option<Arc<Retry>>,
+    /// Its own values for where and how fast it connects; every hop and attempt of it
+    /// keeps them.
+    pub(crate) connect: Option<Box<ConnectOverrides>>,
     /// In a mutex only so that a `&Prepared` can be shared while the request is sent; it
     /// is taken out once, by value.
     pub(crate) callback: Option<Mutex<Callback>>,
@@ -466,6 +481,7 @@ impl Prepared {
             redirections: self.redirections,
             timeouts: self.timeouts,
             retry: self.retry.clone(),
+            connect: self.connect.clone(),
             callback: None,
             hooks: self.hooks.clone(),
             sink: None,
@@ -616,13 +632,14 @@ mod tests {
 
     #[test]
     fn a_queued_request_stays_small() {
-        // Every queued request holds one: 10,000 queued are 3.4 MiB of the 20 MiB that
-        // `cargo bench --bench memory` allows them. 360 bytes, with the authorization
-        // (40) and the timeouts (56) held as plain values, and the hooks (8) as a pointer
-        // that is null without them; the body (40: bytes, a file or a reader, and its
-        // monitor's pointer) and why it is sent again (8) took 24 more than bytes alone.
+        // Every queued request holds one: 10,000 queued are 3.5 MiB of the 20 MiB that
+        // `cargo bench --bench memory` allows them. 368 bytes, with the authorization
+        // (40) and the timeouts (56) held as plain values, and the hooks (8) and its own
+        // connection settings (8) as pointers that are null without them; the body (40:
+        // bytes, a file or a reader, and its monitor's pointer) and why it is sent again
+        // (8) took 24 more than bytes alone.
         assert!(
-            std::mem::size_of::<Prepared>() <= 360,
+            std::mem::size_of::<Prepared>() <= 368,
             "{}",
             std::mem::size_of::<Prepared>()
         );

@@ -204,6 +204,18 @@ fn bad_arguments_exit_2_with_the_usage() {
             "--idle-timeout takes",
         ),
         (&["--verbose"][..], "unknown option --verbose"),
+        (
+            &["--resolve", "a.test:80", "http://a.test/"][..],
+            "--resolve takes HOST:PORT:ADDR[,ADDR]...",
+        ),
+        (
+            &["--connect-to", "a.test:80", "http://a.test/"][..],
+            "--connect-to takes HOST1:PORT1:HOST2:PORT2",
+        ),
+        (
+            &["--limit-rate", "12q", "http://a.test/"][..],
+            "--limit-rate takes bytes a second",
+        ),
         (&["-i", "/no/such/list"][..], "cannot read /no/such/list"),
         (&[][..], "no URLs given"),
     ] {
@@ -376,4 +388,110 @@ fn netrc_flags_send_the_files_credentials_as_curls_do() {
     assert!(run.stderr.contains("no such file"), "{}", run.stderr);
     assert_eq!(server.hits(), 7);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn curl_options_say_where_to_connect() {
+    let server = server();
+    let port = server.port();
+    // --resolve: a name pinned to the server.
+    let pinned = format!("http://fetch.test:{port}/pinned");
+    let run = fetch(
+        &[
+            "--resolve",
+            &format!("fetch.test:{port}:127.0.0.1"),
+            &pinned,
+        ],
+        "",
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("200 {pinned} ")),
+        "{}",
+        run.stdout
+    );
+    // --connect-to: any host on port 80, to the server.
+    let moved = "http://moved.test/moved";
+    let run = fetch(&["--connect-to", &format!("::127.0.0.1:{port}"), moved], "");
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("200 {moved} ")),
+        "{}",
+        run.stdout
+    );
+    let hosts: Vec<String> = server
+        .received()
+        .iter()
+        .map(|r| r.header("host").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        hosts,
+        [format!("fetch.test:{port}"), "moved.test".to_owned()]
+    );
+
+    // -4 and -6, for a name with both families, served on ::1 alone.
+    let (v6, _v4_refused) = Server::ipv6_only(|_| Reply::ok("over IPv6"));
+    let both = format!("dual.test:{}:127.0.0.1,::1", v6.port());
+    let url = format!("http://dual.test:{}/", v6.port());
+    let run = fetch(&["-6", "--resolve", &both, &url], "");
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let run = fetch(&["--ipv4", "--resolve", &both, &url], "");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("could not connect to dual.test:"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(v6.hits(), 1);
+
+    // A value only the library can refuse: exit 2, with its reason.
+    let run = fetch(&["--resolve", "a.test:80:not-an-address", &url], "");
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("is not an IP address"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_socket_carries_the_requests() {
+    let dir = temp_dir("socket");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fetch.sock");
+    let server = Server::listening(support::Listen::Unix(path.clone()), |req| {
+        Reply::ok(format!("socket {}", req.url))
+    });
+    let urls = ["http://localhost/one", "http://localhost/two"];
+    let run = fetch(
+        &["--unix-socket", path.to_str().unwrap(), urls[0], urls[1]],
+        "",
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("statuses: 200 x 2"), "{}", run.stdout);
+    assert_eq!(server.hits(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn limit_rate_paces_each_body() {
+    let size = 512 << 10;
+    let server = Server::start(move |_| Reply::ok(support::pattern(size)));
+    let url = server.url("/big");
+    let timed = |args: &[&str]| {
+        let started = Instant::now();
+        let run = fetch(args, "");
+        assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("512.00 KiB"), "{}", run.stdout);
+        started.elapsed()
+    };
+    fetch_binary(); // built before anything is timed
+    let free = timed(&[&url]);
+    let capped = timed(&["--limit-rate", "256k", &url]);
+    eprintln!("fetch of 512 KiB: {free:?} uncapped, {capped:?} at --limit-rate 256k");
+    // 512 KiB at 256 KiB/s, a tenth of a second's worth at once: 1.9 s at least. Both
+    // runs start a process, which a busy machine makes slow: a modest ratio.
+    assert!(capped >= Duration::from_millis(1800), "{capped:?}");
+    assert!(capped >= free * 2, "capped {capped:?}, uncapped {free:?}");
 }

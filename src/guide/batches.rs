@@ -105,8 +105,10 @@
 //! [retries](super::retries)). `-t` bounds each request's whole time (30 s by default, none with
 //! `-o`) and `--idle-timeout` its silence (none by default, 30 s with `-o`), as downloads are
 //! bounded. The slowest hosts (`Batch::hosts`, five at most, by p99) are listed when the bodies
-//! are kept in memory, not with `-o`. The exit status is 0 when every request got a response of
-//! any status, 1 when some failed, 2 for bad arguments.
+//! are kept in memory, not with `-o`. curl's `--resolve`, `--connect-to`, `--unix-socket`,
+//! `--limit-rate`, `-4` and `-6` say where and how fast to connect (see
+//! [connect](super::connect)). The exit status is 0 when every request got a response of any
+//! status, 1 when some failed, 2 for bad arguments.
 //!
 //! [`Batch::as_completed`]: crate::Batch::as_completed
 //! [`Batch::cancel`]: crate::Batch::cancel

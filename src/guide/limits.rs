@@ -21,5 +21,13 @@
 //!   `BodyIncomplete`: libcurl refuses it (error 61, "Unrecognized transfer encoding"), and
 //!   isahc sets no option that passes it through (`CURLOPT_HTTP_TRANSFER_DECODING` is not
 //!   exposed). RFC 9112 §6.1 asks a client to treat such a message as unreadable anyway.
+//! - **A connect-to target given as a name goes to one address.** isahc hands libcurl a
+//!   connect-to target as an address only (`Dialer::ip_socket`), so the crate looks the
+//!   name up itself and gives its first address of the family asked for: the addresses of
+//!   such a target are not raced as libcurl races a name's (happy eyeballs). Give the
+//!   target as an address, or pin its name with [`HttpBuilder::resolve`], to choose which.
+//!   Pinned names and connect-to entries are a client's: isahc sets libcurl's resolve
+//!   list on a client alone, and one request cannot have its own.
 //!
 //! [`Http::close`]: crate::Http::close
+//! [`HttpBuilder::resolve`]: crate::HttpBuilder::resolve

@@ -177,7 +177,9 @@
 //!
 //! - **The wire.** The headers libcurl adds itself (`Host`, `Content-Length`, `Accept`)
 //!   are not in a [`MockRequest`]; connections, their reuse, HTTP/2, TLS and proxies are
-//!   not there to test. The loopback servers of the crate's own tests are for those.
+//!   not there to test, nor where connections go and how fast
+//!   ([`guide::connect`](super::connect): checked, then without effect). The loopback
+//!   servers of the crate's own tests are for those.
 //! - **Blocking in the handler.** It runs on the thread that runs the request, most often
 //!   one of the two drivers that run many requests at once: a handler that blocks holds
 //!   them all up. Give the answer a delay instead.

@@ -97,7 +97,10 @@ enum Kind {
 
 /// Builds an isahc client with these settings.
 fn client(settings: &Settings, kind: Kind) -> Result<HttpClient, Error> {
-    let builder = HttpClient::builder().tls_config(settings.tls.config(None));
+    // The resolve map and the DNS cache's lifetime, which isahc sets on clients alone.
+    let builder = settings
+        .connect
+        .client(HttpClient::builder().tls_config(settings.tls.config(None)));
     let per_host = match kind {
         Kind::Multiplexed if settings.connections > 100 => 2,
         Kind::Multiplexed => 1,

@@ -20,6 +20,7 @@ use std::time::Duration;
 use isahc::http::Uri;
 use url::Url;
 
+use super::connect::{Resolve, Route};
 use super::tls::TlsSettings;
 use crate::logs;
 
@@ -39,21 +40,25 @@ pub(crate) struct Diagnosis {
 }
 
 /// Connects to `url` again as the failed request did (through `proxy`, verifying as `tls`
-/// says), within `timeout` and [`LOOK_LIMIT`], on a thread of its own. `None` if the
-/// connection was made this time, or the look could not be made.
+/// says, along `route` with the client's `resolve` map), within `timeout` and
+/// [`LOOK_LIMIT`], on a thread of its own. `None` if the connection was made this time,
+/// or the look could not be made.
 pub(crate) async fn connect_again(
     url: &Url,
     proxy: Option<&Uri>,
     tls: &TlsSettings,
+    (resolve, route): (&Resolve, &Route),
     timeout: Duration,
 ) -> Option<Diagnosis> {
     let (url, proxy, tls) = (url.clone(), proxy.cloned(), tls.clone());
+    let (resolve, route) = (resolve.clone(), route.clone());
     let (seen, look) = flume::bounded(1);
     let started = thread::Builder::new()
         .name("asynchttp-diagnose".into())
         .spawn(move || {
+            let way = (&resolve, &route);
             // The request may have been given up meanwhile: then no one reads this.
-            let _ = seen.send(look_again(&url, proxy.as_ref(), &tls, timeout));
+            let _ = seen.send(look_again(&url, proxy.as_ref(), &tls, way, timeout));
         });
     if let Err(e) = started {
         logs::debug!("no second look at a failed connection: no thread for it: {e}");
@@ -67,6 +72,7 @@ fn look_again(
     url: &Url,
     proxy: Option<&Uri>,
     tls: &TlsSettings,
+    (resolve, route): (&Resolve, &Route),
     timeout: Duration,
 ) -> Option<Diagnosis> {
     let limit = timeout.min(LOOK_LIMIT);
@@ -78,6 +84,7 @@ fn look_again(
         easy.timeout(limit)?;
         // As isahc: an empty proxy also keeps libcurl from reading proxy variables.
         easy.proxy(&proxy.map(Uri::to_string).unwrap_or_default())?;
+        route.configure(&mut easy, resolve)?;
         tls.configure(&mut easy)
     })();
     if let Err(e) = setup {
@@ -142,7 +149,8 @@ mod tests {
         let url = Url::parse(&format!("https://{}/", listener.local_addr().unwrap())).unwrap();
         drop(listener);
         let tls = TlsSettings::default();
-        let look = connect_again(&url, None, &tls, Duration::from_secs(10));
+        let way = (&Resolve::default(), &Route::default());
+        let look = connect_again(&url, None, &tls, way, Duration::from_secs(10));
         let seen = futures_lite::future::block_on(look).unwrap();
         assert_eq!(seen.code, 7, "{seen:?}");
         assert!(seen.detail.is_some_and(|d| !d.is_empty()));

@@ -11,6 +11,7 @@ use isahc::http::Uri;
 use url::Url;
 
 use super::Settings;
+use super::connect::{Resolve, Route};
 use super::diagnose;
 use crate::deadline::{Deadline, Phase};
 use crate::mock::Fault;
@@ -21,14 +22,31 @@ use crate::{Error, origin};
 pub(super) struct Sent<'a> {
     pub(super) settings: &'a Settings,
     pub(super) url: &'a Url,
+    /// Where it went.
+    pub(super) route: &'a Route,
     /// The request had a client certificate of its own.
     pub(super) own_certificate: bool,
     pub(super) deadline: &'a Deadline,
 }
 
+impl Sent<'_> {
+    /// The proxy the exchange went through, if any.
+    fn proxy(&self) -> Option<Uri> {
+        if self.route.bypasses_proxies() {
+            return None;
+        }
+        self.settings.proxy.for_url(self.url)
+    }
+
+    /// The client's resolve map and the exchange's route, for a second look.
+    fn way(&self) -> (&Resolve, &Route) {
+        (&self.settings.connect.resolve, self.route)
+    }
+}
+
 /// The typed error for a request that failed before its response's head was whole.
 pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
-    let Sent { settings, url, .. } = *sent;
+    let url = sent.url;
     let code = curl_code(&e);
     let source = Arc::new(e);
     match source.kind() {
@@ -39,7 +57,7 @@ pub(super) async fn classify(e: isahc::Error, sent: &Sent<'_>) -> Error {
             source,
         },
         // A SOCKS proxy refused (isahc: "unknown").
-        _ if code == Some(curl_codes::PROXY) => match settings.proxy.for_url(url) {
+        _ if code == Some(curl_codes::PROXY) => match sent.proxy() {
             Some(proxy) => Error::Proxy {
                 proxy: proxy_authority(&proxy),
                 target: origin::authority(url),
@@ -137,10 +155,10 @@ fn not_found(sent: &Sent<'_>, source: Arc<isahc::Error>) -> Error {
 
 /// No connection could be made to the request's server, or to its proxy.
 fn unreachable(sent: &Sent<'_>, source: Arc<isahc::Error>) -> Error {
-    let Sent { settings, url, .. } = *sent;
     Error::Connect {
-        authority: origin::authority(url),
-        proxy: settings.proxy.for_url(url).map(|p| proxy_authority(&p)),
+        authority: origin::authority(sent.url),
+        proxy: sent.proxy().map(|p| proxy_authority(&p)),
+        to: sent.route.shown(),
         source,
     }
 }
@@ -162,10 +180,11 @@ async fn tls_reason(code: Option<u32>, sent: &Sent<'_>) -> Option<String> {
     if !(server_certificate || (code == curl_codes::SSL_CONNECT && !own_certificate)) {
         return None;
     }
-    let proxy = settings.proxy.for_url(url);
+    let proxy = sent.proxy();
     // Within the request's own deadline: no time left, no second look.
     let timeout = deadline.left().ok()?;
-    let seen = diagnose::connect_again(url, proxy.as_ref(), &settings.tls, timeout).await?;
+    let tls = &settings.tls;
+    let seen = diagnose::connect_again(url, proxy.as_ref(), tls, sent.way(), timeout).await?;
     if seen.code != code {
         return None;
     }
@@ -187,12 +206,10 @@ async fn refused_tunnel(code: Option<u32>, sent: &Sent<'_>) -> Option<(String, u
     }
     // Only an http proxy tunnels with CONNECT; plain http goes through it as a request,
     // and a refusal of that is a response.
-    let proxy = settings
-        .proxy
-        .for_url(url)
-        .filter(|p| p.scheme_str() == Some("http"))?;
+    let proxy = sent.proxy().filter(|p| p.scheme_str() == Some("http"))?;
     let timeout = deadline.left().ok()?;
-    let seen = diagnose::connect_again(url, Some(&proxy), &settings.tls, timeout).await?;
+    let tls = &settings.tls;
+    let seen = diagnose::connect_again(url, Some(&proxy), tls, sent.way(), timeout).await?;
     let status = seen.proxy_status.filter(|s| !(200..300).contains(s))?;
     (seen.code == curl_codes::COULDNT_CONNECT).then(|| (proxy_authority(&proxy), status))
 }
@@ -214,8 +231,7 @@ fn curl_code(e: &isahc::Error) -> Option<u32> {
 /// connected over plain TCP with nothing more to set up.
 fn phase(e: &isahc::Error, sent: &Sent<'_>) -> Phase {
     let connect = sent.settings.connect_timeout;
-    let handshakes =
-        sent.url.scheme() == "https" || sent.settings.proxy.for_url(sent.url).is_some();
+    let handshakes = sent.url.scheme() == "https" || sent.proxy().is_some();
     if e.remote_addr().is_none() || handshakes {
         Phase::Connecting { connect }
     } else {

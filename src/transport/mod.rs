@@ -32,12 +32,14 @@
 mod body;
 mod clients;
 mod codings;
+pub(crate) mod connect;
 mod decode;
 mod diagnose;
 mod dispatch;
 mod failure;
 mod mock;
 mod outgoing;
+mod pace;
 mod protocols;
 pub(crate) mod proxy;
 mod pump;
@@ -57,9 +59,11 @@ use isahc::http::{self, HeaderValue, Method, Version, header};
 use isahc::{AsyncBody, ResponseExt};
 
 use self::clients::Clients;
+use self::connect::{ConnectSettings, Lookups, Route, Routing};
 use self::dispatch::{Client, Unanswered};
 use self::failure::Sent;
 use self::mock::Mocked;
+use self::pace::{Pace, Paced};
 use self::protocols::Protocols;
 use self::proxy::ProxyInfo;
 use self::pump::{Pump, Pumped};
@@ -89,6 +93,9 @@ pub(crate) struct Settings {
     pub(crate) tls: TlsSettings,
     /// libcurl's metrics of each exchange, for its phases in the response's timings.
     pub(crate) timings: bool,
+    /// Where connections go and how fast: pinned names, connect-to entries, a Unix
+    /// socket, the address family, the DNS cache and bandwidth caps.
+    pub(crate) connect: ConnectSettings,
 }
 
 /// The transport of one `Http`, shared by its drivers and workers: its isahc clients (or a
@@ -102,9 +109,11 @@ pub(crate) struct Transport {
     wire: Wire,
     /// Which https origins speak HTTP/2: see `protocols`.
     protocols: Protocols,
-    /// Whose timer watches exchanges for silence (see `watch`), and delays a mock's
-    /// answers.
+    /// Whose timer watches exchanges for silence (see `watch`), delays a mock's answers
+    /// and bounds a connect-to target's lookup.
     pool: PoolRef,
+    /// The system resolver's answers for connect-to targets given as names.
+    lookups: Lookups,
 }
 
 /// Where a transport's exchanges go.
@@ -134,6 +143,7 @@ impl Transport {
             cookies,
             certificates: Certificates::default(),
             protocols: Protocols::default(),
+            lookups: Lookups::default(),
         })
     }
 
@@ -168,11 +178,13 @@ impl Transport {
     /// the request's deadline (the exchange's body is read within it too), under the watch
     /// of its idle timeout and minimum speed, if it has them (see `watch`).
     pub(crate) async fn send(&self, req: &Prepared, deadline: &Deadline) -> Result<Head, Error> {
-        let (client, probe) = self.route(req).await;
+        let way = self.way(req, deadline).await?;
+        let (client, probe) = self.route(req, &way).await;
         let watch = Watch::start(deadline, &self.pool);
         let ear = watch.as_ref().map(Watch::ear);
-        let (body, mut pump) = outgoing::body(req, ear)?;
-        let (request, own_certificate) = self.request(req, body, deadline)?;
+        let upload = Pace::new(way.upload_cap(), &self.pool);
+        let (body, mut pump) = outgoing::body(req, ear, upload)?;
+        let (request, own_certificate) = self.request(req, body, deadline, &way)?;
         let sending = pump::alongside(client.send(request, deadline), &mut pump);
         let sent = match &watch {
             None => sending.await,
@@ -195,7 +207,8 @@ impl Transport {
         match sent {
             Ok(response) => {
                 let timings = timed::of_head(deadline.began(), arrived, response.metrics());
-                let mut head = head(response, req, watch, pump);
+                let download = Pace::new(way.download_cap(), &self.pool);
+                let mut head = head(response, req, watch, pump, download);
                 head.response.timings = timings;
                 // Whatever follows (a redirect, a 401 answered, an error status), the
                 // cookies the server set are kept.
@@ -209,6 +222,7 @@ impl Transport {
                 let sent = Sent {
                     settings: &self.settings,
                     url: &req.url,
+                    route: &way,
                     own_certificate,
                     deadline,
                 };
@@ -222,20 +236,44 @@ impl Transport {
         }
     }
 
-    /// The request isahc sends for `req` with `body`, its hooks heard, and whether it has a
-    /// client certificate of its own.
+    /// Where the exchange of `req` connects and how fast it may go (see `connect`): its
+    /// URL's plain route for a request and client without such settings, and for a mock,
+    /// which answers in place of any connection.
+    async fn way(&self, req: &Prepared, deadline: &Deadline) -> Result<Route, Error> {
+        let settings = &self.settings;
+        if matches!(self.wire, Wire::Mock(_))
+            || (req.connect.is_none() && !settings.connect.routes())
+        {
+            return Ok(Route::default());
+        }
+        let routing = Routing {
+            settings: &settings.connect,
+            lookups: &self.lookups,
+            connect: settings.connect_timeout,
+            deadline,
+            pool: &self.pool,
+        };
+        // Boxed: a request without such settings does not carry its state.
+        Box::pin(Route::of(&req.url, req.connect.as_deref(), routing)).await
+    }
+
+    /// The request isahc sends for `req` with `body` along `way`, its hooks heard, and
+    /// whether it has a client certificate of its own.
     fn request(
         &self,
         req: &Prepared,
         body: AsyncBody,
         deadline: &Deadline,
+        way: &Route,
     ) -> Result<(http::Request<AsyncBody>, bool), Error> {
         let settings = &self.settings;
         let timeout = deadline.left()?;
-        let mut builder = http::Request::builder()
-            .method(req.method.clone())
-            .uri(req.url.as_str())
-            .timeout(timeout);
+        let mut builder = way.apply(
+            http::Request::builder()
+                .method(req.method.clone())
+                .uri(req.url.as_str())
+                .timeout(timeout),
+        );
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
@@ -283,16 +321,20 @@ impl Transport {
         Ok((request, certificate.is_some()))
     }
 
-    /// The client a request goes through, and the probe of its origin's protocol it is, if
-    /// it is one: see the module's docs and `protocols`. A request to an origin being
-    /// probed waits for the probe's answer.
-    async fn route<'a>(&'a self, req: &Prepared) -> (Client<'a>, Option<protocols::Probe<'a>>) {
+    /// The client a request going `way` goes through, and the probe of its origin's
+    /// protocol it is, if it is one: see the module's docs and `protocols`. A request to an
+    /// origin being probed waits for the probe's answer.
+    async fn route<'a>(
+        &'a self,
+        req: &Prepared,
+        way: &Route,
+    ) -> (Client<'a>, Option<protocols::Probe<'a>>) {
         let clients = match &self.wire {
             Wire::Curl(clients) => clients,
             // No connection to choose: the mock answers every one.
             Wire::Mock(mock) => return (Client::Mock(Mocked::new(mock, self)), None),
         };
-        if outgoing::on_own_connection(req) {
+        if outgoing::on_own_connection(req, way.upload_cap().is_some()) {
             let unpooled = clients.unpooled(&self.settings);
             return (Client::Curl(unpooled), None);
         }
@@ -345,9 +387,10 @@ pub(crate) struct Head {
     body: ResponseBody,
 }
 
-/// A response's body as it is read: under the exchange's watch, with the pump of the
-/// request's body still moving it, if it has one that was not all sent.
-type ResponseBody = Pumped<WatchedBody>;
+/// A response's body as it is read: under the exchange's watch, no faster than its cap,
+/// with the pump of the request's body still moving it, if it has one that was not all
+/// sent.
+type ResponseBody = Pumped<Paced<WatchedBody>>;
 
 impl Head {
     /// Reads up to `cap` raw bytes of a body that is not wanted (a redirect's, a 401's),
@@ -376,6 +419,7 @@ fn head(
     req: &Prepared,
     watch: Option<Watch>,
     pump: Option<Box<Pump>>,
+    pace: Option<Box<Pace>>,
 ) -> Head {
     let (parts, body) = response.into_parts();
     let headers = &parts.headers;
@@ -399,7 +443,7 @@ fn head(
     }
     Head {
         response: out,
-        body: Pumped::new(WatchedBody::new(body, watch), pump),
+        body: Pumped::new(Paced::new(WatchedBody::new(body, watch), pace), pump),
     }
 }
 

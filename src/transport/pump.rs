@@ -28,6 +28,7 @@ use std::task::{Context, Poll, Waker};
 use futures_lite::{AsyncRead, AsyncWrite};
 use sluice::pipe::{PipeReader, PipeWriter};
 
+use super::pace::Pace;
 use super::watch::Ear;
 use crate::body::{Opened, Part};
 use crate::upload::Monitor;
@@ -70,6 +71,7 @@ pub(super) fn pipe(
         source: Source::Pipe { reader, shared },
         monitor,
         ear,
+        pace: None,
     };
     (pump, outflow)
 }
@@ -191,11 +193,13 @@ enum Source {
     Memory(io::Cursor<Vec<u8>>),
 }
 
-/// The agent's end, as isahc polls it: never blocks, counts what libcurl takes.
+/// The agent's end, as isahc polls it: never blocks, counts what libcurl takes, and
+/// hands it over no faster than the body's cap, if it has one.
 pub(super) struct Outflow {
     source: Source,
     monitor: Option<Arc<Monitor>>,
     ear: Option<Ear>,
+    pace: Option<Box<Pace>>,
 }
 
 impl Outflow {
@@ -205,7 +209,13 @@ impl Outflow {
             source: Source::Memory(io::Cursor::new(bytes)),
             monitor,
             ear: None,
+            pace: None,
         }
+    }
+
+    /// This, handed over no faster than `pace` lets it.
+    pub(super) fn paced(self, pace: Option<Box<Pace>>) -> Self {
+        Outflow { pace, ..self }
     }
 }
 
@@ -216,6 +226,11 @@ impl AsyncRead for Outflow {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let buf = match this.pace.as_mut().map(|pace| pace.poll_room(cx, buf.len())) {
+            None => buf,
+            Some(Poll::Ready(room)) => &mut buf[..room],
+            Some(Poll::Pending) => return Poll::Pending,
+        };
         let n = match &mut this.source {
             Source::Memory(cursor) => io::Read::read(cursor, buf)?,
             Source::Pipe { reader, shared } => {
@@ -239,6 +254,9 @@ impl AsyncRead for Outflow {
             }
         };
         if n > 0 {
+            if let Some(pace) = this.pace.as_mut() {
+                pace.passed(n);
+            }
             if let Some(monitor) = &this.monitor {
                 monitor.sent(n as u64);
             }

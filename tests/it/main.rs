@@ -10,6 +10,7 @@ mod cache_rfc;
 mod cache_store;
 mod caching;
 mod codings;
+mod connect;
 mod cookies;
 mod deadlines;
 mod digest_race;
@@ -35,6 +36,7 @@ mod pool;
 mod proxies;
 mod proxy_refusal;
 mod queue;
+mod rate;
 mod redirects;
 #[cfg(feature = "redis")]
 mod redis_cache;
@@ -49,4 +51,6 @@ mod timeouts;
 mod timings;
 mod tls;
 mod tls_reasons;
+#[cfg(unix)]
+mod unix_socket;
 mod upload;

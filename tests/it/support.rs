@@ -127,12 +127,7 @@ fn loopback_runtime(
     name: &str,
     threads: usize,
 ) -> (tokio::runtime::Runtime, tokio::net::TcpListener, SocketAddr) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = named_runtime(name, threads);
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind loopback");
@@ -140,10 +135,37 @@ fn loopback_runtime(
     (runtime, listener, addr)
 }
 
+/// A tokio runtime of `threads` threads named `name`.
+fn named_runtime(name: &str, threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Where a [`Server`] listens, besides 127.0.0.1.
+pub enum Listen {
+    /// `[::1]:0`: IPv6 loopback alone.
+    Ipv6Loopback,
+    /// A Unix socket at this path, made by the server (and any file there removed first).
+    #[cfg(unix)]
+    Unix(std::path::PathBuf),
+}
+
+/// A server's listener, as its accept loop takes connections from it.
+enum Listener {
+    Tcp(tokio::net::TcpListener),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener),
+}
+
 /// A hyper server on 127.0.0.1:0 that records every request and counts connections.
 /// Over TLS it speaks HTTP/2 on a connection whose ALPN chose `h2`, HTTP/1.1 otherwise.
 pub struct Server {
-    addr: SocketAddr,
+    /// `host:port`, or `localhost` for a Unix socket.
+    authority: String,
     received: Arc<Mutex<Vec<Received>>>,
     connections: Arc<AtomicUsize>,
     h2_connections: Arc<AtomicUsize>,
@@ -189,6 +211,41 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 impl Server {
     pub fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
         Server::with_tls(None, handler)
+    }
+
+    /// As [`Server::start`], listening where `listen` says instead: its URLs are
+    /// `http://[::1]:port/...`, or `http://localhost/...` for a Unix socket.
+    pub fn listening(
+        listen: Listen,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let runtime = named_runtime("test-server", 2);
+        let (listener, authority) = match listen {
+            Listen::Ipv6Loopback => {
+                let listener = runtime
+                    .block_on(tokio::net::TcpListener::bind("[::1]:0"))
+                    .expect("bind [::1]: IPv6 loopback must be usable for this test");
+                let addr = listener.local_addr().unwrap();
+                (Listener::Tcp(listener), addr.to_string())
+            }
+            #[cfg(unix)]
+            Listen::Unix(path) => {
+                let _ = std::fs::remove_file(&path);
+                let listener = runtime
+                    .block_on(async { tokio::net::UnixListener::bind(&path) })
+                    .expect("bind a Unix socket");
+                (Listener::Unix(listener), "localhost".to_owned())
+            }
+        };
+        Server::serving(
+            runtime,
+            listener,
+            authority,
+            None,
+            Retire::Never,
+            false,
+            handler,
+        )
     }
 
     /// As [`Server::start`], for bodies too large to keep: each is hashed with SHA-256 as
@@ -243,8 +300,22 @@ impl Server {
         hashing: bool,
         handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
     ) -> Server {
-        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let (runtime, listener, addr) = loopback_runtime("test-server", 2);
+        let listener = Listener::Tcp(listener);
+        let authority = addr.to_string();
+        Server::serving(runtime, listener, authority, tls, retire, hashing, handler)
+    }
+
+    fn serving(
+        runtime: tokio::runtime::Runtime,
+        listener: Listener,
+        authority: String,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+        retire: Retire,
+        hashing: bool,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let shared = Shared {
             received: Arc::new(Mutex::new(Vec::new())),
             h2_connections: Arc::new(AtomicUsize::new(0)),
@@ -257,7 +328,7 @@ impl Server {
         };
         let accepted = Arc::new(AtomicUsize::new(0));
         let mut server = Server {
-            addr,
+            authority,
             received: shared.received.clone(),
             connections: accepted.clone(),
             h2_connections: shared.h2_connections.clone(),
@@ -267,7 +338,18 @@ impl Server {
             runtime: None,
         };
         runtime.spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
+            loop {
+                let stream: Box<dyn Io> = match &listener {
+                    Listener::Tcp(tcp) => match tcp.accept().await {
+                        Ok((stream, _)) => Box::new(stream),
+                        Err(_) => break,
+                    },
+                    #[cfg(unix)]
+                    Listener::Unix(unix) => match unix.accept().await {
+                        Ok((stream, _)) => Box::new(stream),
+                        Err(_) => break,
+                    },
+                };
                 accepted.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(serve(stream, acceptor.clone(), shared.clone()));
             }
@@ -277,11 +359,38 @@ impl Server {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("http://{}{path}", self.authority)
     }
 
     pub fn https_url(&self, path: &str) -> String {
-        format!("https://{}{path}", self.addr)
+        format!("https://{}{path}", self.authority)
+    }
+
+    /// As [`Server::listening`] on [::1], with its port on 127.0.0.1 bound and never
+    /// listened on (by the socket returned): connections there are refused, and no other
+    /// server can take it meanwhile.
+    pub fn ipv6_only(
+        handler: impl Fn(&Received) -> Reply + Clone + Send + Sync + 'static,
+    ) -> (Server, socket2::Socket) {
+        use socket2::{Domain, Socket, Type};
+        for _ in 0..5 {
+            let server = Server::listening(Listen::Ipv6Loopback, handler.clone());
+            let v4 = SocketAddr::from(([127, 0, 0, 1], server.port()));
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+            match socket.bind(&v4.into()) {
+                Ok(()) => return (server, socket),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+                Err(e) => panic!("{v4}: {e}"),
+            }
+        }
+        panic!("no port free on both ::1 and 127.0.0.1");
+    }
+
+    /// The port it listens on (none for a Unix socket).
+    pub fn port(&self) -> u16 {
+        let port = self.authority.rsplit_once(':').map(|(_, port)| port);
+        port.and_then(|p| p.parse().ok())
+            .expect("a server on a TCP port")
     }
 
     pub fn hits(&self) -> usize {
@@ -315,13 +424,9 @@ impl Server {
 }
 
 /// Serves one accepted connection until it ends, or until `shared.retire` closes it.
-async fn serve(
-    stream: tokio::net::TcpStream,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-    shared: Shared,
-) {
+async fn serve(stream: Box<dyn Io>, acceptor: Option<tokio_rustls::TlsAcceptor>, shared: Shared) {
     let (io, h2): (Box<dyn Io>, bool) = match acceptor {
-        None => (Box::new(stream), false),
+        None => (stream, false),
         Some(acceptor) => {
             let Ok(tls) = acceptor.accept(stream).await else {
                 return;

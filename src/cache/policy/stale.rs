@@ -214,6 +214,7 @@ mod tests {
             Error::Connect {
                 authority: "h:80".into(),
                 proxy: None,
+                to: None,
                 source: isahc(),
             },
             Error::Timeout {
