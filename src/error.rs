@@ -9,6 +9,11 @@ use std::time::Duration;
 use crate::Response;
 
 mod stale;
+mod suffix;
+
+use self::suffix::{
+    at_suffix, expected_suffix, path_suffix, reason_suffix, status_suffix, via_suffix,
+};
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -563,48 +568,6 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("non-string panic payload")
-}
-
-fn via_suffix(proxy: Option<&str>) -> String {
-    proxy
-        .map(|p| format!(" through the proxy {p}"))
-        .unwrap_or_default()
-}
-
-fn at_suffix(to: Option<&str>) -> String {
-    to.map(|to| format!(" at {to}")).unwrap_or_default()
-}
-
-fn reason_suffix(reason: Option<&str>) -> String {
-    reason.map(|r| format!(": {r}")).unwrap_or_default()
-}
-
-/// `: 407 Proxy Authentication Required`, the reason phrase being the standard one.
-fn status_suffix(status: Option<u16>) -> String {
-    let Some(status) = status else {
-        return String::new();
-    };
-    let phrase = isahc::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason());
-    match phrase {
-        Some(phrase) => format!(": {status} {phrase}"),
-        None => format!(": {status}"),
-    }
-}
-
-fn path_suffix(path: Option<&std::path::Path>) -> String {
-    match path {
-        Some(path) => format!(" to {}", path.display()),
-        None => " to its writer".to_owned(),
-    }
-}
-
-fn expected_suffix(expected: Option<u64>) -> String {
-    match expected {
-        Some(n) => format!(" of {n}"),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
