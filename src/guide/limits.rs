@@ -28,6 +28,12 @@
 //!   target as an address, or pin its name with [`HttpBuilder::resolve`], to choose which.
 //!   Pinned names and connect-to entries are a client's: isahc sets libcurl's resolve
 //!   list on a client alone, and one request cannot have its own.
+//! - **A `.netrc` owned by another user is read.** Python's netrc refuses a file with
+//!   passwords whose owner is not the user running the program; the crate warns only about
+//!   a file others may read ([`HttpBuilder::netrc`]), as curl does. Checking the owner
+//!   means comparing the file's uid with the process's, which the standard library does
+//!   not give without `unsafe` or one more dependency.
 //!
 //! [`Http::close`]: crate::Http::close
+//! [`HttpBuilder::netrc`]: crate::HttpBuilder::netrc
 //! [`HttpBuilder::resolve`]: crate::HttpBuilder::resolve
