@@ -68,8 +68,8 @@
 //! too: `asynchttp-writer` writes a download's body while its worker reads on (one per
 //! download, for as long as it runs), `asynchttp-diagnose` connects once more after a
 //! failed TLS handshake or proxy tunnel to learn why (for at most 5 s), `asynchttp-resolve`
-//! looks up the name of a [`HttpBuilder::connect_to`] target (its request waits within its
-//! connect timeout), and `asynchttp-release` lets go of a client a driver held last, or shuts down a client
+//! looks up the name of a [`HttpBuilder::connect_to`] target (one lookup per name at a
+//! time, which every request needing it awaits within its connect timeout), and `asynchttp-release` lets go of a client a driver held last, or shuts down a client
 //! dropped on an async executor's thread. A client whose host limits are shared through
 //! Redis (the `redis` feature) has two more: `asynchttp-redis`, which makes every call to
 //! Redis so that no request's thread waits on it, and `asynchttp-redis-listen`, which hears

@@ -156,6 +156,12 @@ impl PoolRef {
         }
     }
 
+    /// A pool already gone, for tests of what its users do without one.
+    #[cfg(test)]
+    pub(crate) fn gone() -> Self {
+        PoolRef(Weak::new())
+    }
+
     /// True once the pool takes no more work.
     pub(crate) fn is_closed(&self) -> bool {
         self.0

@@ -21,7 +21,8 @@ impl HttpBuilder {
     /// target as an address only: in the [`resolve`](Self::resolve) map first, then among
     /// the answers it kept (for the [`dns_cache`](Self::dns_cache)'s lifetime), then by the
     /// system's resolver, on a thread of its own (`asynchttp-resolve`) that the request
-    /// awaits within its connect timeout: no driver waits on DNS. The first address of
+    /// awaits within its connect timeout: no driver waits on DNS, and a burst of requests
+    /// to one target waits on one lookup. The first address of
     /// the [`ip_version`](Self::ip_version) asked for is used; unlike a name libcurl
     /// resolves, a target's addresses are not raced, so pin the name, or give an address,
     /// to choose it.
