@@ -31,21 +31,7 @@ repo="$(cd "$here/../.." && pwd)"
 # The checker must reach nginx directly, whatever proxy the environment names.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
-apt_updated=""
-apt_install() {
-  [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
-  # No service may start on installing (Debian's nginx would listen on port 80 of every
-  # interface): policy-rc.d answering 101 forbids it, unless one is already in place.
-  local policy=/usr/sbin/policy-rc.d made_policy=""
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
-  fi
-  local status=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
-    >/dev/null || status=$?
-  [ -z "$made_policy" ] || rm -f "$policy"
-  return "$status"
-}
+. "$repo/conformance/lib.sh" # apt_install, throwaway_cert
 
 nginx="$(command -v nginx || echo /usr/sbin/nginx)"
 brotli_module=/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so
@@ -114,33 +100,7 @@ chmod 644 "$dir"/www/*
 # for two days, gone with $dir); the checker trusts ca.pem. nginx's master reads the key
 # as root.
 tls="$dir/tls"
-cat >"$tls/ca.cnf" <<'CNF'
-[req]
-distinguished_name = dn
-prompt = no
-x509_extensions = ca
-[dn]
-CN = asynchttp nginx-check throwaway CA
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-CNF
-cat >"$tls/server.ext" <<'EXT'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:nginx.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EXT
-openssl_quiet() { openssl "$@" 2>>"$tls/openssl.log" || { cat "$tls/openssl.log" >&2; return 1; }; }
-openssl_quiet req -x509 -new -config "$tls/ca.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-  -nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 2
-openssl_quiet req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -subj "/CN=nginx.test" -keyout "$tls/server.key" -out "$tls/server.csr"
-openssl_quiet x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-  -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.pem"
+throwaway_cert "$tls" "asynchttp nginx-check throwaway CA" nginx.test DNS:nginx.test
 chmod 600 "$tls"/*.key
 
 write_config() {
