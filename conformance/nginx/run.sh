@@ -45,8 +45,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   nginx="$(command -v nginx || echo /usr/sbin/nginx)"
 fi
 
-# The checker, built by default and without the default features: both land on the same
-# path, so each is copied out as it is built.
 dir="$(mktemp -d "${TMPDIR:-/tmp}/nginx-check.XXXXXX")"
 pid=""
 stop() {
@@ -65,6 +63,8 @@ stop() {
 trap stop EXIT
 trap 'exit 1' INT TERM
 
+# The checker, built by default and without the default features: both land on the same
+# path, so each is copied out as it is built.
 built="${CARGO_TARGET_DIR:-$repo/target}/debug/examples/nginx_check"
 (cd "$repo" && cargo build --quiet --example nginx_check)
 cp "$built" "$dir/check-default"
