@@ -18,21 +18,7 @@ cd "$here"
 # The clients must reach nginx directly, whatever proxy the environment names.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
-apt_updated=""
-apt_install() {
-    [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
-    # No service may start on installing: an nginx on port 80 of every interface is not
-    # wanted, only ours on 127.0.0.1. policy-rc.d answering 101 forbids it (Debian's way).
-    local policy=/usr/sbin/policy-rc.d made_policy=""
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
-    fi
-    local status=0
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
-        >/dev/null || status=$?
-    [ -z "$made_policy" ] || rm -f "$policy"
-    return "$status"
-}
+. "$here/../../conformance/lib.sh" # apt_install, throwaway_cert
 
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 if [ ! -x "$nginx_bin" ]; then
@@ -90,33 +76,7 @@ post_answer="$(head -c 100 /dev/zero | tr '\0' 'y')"
 # two days; gone with $tmp. nginx's master reads the key as root.
 tls="$tmp/tls"
 mkdir -m 700 "$tls"
-cat >"$tls/ca.cnf" <<'CNF'
-[req]
-distinguished_name = dn
-prompt = no
-x509_extensions = ca
-[dn]
-CN = asynchttp-peers throwaway CA
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-CNF
-cat >"$tls/server.ext" <<'EXT'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EXT
-openssl_quiet() { openssl "$@" 2>>"$tls/openssl.log" || { cat "$tls/openssl.log" >&2; return 1; }; }
-openssl_quiet req -x509 -new -config "$tls/ca.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-    -nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 2
-openssl_quiet req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr"
-openssl_quiet x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-    -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.pem"
+throwaway_cert "$tls" "asynchttp-peers throwaway CA" 127.0.0.1 IP:127.0.0.1
 # The clients run as this user and read the CA; nothing else there is for them.
 chmod 711 "$tls" && chmod 644 "$tls/ca.pem"
 

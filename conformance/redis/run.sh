@@ -14,6 +14,7 @@
 # start their own servers (they stop and restart them, and make a cluster), from the
 # redis-server this installs.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" # apt_install
 
 install() {
   local wanted=()
@@ -22,16 +23,7 @@ install() {
   command -v python3 >/dev/null || wanted+=(python3)
   [ "${#wanted[@]}" -gt 0 ] || return 0
   echo "redis: installing ${wanted[*]} from Debian" >&2
-  apt-get update -qq
-  local policy=/usr/sbin/policy-rc.d made_policy=""
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
-  fi
-  local status=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}" \
-    >/dev/null || status=$?
-  [ -z "$made_policy" ] || rm -f "$policy"
-  return "$status"
+  apt_install "${wanted[@]}"
 }
 
 if [ "${1:-}" = "--install" ]; then

@@ -33,6 +33,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Against nginx
+//!
+//! nginx compresses on the fly with its gzip filter and, with Debian's
+//! `libnginx-mod-http-brotli-filter`, in br; where both are on, it answers a client that
+//! offers both in br. Against nginx 1.22 (`brotli_comp_level 6`), a 4.2 MiB text file comes
+//! in 0.91 MiB of br or 1.14 MiB of gzip, and a 2.5 KiB JSON file in 194 or 300 bytes;
+//! each is decoded byte for byte, read whole and streamed to a file, with `br` or `gzip` in
+//! `-content-encoding`. A client built without the `brotli` feature offers `gzip, deflate`
+//! and is answered in gzip where both are on, unencoded where only br is. With a
+//! `max_body_size` of 2 MiB, the 4.2 MiB file fails with `BodyTooLarge`, though fewer bytes
+//! than that came (`conformance/nginx/run.sh`).
+//!
 //! # The limit holds for decoded bytes
 //!
 //! [`max_body_size`](crate::HttpBuilder::max_body_size) (and a download's
