@@ -102,7 +102,9 @@ impl Netrc {
         self.machines.is_empty() && self.defaults.is_empty()
     }
 
-    /// Whether some entry holds a password.
+    /// Whether some entry holds a password: what makes a file others may read worth a
+    /// warning, which only Unix modes tell.
+    #[cfg(unix)]
     fn has_password(&self) -> bool {
         self.accounts().any(|a| a.password.is_some())
     }
@@ -300,6 +302,7 @@ mod tests {
         let n = netrc("machine h login alice password s3cret\ndefault login bob password pw2");
         let shown = format!("{n:?}");
         assert_eq!(shown, r#"Netrc { file: "test", entries: 2 }"#);
+        #[cfg(unix)]
         assert!(n.has_password() && !netrc("machine h login a").has_password());
     }
 }
