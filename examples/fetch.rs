@@ -31,7 +31,6 @@
 //! cargo run --example fetch -- --limit-rate 512k -o isos/ https://example.com/big.iso
 //! ```
 
-use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, IsTerminal};
@@ -39,13 +38,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use asynchttp::{
-    Body, Download, Error, HostLimits, HostReport, Http, LazyContent, LazyResponse, Request, Retry,
-};
+use asynchttp::{Body, Download, HostLimits, Http, Request, Retry};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 #[path = "fetch/connect.rs"]
 mod connect;
+#[path = "fetch/summary.rs"]
+mod summary;
+
+use summary::{Summary, record};
 
 const USAGE: &str = "\
 usage: fetch [-w WORKERS] [-t SECONDS] [--idle-timeout SECONDS] [-r RETRIES]
@@ -91,12 +92,6 @@ CONNECTING any of --resolve, --connect-to, --unix-socket, --limit-rate, -4 and
 
 With no URL and no --input, URLs are read from stdin. Blank lines and lines
 starting with # are skipped.";
-
-/// Failures listed one by one in the summary; the rest are counted.
-const LISTED_FAILURES: usize = 20;
-
-/// Hosts listed in the summary, the slowest.
-const LISTED_HOSTS: usize = 5;
 
 struct Options {
     workers: usize,
@@ -317,24 +312,6 @@ fn read_urls(file: Option<&str>) -> Result<Vec<String>, String> {
     Ok(urls)
 }
 
-#[derive(Default)]
-struct Summary {
-    total: usize,
-    bytes: u64,
-    wall: Duration,
-    statuses: BTreeMap<u16, usize>,
-    /// Time on the worker of each request that got a response.
-    latencies: Vec<Duration>,
-    /// The URL and the reason.
-    failures: Vec<(String, String)>,
-    /// Requests sent again.
-    retries: usize,
-    /// Each host's requests, slowest first; none for downloads, which are no batch.
-    hosts: Vec<HostReport>,
-    /// An upload's summary: bytes sent, not fetched.
-    uploaded: bool,
-}
-
 fn run(http: &Http, options: &Options) -> Summary {
     match (&options.upload, &options.output) {
         (Some(file), _) => upload(http, file, &options.urls[0]),
@@ -546,26 +523,6 @@ fn fetch(http: &Http, urls: &[String]) -> Summary {
     summary
 }
 
-/// Counts one finished request; its line, or why it failed.
-fn record(
-    summary: &mut Summary,
-    url: &str,
-    response: &LazyResponse,
-    content: &LazyContent,
-) -> Result<String, String> {
-    let failed = |e: Error| e.chain();
-    let response = LazyResponse::wait(response).map_err(failed)?;
-    let body = LazyContent::wait(content).map_err(failed)?;
-    *summary.statuses.entry(response.status).or_default() += 1;
-    summary.latencies.push(response.elapsed);
-    Ok(format!(
-        "{} {url} {} {:.1} ms",
-        response.status,
-        HumanBytes(body.len() as u64),
-        response.elapsed.as_secs_f64() * 1e3
-    ))
-}
-
 /// A file name for a URL's body: its portable characters, and a hash of the whole URL when
 /// they are cut short or changed, so that different URLs never share a file.
 fn file_name(url: &str) -> String {
@@ -584,84 +541,4 @@ fn file_name(url: &str) -> String {
         name = format!("{name}-{:016x}", hasher.finish());
     }
     name
-}
-
-impl Summary {
-    fn print(&self) {
-        let secs = self.wall.as_secs_f64();
-        if self.uploaded {
-            println!(
-                "\nuploaded {} in {secs:.2} s: {}/s",
-                HumanBytes(self.bytes),
-                HumanBytes((self.bytes as f64 / secs.max(1e-9)) as u64)
-            );
-        } else {
-            println!(
-                "\nfetched {} URLs in {secs:.2} s: {:.1} requests/s, {}",
-                self.total,
-                self.total as f64 / secs.max(1e-9),
-                HumanBytes(self.bytes)
-            );
-        }
-        let statuses: Vec<String> = self
-            .statuses
-            .iter()
-            .map(|(status, n)| format!("{status} x {n}"))
-            .collect();
-        println!(
-            "statuses: {}",
-            if statuses.is_empty() {
-                "none".to_owned()
-            } else {
-                statuses.join(", ")
-            }
-        );
-        let mut latencies = self.latencies.clone();
-        latencies.sort_unstable();
-        if let (Some(p50), Some(p99)) = (percentile(&latencies, 50), percentile(&latencies, 99)) {
-            println!(
-                "latency: p50 {:.1} ms, p99 {:.1} ms",
-                p50.as_secs_f64() * 1e3,
-                p99.as_secs_f64() * 1e3
-            );
-        }
-        if self.retries > 0 {
-            println!("retries: {}", self.retries);
-        }
-        if !self.hosts.is_empty() {
-            println!("slowest hosts:");
-        }
-        let ms = |t: Option<Duration>| {
-            t.map_or("-".to_owned(), |t| {
-                format!("{:.1} ms", t.as_secs_f64() * 1e3)
-            })
-        };
-        for host in self.hosts.iter().take(LISTED_HOSTS) {
-            let retried = match host.retries {
-                0 => String::new(),
-                n => format!(", retries {n}"),
-            };
-            println!(
-                "  {}: requests {}, failed {}{retried}, p50 {}, p99 {}",
-                host.host,
-                host.requests,
-                host.failures,
-                ms(host.p50),
-                ms(host.p99)
-            );
-        }
-        println!("failed: {}", self.failures.len());
-        for (url, reason) in self.failures.iter().take(LISTED_FAILURES) {
-            println!("  {url}: {reason}");
-        }
-        if self.failures.len() > LISTED_FAILURES {
-            println!("  ... and {} more", self.failures.len() - LISTED_FAILURES);
-        }
-    }
-}
-
-/// The nearest-rank percentile of sorted values.
-fn percentile(sorted: &[Duration], pct: usize) -> Option<Duration> {
-    let rank = (sorted.len() * pct).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
 }
