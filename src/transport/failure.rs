@@ -155,6 +155,10 @@ fn not_found(sent: &Sent<'_>, source: Arc<isahc::Error>) -> Error {
 
 /// No connection could be made to the request's server, or to its proxy.
 fn unreachable(sent: &Sent<'_>, source: Arc<isahc::Error>) -> Error {
+    let source = match sent.route.socket_missing() {
+        Some(missing) => Arc::new(isahc::Error::from(missing)),
+        None => source,
+    };
     Error::Connect {
         authority: origin::authority(sent.url),
         proxy: sent.proxy().map(|p| proxy_authority(&p)),

@@ -74,16 +74,6 @@ impl Route {
         {
             let socket = own.and_then(|own| own.unix_socket.as_ref());
             if let Some(path) = socket.or(settings.unix_socket.as_ref()) {
-                // Looked for here, for the system's own reason when it is not there;
-                // libcurl gives none.
-                if let Err(e) = std::fs::metadata(path) {
-                    return Err(Error::Connect {
-                        authority: crate::origin::authority(url),
-                        proxy: None,
-                        to: Some(unix_text(path)),
-                        source: Arc::new(isahc::Error::from(e)),
-                    });
-                }
                 return Ok(route(To::Socket(path.clone())));
             }
         }
@@ -166,6 +156,16 @@ impl Route {
             To::Address(address) => Some(address.to_string()),
             #[cfg(unix)]
             To::Socket(path) => Some(unix_text(path)),
+        }
+    }
+
+    /// Why the exchange's Unix socket cannot be reached, when the system can say: looked
+    /// for once libcurl could not connect (libcurl gives no reason), not on every exchange.
+    pub(crate) fn socket_missing(&self) -> Option<std::io::Error> {
+        match &self.to {
+            To::Url | To::Address(_) => None,
+            #[cfg(unix)]
+            To::Socket(path) => std::fs::metadata(path).err(),
         }
     }
 
